@@ -1,0 +1,1 @@
+"""IOP Coverage: insurance coverage verification for Intensive Outpatient Programs."""

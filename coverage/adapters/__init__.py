@@ -1,0 +1,1 @@
+"""Payer adapters: one module per protocol, behind the PayerAdapter protocol."""

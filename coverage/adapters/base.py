@@ -1,0 +1,42 @@
+"""The adapter contract and adapter discovery."""
+
+import logging
+from collections.abc import Mapping
+from functools import lru_cache
+from importlib.metadata import entry_points
+from typing import ClassVar, Protocol, runtime_checkable
+
+from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
+from coverage.domain.payer import PayerConfig
+
+log = logging.getLogger(__name__)
+ENTRY_POINT_GROUP = "coverage.payer_adapters"
+
+
+@runtime_checkable
+class PayerAdapter(Protocol):
+    """Asks one payer about one policy. Raises only PayerTransientError or PayerPermanentError."""
+
+    name: ClassVar[str]
+
+    def check(self, request: EligibilityRequest, *, payer: PayerConfig) -> EligibilityResponse: ...
+
+
+def _builtin() -> dict[str, type[PayerAdapter]]:
+    from coverage.adapters.sandbox import SandboxAdapter
+
+    return {SandboxAdapter.name: SandboxAdapter}
+
+
+@lru_cache
+def load_adapters() -> Mapping[str, PayerAdapter]:
+    """Built-in adapters, plus any a separate package declares; a broken plug-in is logged and skipped."""
+    classes = _builtin()
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        if entry.name in classes:
+            continue
+        try:
+            classes[entry.name] = entry.load()
+        except Exception as exc:  # a third-party plug-in must never stop the service
+            log.error("payer adapter %s could not be loaded: %s", entry.name, type(exc).__name__)
+    return {name: cls() for name, cls in classes.items()}

@@ -1,0 +1,148 @@
+"""In-process sandbox payer: documented personas chosen by member ID prefix (see payer_rules/README.md).
+
+| member ID prefix | persona |
+| SBX-PPO-      | active commercial PPO: in-network IOP, deductible $1,500 ($1,200 met), 20% coinsurance,
+|               | out-of-pocket maximum $4,000 ($1,000 met), prior authorization required |
+| SBX-MCR-      | Medicare Part B: that year's Part B deductible unmet, 20% coinsurance, no out-of-pocket maximum |
+| SBX-MCD-      | state Medicaid plan: no cost sharing for IOP, prior authorization required |
+| SBX-INACTIVE- | coverage ended before the service dates |
+| SBX-DOWN-     | payer unavailable on the first attempt (retryable), answers as the PPO persona after |
+| anything else | unknown member: AAA 75 "subscriber not found" (final) |
+"""
+
+import json
+from datetime import date
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from coverage.domain.eligibility import (
+    CostSharing,
+    EligibilityRequest,
+    EligibilityResponse,
+    InsuranceType,
+    Network,
+)
+from coverage.domain.payer import PayerConfig
+from coverage.errors import PayerPermanentError, PayerTransientError
+
+# Part B deductible by year (CMS announcements; iop-coverage-rules.md section 1.9).
+PART_B_DEDUCTIBLE = {2024: Decimal("240.00"), 2025: Decimal("257.00"), 2026: Decimal("283.00")}
+
+
+def _ppo(request: EligibilityRequest) -> dict[str, Any]:
+    return {
+        "active": True,
+        "plan_name": "Sandbox PPO Gold",
+        "insurance_type": InsuranceType.COMMERCIAL,
+        "plan_begin": date(request.service_start.year, 1, 1),
+        "plan_end": date(request.service_start.year, 12, 31),
+        "cost_sharing": CostSharing(
+            network=Network.IN,
+            deductible_remaining=Decimal("300.00"),
+            coinsurance=Decimal("0.20"),
+            oop_remaining=Decimal("3000.00"),
+            prior_auth_required=True,
+        ),
+        "messages": (
+            "Deductible $1,500.00, met $1,200.00",
+            "Out-of-pocket maximum $4,000.00, met $1,000.00",
+        ),
+    }
+
+
+def _medicare(request: EligibilityRequest) -> dict[str, Any]:
+    year = request.service_start.year
+    if year not in PART_B_DEDUCTIBLE:
+        raise PayerPermanentError(
+            f"sandbox Medicare has no Part B deductible for {year}",
+            action=f"The sandbox payer knows Part B deductibles for "
+            f"{min(PART_B_DEDUCTIBLE)}-{max(PART_B_DEDUCTIBLE)} only.",
+        )
+    return {
+        "active": True,
+        "plan_name": "Medicare Part B",
+        "insurance_type": InsuranceType.MEDICARE,
+        "plan_begin": date(year, 1, 1),
+        "plan_end": date(year, 12, 31),
+        "cost_sharing": CostSharing(
+            network=Network.IN,
+            deductible_remaining=PART_B_DEDUCTIBLE[year],
+            coinsurance=Decimal("0.20"),
+        ),
+        "messages": ("Part B deductible and coinsurance apply to IOP",),
+    }
+
+
+def _medicaid(request: EligibilityRequest) -> dict[str, Any]:
+    return {
+        "active": True,
+        "plan_name": "Sandbox State Medicaid",
+        "insurance_type": InsuranceType.MEDICAID,
+        "plan_begin": date(request.service_start.year, 1, 1),
+        "cost_sharing": CostSharing(
+            network=Network.IN, oop_remaining=Decimal("0.00"), prior_auth_required=True
+        ),
+        "messages": ("No cost sharing for behavioral-health IOP",),
+    }
+
+
+def _inactive(request: EligibilityRequest) -> dict[str, Any]:
+    return {
+        "active": False,
+        "plan_name": "Sandbox PPO Gold",
+        "insurance_type": InsuranceType.COMMERCIAL,
+        "plan_begin": date(request.service_start.year - 1, 1, 1),
+        "plan_end": date(request.service_start.year - 1, 12, 31),
+        "messages": ("Coverage terminated",),
+    }
+
+
+def _down(request: EligibilityRequest) -> dict[str, Any]:
+    if request.attempt < 2:
+        raise PayerTransientError(
+            "sandbox payer unavailable (AAA 42)",
+            retry_after=None,
+            action="The payer could not respond; the check will be retried.",
+        )
+    return _ppo(request)
+
+
+PERSONAS = {
+    "SBX-PPO-": _ppo,
+    "SBX-MCR-": _medicare,
+    "SBX-MCD-": _medicaid,
+    "SBX-INACTIVE-": _inactive,
+    "SBX-DOWN-": _down,
+}
+
+
+class SandboxAdapter:
+    name: ClassVar[str] = "sandbox"
+
+    def check(self, request: EligibilityRequest, *, payer: PayerConfig) -> EligibilityResponse:
+        member = request.member_id.upper()
+        persona = next((fn for prefix, fn in PERSONAS.items() if member.startswith(prefix)), None)
+        if persona is None:
+            raise PayerPermanentError(
+                "payer answered AAA 75: subscriber not found",
+                action="The payer did not find this member. Check the member ID, name and birth date "
+                "against the insurance card, then re-run the verification.",
+            )
+        fields = persona(request)
+        reply = {
+            "payer": payer.id,
+            "trace": request.trace_number,
+            "subscriber": {
+                "member_id": request.member_id,
+                "first_name": request.first_name,
+                "last_name": request.last_name,
+                "birth_date": request.birth_date.isoformat(),
+            },
+            **{k: v for k, v in fields.items() if k != "cost_sharing"},
+            "benefits": fields["cost_sharing"].model_dump(mode="json")
+            if fields.get("cost_sharing")
+            else None,
+        }
+        return EligibilityResponse(
+            **fields, raw_payload=json.dumps(reply, default=str, sort_keys=True)
+        )

@@ -1,0 +1,30 @@
+"""The FastAPI application: JSON API under /api, OpenAPI at /docs."""
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from coverage.api.routes import admin, verifications
+from coverage.errors import ConflictError, CoverageError, InputError, NotFoundError
+
+STATUS = {NotFoundError: 404, ConflictError: 409, InputError: 422}
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="IOP Coverage",
+        version="0.1.0",
+        description="Coverage verification for IOP admissions",
+    )
+    app.include_router(verifications.router)
+    app.include_router(admin.router)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.exception_handler(CoverageError)
+    def coverage_error(request: Request, exc: CoverageError) -> JSONResponse:
+        code = next((c for cls, c in STATUS.items() if isinstance(exc, cls)), 400)
+        return JSONResponse(status_code=code, content={"detail": str(exc)})
+
+    return app

@@ -1,0 +1,31 @@
+"""Routes for operators (rule book) and auditors (audit log). Neither shows PHI."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from coverage.api.deps import Auditor, Operator, SessionDep
+from coverage.api.schemas import AuditEntry
+from coverage.rules.current import rulebook_status
+from coverage.store import audit
+
+router = APIRouter(prefix="/api", tags=["operations"])
+
+
+@router.get("/rules/status")
+def rules_status(actor: Operator) -> dict[str, Any]:
+    return rulebook_status()
+
+
+@router.get("/audit", response_model=list[AuditEntry])
+def audit_log(
+    actor: Auditor,
+    session: SessionDep,
+    user: str | None = None,
+    action: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[AuditEntry]:
+    return [
+        AuditEntry.model_validate(e, from_attributes=True)
+        for e in audit.list_(session, actor=user, action=action, limit=limit)
+    ]

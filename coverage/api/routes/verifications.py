@@ -1,0 +1,69 @@
+"""/api/verifications: queue, read, list and review verification jobs."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
+
+from coverage import service
+from coverage.api import reads
+from coverage.api.deps import Billing, EnqueueDep, Reader, SessionDep, Submitter
+from coverage.api.schemas import JobCreated, JobDetail, JobList, ReviewIn
+from coverage.domain.job_state import JobStatus
+from coverage.domain.request import VerificationRequest
+from coverage.store import jobs
+
+router = APIRouter(prefix="/api/verifications", tags=["verifications"])
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobCreated)
+def queue_verification(
+    body: VerificationRequest,
+    actor: Submitter,
+    enqueue: EnqueueDep,
+    request: Request,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+) -> JobCreated:
+    job, _new = service.queue(body, actor=actor, enqueue=enqueue, idempotency_key=idempotency_key)
+    url = str(request.url_for("read_verification", job_id=job.id))
+    response.headers["Location"] = url
+    return JobCreated(id=job.id, status=JobStatus(job.status), url=url)
+
+
+@router.get("/{job_id}", response_model=JobDetail)
+def read_verification(job_id: uuid.UUID, actor: Reader, session: SessionDep) -> JobDetail:
+    return reads.job_detail(session, job_id=job_id, actor=actor)
+
+
+@router.get("", response_model=JobList)
+def list_verifications(
+    actor: Reader,
+    session: SessionDep,
+    status: JobStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> JobList:
+    return reads.job_list(session, actor=actor, status=status, limit=limit, offset=offset)
+
+
+@router.post("/{job_id}/review", response_model=JobDetail)
+def review_verification(
+    job_id: uuid.UUID, body: ReviewIn, actor: Billing, session: SessionDep
+) -> JobDetail:
+    decision = JobStatus.APPROVED if body.decision == "approve" else JobStatus.REJECTED
+    with session.begin():
+        jobs.review(session, job_id=job_id, decision=decision, note=body.note, actor=actor)
+    return reads.job_detail(session, job_id=job_id, actor=actor)
+
+
+@router.post("/{job_id}/rerun", status_code=status.HTTP_202_ACCEPTED, response_model=JobCreated)
+def rerun_verification(
+    job_id: uuid.UUID, actor: Billing, enqueue: EnqueueDep, request: Request
+) -> JobCreated:
+    service.rerun(job_id, actor=actor, enqueue=enqueue)
+    return JobCreated(
+        id=job_id,
+        status=JobStatus.QUEUED,
+        url=str(request.url_for("read_verification", job_id=job_id)),
+    )

@@ -1,0 +1,81 @@
+"""Response and request bodies of the JSON API."""
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from coverage.domain.job_state import JobStatus
+from coverage.domain.request import VerificationRequest
+
+
+class JobCreated(BaseModel):
+    id: uuid.UUID
+    status: JobStatus
+    url: str
+
+
+class JobSummary(BaseModel):
+    """A list row: no names, member IDs masked to their last 4 characters."""
+
+    id: uuid.UUID
+    status: JobStatus
+    part2: bool
+    payer_ids: list[str]
+    member_ids: list[str]
+    message: str
+    created_at: datetime
+
+
+class JobList(BaseModel):
+    data: list[JobSummary]
+    count: int
+
+
+class CheckPublic(BaseModel):
+    attempt: int
+    adapter: str
+    outcome: str
+    error: str
+    elapsed_ms: int
+    raw_sha256: str | None
+
+
+class ReviewPublic(BaseModel):
+    reviewer: str
+    decision: str
+    note: str | None
+    created_at: datetime
+
+
+class JobDetail(BaseModel):
+    id: uuid.UUID
+    status: JobStatus
+    part2: bool
+    message: str
+    attempts: int
+    created_at: datetime
+    request: VerificationRequest
+    result: dict[str, Any] | None
+    rule_files: list[dict[str, Any]]
+    checks: list[CheckPublic]
+    reviews: list[ReviewPublic]
+
+
+class ReviewIn(BaseModel):
+    decision: Literal["approve", "reject"]
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class AuditEntry(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    actor_role: str
+    action: str
+    entity_type: str
+    entity_id: str
+    outcome: str
+    part2: bool
+    detail: str

@@ -1,0 +1,1 @@
+"""Pure, typed models and math. Imports nothing from the rest of `coverage`."""

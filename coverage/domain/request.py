@@ -1,0 +1,207 @@
+"""The verification request admissions staff submit (API, CLI, later web form and CSV)."""
+
+import re
+from datetime import date
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from coverage.domain.money import Money
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+MemberId = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=2, max_length=80, pattern=r"^[A-Za-z0-9-]+$"
+    ),
+]
+PayerId = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$"
+    ),
+]
+StateCode = Annotated[str, StringConstraints(min_length=2, max_length=2, pattern=r"^[A-Z]{2}$")]
+
+# ICD-10-CM shape: letter, digit, alphanumeric, then optional dot and up to 4 alphanumerics.
+_ICD10_CM = re.compile(r"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
+# F10-F19: mental and behavioural disorders due to psychoactive substance use.
+_SUD_PREFIX = re.compile(r"^F1[0-9]")
+
+US_STATES = frozenset(
+    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
+    "NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY".split()
+)
+
+
+class Strict(BaseModel):
+    """Unknown keys are refused so a typo in a field name never silently drops data."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Sex(StrEnum):
+    FEMALE = "F"
+    MALE = "M"
+    UNKNOWN = "U"
+
+
+class Relationship(StrEnum):
+    SELF = "self"
+    SPOUSE = "spouse"
+    CHILD = "child"
+    OTHER = "other"
+
+
+class Priority(StrEnum):
+    PRIMARY = "primary"
+    SECONDARY = "secondary"
+
+
+class Program(StrEnum):
+    MENTAL_HEALTH = "mental_health"
+    SUBSTANCE_USE = "substance_use"
+    CO_OCCURRING = "co_occurring"
+
+
+class LevelOfCare(StrEnum):
+    OUTPATIENT = "outpatient"
+    IOP = "iop"
+    PHP = "php"
+    RESIDENTIAL = "residential"
+    INPATIENT = "inpatient"
+
+
+class Modality(StrEnum):
+    IN_PERSON = "in_person"
+    TELEHEALTH = "telehealth"
+
+
+class Address(Strict):
+    line1: ShortText
+    line2: ShortText | None = None
+    city: ShortText
+    state: StateCode
+    postal_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{5}(-[0-9]{4})?$")]
+
+
+class Enrollee(Strict):
+    first_name: Name
+    last_name: Name
+    birth_date: date
+    sex: Sex
+    state: StateCode
+    address: Address | None = None
+
+    @field_validator("state")
+    @classmethod
+    def _known_state(cls, value: str) -> str:
+        if value not in US_STATES:
+            raise ValueError(f"unknown US state code {value!r} (50 states and DC)")
+        return value
+
+    @field_validator("birth_date")
+    @classmethod
+    def _plausible_birth_date(cls, value: date) -> date:
+        if value.year < 1900:
+            raise ValueError("birth date before 1900")
+        return value
+
+
+class PolicyIn(Strict):
+    payer_id: PayerId
+    member_id: MemberId
+    group_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] | None = (
+        None
+    )
+    relationship: Relationship = Relationship.SELF
+    priority: Priority = Priority.PRIMARY
+
+
+class Ratings(Strict):
+    """Clinician-entered level-of-care dimension ratings (0-4), where known."""
+
+    withdrawal: int | None = Field(default=None, ge=0, le=4)
+    biomedical: int | None = Field(default=None, ge=0, le=4)
+    emotional_behavioral: int | None = Field(default=None, ge=0, le=4)
+    readiness_to_change: int | None = Field(default=None, ge=0, le=4)
+    relapse_potential: int | None = Field(default=None, ge=0, le=4)
+    recovery_environment: int | None = Field(default=None, ge=0, le=4)
+
+
+class Intake(Strict):
+    diagnoses: list[
+        Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, max_length=8)]
+    ] = Field(min_length=1, max_length=12)
+    program: Program
+    recommended_level_of_care: LevelOfCare | None = None
+    ratings: Ratings = Ratings()
+    needs_withdrawal_management: bool = False
+    imminent_danger: bool = False
+    stable_housing: bool = True
+
+    @field_validator("diagnoses")
+    @classmethod
+    def _icd10_shape(cls, codes: list[str]) -> list[str]:
+        for index, code in enumerate(codes):
+            if not _ICD10_CM.match(code):
+                # The code itself is PHI; name the position only.
+                raise ValueError(f"diagnosis {index + 1} is not an ICD-10-CM code (e.g. F33.1)")
+        return codes
+
+    @property
+    def has_sud_diagnosis(self) -> bool:
+        return any(_SUD_PREFIX.match(code) for code in self.diagnoses)
+
+
+class Plan(Strict):
+    level_of_care: LevelOfCare = LevelOfCare.IOP
+    days_per_week: int = Field(ge=1, le=7)
+    hours_per_day: Annotated[float, Field(gt=0, le=12)]
+    weeks: int = Field(ge=1, le=52)
+    start_date: date
+    modality: Modality = Modality.IN_PERSON
+
+    @property
+    def hours_per_week(self) -> float:
+        return self.days_per_week * self.hours_per_day
+
+    @property
+    def service_days(self) -> int:
+        return self.days_per_week * self.weeks
+
+
+class Household(Strict):
+    size: int = Field(ge=1, le=30)
+    annual_income: Money = Field(ge=0, le=100_000_000, decimal_places=2)
+
+
+class VerificationRequest(Strict):
+    enrollee: Enrollee
+    policies: list[PolicyIn] = Field(max_length=2)
+    intake: Intake
+    plan: Plan
+    household: Household | None = None
+
+    @model_validator(mode="after")
+    def _one_policy_per_priority(self) -> "VerificationRequest":
+        priorities = [p.priority for p in self.policies]
+        if len(priorities) != len(set(priorities)):
+            raise ValueError("policies: at most one primary and one secondary policy")
+        if self.policies and Priority.PRIMARY not in priorities:
+            raise ValueError("policies: a secondary policy needs a primary policy")
+        return self
+
+    @property
+    def part2(self) -> bool:
+        """42 CFR Part 2 applies to substance-use records: set once at intake, carried everywhere."""
+        return self.intake.program is not Program.MENTAL_HEALTH or self.intake.has_sud_diagnosis

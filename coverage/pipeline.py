@@ -1,0 +1,290 @@
+"""One verification, start to finish, as a plain function of a job ID.
+
+Called by the Celery task and, in-process, by the CLI. Each stage commits on its own, so a crash
+leaves the job `running` for the sweeper, never half-stored: the result and the final state
+change commit together.
+"""
+
+import logging
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.exc import OperationalError
+
+from coverage.adapters.base import PayerAdapter, load_adapters
+from coverage.domain.access import WORKER
+from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
+from coverage.domain.estimate import estimate_episode, service_dates
+from coverage.domain.findings import Finding, assess
+from coverage.domain.job_state import JobStatus
+from coverage.domain.payer import PayerConfig
+from coverage.domain.request import VerificationRequest
+from coverage.domain.sliding_scale import sliding_scale
+from coverage.errors import PayerError, PayerPermanentError, PayerTransientError
+from coverage.rules.current import current_rulebook
+from coverage.rules.loader import RuleBook
+from coverage.settings import get_settings
+from coverage.store import audit, jobs
+from coverage.store.db import session_scope
+from coverage.store.tables import EligibilityCheck, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one run. `retry_in` is set when the job was released to be tried again."""
+
+    status: JobStatus | None
+    retry_in: float | None = None
+
+
+def backoff(attempt: int, retry_after: float | None = None) -> float:
+    """Capped exponential backoff with jitter; never earlier than the payer's Retry-After."""
+    settings = get_settings()
+    ceiling = min(settings.retry_cap_seconds, settings.retry_base_seconds * 2 ** (attempt - 1))
+    delay = ceiling / 2 + random.uniform(0, ceiling / 2)
+    return float(max(delay, retry_after or 0.0))
+
+
+def run(
+    job_id: uuid.UUID,
+    *,
+    rulebook: RuleBook | None = None,
+    adapters: dict[str, PayerAdapter] | None = None,
+) -> Outcome:
+    with session_scope() as session:
+        if not jobs.claim(session, job_id=job_id, actor=WORKER):
+            log.info("job %s is not due or already taken; nothing to do", job_id)
+            return Outcome(status=None)
+    with session_scope() as session:
+        inputs = jobs.load_inputs(session, job_id=job_id)
+        audit.record(
+            session,
+            actor=WORKER,
+            action="enrollee.read",
+            entity_type="enrollee",
+            entity_id=inputs.job.enrollee_id,
+            part2=inputs.job.part2,
+        )
+    attempt = inputs.job.attempts
+    log.info("job %s attempt %d started", job_id, attempt)
+    try:
+        book = rulebook or current_rulebook()
+        responses = _check_policies(
+            job_id, attempt, inputs, book, adapters or dict(load_adapters())
+        )
+        body, rule_files = _assess(inputs.request, responses, book)
+    except PayerTransientError as exc:
+        return _release_or_fail(job_id, attempt, exc)
+    except PayerPermanentError as exc:
+        return _finish(job_id, JobStatus.NEEDS_INFO, exc.action)
+    except OperationalError:
+        raise  # the database is unreachable: the task retries, the sweeper has the job otherwise
+    except (
+        Exception
+    ) as exc:  # a bug must not loop: record it without its (possibly PHI-bearing) text
+        log.error("job %s failed: unexpected %s", job_id, type(exc).__name__)
+        return _finish(
+            job_id,
+            JobStatus.FAILED,
+            f"Unexpected error ({type(exc).__name__}); engineering has been told. Re-run after it is fixed.",
+        )
+    with session_scope() as session:
+        jobs.save_result(session, job_id=job_id, body=body, rule_files=rule_files)
+        jobs.transition(
+            session,
+            job_id=job_id,
+            current=JobStatus.RUNNING,
+            target=JobStatus.NEEDS_REVIEW,
+            actor=WORKER,
+            message="Ready for billing review",
+        )
+    log.info("job %s stored its result", job_id)
+    return Outcome(status=JobStatus.NEEDS_REVIEW)
+
+
+def _check_policies(
+    job_id: uuid.UUID,
+    attempt: int,
+    inputs: jobs.JobInputs,
+    book: RuleBook,
+    adapters: dict[str, PayerAdapter],
+) -> list[tuple[PayerConfig, EligibilityResponse]]:
+    request = inputs.request
+    days = service_dates(request.plan)
+    answers = []
+    for policy, policy_id in zip(request.policies, inputs.policy_ids, strict=True):
+        payer = book.payers.get(policy.payer_id)
+        if payer is None:
+            raise PayerPermanentError(
+                "unknown payer",
+                action=f"Payer {policy.payer_id!r} is not in the payer directory; "
+                "pick a listed payer or ask an operator to add it.",
+            )
+        adapter = adapters.get(payer.adapter)
+        if adapter is None:
+            raise PayerPermanentError(
+                "no adapter",
+                action=f"Payer {payer.id!r} uses adapter {payer.adapter!r}, "
+                "which is not installed; an operator must fix the payer file.",
+            )
+        eligibility = EligibilityRequest(
+            payer_id=payer.id,
+            provider_npi=get_settings().provider_npi,
+            member_id=policy.member_id,
+            group_number=policy.group_number,
+            first_name=request.enrollee.first_name,
+            last_name=request.enrollee.last_name,
+            birth_date=request.enrollee.birth_date,
+            sex=request.enrollee.sex,
+            relationship=policy.relationship,
+            service_start=days[0],
+            service_end=days[-1],
+            trace_number=f"{job_id.hex[:20]}{attempt:02d}",
+            attempt=attempt,
+        )
+        started = time.monotonic()
+        check = EligibilityCheck(
+            job_id=job_id, policy_id=policy_id, attempt=attempt, adapter=payer.adapter, outcome="ok"
+        )
+        try:
+            response = adapter.check(eligibility, payer=payer)
+        except PayerError as exc:
+            check.outcome = "permanent_error" if exc.permanent else "transient_error"
+            check.error = exc.action[:500]
+            raise
+        finally:
+            check.elapsed_ms = int((time.monotonic() - started) * 1000)
+            if check.outcome != "ok":
+                _store_check(check)
+        check.raw = {"media_type": response.raw_media_type, "payload": response.raw_payload}
+        check.raw_sha256 = _sha256(response.raw_payload)
+        check.normalized = response.model_dump(mode="json", exclude={"raw_payload"})
+        _store_check(check)
+        answers.append((payer, response))
+    return answers
+
+
+def _sha256(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _store_check(check: EligibilityCheck) -> None:
+    with session_scope() as session:
+        jobs.record_check(session, check=check)
+
+
+def _assess(
+    request: VerificationRequest,
+    responses: list[tuple[PayerConfig, EligibilityResponse]],
+    book: RuleBook,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    plan = request.plan
+    start = plan.start_date
+    findings: list[Finding] = assess(request, responses)
+    drafts: list[str] = []
+    primary = responses[0] if responses else None
+    covered = primary is not None and primary[1].active and primary[1].cost_sharing is not None
+    if covered and primary is not None:
+        payer, response = primary
+        allowed, status = book.allowed_per_day(payer.id, payer.network_status, start)
+        if status == "draft":
+            drafts.append(f"fee schedule amount for {payer.id}")
+        estimate = estimate_episode(
+            plan=plan, allowed_per_day=allowed, cost_sharing=response.cost_sharing
+        )
+    else:
+        estimate = estimate_episode(
+            plan=plan, allowed_per_day=book.self_pay_per_day(start), cost_sharing=None
+        )
+    if len(responses) > 1:
+        findings.append(
+            Finding(
+                code="secondary_not_applied",
+                status="unknown",
+                reason="A secondary policy was checked; coordination of benefits is not applied "
+                "to this estimate yet, so the patient share may be lower.",
+            )
+        )
+    options = sliding_scale(
+        household=request.household,
+        state=request.enrollee.state,
+        start_date=start,
+        service_days=plan.service_days,
+        weeks=plan.weeks,
+        self_pay_per_day=book.self_pay_per_day(start),
+        guidelines=book.guidelines,
+        policy=book.sliding_scale_policy,
+    )
+    body = {
+        "part2": request.part2,
+        "coverage": [
+            {
+                "payer_id": payer.id,
+                "payer_name": payer.name,
+                "insurance_type": r.insurance_type.value,
+                "active": r.active,
+                "plan_name": r.plan_name,
+                "network": payer.network_status.value,
+                "plan_begin": r.plan_begin.isoformat() if r.plan_begin else None,
+                "plan_end": r.plan_end.isoformat() if r.plan_end else None,
+                "messages": list(r.messages),
+            }
+            for payer, r in responses
+        ],
+        "findings": [f.model_dump(mode="json") for f in findings],
+        "estimate": estimate.model_dump(mode="json"),
+        "sliding_scale": options.model_dump(mode="json"),
+        "drafts_used": drafts,
+    }
+    return body, [f.model_dump(mode="json") for f in book.files]
+
+
+def _release_or_fail(job_id: uuid.UUID, attempt: int, exc: PayerTransientError) -> Outcome:
+    settings = get_settings()
+    with session_scope() as session:
+        if attempt >= settings.max_attempts:
+            jobs.transition(
+                session,
+                job_id=job_id,
+                current=JobStatus.RUNNING,
+                target=JobStatus.FAILED,
+                actor=WORKER,
+                message=f"The payer did not answer after {attempt} attempts ({exc.action}) "
+                "Re-run the verification when the payer is back.",
+            )
+            log.warning("job %s failed after %d attempts", job_id, attempt)
+            return Outcome(status=JobStatus.FAILED)
+        delay = backoff(attempt, exc.retry_after)
+        jobs.transition(
+            session,
+            job_id=job_id,
+            current=JobStatus.RUNNING,
+            target=JobStatus.QUEUED,
+            actor=WORKER,
+            message=f"Payer unavailable; retry {attempt + 1} of {settings.max_attempts} scheduled",
+            not_before=utcnow() + timedelta(seconds=delay),
+        )
+    log.info("job %s released for retry in %.1fs", job_id, delay)
+    return Outcome(status=JobStatus.QUEUED, retry_in=delay)
+
+
+def _finish(job_id: uuid.UUID, status: JobStatus, message: str) -> Outcome:
+    with session_scope() as session:
+        jobs.transition(
+            session,
+            job_id=job_id,
+            current=JobStatus.RUNNING,
+            target=status,
+            actor=WORKER,
+            message=message,
+        )
+    log.info("job %s ended %s", job_id, status.value)
+    return Outcome(status=status)

@@ -1,0 +1,119 @@
+"""Queueing and sweeping: the database first, the broker after commit, IDs only."""
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+
+from coverage.domain.access import Actor, Role
+from coverage.domain.job_state import JobStatus
+from coverage.domain.request import VerificationRequest
+from coverage.settings import get_settings
+from coverage.store import jobs
+from coverage.store.db import session_scope
+from coverage.store.tables import VerificationJob, utcnow
+
+log = logging.getLogger(__name__)
+Enqueue = Callable[[uuid.UUID], None]
+SWEEPER = Actor(name="sweeper", role=Role.SYSTEM)
+
+
+def queue(
+    request: VerificationRequest,
+    *,
+    actor: Actor,
+    enqueue: Enqueue,
+    idempotency_key: str | None = None,
+) -> tuple[VerificationJob, bool]:
+    """Stores the job, then enqueues its ID. Returns the job and whether it is new (False: same key seen)."""
+    if idempotency_key:
+        with session_scope() as session:
+            existing = jobs.find_by_idempotency_key(
+                session, submitter=actor.name, key=idempotency_key
+            )
+        if existing:
+            return existing, False
+    try:
+        with session_scope() as session:
+            job = jobs.create(
+                session, request=request, actor=actor, idempotency_key=idempotency_key
+            )
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        with session_scope() as session:  # a concurrent retry of the same submit won the insert
+            existing = jobs.find_by_idempotency_key(
+                session, submitter=actor.name, key=idempotency_key
+            )
+        assert existing is not None
+        return existing, False
+    _enqueue(job.id, enqueue)
+    log.info("job %s queued", job.id)
+    return job, True
+
+
+def rerun(job_id: uuid.UUID, *, actor: Actor, enqueue: Enqueue) -> None:
+    with session_scope() as session:
+        job = jobs.get_or_raise(session, job_id=job_id)
+        jobs.transition(
+            session,
+            job_id=job_id,
+            current=JobStatus(job.status),
+            target=JobStatus.QUEUED,
+            actor=actor,
+            message="Re-run requested",
+            attempts=0,
+            not_before=None,
+        )
+    _enqueue(job_id, enqueue)
+
+
+def _enqueue(job_id: uuid.UUID, enqueue: Enqueue) -> None:
+    # Marked before sending: if the send fails, the sweeper's deadline still brings the job back.
+    with session_scope() as session:
+        jobs.mark_enqueued(session, job_ids=[job_id])
+    enqueue(job_id)
+
+
+def sweep(*, enqueue: Enqueue, now: datetime | None = None) -> list[uuid.UUID]:
+    """Re-enqueues jobs whose message was lost; releases (or fails) jobs whose worker died."""
+    settings = get_settings()
+    now = now or utcnow()
+    due: list[uuid.UUID] = []
+    with session_scope() as session:
+        stuck = jobs.stuck(
+            session,
+            now=now,
+            queued_deadline=timedelta(seconds=settings.queued_deadline_seconds),
+            running_deadline=timedelta(seconds=settings.running_deadline_seconds),
+        )
+        for job in stuck:
+            if job.status == JobStatus.RUNNING.value:
+                if job.attempts >= settings.max_attempts:
+                    jobs.transition(
+                        session,
+                        job_id=job.id,
+                        current=JobStatus.RUNNING,
+                        target=JobStatus.FAILED,
+                        actor=SWEEPER,
+                        message=f"Stopped after {job.attempts} attempts that did not "
+                        "finish (worker lost). Re-run when the cause is fixed.",
+                    )
+                    continue
+                jobs.transition(
+                    session,
+                    job_id=job.id,
+                    current=JobStatus.RUNNING,
+                    target=JobStatus.QUEUED,
+                    actor=SWEEPER,
+                    message="Worker did not finish; re-queued",
+                )
+            due.append(job.id)
+        jobs.mark_enqueued(session, job_ids=due, now=now)
+    for job_id in due:
+        enqueue(job_id)
+    if due:
+        log.info("sweeper re-enqueued %d job(s)", len(due))
+    return due

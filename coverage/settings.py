@@ -1,0 +1,76 @@
+"""All configuration in one pydantic-settings object, from `IOP_COVERAGE_*` variables."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development-only keys: fine on a laptop, refused in production.
+DEV_ENCRYPTION_KEY = "ZGV2LW9ubHktZmVybmV0LWtleS1kby1ub3QtdXNlLTA="
+DEV_HASH_KEY = "dev-only-member-id-hash-key"
+DEV_SECRET_KEY = "dev-only-secret-key"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IOP_COVERAGE_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///iop_coverage.db"
+    broker_url: str | None = Field(default=None, description="Unset: run the pipeline in-process")
+    rules_dir: Path = Path("payer_rules")
+    # Comma-separated Fernet keys, newest first: MultiFernet encrypts with the first, decrypts with any.
+    encryption_keys: SecretStr = SecretStr(DEV_ENCRYPTION_KEY)
+    hash_key: SecretStr = SecretStr(DEV_HASH_KEY)
+    secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
+    provider_npi: str = Field(default="1234567893", pattern=r"^[0-9]{10}$")
+
+    verify_queue: str = "verify"
+    sweep_queue: str = "sweep"
+    # Redis redelivers an unacknowledged message after this; every retry countdown stays well under it.
+    visibility_timeout_seconds: int = Field(default=3600, ge=10)
+    max_attempts: int = Field(default=5, ge=1, le=50)
+    retry_base_seconds: float = Field(default=2.0, gt=0)
+    retry_cap_seconds: float = Field(default=300.0, gt=0)
+    sweep_interval_seconds: float = Field(default=60.0, gt=0)
+    queued_deadline_seconds: float = Field(default=300.0, gt=0)
+    running_deadline_seconds: float = Field(default=600.0, gt=0)
+
+    @model_validator(mode="after")
+    def _refuse_dev_secrets_in_production(self) -> "Settings":
+        if self.environment != "production":
+            return self
+        dev = {
+            "IOP_COVERAGE_ENCRYPTION_KEYS": DEV_ENCRYPTION_KEY
+            in self.encryption_keys.get_secret_value(),
+            "IOP_COVERAGE_HASH_KEY": self.hash_key.get_secret_value() == DEV_HASH_KEY,
+            "IOP_COVERAGE_SECRET_KEY": self.secret_key.get_secret_value() == DEV_SECRET_KEY,
+        }
+        bad = [name for name, is_dev in dev.items() if is_dev]
+        if self.broker_url and self.broker_url.startswith("redis://"):
+            host = urlsplit(self.broker_url).hostname or ""
+            if host not in {"localhost", "127.0.0.1", "::1"}:
+                bad.append("IOP_COVERAGE_BROKER_URL (rediss:// for a broker on another host)")
+        if bad:
+            raise ValueError(f"production refuses development secrets; set {', '.join(bad)}")
+        return self
+
+    @property
+    def encryption_key_list(self) -> list[str]:
+        return [k.strip() for k in self.encryption_keys.get_secret_value().split(",") if k.strip()]
+
+    @property
+    def in_process(self) -> bool:
+        return not self.broker_url
+
+    @property
+    def max_countdown_seconds(self) -> float:
+        """A broker countdown longer than this would risk duplicate runs (Redis visibility timeout)."""
+        return self.visibility_timeout_seconds / 4
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

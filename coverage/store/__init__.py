@@ -1,0 +1,1 @@
+"""Storage: SQLModel tables, engine factory, keyword-only data functions, Alembic migrations."""

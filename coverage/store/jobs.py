@@ -1,0 +1,302 @@
+"""Verification jobs: creation, compare-and-set state changes, results. Keyword-only, session first."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, or_, update
+from sqlmodel import Session, col, select
+
+from coverage.domain.access import Actor
+from coverage.domain.job_state import OPEN, JobStatus, check_transition
+from coverage.domain.request import VerificationRequest
+from coverage.errors import ConflictError, NotFoundError
+from coverage.store import audit
+from coverage.store.crypto import keyed_hash
+from coverage.store.tables import (
+    CoverageResult,
+    EligibilityCheck,
+    Enrollee,
+    Policy,
+    ReviewDecision,
+    VerificationJob,
+    utcnow,
+)
+
+
+@dataclass(frozen=True)
+class JobInputs:
+    """A job's decrypted inputs, as the pipeline needs them."""
+
+    job: VerificationJob
+    request: VerificationRequest
+    policy_ids: list[uuid.UUID]
+
+
+def create(
+    session: Session,
+    *,
+    request: VerificationRequest,
+    actor: Actor,
+    idempotency_key: str | None = None,
+) -> VerificationJob:
+    """Stores enrollee, policies and a queued job in the caller's transaction."""
+    enrollee = Enrollee(
+        identity=request.enrollee.model_dump(
+            mode="json", include={"first_name", "last_name", "birth_date", "address"}
+        ),
+        sex=request.enrollee.sex.value,
+        state=request.enrollee.state,
+    )
+    session.add(enrollee)
+    session.flush()
+    for policy in request.policies:
+        session.add(
+            Policy(
+                enrollee_id=enrollee.id,
+                payer_id=policy.payer_id,
+                member_id_hash=keyed_hash(policy.member_id),
+                member={"member_id": policy.member_id, "group_number": policy.group_number},
+                relationship=policy.relationship.value,
+                priority=policy.priority.value,
+            )
+        )
+    job = VerificationJob(
+        enrollee_id=enrollee.id,
+        status=JobStatus.QUEUED.value,
+        part2=request.part2,
+        request=request.model_dump(mode="json", include={"intake", "plan", "household"}),
+        submitter=actor.name,
+        idempotency_key=idempotency_key,
+    )
+    session.add(job)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="job.create",
+        entity_type="job",
+        entity_id=job.id,
+        part2=job.part2,
+    )
+    return job
+
+
+def find_by_idempotency_key(
+    session: Session, *, submitter: str, key: str
+) -> VerificationJob | None:
+    return session.exec(
+        select(VerificationJob).where(
+            VerificationJob.submitter == submitter, VerificationJob.idempotency_key == key
+        )
+    ).first()
+
+
+def get_or_raise(session: Session, *, job_id: uuid.UUID) -> VerificationJob:
+    job = session.get(VerificationJob, job_id)
+    if job is None:
+        raise NotFoundError(f"no verification job {job_id}")
+    return job
+
+
+def load_inputs(session: Session, *, job_id: uuid.UUID) -> JobInputs:
+    job = get_or_raise(session, job_id=job_id)
+    enrollee = session.get(Enrollee, job.enrollee_id)
+    assert enrollee is not None  # foreign key
+    policies = session.exec(select(Policy).where(Policy.enrollee_id == enrollee.id)).all()
+    ordered = sorted(policies, key=lambda p: p.priority != "primary")
+    request = VerificationRequest.model_validate(
+        {
+            "enrollee": {**enrollee.identity, "sex": enrollee.sex, "state": enrollee.state},
+            "policies": [
+                {
+                    "payer_id": p.payer_id,
+                    "member_id": p.member["member_id"],
+                    "group_number": p.member["group_number"],
+                    "relationship": p.relationship,
+                    "priority": p.priority,
+                }
+                for p in ordered
+            ],
+            **job.request,
+        }
+    )
+    return JobInputs(job=job, request=request, policy_ids=[p.id for p in ordered])
+
+
+def list_(
+    session: Session,
+    *,
+    status: JobStatus | None = None,
+    submitter: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[VerificationJob]:
+    query = (
+        select(VerificationJob)
+        .order_by(col(VerificationJob.created_at).desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    if status:
+        query = query.where(VerificationJob.status == status.value)
+    if submitter:
+        query = query.where(VerificationJob.submitter == submitter)
+    return list(session.exec(query))
+
+
+def payer_ids(session: Session, *, enrollee_id: uuid.UUID) -> list[str]:
+    return [
+        p.payer_id for p in session.exec(select(Policy).where(Policy.enrollee_id == enrollee_id))
+    ]
+
+
+def masked_member_ids(session: Session, *, enrollee_id: uuid.UUID) -> list[str]:
+    """List views show at most the last 4 characters of a member ID."""
+    policies = session.exec(select(Policy).where(Policy.enrollee_id == enrollee_id)).all()
+    return ["*" * 4 + str(p.member["member_id"])[-4:] for p in policies]
+
+
+def transition(
+    session: Session,
+    *,
+    job_id: uuid.UUID,
+    current: JobStatus,
+    target: JobStatus,
+    actor: Actor,
+    message: str | None = None,
+    **changes: Any,
+) -> None:
+    """Compare-and-set: moves the job only if it is still in `current`; the audit entry joins the same transaction."""
+    check_transition(current, target)
+    values: dict[str, Any] = {"status": target.value, "status_changed_at": utcnow(), **changes}
+    if message is not None:
+        values["message"] = message[:500]
+    result = session.execute(
+        update(VerificationJob)
+        .where(col(VerificationJob.id) == job_id, col(VerificationJob.status) == current.value)
+        .values(**values)
+    )
+    if cast(CursorResult[Any], result).rowcount != 1:
+        raise ConflictError(f"job {job_id} is no longer {current.value}")
+    job = session.get(VerificationJob, job_id)
+    if job is not None:
+        session.refresh(job)
+    audit.record(
+        session,
+        actor=actor,
+        action=f"job.{target.value}",
+        entity_type="job",
+        entity_id=job_id,
+        part2=bool(job and job.part2),
+        detail=f"{current.value} -> {target.value}",
+    )
+
+
+def claim(
+    session: Session, *, job_id: uuid.UUID, actor: Actor, now: datetime | None = None
+) -> bool:
+    """queued -> running, only when due; exactly one of several concurrent callers wins."""
+    now = now or utcnow()
+    result = session.execute(
+        update(VerificationJob)
+        .where(
+            col(VerificationJob.id) == job_id,
+            col(VerificationJob.status) == JobStatus.QUEUED.value,
+            or_(col(VerificationJob.not_before).is_(None), col(VerificationJob.not_before) <= now),
+        )
+        .values(
+            status=JobStatus.RUNNING.value,
+            status_changed_at=now,
+            attempts=col(VerificationJob.attempts) + 1,
+            not_before=None,
+        )
+    )
+    if cast(CursorResult[Any], result).rowcount != 1:
+        return False
+    job = get_or_raise(session, job_id=job_id)
+    session.refresh(job)
+    audit.record(
+        session,
+        actor=actor,
+        action="job.running",
+        entity_type="job",
+        entity_id=job_id,
+        part2=job.part2,
+        detail=f"attempt {job.attempts}",
+    )
+    return True
+
+
+def record_check(session: Session, *, check: EligibilityCheck) -> None:
+    session.add(check)
+
+
+def save_result(
+    session: Session, *, job_id: uuid.UUID, body: dict[str, Any], rule_files: list[dict[str, Any]]
+) -> None:
+    session.add(CoverageResult(job_id=job_id, body=body, rule_files=rule_files))
+
+
+def get_result(session: Session, *, job_id: uuid.UUID) -> CoverageResult | None:
+    return session.exec(select(CoverageResult).where(CoverageResult.job_id == job_id)).first()
+
+
+def checks_for(session: Session, *, job_id: uuid.UUID) -> list[EligibilityCheck]:
+    return list(
+        session.exec(
+            select(EligibilityCheck)
+            .where(EligibilityCheck.job_id == job_id)
+            .order_by(col(EligibilityCheck.attempt), col(EligibilityCheck.created_at))
+        )
+    )
+
+
+def review(
+    session: Session, *, job_id: uuid.UUID, decision: JobStatus, note: str | None, actor: Actor
+) -> ReviewDecision:
+    transition(session, job_id=job_id, current=JobStatus.NEEDS_REVIEW, target=decision, actor=actor)
+    row = ReviewDecision(job_id=job_id, reviewer=actor.name, decision=decision.value, note=note)
+    session.add(row)
+    return row
+
+
+def reviews_for(session: Session, *, job_id: uuid.UUID) -> list[ReviewDecision]:
+    return list(session.exec(select(ReviewDecision).where(ReviewDecision.job_id == job_id)))
+
+
+def stuck(
+    session: Session, *, now: datetime, queued_deadline: timedelta, running_deadline: timedelta
+) -> list[VerificationJob]:
+    """Open jobs whose message may be lost: queued and due but not picked up, or running too long."""
+    due_queued = (
+        (col(VerificationJob.status) == JobStatus.QUEUED.value)
+        & or_(col(VerificationJob.not_before).is_(None), col(VerificationJob.not_before) <= now)
+        & or_(
+            col(VerificationJob.enqueued_at).is_(None),
+            col(VerificationJob.enqueued_at) <= now - queued_deadline,
+        )
+    )
+    overdue_running = (col(VerificationJob.status) == JobStatus.RUNNING.value) & (
+        col(VerificationJob.status_changed_at) <= now - running_deadline
+    )
+    return list(
+        session.exec(
+            select(VerificationJob).where(
+                col(VerificationJob.status).in_([s.value for s in OPEN]),
+                due_queued | overdue_running,
+            )
+        )
+    )
+
+
+def mark_enqueued(
+    session: Session, *, job_ids: list[uuid.UUID], now: datetime | None = None
+) -> None:
+    if job_ids:
+        session.execute(
+            update(VerificationJob)
+            .where(col(VerificationJob.id).in_(job_ids))
+            .values(enqueued_at=now or utcnow())
+        )

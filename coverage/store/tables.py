@@ -1,0 +1,138 @@
+"""SQLModel tables. Columns holding PHI use EncryptedJSON; Alembic migrations create them."""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from coverage.store.types import EncryptedJSON
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(*, nullable: bool = False, index: bool = False) -> Any:
+    return Field(
+        default_factory=utcnow if not nullable else None,
+        sa_type=DateTime(timezone=True),
+        nullable=nullable,
+        index=index,
+    )
+
+
+def _encrypted(*, nullable: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(EncryptedJSON(), nullable=nullable))
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    name: str = Field(max_length=80, unique=True)
+    role: str = Field(max_length=20)
+    active: bool = True
+    created_at: datetime = _ts()
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_tokens"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _ts()
+    revoked_at: datetime | None = _ts(nullable=True)
+
+
+class Enrollee(SQLModel, table=True):
+    __tablename__ = "enrollees"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    identity: dict[str, Any] = _encrypted()  # names, birth date, address
+    sex: str = Field(max_length=1)
+    state: str = Field(max_length=2)
+    created_at: datetime = _ts()
+
+
+class Policy(SQLModel, table=True):
+    __tablename__ = "policies"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    enrollee_id: uuid.UUID = Field(foreign_key="enrollees.id", index=True, ondelete="CASCADE")
+    payer_id: str = Field(max_length=64)
+    member_id_hash: str = Field(max_length=64, index=True)
+    member: dict[str, Any] = _encrypted()  # member ID, group number
+    relationship: str = Field(max_length=10)
+    priority: str = Field(max_length=10)
+
+
+class VerificationJob(SQLModel, table=True):
+    __tablename__ = "verification_jobs"
+    __table_args__ = (UniqueConstraint("submitter", "idempotency_key", name="uq_jobs_idempotency"),)
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    enrollee_id: uuid.UUID = Field(foreign_key="enrollees.id", index=True, ondelete="CASCADE")
+    status: str = Field(max_length=20, index=True)
+    part2: bool = False
+    request: dict[str, Any] = _encrypted()  # intake, plan, household
+    submitter: str = Field(max_length=80)
+    idempotency_key: str | None = Field(default=None, max_length=128)
+    attempts: int = 0
+    not_before: datetime | None = _ts(nullable=True)
+    enqueued_at: datetime | None = _ts(nullable=True)
+    status_changed_at: datetime = _ts()
+    message: str = Field(default="", max_length=500)  # staff-facing, never PHI
+    created_at: datetime = _ts(index=True)
+
+
+class EligibilityCheck(SQLModel, table=True):
+    __tablename__ = "eligibility_checks"
+    __table_args__ = (UniqueConstraint("job_id", "policy_id", "attempt", name="uq_check_attempt"),)
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    job_id: uuid.UUID = Field(foreign_key="verification_jobs.id", index=True, ondelete="CASCADE")
+    policy_id: uuid.UUID = Field(foreign_key="policies.id", ondelete="CASCADE")
+    attempt: int
+    outcome: str = Field(max_length=20)  # ok | transient_error | permanent_error
+    error: str = Field(default="", max_length=500)
+    adapter: str = Field(max_length=40)
+    raw: dict[str, Any] | None = _encrypted(nullable=True)  # the payer's reply as received
+    raw_sha256: str | None = Field(default=None, max_length=64)
+    normalized: dict[str, Any] | None = _encrypted(nullable=True)
+    elapsed_ms: int = 0
+    created_at: datetime = _ts()
+
+
+class CoverageResult(SQLModel, table=True):
+    __tablename__ = "coverage_results"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    job_id: uuid.UUID = Field(foreign_key="verification_jobs.id", unique=True, ondelete="CASCADE")
+    body: dict[str, Any] = _encrypted()  # estimate, sliding scale, findings (income-derived)
+    rule_files: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    created_at: datetime = _ts()
+
+
+class ReviewDecision(SQLModel, table=True):
+    __tablename__ = "review_decisions"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    job_id: uuid.UUID = Field(foreign_key="verification_jobs.id", index=True, ondelete="CASCADE")
+    reviewer: str = Field(max_length=80)
+    decision: str = Field(max_length=10)
+    note: str | None = _encrypted(nullable=True)
+    created_at: datetime = _ts()
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only: who did what to which record, never the values."""
+
+    __tablename__ = "audit_events"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts(index=True)
+    actor: str = Field(max_length=80, index=True)
+    actor_role: str = Field(max_length=20)
+    action: str = Field(max_length=40, index=True)
+    entity_type: str = Field(max_length=40)
+    entity_id: str = Field(max_length=64)
+    outcome: str = Field(default="ok", max_length=20)
+    part2: bool = False
+    client: str | None = Field(default=None, max_length=64)
+    detail: str = Field(default="", max_length=200)

@@ -1,0 +1,63 @@
+"""Test settings come from the environment before any service module is imported.
+
+IOP_COVERAGE_TEST_DATABASE=sqlite (default) or postgresql picks the database the whole run uses.
+"""
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get(
+    "IOP_COVERAGE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("IOP_COVERAGE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+_TMP = Path(tempfile.mkdtemp(prefix="iop-coverage-tests-"))
+BACKEND = os.environ.get("IOP_COVERAGE_TEST_DATABASE", "sqlite")
+DATABASE_URL = PG_URL if BACKEND == "postgresql" else f"sqlite:///{_TMP / 'test.db'}"
+
+os.environ.update(
+    {
+        "IOP_COVERAGE_ENVIRONMENT": "test",
+        "IOP_COVERAGE_DATABASE_URL": DATABASE_URL,
+        "IOP_COVERAGE_BROKER_URL": REDIS_URL,
+        "IOP_COVERAGE_RULES_DIR": str(ROOT / "payer_rules"),
+        "IOP_COVERAGE_RETRY_BASE_SECONDS": "0.2",
+        "IOP_COVERAGE_RETRY_CAP_SECONDS": "1",
+        "IOP_COVERAGE_VISIBILITY_TIMEOUT_SECONDS": "60",
+    }
+)
+
+
+def pytest_report_header() -> str:
+    return f"iop-coverage test database: {BACKEND} ({'temporary file' if BACKEND == 'sqlite' else PG_URL})"
+
+
+@pytest.fixture(scope="session")
+def database() -> Iterator[str]:
+    """A freshly migrated database for the run (PostgreSQL: the public schema is recreated)."""
+    from sqlalchemy import create_engine, text
+
+    from coverage.store.db import upgrade
+
+    if BACKEND == "postgresql":
+        engine = create_engine(PG_URL)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    upgrade(DATABASE_URL)
+    yield DATABASE_URL
+
+
+@pytest.fixture(scope="session")
+def sqlite_path() -> Path:
+    return _TMP / "test.db"
+
+
+@pytest.fixture(scope="session")
+def tmp_root() -> Path:
+    return _TMP

@@ -1,0 +1,71 @@
+"""Builders for test requests and users."""
+
+import uuid
+from typing import Any
+
+from coverage.domain.access import Role
+from coverage.domain.request import VerificationRequest
+
+PERSONA_MEMBER = {
+    "ppo": ("sandbox-commercial", "SBX-PPO-100234"),
+    "medicare": ("sandbox-medicare", "SBX-MCR-1EG4TE5MK72"),
+    "medicaid": ("sandbox-medicaid", "SBX-MCD-554210"),
+    "inactive": ("sandbox-commercial", "SBX-INACTIVE-8841"),
+    "unknown": ("sandbox-commercial", "ZZ-404-0000"),
+    "down": ("sandbox-commercial", "SBX-DOWN-3000"),
+}
+
+
+def request_body(
+    persona: str = "ppo",
+    *,
+    first_name: str = "Jordan",
+    last_name: str = "Sample",
+    member_suffix: str = "",
+    start_date: str = "2026-12-07",
+    days_per_week: int = 3,
+    hours_per_day: float = 3,
+    weeks: int = 8,
+    household: dict[str, Any] | None = None,
+    program: str = "mental_health",
+    diagnoses: list[str] | None = None,
+    address: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    payer_id, member_id = PERSONA_MEMBER[persona]
+    enrollee: dict[str, Any] = {
+        "first_name": first_name,
+        "last_name": last_name,
+        "birth_date": "1988-04-12",
+        "sex": "F",
+        "state": "VA",
+    }
+    if address:
+        enrollee["address"] = address
+    body: dict[str, Any] = {
+        "enrollee": enrollee,
+        "policies": [
+            {"payer_id": payer_id, "member_id": member_id + member_suffix, "priority": "primary"}
+        ],
+        "intake": {
+            "diagnoses": diagnoses or ["F33.1"],
+            "program": program,
+            "recommended_level_of_care": "iop",
+        },
+        "plan": {
+            "days_per_week": days_per_week,
+            "hours_per_day": hours_per_day,
+            "weeks": weeks,
+            "start_date": start_date,
+        },
+    }
+    if household:
+        body["household"] = household
+    return body
+
+
+def request(persona: str = "ppo", **kwargs: Any) -> VerificationRequest:
+    return VerificationRequest.model_validate(request_body(persona, **kwargs))
+
+
+def unique_name(role: Role) -> str:
+    return f"{role.value}-{uuid.uuid4().hex[:8]}"

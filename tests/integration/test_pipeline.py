@@ -1,0 +1,151 @@
+"""The pipeline in-process on the test database, one test per sandbox persona, exact amounts."""
+
+from decimal import Decimal
+
+from sqlmodel import Session
+
+from coverage.domain.access import Actor
+from coverage.store import jobs
+from tests.factories import request
+from tests.integration.conftest import actions, job_row, queue_in_process, result_count
+
+
+def _result(session: Session, job_id) -> dict:
+    row = jobs.get_result(session, job_id=job_id)
+    assert row is not None
+    return row.body
+
+
+def test_commercial_ppo_gets_an_exact_estimate_and_waits_for_review(
+    session: Session, clerk: Actor
+) -> None:
+    job_id = queue_in_process(
+        request("ppo", household={"size": 3, "annual_income": "61000.00"}), clerk
+    )
+    job = job_row(session, job_id)
+    assert (job.status, job.attempts, job.message) == (
+        "needs_review",
+        1,
+        "Ready for billing review",
+    )
+    body = _result(session, job_id)
+    est = body["estimate"]
+    # 24 days x $350: day 1 = $300 deductible + 20% of $50; days 2-24 = 20% of $350.
+    assert (est["allowed_total"], est["patient_total"], est["payer_total"]) == (
+        "8400.00",
+        "1920.00",
+        "6480.00",
+    )
+    assert est["weeks"][0] == {
+        "week": 1,
+        "start": "2026-12-07",
+        "days": 3,
+        "allowed": "1050.00",
+        "patient": "450.00",
+        "payer": "600.00",
+    }
+    assert [f["code"] for f in body["findings"]] == ["coverage_active", "prior_authorization"]
+    assert body["sliding_scale"]["status"] == "offered"
+    assert {f["path"] for f in job_rule_files(session, job_id)} >= {
+        "fee_schedules/sandbox-2026.yaml"
+    }
+    assert result_count(session, job_id) == 1
+    assert actions(session, job_id) == ["job.create", "job.running", "job.needs_review"]
+
+
+def job_rule_files(session: Session, job_id) -> list[dict]:
+    row = jobs.get_result(session, job_id=job_id)
+    assert row is not None
+    return row.rule_files
+
+
+def test_medicare_applies_the_part_b_deductible_then_20_percent(
+    session: Session, clerk: Actor
+) -> None:
+    job_id = queue_in_process(
+        request("medicare", start_date="2026-01-12", days_per_week=4, weeks=10), clerk
+    )
+    est = _result(session, job_id)["estimate"]
+    # 40 days x $259.13. Day 1: $259.13 deductible. Day 2: $23.87 deductible + 20% of $235.26
+    # ($47.05). Days 3-40: 20% of $259.13 = $51.826, rounded per day to $51.83 (38 x = $1,969.54).
+    assert est["allowed_total"] == "10365.20"
+    assert [d["patient"] for d in est["days"][:3]] == ["259.13", "70.92", "51.83"]
+    assert Decimal(est["patient_total"]) == Decimal("259.13") + Decimal("70.92") + 38 * Decimal(
+        "51.83"
+    )
+    assert (est["patient_total"], est["payer_total"]) == ("2299.59", "8065.61")
+    assert _result(session, job_id)["drafts_used"] == ["fee schedule amount for sandbox-medicare"]
+
+
+def test_medicaid_leaves_the_patient_nothing_and_flags_part2(
+    session: Session, clerk: Actor
+) -> None:
+    job_id = queue_in_process(
+        request("medicaid", program="substance_use", diagnoses=["F11.20"]), clerk
+    )
+    job = job_row(session, job_id)
+    body = _result(session, job_id)
+    assert job.part2 is True and body["part2"] is True
+    assert (body["estimate"]["patient_total"], body["estimate"]["payer_total"]) == (
+        "0.00",
+        "5040.00",
+    )
+
+
+def test_inactive_coverage_is_reviewed_as_self_pay(session: Session, clerk: Actor) -> None:
+    job_id = queue_in_process(
+        request("inactive", household={"size": 4, "annual_income": "52000.00"}), clerk
+    )
+    body = _result(session, job_id)
+    assert job_row(session, job_id).status == "needs_review"
+    assert body["findings"][0] == {
+        "code": "coverage_active",
+        "status": "not_met",
+        "source": "sandbox-commercial",
+        "reason": "Sandbox Commercial PPO: coverage not active for the service dates.",
+    }
+    assert (body["estimate"]["patient_total"], body["estimate"]["payer_total"]) == (
+        "9600.00",
+        "0.00",
+    )
+
+
+def test_unknown_member_ends_in_needs_info_with_an_action_and_no_result(
+    session: Session, clerk: Actor
+) -> None:
+    job_id = queue_in_process(request("unknown"), clerk)
+    job = job_row(session, job_id)
+    assert job.status == "needs_info"
+    assert job.message == (
+        "The payer did not find this member. Check the member ID, name and birth date "
+        "against the insurance card, then re-run the verification."
+    )
+    assert result_count(session, job_id) == 0
+    [check] = jobs.checks_for(session, job_id=job_id)
+    assert (check.outcome, check.attempt, check.raw) == ("permanent_error", 1, None)
+
+
+def test_an_unavailable_payer_is_retried_and_the_job_completes_once(
+    session: Session, clerk: Actor
+) -> None:
+    job_id = queue_in_process(request("down"), clerk)
+    job = job_row(session, job_id)
+    assert (job.status, job.attempts) == ("needs_review", 2)
+    assert [c.outcome for c in jobs.checks_for(session, job_id=job_id)] == ["transient_error", "ok"]
+    assert result_count(session, job_id) == 1
+    assert actions(session, job_id) == [
+        "job.create",
+        "job.running",
+        "job.queued",
+        "job.running",
+        "job.needs_review",
+    ]
+
+
+def test_a_second_run_of_a_finished_job_is_a_no_op(session: Session, clerk: Actor) -> None:
+    from coverage import pipeline
+
+    job_id = queue_in_process(request("ppo"), clerk)
+    outcome = pipeline.run(job_id)
+    assert outcome.status is None
+    assert result_count(session, job_id) == 1

@@ -1,0 +1,198 @@
+"""Rule book loading: the real payer_rules files, lookups, and file:line errors for bad data."""
+
+import hashlib
+import shutil
+from datetime import date
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+
+from coverage.domain.eligibility import Network
+from coverage.rules.loader import MAX_FILE_BYTES, RuleBook, RuleFileError, RuleLookupError
+
+RULES = Path(__file__).resolve().parents[2] / "payer_rules"
+OWN = ["poverty_guidelines", "sliding_scale", "fee_schedules"]
+
+
+@pytest.fixture(scope="module")
+def book() -> RuleBook:
+    return RuleBook.load(RULES)
+
+
+@pytest.fixture
+def rules(tmp_path: Path) -> Path:
+    """A private copy of this package's rule files, named payer_rules/ like the real one."""
+    target = tmp_path / "payer_rules"
+    for folder in OWN:
+        shutil.copytree(RULES / folder, target / folder)
+    return target
+
+
+def load_error(rules: Path, relative: str, text: str) -> str:
+    (rules / relative).parent.mkdir(parents=True, exist_ok=True)
+    (rules / relative).write_text(text, encoding="utf-8")
+    with pytest.raises(RuleFileError) as caught:
+        RuleBook.load(rules)
+    return str(caught.value)
+
+
+def test_real_files_load_with_provenance(book: RuleBook) -> None:
+    refs = {ref.path.as_posix(): ref for ref in book.files}
+    policy = refs["sliding_scale/policy.yaml"]
+    assert (policy.kind, policy.version) == ("sliding_scale_policy", "1")
+    assert policy.sha256 == hashlib.sha256((RULES / policy.path).read_bytes()).hexdigest()
+    assert {g.year for g in book.guidelines} == {2024, 2025, 2026}
+    assert book.sliding_scale_policy.installment_months == [3, 6, 12]
+    assert book.sliding_scale_policy.minimum_monthly_payment == D("50.00")
+    assert [c.name for c in book.sliding_scale_policy.classes] == ["A", "B", "C", "D", "E", "F"]
+
+
+def test_allowed_per_day_and_status(book: RuleBook) -> None:
+    on = date(2026, 3, 2)
+    assert book.allowed_per_day("sandbox-commercial", Network.IN, on) == (D("350.00"), "verified")
+    assert book.allowed_per_day("sandbox-commercial", Network.OUT, on) == (D("280.00"), "verified")
+    assert book.allowed_per_day("sandbox-medicaid", Network.IN, on) == (D("210.00"), "verified")
+    # The CMS figure is verified for CY 2024 only; later dates reuse it as draft.
+    assert book.allowed_per_day("sandbox-medicare", Network.IN, date(2024, 6, 3)) == (
+        D("259.13"),
+        "verified",
+    )
+    assert book.allowed_per_day("sandbox-medicare", Network.IN, on) == (D("259.13"), "draft")
+    assert book.self_pay_per_day(on) == D("400.00")
+
+
+def test_lookups_outside_the_rules_fail_clearly(book: RuleBook) -> None:
+    with pytest.raises(RuleLookupError, match="no allowed amount for sandbox-unknown"):
+        book.allowed_per_day("sandbox-unknown", Network.IN, date(2026, 3, 2))
+    with pytest.raises(RuleLookupError, match="2027-01-04"):
+        book.allowed_per_day("sandbox-commercial", Network.IN, date(2027, 1, 4))
+    with pytest.raises(RuleLookupError, match="no self-pay rate on 2027-01-04"):
+        book.self_pay_per_day(date(2027, 1, 4))
+
+
+def test_drafts_used(book: RuleBook) -> None:
+    assert (
+        book.drafts_used(
+            on=date(2026, 3, 2), state="VA", payer_id="sandbox-commercial", network=Network.IN
+        )
+        == []
+    )
+    assert book.drafts_used(
+        on=date(2026, 3, 2), payer_id="sandbox-medicare", network=Network.IN
+    ) == [
+        "payer_rules/fee_schedules/sandbox-2026.yaml: sandbox-medicare in_network allowed amount "
+        "$259.13 is draft"
+    ]
+    assert book.drafts_used(on=date(2024, 3, 1), state="VA") == [
+        "payer_rules/poverty_guidelines/2024.yaml: effective date of the 2024 poverty guidelines "
+        "is draft"
+    ]
+
+
+def test_unknown_kinds_are_kept_for_other_loaders(rules: Path) -> None:
+    (rules / "criteria").mkdir()
+    (rules / "criteria" / "acme.yaml").write_text(
+        "kind: medical_necessity\nversion: '1'\nname: Acme\n"
+    )
+    book = RuleBook.load(rules)
+    assert book.other_files == {
+        "medical_necessity": [
+            (
+                Path("criteria/acme.yaml"),
+                {"kind": "medical_necessity", "version": "1", "name": "Acme"},
+            )
+        ]
+    }
+
+
+def test_payer_files_are_validated_with_file_and_line(rules: Path) -> None:
+    (rules / "payers").mkdir(exist_ok=True)
+    text = (
+        "kind: payer\nid: acme\nname: Acme\ntype: commercial\nadapter: sandbox\n"
+        "network_status: in_netwrk\nversion: '1'\nsource: test\n"
+    )
+    assert load_error(rules, "payers/acme.yaml", text) == (
+        "payer_rules/payers/acme.yaml:6: network_status: Input should be 'in_network' or 'out_of_network'"
+    )
+
+
+def test_yaml_alias_is_rejected_with_file_and_line(rules: Path) -> None:
+    text = "kind: payer\nversion: '1'\nbase: &b [1, 2]\ncopy: *b\n"
+    assert load_error(rules, "payers/bomb.yaml", text) == (
+        "payer_rules/payers/bomb.yaml:4: YAML aliases (*name) are not allowed in rule files"
+    )
+
+
+def test_unknown_key_is_rejected_with_file_and_line(rules: Path) -> None:
+    path = rules / "fee_schedules" / "sandbox-2026.yaml"
+    text = path.read_text().replace(
+        '    - network: out_of_network\n      per_day: "280.00"\n',
+        '    - network: out_of_network\n      per_day: "280.00"\n      per_dya: "1.00"\n',
+    )
+    lines = text.splitlines()
+    expected_line = lines.index('      per_dya: "1.00"') + 1
+    message = load_error(rules, "fee_schedules/sandbox-2026.yaml", text)
+    assert message == (
+        f"payer_rules/fee_schedules/sandbox-2026.yaml:{expected_line}: "
+        "payers.sandbox-commercial.1.per_dya: Extra inputs are not permitted"
+    )
+
+
+def test_nested_value_error_points_at_its_line(rules: Path) -> None:
+    path = rules / "sliding_scale" / "policy.yaml"
+    text = path.read_text().replace('discount: "0.60"', 'discount: "1.60"')
+    expected_line = text.splitlines().index('    discount: "1.60"') + 1
+    message = load_error(rules, "sliding_scale/policy.yaml", text)
+    assert message.startswith(f"payer_rules/sliding_scale/policy.yaml:{expected_line}: ")
+    assert "classes.2.discount: Input should be less than or equal to 1" in message
+
+
+def test_policy_gap_is_rejected(rules: Path) -> None:
+    path = rules / "sliding_scale" / "policy.yaml"
+    text = path.read_text().replace('above_percent: "125"', 'above_percent: "126"')
+    message = load_error(rules, "sliding_scale/policy.yaml", text)
+    assert "classes: Value error, class C: must start where class B ends" in message
+
+
+def test_float_amounts_are_rejected(rules: Path) -> None:
+    path = rules / "fee_schedules" / "sandbox-2026.yaml"
+    text = path.read_text().replace('self_pay_per_day: "400.00"', "self_pay_per_day: 400.10")
+    expected_line = text.splitlines().index("self_pay_per_day: 400.10") + 1
+    assert load_error(rules, "fee_schedules/sandbox-2026.yaml", text) == (
+        f"payer_rules/fee_schedules/sandbox-2026.yaml:{expected_line}: "
+        "write 400.10 as a quoted string so it stays an exact decimal"
+    )
+
+
+def test_duplicate_keys_are_rejected(rules: Path) -> None:
+    text = "kind: payer\nversion: '1'\nname: A\nname: B\n"
+    assert load_error(rules, "payers/dup.yaml", text) == (
+        "payer_rules/payers/dup.yaml:4: duplicate key 'name'"
+    )
+
+
+def test_oversized_and_kindless_files_are_rejected(rules: Path) -> None:
+    big = "kind: payer\n# " + "x" * MAX_FILE_BYTES + "\n"
+    assert load_error(rules, "payers/big.yaml", big) == (
+        f"payer_rules/payers/big.yaml: larger than {MAX_FILE_BYTES} bytes"
+    )
+    (rules / "payers" / "big.yaml").unlink()
+    assert load_error(rules, "payers/nokind.yaml", "name: A\n") == (
+        "payer_rules/payers/nokind.yaml:1: missing or non-text top-level key 'kind'"
+    )
+
+
+def test_nominal_charge_checked_against_the_self_pay_rate(rules: Path) -> None:
+    path = rules / "fee_schedules" / "sandbox-2026.yaml"
+    text = path.read_text().replace('self_pay_per_day: "400.00"', 'self_pay_per_day: "100.00"')
+    message = load_error(rules, "fee_schedules/sandbox-2026.yaml", text)
+    assert message.startswith("payer_rules/sliding_scale/policy.yaml:")
+    assert "nominal charge $25.00 per day must be less than class B's $20.00" in message
+    assert message.endswith("(self-pay rate of payer_rules/fee_schedules/sandbox-2026.yaml)")
+
+
+def test_duplicate_guideline_year_is_rejected(rules: Path) -> None:
+    text = (rules / "poverty_guidelines" / "2026.yaml").read_text()
+    message = load_error(rules, "poverty_guidelines/2026-copy.yaml", text)
+    assert "year 2026 also in payer_rules/poverty_guidelines/2026-copy.yaml" in message

@@ -1,0 +1,58 @@
+import pytest
+from pydantic import ValidationError
+
+from coverage.settings import DEV_ENCRYPTION_KEY, Settings
+
+PROD_KEYS = {
+    "encryption_keys": "cHJvZC10ZXN0LWtleS1ub3QtYS1kZXYta2V5LTAwMDA=",
+    "hash_key": "prod-hash",
+    "secret_key": "prod-secret",
+}
+
+
+def test_production_refuses_development_secrets_and_names_them() -> None:
+    with pytest.raises(ValidationError) as info:
+        Settings(environment="production")
+    message = str(info.value)
+    assert "production refuses development secrets" in message
+    for name in (
+        "IOP_COVERAGE_ENCRYPTION_KEYS",
+        "IOP_COVERAGE_HASH_KEY",
+        "IOP_COVERAGE_SECRET_KEY",
+    ):
+        assert name in message
+
+
+def test_production_refuses_a_clear_text_broker_on_another_host() -> None:
+    with pytest.raises(ValidationError, match="rediss://"):
+        Settings(environment="production", broker_url="redis://10.0.0.5:6379/0", **PROD_KEYS)
+
+
+def test_production_starts_with_real_secrets() -> None:
+    settings = Settings(
+        environment="production", broker_url="rediss://queue.internal:6380/0", **PROD_KEYS
+    )
+    assert DEV_ENCRYPTION_KEY not in settings.encryption_keys.get_secret_value()
+
+
+def test_the_embedded_default_is_sqlite_in_process() -> None:
+    settings = Settings(_env_file=None, broker_url=None, database_url="sqlite:///iop_coverage.db")
+    assert settings.in_process
+    assert Settings.model_fields["database_url"].default == "sqlite:///iop_coverage.db"
+    assert Settings.model_fields["broker_url"].default is None
+
+
+def test_cli_exits_non_zero_in_production_with_dev_secrets(tmp_path, monkeypatch) -> None:
+    import subprocess
+    import sys
+
+    env = {"IOP_COVERAGE_ENVIRONMENT": "production", "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "coverage.cli", "db", "upgrade"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert proc.returncode != 0
+    assert "production refuses development secrets" in proc.stderr

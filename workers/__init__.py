@@ -1,0 +1,1 @@
+"""Celery app and thin tasks. Tasks take job IDs only; the database holds every job's state."""

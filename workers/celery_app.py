@@ -1,0 +1,57 @@
+"""The Celery app, configured for work that must not be lost or run twice (see README, Workers)."""
+
+import uuid
+from typing import Any
+
+from celery import Celery, Task
+
+from coverage.settings import Settings, get_settings
+
+
+class IdOnlyTask(Task):  # type: ignore[misc]
+    """Refuses to publish anything but UUID arguments, so PHI can never reach the broker."""
+
+    def apply_async(self, args: Any = None, kwargs: Any = None, **options: Any) -> Any:
+        for value in [*(args or ()), *(kwargs or {}).values()]:
+            try:
+                uuid.UUID(str(value))
+            except ValueError:
+                raise TypeError(
+                    f"task {self.name} takes job IDs only; refused a {type(value).__name__} argument"
+                ) from None
+        return super().apply_async(args, kwargs, **options)
+
+
+def create_app(settings: Settings | None = None) -> Celery:
+    settings = settings or get_settings()
+    app = Celery("iop_coverage", task_cls=IdOnlyTask)
+    app.conf.update(
+        broker_url=settings.broker_url or "memory://",
+        broker_connection_retry_on_startup=True,
+        broker_connection_max_retries=None,  # compose starts workers before Redis may be up
+        broker_transport_options={"visibility_timeout": settings.visibility_timeout_seconds},
+        task_serializer="json",
+        accept_content=["json"],
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        result_backend=None,
+        task_default_queue=settings.verify_queue,
+        task_routes={
+            "coverage.verify": {"queue": settings.verify_queue},
+            "coverage.sweep": {"queue": settings.sweep_queue},
+        },
+        beat_schedule={
+            "sweep-stuck-jobs": {
+                "task": "coverage.sweep",
+                "schedule": settings.sweep_interval_seconds,
+            },
+        },
+        worker_hijack_root_logger=False,
+        include=["workers.tasks"],
+    )
+    return app
+
+
+app = create_app()
