@@ -26,7 +26,7 @@ from coverage.domain.request import VerificationRequest
 from coverage.domain.sliding_scale import sliding_scale
 from coverage.errors import PayerError, PayerPermanentError, PayerTransientError
 from coverage.rules.current import current_rulebook
-from coverage.rules.loader import RuleBook
+from coverage.rules.loader import RuleBook, RuleLookupError
 from coverage.settings import get_settings
 from coverage.store import audit, jobs
 from coverage.store.db import session_scope
@@ -83,6 +83,8 @@ def run(
         return _release_or_fail(job_id, attempt, exc)
     except PayerPermanentError as exc:
         return _finish(job_id, JobStatus.NEEDS_INFO, exc.action)
+    except RuleLookupError as exc:  # a gap in the rule data, not in the request
+        return _finish(job_id, JobStatus.FAILED, f"Rule book gap: {exc}. An operator must add it; then re-run.")
     except OperationalError:
         raise  # the database is unreachable: the task retries, the sweeper has the job otherwise
     except (

@@ -3,7 +3,7 @@
 # Needs Redis on 127.0.0.1:6379 and PostgreSQL on 127.0.0.1:5432 (scripts/services.sh starts them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-.venv/bin/ruff check coverage workers tests bench
+.venv/bin/ruff check coverage workers tests
 .venv/bin/mypy
 echo "== pytest on SQLite"
 IOP_COVERAGE_TEST_DATABASE=sqlite .venv/bin/pytest "$@"

@@ -1,6 +1,7 @@
 """The FastAPI application: JSON API under /api, OpenAPI at /docs."""
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from coverage.api.routes import admin, verifications
@@ -26,5 +27,11 @@ def create_app() -> FastAPI:
     def coverage_error(request: Request, exc: CoverageError) -> JSONResponse:
         code = next((c for cls, c in STATUS.items() if isinstance(exc, cls)), 400)
         return JSONResponse(status_code=code, content={"detail": str(exc)})
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Field and reason only: the rejected values may be PHI and error bodies end up in logs.
+        errors = [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        return JSONResponse(status_code=422, content={"detail": errors})
 
     return app

@@ -46,15 +46,15 @@ def require(*roles: Role) -> Callable[..., Actor]:
         request: Request, session: SessionDep, actor: Annotated[Actor, Depends(current_actor)]
     ) -> Actor:
         if actor.role not in roles:
-            with session.begin():
-                audit.record(
-                    session,
-                    actor=actor,
-                    action="access.denied",
-                    entity_type="route",
-                    entity_id=request.url.path[:64],
-                    outcome="denied",
-                )
+            audit.record(
+                session,
+                actor=actor,
+                action="access.denied",
+                entity_type="route",
+                entity_id=request.url.path[:64],
+                outcome="denied",
+            )
+            session.commit()
             allowed = ", ".join(r.value for r in roles)
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,

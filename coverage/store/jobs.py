@@ -178,18 +178,17 @@ def transition(
         .where(col(VerificationJob.id) == job_id, col(VerificationJob.status) == current.value)
         .values(**values)
     )
+    job = get_or_raise(session, job_id=job_id)
+    session.refresh(job)
     if cast(CursorResult[Any], result).rowcount != 1:
-        raise ConflictError(f"job {job_id} is no longer {current.value}")
-    job = session.get(VerificationJob, job_id)
-    if job is not None:
-        session.refresh(job)
+        raise ConflictError(f"job {job_id} is {job.status}, not {current.value}")
     audit.record(
         session,
         actor=actor,
         action=f"job.{target.value}",
         entity_type="job",
         entity_id=job_id,
-        part2=bool(job and job.part2),
+        part2=job.part2,
         detail=f"{current.value} -> {target.value}",
     )
 

@@ -149,3 +149,13 @@ def test_a_second_run_of_a_finished_job_is_a_no_op(session: Session, clerk: Acto
     outcome = pipeline.run(job_id)
     assert outcome.status is None
     assert result_count(session, job_id) == 1
+
+
+def test_a_gap_in_the_rule_book_fails_the_job_with_an_operator_action(session: Session, clerk: Actor) -> None:
+    job_id = queue_in_process(request("ppo", start_date="2027-03-01"), clerk)
+    job = job_row(session, job_id)
+    assert job.status == "failed"
+    assert job.message == (
+        "Rule book gap: no allowed amount for sandbox-commercial in_network on 2027-03-01. "
+        "An operator must add it; then re-run."
+    )

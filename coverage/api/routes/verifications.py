@@ -52,8 +52,8 @@ def review_verification(
     job_id: uuid.UUID, body: ReviewIn, actor: Billing, session: SessionDep
 ) -> JobDetail:
     decision = JobStatus.APPROVED if body.decision == "approve" else JobStatus.REJECTED
-    with session.begin():
-        jobs.review(session, job_id=job_id, decision=decision, note=body.note, actor=actor)
+    jobs.review(session, job_id=job_id, decision=decision, note=body.note, actor=actor)
+    session.commit()  # the decision and its audit entry together
     return reads.job_detail(session, job_id=job_id, actor=actor)
 
 

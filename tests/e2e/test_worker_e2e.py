@@ -1,0 +1,80 @@
+"""API -> Redis -> a real Celery worker -> database -> result read back over the API."""
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import redis
+from fastapi.testclient import TestClient
+
+from coverage.api.app import create_app
+from coverage.domain.access import Role
+from coverage.store import users
+from coverage.store.db import session_scope
+from tests.e2e.conftest import wait_settled
+from tests.factories import request_body
+
+# persona -> (status, patient total, payer total, attempts)
+PERSONAS = {
+    "ppo": ("needs_review", "1920.00", "6480.00", 1),
+    "medicare": ("needs_review", "1470.31", "4748.81", 1),
+    "medicaid": ("needs_review", "0.00", "5040.00", 1),
+    "inactive": ("needs_review", "9600.00", "0.00", 1),
+    "unknown": ("needs_info", None, None, 1),
+    "down": ("needs_review", "1920.00", "6480.00", 2),
+}
+
+
+@pytest.fixture(scope="module")
+def headers(database: str) -> dict[str, dict[str, str]]:
+    made = {}
+    with session_scope() as session:
+        for role in (Role.ADMISSIONS, Role.BILLING):
+            _, token = users.create(
+                session, name=f"e2e-{role.value}-{uuid.uuid4().hex[:6]}", role=role
+            )
+            made[role.value] = {"Authorization": f"Bearer {token}"}
+    return made
+
+
+@pytest.fixture
+def client(worker: None) -> Iterator[TestClient]:
+    with TestClient(create_app()) as test_client:
+        yield test_client
+
+
+@pytest.mark.parametrize("persona", list(PERSONAS))
+def test_a_verification_goes_through_redis_and_a_real_worker(
+    client: TestClient, headers: dict[str, dict[str, str]], persona: str
+) -> None:
+    status, patient, payer, attempts = PERSONAS[persona]
+    created = client.post(
+        "/api/verifications", headers=headers["admissions"], json=request_body(persona)
+    )
+    assert created.status_code == 202, created.text
+    job = wait_settled(created.json()["id"])
+    assert (job.status, job.attempts) == (status, attempts)
+    detail = client.get(created.json()["url"], headers=headers["billing"]).json()
+    assert detail["status"] == status
+    if patient is None:
+        assert detail["result"] is None
+        assert detail["message"].startswith("The payer did not find this member.")
+        return
+    estimate = detail["result"]["estimate"]
+    assert (estimate["patient_total"], estimate["payer_total"]) == (patient, payer)
+    reviewed = client.post(
+        f"/api/verifications/{job.id}/review",
+        headers=headers["billing"],
+        json={"decision": "approve"},
+    )
+    assert reviewed.json()["status"] == "approved"
+
+
+def test_the_broker_holds_no_result_keys(
+    client: TestClient, headers: dict[str, dict[str, str]], broker: redis.Redis
+) -> None:
+    created = client.post(
+        "/api/verifications", headers=headers["admissions"], json=request_body("ppo")
+    )
+    wait_settled(created.json()["id"])
+    assert [k for k in broker.keys("*") if k.startswith(b"celery-task-meta")] == []

@@ -1,0 +1,174 @@
+"""Role x route matrix over every route in the OpenAPI document."""
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from coverage.api.app import create_app
+from coverage.api.deps import get_enqueue
+from coverage.domain.access import Actor, Role
+from coverage.store import users
+from coverage.store.db import session_scope
+from tests.factories import request, request_body
+from tests.integration.conftest import queue_in_process
+
+ROLES = ["admissions", "billing", "operator", "auditor", "anonymous"]
+# route -> expected status per role, in the order of ROLES
+MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
+    ("GET", "/healthz"): (200, 200, 200, 200, 200),
+    ("POST", "/api/verifications"): (202, 403, 403, 403, 401),
+    ("GET", "/api/verifications"): (200, 200, 403, 403, 401),
+    ("GET", "/api/verifications/{job_id}"): (200, 200, 403, 403, 401),
+    ("POST", "/api/verifications/{job_id}/review"): (403, 200, 403, 403, 401),
+    ("POST", "/api/verifications/{job_id}/rerun"): (403, 202, 403, 403, 401),
+    ("GET", "/api/rules/status"): (403, 403, 200, 403, 401),
+    ("GET", "/api/audit"): (403, 403, 403, 200, 401),
+}
+
+
+@pytest.fixture(scope="module")
+def client(database: str) -> Iterator[TestClient]:
+    app = create_app()
+    app.dependency_overrides[get_enqueue] = lambda: lambda _id: None
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def tokens(database: str) -> dict[str, str]:
+    made = {}
+    with session_scope() as session:
+        for role in ROLES[:-1]:
+            _, made[role] = users.create(
+                session, name=f"{role}-{uuid.uuid4().hex[:6]}", role=Role(role)
+            )
+    return made
+
+
+def _user_name(token: str) -> str:
+    with session_scope() as session:
+        user = users.authenticate(session, token=token)
+        assert user is not None
+        return user.name
+
+
+def test_every_route_in_the_openapi_document_is_in_the_matrix(client: TestClient) -> None:
+    documented = {
+        (method.upper(), path)
+        for path, ops in client.app.openapi()["paths"].items()
+        for method in ops  # type: ignore[attr-defined]
+    }
+    assert documented == set(MATRIX)
+
+
+@pytest.mark.parametrize("route", list(MATRIX), ids=lambda r: f"{r[0]} {r[1]}")
+@pytest.mark.parametrize("role", ROLES)
+def test_role_route_matrix(
+    client: TestClient, tokens: dict[str, str], role: str, route: tuple[str, str]
+) -> None:
+    method, path = route
+    expected = MATRIX[route][ROLES.index(role)]
+    headers = {"Authorization": f"Bearer {tokens[role]}"} if role != "anonymous" else {}
+    if "{job_id}" in path:
+        # a job in needs_review, submitted by the admissions user so that it is theirs to read
+        owner = Actor(name=_user_name(tokens["admissions"]), role=Role.ADMISSIONS)
+        path = path.replace("{job_id}", str(queue_in_process(request("ppo"), owner)))
+    body: dict[str, object] | None = None
+    if path == "/api/verifications" and method == "POST":
+        body = request_body("ppo")
+    elif path.endswith("/review"):
+        body = {"decision": "approve", "note": "checked"}
+    response = client.request(method, path, headers=headers, json=body)
+    assert response.status_code == expected, response.text
+    if expected == 401:
+        assert response.json() == {"detail": "missing, unknown or revoked API token"}
+    if expected == 403:
+        assert response.json()["detail"].startswith(f"role {role!r} may not do this; needs ")
+
+
+def test_a_revoked_token_is_refused_on_its_next_request(client: TestClient) -> None:
+    with session_scope() as session:
+        user, token = users.create(session, name=f"temp-{uuid.uuid4().hex[:6]}", role=Role.BILLING)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/verifications", headers=headers).status_code == 200
+    with session_scope() as session:
+        assert users.revoke(session, name=user.name) == 1
+    assert client.get("/api/verifications", headers=headers).status_code == 401
+
+
+def test_admissions_cannot_read_another_clerks_job(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    job_id = queue_in_process(request("ppo"), Actor(name="someone-else", role=Role.ADMISSIONS))
+    response = client.get(
+        f"/api/verifications/{job_id}", headers={"Authorization": f"Bearer {tokens['admissions']}"}
+    )
+    assert response.status_code == 404
+    assert response.json() == {"detail": f"no verification job {job_id}"}
+
+
+def test_an_idempotency_key_returns_the_same_job(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    headers = {
+        "Authorization": f"Bearer {tokens['admissions']}",
+        "Idempotency-Key": uuid.uuid4().hex,
+    }
+    first = client.post("/api/verifications", headers=headers, json=request_body("ppo"))
+    second = client.post("/api/verifications", headers=headers, json=request_body("ppo"))
+    assert first.status_code == second.status_code == 202
+    assert first.json()["id"] == second.json()["id"]
+    assert first.headers["Location"] == first.json()["url"]
+
+
+def test_review_records_the_decision_and_a_second_review_conflicts(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    owner = Actor(name=_user_name(tokens["admissions"]), role=Role.ADMISSIONS)
+    job_id = queue_in_process(request("ppo"), owner)
+    headers = {"Authorization": f"Bearer {tokens['billing']}"}
+    reviewed = client.post(
+        f"/api/verifications/{job_id}/review",
+        headers=headers,
+        json={"decision": "reject", "note": "auth pending"},
+    )
+    assert reviewed.status_code == 200
+    body = reviewed.json()
+    assert body["status"] == "rejected"
+    assert [(r["decision"], r["note"]) for r in body["reviews"]] == [("rejected", "auth pending")]
+    again = client.post(
+        f"/api/verifications/{job_id}/review", headers=headers, json={"decision": "approve"}
+    )
+    assert again.status_code == 409
+    assert again.json() == {"detail": f"job {job_id} is rejected, not needs_review"}
+    missing = client.post(
+        f"/api/verifications/{uuid.uuid4()}/review", headers=headers, json={"decision": "approve"}
+    )
+    assert missing.status_code == 404
+
+
+def test_list_rows_mask_member_ids(client: TestClient, tokens: dict[str, str]) -> None:
+    owner = Actor(name=_user_name(tokens["admissions"]), role=Role.ADMISSIONS)
+    queue_in_process(request("ppo"), owner)
+    rows = client.get(
+        "/api/verifications?status=needs_review",
+        headers={"Authorization": f"Bearer {tokens['admissions']}"},
+    ).json()["data"]
+    assert rows and all(row["member_ids"] == ["****0234"] for row in rows)
+    assert "SBX-PPO-100234" not in str(rows)
+
+
+def test_a_bad_request_names_the_field_and_echoes_no_value(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    body = request_body("ppo", first_name="CNRY-NOT-ECHOED")
+    body["enrollee"]["birth_date"] = "not-a-date"
+    response = client.post(
+        "/api/verifications", headers={"Authorization": f"Bearer {tokens['admissions']}"}, json=body
+    )
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "enrollee", "birth_date"]
+    assert "CNRY-NOT-ECHOED" not in response.text and "not-a-date" not in response.text
