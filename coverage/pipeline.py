@@ -5,6 +5,7 @@ leaves the job `running` for the sweeper, never half-stored: the result and the 
 change commit together.
 """
 
+import hashlib
 import logging
 import random
 import time
@@ -84,30 +85,22 @@ def run(
     except PayerPermanentError as exc:
         return _finish(job_id, JobStatus.NEEDS_INFO, exc.action)
     except RuleLookupError as exc:  # a gap in the rule data, not in the request
-        return _finish(job_id, JobStatus.FAILED, f"Rule book gap: {exc}. An operator must add it; then re-run.")
+        return _finish(
+            job_id, JobStatus.FAILED, f"Rule book gap: {exc}. An operator must add it; then re-run."
+        )
     except OperationalError:
         raise  # the database is unreachable: the task retries, the sweeper has the job otherwise
-    except (
-        Exception
-    ) as exc:  # a bug must not loop: record it without its (possibly PHI-bearing) text
+    except Exception as exc:
+        # A bug must not loop, and its text may carry PHI: record only its type.
         log.error("job %s failed: unexpected %s", job_id, type(exc).__name__)
         return _finish(
             job_id,
             JobStatus.FAILED,
-            f"Unexpected error ({type(exc).__name__}); engineering has been told. Re-run after it is fixed.",
+            f"Unexpected error ({type(exc).__name__}); the worker log has the details. Re-run once it is fixed.",
         )
-    with session_scope() as session:
-        jobs.save_result(session, job_id=job_id, body=body, rule_files=rule_files)
-        jobs.transition(
-            session,
-            job_id=job_id,
-            current=JobStatus.RUNNING,
-            target=JobStatus.NEEDS_REVIEW,
-            actor=WORKER,
-            message="Ready for billing review",
-        )
-    log.info("job %s stored its result", job_id)
-    return Outcome(status=JobStatus.NEEDS_REVIEW)
+    return _finish(
+        job_id, JobStatus.NEEDS_REVIEW, "Ready for billing review", result=(body, rule_files)
+    )
 
 
 def _check_policies(
@@ -150,37 +143,45 @@ def _check_policies(
             trace_number=f"{job_id.hex[:20]}{attempt:02d}",
             attempt=attempt,
         )
-        started = time.monotonic()
-        check = EligibilityCheck(
-            job_id=job_id, policy_id=policy_id, attempt=attempt, adapter=payer.adapter, outcome="ok"
+        answers.append(
+            (payer, _ask(adapter, eligibility, payer, job_id=job_id, policy_id=policy_id))
         )
-        try:
-            response = adapter.check(eligibility, payer=payer)
-        except PayerError as exc:
-            check.outcome = "permanent_error" if exc.permanent else "transient_error"
-            check.error = exc.action[:500]
-            raise
-        finally:
-            check.elapsed_ms = int((time.monotonic() - started) * 1000)
-            if check.outcome != "ok":
-                _store_check(check)
-        check.raw = {"media_type": response.raw_media_type, "payload": response.raw_payload}
-        check.raw_sha256 = _sha256(response.raw_payload)
-        check.normalized = response.model_dump(mode="json", exclude={"raw_payload"})
-        _store_check(check)
-        answers.append((payer, response))
     return answers
 
 
-def _sha256(text: str) -> str:
-    import hashlib
-
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _store_check(check: EligibilityCheck) -> None:
-    with session_scope() as session:
-        jobs.record_check(session, check=check)
+def _ask(
+    adapter: PayerAdapter,
+    eligibility: EligibilityRequest,
+    payer: PayerConfig,
+    *,
+    job_id: uuid.UUID,
+    policy_id: uuid.UUID,
+) -> EligibilityResponse:
+    """One payer call, recorded whatever its outcome (the raw reply encrypted, with its hash)."""
+    check = EligibilityCheck(
+        job_id=job_id,
+        policy_id=policy_id,
+        attempt=eligibility.attempt,
+        adapter=payer.adapter,
+        outcome="error",  # until the adapter answers or raises a classified error
+    )
+    started = time.monotonic()
+    try:
+        response = adapter.check(eligibility, payer=payer)
+    except PayerError as exc:
+        check.outcome = "permanent_error" if exc.permanent else "transient_error"
+        check.error = exc.action[:500]
+        raise
+    else:
+        check.outcome = "ok"
+        check.raw = {"media_type": response.raw_media_type, "payload": response.raw_payload}
+        check.raw_sha256 = hashlib.sha256(response.raw_payload.encode()).hexdigest()
+        check.normalized = response.model_dump(mode="json", exclude={"raw_payload"})
+        return response
+    finally:
+        check.elapsed_ms = int((time.monotonic() - started) * 1000)
+        with session_scope() as session:
+            jobs.record_check(session, check=check)
 
 
 def _assess(
@@ -251,19 +252,14 @@ def _assess(
 
 def _release_or_fail(job_id: uuid.UUID, attempt: int, exc: PayerTransientError) -> Outcome:
     settings = get_settings()
+    if attempt >= settings.max_attempts:
+        return _finish(
+            job_id,
+            JobStatus.FAILED,
+            f"The payer did not answer after {attempt} attempts ({exc.action}) "
+            "Re-run the verification when the payer is back.",
+        )
     with session_scope() as session:
-        if attempt >= settings.max_attempts:
-            jobs.transition(
-                session,
-                job_id=job_id,
-                current=JobStatus.RUNNING,
-                target=JobStatus.FAILED,
-                actor=WORKER,
-                message=f"The payer did not answer after {attempt} attempts ({exc.action}) "
-                "Re-run the verification when the payer is back.",
-            )
-            log.warning("job %s failed after %d attempts", job_id, attempt)
-            return Outcome(status=JobStatus.FAILED)
         delay = backoff(attempt, exc.retry_after)
         jobs.transition(
             session,
@@ -278,8 +274,17 @@ def _release_or_fail(job_id: uuid.UUID, attempt: int, exc: PayerTransientError) 
     return Outcome(status=JobStatus.QUEUED, retry_in=delay)
 
 
-def _finish(job_id: uuid.UUID, status: JobStatus, message: str) -> Outcome:
+def _finish(
+    job_id: uuid.UUID,
+    status: JobStatus,
+    message: str,
+    *,
+    result: tuple[dict[str, Any], list[dict[str, Any]]] | None = None,
+) -> Outcome:
+    """Ends the run; a result and the state change that announces it commit together."""
     with session_scope() as session:
+        if result is not None:
+            jobs.save_result(session, job_id=job_id, body=result[0], rule_files=result[1])
         jobs.transition(
             session,
             job_id=job_id,

@@ -6,11 +6,13 @@ from fastapi.responses import JSONResponse
 
 from coverage.api.routes import admin, verifications
 from coverage.errors import ConflictError, CoverageError, InputError, NotFoundError
+from coverage.settings import get_settings
 
 STATUS = {NotFoundError: 404, ConflictError: 409, InputError: 422}
 
 
 def create_app() -> FastAPI:
+    get_settings()  # fail fast: production refuses development secrets
     app = FastAPI(
         title="IOP Coverage",
         version="0.1.0",

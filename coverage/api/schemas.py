@@ -1,13 +1,17 @@
 """Response and request bodies of the JSON API."""
 
 import uuid
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC
+from datetime import datetime as _datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from coverage.domain.job_state import JobStatus
 from coverage.domain.request import VerificationRequest
+
+# SQLite hands timestamps back without their zone; every stored time is UTC.
+datetime = Annotated[_datetime, AfterValidator(lambda d: d if d.tzinfo else d.replace(tzinfo=UTC))]
 
 
 class JobCreated(BaseModel):

@@ -60,7 +60,7 @@ def assess(
                     status="met" if inside else "not_met",
                     source=payer.id,
                     reason=f"Planned {plan.hours_per_week:g} hours/week; {payer.name} covers IOP at "
-                    f"{low if low is not None else 0:g}-{high if high is not None else 'any':} hours/week.",
+                    f"{low or 0:g}-{'any' if high is None else format(high, 'g')} hours/week.",
                 )
             )
     if intake.imminent_danger or intake.needs_withdrawal_management:

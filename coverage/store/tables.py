@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from coverage.store.types import EncryptedJSON
@@ -67,7 +67,17 @@ class Policy(SQLModel, table=True):
 
 class VerificationJob(SQLModel, table=True):
     __tablename__ = "verification_jobs"
-    __table_args__ = (UniqueConstraint("submitter", "idempotency_key", name="uq_jobs_idempotency"),)
+    __table_args__ = (
+        UniqueConstraint("submitter", "idempotency_key", name="uq_jobs_idempotency"),
+        # The sweeper polls only open jobs; a partial index keeps that cheap as the table grows.
+        Index(
+            "ix_verification_jobs_open",
+            "status",
+            "status_changed_at",
+            sqlite_where=text("status IN ('queued', 'running')"),
+            postgresql_where=text("status IN ('queued', 'running')"),
+        ),
+    )
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     enrollee_id: uuid.UUID = Field(foreign_key="enrollees.id", index=True, ondelete="CASCADE")
     status: str = Field(max_length=20, index=True)
@@ -90,7 +100,7 @@ class EligibilityCheck(SQLModel, table=True):
     job_id: uuid.UUID = Field(foreign_key="verification_jobs.id", index=True, ondelete="CASCADE")
     policy_id: uuid.UUID = Field(foreign_key="policies.id", ondelete="CASCADE")
     attempt: int
-    outcome: str = Field(max_length=20)  # ok | transient_error | permanent_error
+    outcome: str = Field(max_length=20)  # ok, transient_error, permanent_error or error (a bug)
     error: str = Field(default="", max_length=500)
     adapter: str = Field(max_length=40)
     raw: dict[str, Any] | None = _encrypted(nullable=True)  # the payer's reply as received

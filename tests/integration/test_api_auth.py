@@ -157,6 +157,7 @@ def test_list_rows_mask_member_ids(client: TestClient, tokens: dict[str, str]) -
         headers={"Authorization": f"Bearer {tokens['admissions']}"},
     ).json()["data"]
     assert rows and all(row["member_ids"] == ["****0234"] for row in rows)
+    assert all(row["created_at"].endswith("Z") for row in rows)  # UTC, on SQLite too
     assert "SBX-PPO-100234" not in str(rows)
 
 

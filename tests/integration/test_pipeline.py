@@ -151,11 +151,40 @@ def test_a_second_run_of_a_finished_job_is_a_no_op(session: Session, clerk: Acto
     assert result_count(session, job_id) == 1
 
 
-def test_a_gap_in_the_rule_book_fails_the_job_with_an_operator_action(session: Session, clerk: Actor) -> None:
+def test_a_gap_in_the_rule_book_fails_the_job_with_an_operator_action(
+    session: Session, clerk: Actor
+) -> None:
     job_id = queue_in_process(request("ppo", start_date="2027-03-01"), clerk)
     job = job_row(session, job_id)
     assert job.status == "failed"
     assert job.message == (
         "Rule book gap: no allowed amount for sandbox-commercial in_network on 2027-03-01. "
         "An operator must add it; then re-run."
+    )
+
+
+def test_the_same_job_run_twice_at_once_stores_one_result(session: Session, clerk: Actor) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from coverage import pipeline, service
+
+    job, _ = service.queue(request("ppo"), actor=clerk, enqueue=lambda _id: None)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = list(pool.map(pipeline.run, [job.id, job.id]))
+    assert sorted(str(o.status) for o in outcomes) == ["None", "needs_review"]
+    assert result_count(session, job.id) == 1
+
+
+def test_a_payer_still_down_at_the_attempt_cap_fails_the_job_with_its_reason(
+    session: Session, clerk: Actor, monkeypatch
+) -> None:
+    from coverage.settings import get_settings
+
+    monkeypatch.setattr(get_settings(), "max_attempts", 1)
+    job_id = queue_in_process(request("down"), clerk)
+    job = job_row(session, job_id)
+    assert (job.status, job.attempts) == ("failed", 1)
+    assert job.message == (
+        "The payer did not answer after 1 attempts (The payer could not respond; the check will be retried.) "
+        "Re-run the verification when the payer is back."
     )
