@@ -34,6 +34,7 @@ from coverage.store.db import session_scope
 from coverage.store.tables import EligibilityCheck, utcnow
 
 log = logging.getLogger(__name__)
+COVERAGE_FIELDS = {"insurance_type", "active", "plan_name", "plan_begin", "plan_end", "messages"}
 
 
 @dataclass(frozen=True)
@@ -193,10 +194,8 @@ def _assess(
     start = plan.start_date
     findings: list[Finding] = assess(request, responses)
     drafts: list[str] = []
-    primary = responses[0] if responses else None
-    covered = primary is not None and primary[1].active and primary[1].cost_sharing is not None
-    if covered and primary is not None:
-        payer, response = primary
+    payer, response = responses[0] if responses else (None, None)
+    if payer and response and response.active and response.cost_sharing:
         allowed, status = book.allowed_per_day(payer.id, payer.network_status, start)
         if status == "draft":
             drafts.append(f"fee schedule amount for {payer.id}")
@@ -230,17 +229,12 @@ def _assess(
         "part2": request.part2,
         "coverage": [
             {
-                "payer_id": payer.id,
-                "payer_name": payer.name,
-                "insurance_type": r.insurance_type.value,
-                "active": r.active,
-                "plan_name": r.plan_name,
-                "network": payer.network_status.value,
-                "plan_begin": r.plan_begin.isoformat() if r.plan_begin else None,
-                "plan_end": r.plan_end.isoformat() if r.plan_end else None,
-                "messages": list(r.messages),
+                "payer_id": p.id,
+                "payer_name": p.name,
+                "network": p.network_status.value,
+                **r.model_dump(mode="json", include=COVERAGE_FIELDS),
             }
-            for payer, r in responses
+            for p, r in responses
         ],
         "findings": [f.model_dump(mode="json") for f in findings],
         "estimate": estimate.model_dump(mode="json"),

@@ -59,6 +59,7 @@ def job_list(
 ) -> JobList:
     submitter = None if actor.role is Role.BILLING else actor.name
     rows = jobs.list_(session, status=status, submitter=submitter, limit=limit, offset=offset)
+    policies = jobs.policies_by_enrollee(session, enrollee_ids=[job.enrollee_id for job in rows])
     data = [
         JobSummary(
             id=job.id,
@@ -66,8 +67,11 @@ def job_list(
             part2=job.part2,
             message=job.message,
             created_at=job.created_at,
-            payer_ids=jobs.payer_ids(session, enrollee_id=job.enrollee_id),
-            member_ids=jobs.masked_member_ids(session, enrollee_id=job.enrollee_id),
+            payer_ids=[p.payer_id for p in policies[job.enrollee_id]],
+            # list views show at most the last 4 characters of a member ID
+            member_ids=[
+                "****" + str(p.member["member_id"])[-4:] for p in policies[job.enrollee_id]
+            ],
         )
         for job in rows
     ]

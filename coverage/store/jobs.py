@@ -146,16 +146,14 @@ def list_(
     return list(session.exec(query))
 
 
-def payer_ids(session: Session, *, enrollee_id: uuid.UUID) -> list[str]:
-    return [
-        p.payer_id for p in session.exec(select(Policy).where(Policy.enrollee_id == enrollee_id))
-    ]
-
-
-def masked_member_ids(session: Session, *, enrollee_id: uuid.UUID) -> list[str]:
-    """List views show at most the last 4 characters of a member ID."""
-    policies = session.exec(select(Policy).where(Policy.enrollee_id == enrollee_id)).all()
-    return ["*" * 4 + str(p.member["member_id"])[-4:] for p in policies]
+def policies_by_enrollee(
+    session: Session, *, enrollee_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[Policy]]:
+    """One query for a whole page of jobs."""
+    found: dict[uuid.UUID, list[Policy]] = {enrollee_id: [] for enrollee_id in enrollee_ids}
+    for policy in session.exec(select(Policy).where(col(Policy.enrollee_id).in_(enrollee_ids))):
+        found[policy.enrollee_id].append(policy)
+    return found
 
 
 def transition(
@@ -166,18 +164,25 @@ def transition(
     target: JobStatus,
     actor: Actor,
     message: str | None = None,
+    due: datetime | None = None,
     **changes: Any,
 ) -> None:
-    """Compare-and-set: moves the job only if it is still in `current`; the audit entry joins the same transaction."""
+    """Compare-and-set: moves the job only if it is still in `current` (and, with `due`, its
+    `not_before` has passed); the audit entry joins the same transaction."""
     check_transition(current, target)
-    values: dict[str, Any] = {"status": target.value, "status_changed_at": utcnow(), **changes}
+    values: dict[str, Any] = {
+        "status": target.value,
+        "status_changed_at": due or utcnow(),
+        **changes,
+    }
     if message is not None:
         values["message"] = message[:500]
-    result = session.execute(
-        update(VerificationJob)
-        .where(col(VerificationJob.id) == job_id, col(VerificationJob.status) == current.value)
-        .values(**values)
-    )
+    conditions = [col(VerificationJob.id) == job_id, col(VerificationJob.status) == current.value]
+    if due is not None:
+        conditions.append(
+            or_(col(VerificationJob.not_before).is_(None), col(VerificationJob.not_before) <= due)
+        )
+    result = session.execute(update(VerificationJob).where(*conditions).values(**values))
     job = get_or_raise(session, job_id=job_id)
     session.refresh(job)
     if cast(CursorResult[Any], result).rowcount != 1:
@@ -189,7 +194,7 @@ def transition(
         entity_type="job",
         entity_id=job_id,
         part2=job.part2,
-        detail=f"{current.value} -> {target.value}",
+        detail=f"{current.value} -> {target.value}, attempt {job.attempts}",
     )
 
 
@@ -198,33 +203,19 @@ def claim(
 ) -> bool:
     """queued -> running, only when due; exactly one of several concurrent callers wins."""
     now = now or utcnow()
-    result = session.execute(
-        update(VerificationJob)
-        .where(
-            col(VerificationJob.id) == job_id,
-            col(VerificationJob.status) == JobStatus.QUEUED.value,
-            or_(col(VerificationJob.not_before).is_(None), col(VerificationJob.not_before) <= now),
-        )
-        .values(
-            status=JobStatus.RUNNING.value,
-            status_changed_at=now,
+    try:
+        transition(
+            session,
+            job_id=job_id,
+            current=JobStatus.QUEUED,
+            target=JobStatus.RUNNING,
+            actor=actor,
+            due=now,
             attempts=col(VerificationJob.attempts) + 1,
             not_before=None,
         )
-    )
-    if cast(CursorResult[Any], result).rowcount != 1:
+    except (ConflictError, NotFoundError):
         return False
-    job = get_or_raise(session, job_id=job_id)
-    session.refresh(job)
-    audit.record(
-        session,
-        actor=actor,
-        action="job.running",
-        entity_type="job",
-        entity_id=job_id,
-        part2=job.part2,
-        detail=f"attempt {job.attempts}",
-    )
     return True
 
 

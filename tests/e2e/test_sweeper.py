@@ -7,9 +7,10 @@ import redis
 from sqlmodel import Session, select
 
 from coverage import service
-from coverage.domain.access import Actor, Role
+from coverage.domain.access import WORKER, Actor, Role
 from coverage.settings import get_settings
-from coverage.store.db import get_engine
+from coverage.store import jobs
+from coverage.store.db import get_engine, session_scope
 from coverage.store.tables import AuditEvent, CoverageResult, utcnow
 from tests.e2e.conftest import wait_settled
 from tests.factories import request
@@ -55,9 +56,6 @@ def test_a_job_whose_worker_died_is_released_then_failed_after_the_attempt_cap(
     settings = get_settings()
     job, _ = service.queue(request("ppo"), actor=CLERK, enqueue=lambda _id: None)
     sent: list[object] = []
-    from coverage.domain.access import WORKER
-    from coverage.store import jobs
-    from coverage.store.db import session_scope
 
     for attempt in range(1, settings.max_attempts + 1):
         with session_scope() as session:
