@@ -195,13 +195,12 @@ def _assess(
     findings: list[Finding] = assess(request, responses)
     drafts: list[str] = []
     payer, response = responses[0] if responses else (None, None)
-    if payer and response and response.active and response.cost_sharing:
+    benefit = response.cost_sharing_for(payer.network_status) if payer and response else None
+    if payer and response and response.active and benefit:
         allowed, status = book.allowed_per_day(payer.id, payer.network_status, start)
         if status == "draft":
             drafts.append(f"fee schedule amount for {payer.id}")
-        estimate = estimate_episode(
-            plan=plan, allowed_per_day=allowed, cost_sharing=response.cost_sharing
-        )
+        estimate = estimate_episode(plan=plan, allowed_per_day=allowed, cost_sharing=benefit)
     else:
         estimate = estimate_episode(
             plan=plan, allowed_per_day=book.self_pay_per_day(start), cost_sharing=None

@@ -36,12 +36,14 @@ def _ppo(request: EligibilityRequest) -> dict[str, Any]:
         "insurance_type": InsuranceType.COMMERCIAL,
         "plan_begin": date(request.service_start.year, 1, 1),
         "plan_end": date(request.service_start.year, 12, 31),
-        "cost_sharing": CostSharing(
-            network=Network.IN,
-            deductible_remaining=Decimal("300.00"),
-            coinsurance=Decimal("0.20"),
-            oop_remaining=Decimal("3000.00"),
-            prior_auth_required=True,
+        "cost_sharing": (
+            CostSharing(
+                network=Network.IN,
+                deductible_remaining=Decimal("300.00"),
+                coinsurance=Decimal("0.20"),
+                oop_remaining=Decimal("3000.00"),
+                prior_auth_required=True,
+            ),
         ),
         "messages": (
             "Deductible $1,500.00, met $1,200.00",
@@ -64,10 +66,12 @@ def _medicare(request: EligibilityRequest) -> dict[str, Any]:
         "insurance_type": InsuranceType.MEDICARE,
         "plan_begin": date(year, 1, 1),
         "plan_end": date(year, 12, 31),
-        "cost_sharing": CostSharing(
-            network=Network.IN,
-            deductible_remaining=PART_B_DEDUCTIBLE[year],
-            coinsurance=Decimal("0.20"),
+        "cost_sharing": (
+            CostSharing(
+                network=Network.IN,
+                deductible_remaining=PART_B_DEDUCTIBLE[year],
+                coinsurance=Decimal("0.20"),
+            ),
         ),
         "messages": ("Part B deductible and coinsurance apply to IOP",),
     }
@@ -79,8 +83,10 @@ def _medicaid(request: EligibilityRequest) -> dict[str, Any]:
         "plan_name": "Sandbox State Medicaid",
         "insurance_type": InsuranceType.MEDICAID,
         "plan_begin": date(request.service_start.year, 1, 1),
-        "cost_sharing": CostSharing(
-            network=Network.IN, oop_remaining=Decimal("0.00"), prior_auth_required=True
+        "cost_sharing": (
+            CostSharing(
+                network=Network.IN, oop_remaining=Decimal("0.00"), prior_auth_required=True
+            ),
         ),
         "messages": ("No cost sharing for behavioral-health IOP",),
     }
@@ -139,9 +145,7 @@ class SandboxAdapter:
                 "birth_date": request.birth_date.isoformat(),
             },
             **{k: v for k, v in fields.items() if k != "cost_sharing"},
-            "benefits": fields["cost_sharing"].model_dump(mode="json")
-            if fields.get("cost_sharing")
-            else None,
+            "benefits": [cs.model_dump(mode="json") for cs in fields.get("cost_sharing", ())],
         }
         return EligibilityResponse(
             **fields, raw_payload=json.dumps(reply, default=str, sort_keys=True)

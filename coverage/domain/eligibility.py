@@ -4,7 +4,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from coverage.domain.money import Money
 from coverage.domain.request import Relationship, Sex
@@ -46,6 +46,97 @@ class EligibilityRequest(Frozen):
     attempt: int = Field(ge=1)
 
 
+class CoverageLevel(StrEnum):
+    """X12 EB02 coverage level, reduced to what cost sharing needs."""
+
+    INDIVIDUAL = "individual"  # IND
+    FAMILY = "family"  # FAM
+    EMPLOYEE_AND_SPOUSE = "employee_and_spouse"  # ESP
+    EMPLOYEE_AND_CHILDREN = "employee_and_children"  # ECH
+    CHILDREN_ONLY = "children_only"  # CHD
+    DEPENDENTS_ONLY = "dependents_only"  # DEP
+    EMPLOYEE_ONLY = "employee_only"  # EMP
+    SPOUSE_AND_CHILDREN = "spouse_and_children"  # SPC
+
+
+class BenefitKind(StrEnum):
+    """X12 EB01 benefit information codes the service interprets; anything else is OTHER."""
+
+    ACTIVE = "active"  # 1
+    INACTIVE = "inactive"  # 6
+    NON_COVERED = "non_covered"  # I
+    DEDUCTIBLE = "deductible"  # C
+    OUT_OF_POCKET = "out_of_pocket"  # G
+    COPAY = "copay"  # B
+    COINSURANCE = "coinsurance"  # A
+    LIMITATIONS = "limitations"  # F
+    CONTACT = "contact"  # U: contact following entity (carve-out administrators)
+    OTHER = "other"
+
+
+class TimePeriod(StrEnum):
+    """X12 EB06 time period qualifiers the service interprets."""
+
+    CALENDAR_YEAR = "calendar_year"  # 23
+    SERVICE_YEAR = "service_year"  # 22
+    CONTRACT = "contract"  # 24
+    EPISODE = "episode"  # 26
+    VISIT = "visit"  # 27
+    DAY = "day"  # 7
+    REMAINING = "remaining"  # 29
+    LIFETIME = "lifetime"  # 32
+    YEAR_TO_DATE = "year_to_date"  # 34
+    OTHER = "other"
+
+
+class Benefit(Frozen):
+    """One normalized benefit line (an X12 EB segment, a JSON benefit, a FHIR benefit, a phone answer)."""
+
+    kind: BenefitKind
+    service_types: tuple[str, ...] = Field(default=(), description="X12 service type codes (EB03)")
+    coverage_level: CoverageLevel | None = None
+    insurance_type_code: str | None = Field(default=None, description="X12 EB04, e.g. MB, MC, C1")
+    plan_description: str | None = None
+    time_period: TimePeriod | None = None
+    amount: Money | None = None
+    percent: Decimal | None = Field(default=None, ge=0, le=1, description="0.20 = 20%")
+    quantity: Decimal | None = None
+    quantity_unit: str | None = Field(default=None, description="visits, days, hours, ...")
+    auth_required: bool | None = None  # EB11: None = unknown / not applicable
+    network: Network | None = None  # EB12: None = applies to both or not stated
+    messages: tuple[str, ...] = ()
+    entity_name: str | None = Field(default=None, description="2120C benefit-related entity")
+    entity_id: str | None = None
+
+
+class OtherPayerRole(StrEnum):
+    PRIMARY = "primary"
+    SECONDARY = "secondary"
+    TERTIARY = "tertiary"
+    CARVE_OUT = "carve_out"  # behavioral-health administrator named by EB*U / 2120C
+    OTHER = "other"
+
+
+class OtherPayer(Frozen):
+    """A payer the response names: coordination of benefits or a carve-out administrator."""
+
+    role: OtherPayerRole
+    name: str | None = None
+    payer_id: str | None = None
+    member_id: str | None = None
+    insurance_type_code: str | None = None
+
+
+class PayerIssue(Frozen):
+    """A payer-reported request error (X12 AAA) with a plain-language fix for admissions staff."""
+
+    code: str = Field(description="AAA03 reject reason, e.g. 75")
+    follow_up: str | None = Field(default=None, description="AAA04, e.g. C = correct and resubmit")
+    loop: str | None = Field(default=None, description="Where it was reported, e.g. 2100C")
+    retryable: bool
+    hint: str
+
+
 class CostSharing(Frozen):
     """The benefit that applies to an IOP day, already chosen among the payer's duplicates."""
 
@@ -66,14 +157,34 @@ class CostSharing(Frozen):
 
 
 class EligibilityResponse(Frozen):
+    """One payer's answer, normalized. `cost_sharing` holds the IOP benefit per network (at most
+    one each); `benefits` keeps every line it was chosen from, and `assumptions` says how."""
+
     active: bool
     plan_name: str | None = None
     insurance_type: InsuranceType = InsuranceType.OTHER
     plan_begin: date | None = None
     plan_end: date | None = None
-    cost_sharing: CostSharing | None = None
+    medicare_qmb: bool = Field(
+        default=False, description="Qualified Medicare Beneficiary: owes no Medicare cost sharing"
+    )
+    cost_sharing: tuple[CostSharing, ...] = ()
+    benefits: tuple[Benefit, ...] = ()
+    other_payers: tuple[OtherPayer, ...] = ()
+    issues: tuple[PayerIssue, ...] = ()
+    assumptions: tuple[str, ...] = ()
     messages: tuple[str, ...] = ()
     raw_payload: str = Field(
         repr=False, description="The payer's reply as received; stored encrypted"
     )
     raw_media_type: str = "application/json"
+
+    @model_validator(mode="after")
+    def _one_benefit_per_network(self) -> "EligibilityResponse":
+        networks = [cs.network for cs in self.cost_sharing]
+        if len(networks) != len(set(networks)):
+            raise ValueError("cost_sharing: at most one IOP benefit per network")
+        return self
+
+    def cost_sharing_for(self, network: Network) -> CostSharing | None:
+        return next((cs for cs in self.cost_sharing if cs.network is network), None)

@@ -40,7 +40,7 @@ def assess(
                 source=payer.id,
             )
         )
-        if response.cost_sharing and response.cost_sharing.prior_auth_required:
+        if any(cs.prior_auth_required for cs in response.cost_sharing):
             findings.append(
                 Finding(
                     code="prior_authorization",
