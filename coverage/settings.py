@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = Field(default=60.0, gt=0)
     queued_deadline_seconds: float = Field(default=300.0, gt=0)
     running_deadline_seconds: float = Field(default=600.0, gt=0)
+    # Delay of the in-process sandbox payer, to show a slow payer in demos and durability tests.
+    sandbox_latency_seconds: float = Field(default=0.0, ge=0, le=60)
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> "Settings":

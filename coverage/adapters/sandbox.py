@@ -11,6 +11,7 @@
 """
 
 import json
+import time
 from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -24,6 +25,7 @@ from coverage.domain.eligibility import (
 )
 from coverage.domain.payer import PayerConfig
 from coverage.errors import PayerPermanentError, PayerTransientError
+from coverage.settings import get_settings
 
 # Part B deductible by year (CMS announcements; iop-coverage-rules.md section 1.9).
 PART_B_DEDUCTIBLE = {2024: Decimal("240.00"), 2025: Decimal("257.00"), 2026: Decimal("283.00")}
@@ -126,6 +128,7 @@ class SandboxAdapter:
     name: ClassVar[str] = "sandbox"
 
     def check(self, request: EligibilityRequest, *, payer: PayerConfig) -> EligibilityResponse:
+        time.sleep(get_settings().sandbox_latency_seconds)
         member = request.member_id.upper()
         persona = next((fn for prefix, fn in PERSONAS.items() if member.startswith(prefix)), None)
         if persona is None:
