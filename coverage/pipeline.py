@@ -11,7 +11,7 @@ import random
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
@@ -26,6 +26,7 @@ from coverage.domain.payer import PayerConfig
 from coverage.domain.request import VerificationRequest
 from coverage.domain.sliding_scale import sliding_scale
 from coverage.errors import PayerError, PayerPermanentError, PayerTransientError
+from coverage.payer_guard import PayerDeferred, payer_guard
 from coverage.rules.current import current_rulebook
 from coverage.rules.loader import RuleBook, RuleLookupError
 from coverage.settings import get_settings
@@ -81,6 +82,8 @@ def run(
             job_id, attempt, inputs, book, adapters or dict(load_adapters())
         )
         body, rule_files = _assess(inputs.request, responses, book)
+    except PayerDeferred as exc:
+        return _defer(job_id, attempt, exc)
     except PayerTransientError as exc:
         return _release_or_fail(job_id, attempt, exc)
     except PayerPermanentError as exc:
@@ -113,6 +116,7 @@ def _check_policies(
 ) -> list[tuple[PayerConfig, EligibilityResponse]]:
     request = inputs.request
     days = service_dates(request.plan)
+    guard = payer_guard()
     answers = []
     for policy, policy_id in zip(request.policies, inputs.policy_ids, strict=True):
         payer = book.payers.get(policy.payer_id)
@@ -144,9 +148,9 @@ def _check_policies(
             trace_number=f"{job_id.hex[:20]}{attempt:02d}",
             attempt=attempt,
         )
-        answers.append(
-            (payer, _ask(adapter, eligibility, payer, job_id=job_id, policy_id=policy_id))
-        )
+        with guard.call(payer):
+            response = _ask(adapter, eligibility, payer, job_id=job_id, policy_id=policy_id)
+        answers.append((payer, response))
     return answers
 
 
@@ -252,16 +256,40 @@ def _release_or_fail(job_id: uuid.UUID, attempt: int, exc: PayerTransientError) 
             f"The payer did not answer after {attempt} attempts ({exc.action}) "
             "Re-run the verification when the payer is back.",
         )
+    return _requeue(
+        job_id,
+        backoff(attempt, exc.retry_after),
+        f"Payer unavailable; retry {attempt + 1} of {settings.max_attempts} scheduled",
+    )
+
+
+def _defer(job_id: uuid.UUID, attempt: int, exc: PayerDeferred) -> Outcome:
+    """No payer was called: the job waits for it without spending the attempt."""
+    limit = get_settings().payer_wait_limit_seconds
     with session_scope() as session:
-        delay = backoff(attempt, exc.retry_after)
+        created = jobs.get_or_raise(session, job_id=job_id).created_at
+    if (utcnow() - created.replace(tzinfo=created.tzinfo or UTC)).total_seconds() > limit:
+        return _finish(
+            job_id,
+            JobStatus.FAILED,
+            f"{exc.action} It has not answered for {limit / 3600:g} hours; "
+            "re-run the verification when the payer is back.",
+        )
+    delay = (exc.retry_after or 0.0) + random.uniform(0, 1)  # spread the waiting jobs out
+    return _requeue(job_id, delay, f"Waiting for the payer: {exc.action}", attempts=attempt - 1)
+
+
+def _requeue(job_id: uuid.UUID, delay: float, message: str, **changes: Any) -> Outcome:
+    with session_scope() as session:
         jobs.transition(
             session,
             job_id=job_id,
             current=JobStatus.RUNNING,
             target=JobStatus.QUEUED,
             actor=WORKER,
-            message=f"Payer unavailable; retry {attempt + 1} of {settings.max_attempts} scheduled",
+            message=message,
             not_before=utcnow() + timedelta(seconds=delay),
+            **changes,
         )
     log.info("job %s released for retry in %.1fs", job_id, delay)
     return Outcome(status=JobStatus.QUEUED, retry_in=delay)

@@ -7,6 +7,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from coverage.domain.eligibility import InsuranceType, Network
 
 
+class PayerLimits(BaseModel):
+    """What this payer tolerates, overriding the service-wide defaults (settings)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_concurrent: int = Field(ge=1, le=100)
+    failure_threshold: int = Field(ge=1, le=100)
+    open_seconds: float = Field(gt=0, le=86400)
+
+
 class PayerConfig(BaseModel):
     """One payer in `payer_rules/payers/`: which adapter reaches it and how our facility stands with it."""
 
@@ -22,6 +32,7 @@ class PayerConfig(BaseModel):
     hours_per_week_min: float | None = Field(default=None, ge=0)
     hours_per_week_max: float | None = Field(default=None, ge=0)
     settings: dict[str, Any] = Field(default_factory=dict)
+    limits: PayerLimits | None = None
     version: str
     source: str
     effective: str | None = None
