@@ -13,6 +13,7 @@ from coverage.domain.job_state import JobStatus
 from coverage.domain.request import VerificationRequest
 from coverage.store import jobs
 
+FHIR_JSON = "application/fhir+json"
 router = APIRouter(prefix="/api/verifications", tags=["verifications"])
 
 
@@ -34,6 +35,26 @@ def queue_verification(
 @router.get("/{job_id}", response_model=JobDetail)
 def read_verification(job_id: uuid.UUID, actor: Reader, session: SessionDep) -> JobDetail:
     return reads.job_detail(session, job_id=job_id, actor=actor)
+
+
+@router.get(
+    "/{job_id}/fhir",
+    response_class=Response,
+    responses={
+        200: {"content": {FHIR_JSON: {}}, "description": "FHIR CoverageEligibilityResponse"}
+    },
+)
+def read_verification_fhir(
+    job_id: uuid.UUID,
+    actor: Reader,
+    session: SessionDep,
+    policy: Annotated[int, Query(ge=0, le=5, description="0 = primary, 1 = secondary")] = 0,
+) -> Response:
+    """The payer's answer for one policy as a FHIR R4 CoverageEligibilityResponse."""
+    resource = reads.job_fhir(session, job_id=job_id, actor=actor, policy=policy)
+    return Response(
+        resource.model_dump_json(by_alias=True, exclude_none=True), media_type=FHIR_JSON
+    )
 
 
 @router.get("", response_model=JobList)
