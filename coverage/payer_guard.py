@@ -19,7 +19,7 @@ from functools import cache
 
 import redis
 
-from coverage.domain.payer import PayerConfig
+from coverage.domain.payer import PayerConfig, PayerLimits
 from coverage.errors import PayerError, PayerTransientError
 from coverage.settings import get_settings
 
@@ -91,11 +91,11 @@ class Limits:
     @classmethod
     def for_payer(cls, payer: PayerConfig) -> "Limits":
         settings = get_settings()
-        own = payer.limits
+        own = payer.limits or PayerLimits()
         return cls(
-            max_concurrent=own.max_concurrent if own else settings.payer_max_concurrent,
-            failure_threshold=own.failure_threshold if own else settings.breaker_failure_threshold,
-            open_seconds=own.open_seconds if own else settings.breaker_open_seconds,
+            max_concurrent=own.max_concurrent or settings.payer_max_concurrent,
+            failure_threshold=own.failure_threshold or settings.breaker_failure_threshold,
+            open_seconds=own.open_seconds or settings.breaker_open_seconds,
             lease_seconds=settings.payer_call_lease_seconds,
             slot_wait_seconds=settings.payer_slot_wait_seconds,
         )

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 
 from coverage.adapters.base import PayerAdapter, load_adapters
+from coverage.answer_reuse import reuse, subject_hash
 from coverage.domain.access import WORKER
 from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
 from coverage.domain.estimate import estimate_episode, service_dates
@@ -148,6 +149,14 @@ def _check_policies(
             trace_number=f"{job_id.hex[:20]}{attempt:02d}",
             attempt=attempt,
         )
+        reused = (
+            None
+            if inputs.job.fresh_check
+            else reuse(eligibility, payer, policy_id=policy_id, job_id=job_id)
+        )
+        if reused is not None:
+            answers.append((payer, reused))
+            continue
         with guard.call(payer):
             response = _ask(adapter, eligibility, payer, job_id=job_id, policy_id=policy_id)
         answers.append((payer, response))
@@ -166,9 +175,12 @@ def _ask(
     check = EligibilityCheck(
         job_id=job_id,
         policy_id=policy_id,
-        attempt=eligibility.attempt,
         adapter=payer.adapter,
         outcome="error",  # until the adapter answers or raises a classified error
+        payer_id=payer.id,
+        subject_hash=subject_hash(eligibility),
+        service_start=eligibility.service_start,
+        service_end=eligibility.service_end,
     )
     started = time.monotonic()
     try:

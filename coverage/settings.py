@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     breaker_open_seconds: float = Field(default=60.0, gt=0)
     payer_call_lease_seconds: float = Field(default=120.0, gt=0)  # frees a dead worker's slot
     payer_slot_wait_seconds: float = Field(default=5.0, ge=0)
+    # Reuse of a payer's answer for the same person and service dates (a paid transaction).
+    eligibility_cache_seconds: float = Field(default=86400.0, ge=0)
     # How long a job may wait for a payer that is down before it ends `failed`.
     payer_wait_limit_seconds: float = Field(default=86400.0, gt=0)
     # Delay of the in-process sandbox payer, to show a slow payer in demos and durability tests.

@@ -108,7 +108,7 @@ def job_fhir(
     payer = current_rulebook().payers.get(payer_id)
     checks = [c for c in jobs.checks_for(session, job_id=job_id) if c.policy_id == policy_id]
     last = max(checks, key=lambda c: c.attempt, default=None)
-    answered = last is not None and last.outcome == "ok" and last.normalized is not None
+    answered = last is not None and last.outcome in ("ok", "reused") and last.normalized is not None
     days = service_dates(inputs.request.plan)
     resource = coverage_eligibility_response(
         job_id=job_id,

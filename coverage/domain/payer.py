@@ -8,13 +8,15 @@ from coverage.domain.eligibility import InsuranceType, Network
 
 
 class PayerLimits(BaseModel):
-    """What this payer tolerates, overriding the service-wide defaults (settings)."""
+    """How we treat this payer; each unset value falls back to the service-wide setting."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    max_concurrent: int = Field(ge=1, le=100)
-    failure_threshold: int = Field(ge=1, le=100)
-    open_seconds: float = Field(gt=0, le=86400)
+    max_concurrent: int | None = Field(default=None, ge=1, le=100)
+    failure_threshold: int | None = Field(default=None, ge=1, le=100)
+    open_seconds: float | None = Field(default=None, gt=0, le=86400)
+    # How long an eligibility answer is reused for the same person and dates; 0: never.
+    cache_seconds: float | None = Field(default=None, ge=0, le=31 * 86400)
 
 
 class PayerConfig(BaseModel):

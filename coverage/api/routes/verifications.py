@@ -25,8 +25,13 @@ def queue_verification(
     request: Request,
     response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+    fresh: Annotated[
+        bool, Query(description="Ask the payers even if a recent answer could be reused")
+    ] = False,
 ) -> JobCreated:
-    job, _new = service.queue(body, actor=actor, enqueue=enqueue, idempotency_key=idempotency_key)
+    job, _new = service.queue(
+        body, actor=actor, enqueue=enqueue, idempotency_key=idempotency_key, fresh_check=fresh
+    )
     url = str(request.url_for("read_verification", job_id=job.id))
     response.headers["Location"] = url
     return JobCreated(id=job.id, status=JobStatus(job.status), url=url)
@@ -80,9 +85,15 @@ def review_verification(
 
 @router.post("/{job_id}/rerun", status_code=status.HTTP_202_ACCEPTED, response_model=JobCreated)
 def rerun_verification(
-    job_id: uuid.UUID, actor: Billing, enqueue: EnqueueDep, request: Request
+    job_id: uuid.UUID,
+    actor: Billing,
+    enqueue: EnqueueDep,
+    request: Request,
+    fresh: Annotated[
+        bool, Query(description="Ask the payers again instead of reusing a recent answer")
+    ] = False,
 ) -> JobCreated:
-    service.rerun(job_id, actor=actor, enqueue=enqueue)
+    service.rerun(job_id, actor=actor, enqueue=enqueue, fresh_check=fresh)
     return JobCreated(
         id=job_id,
         status=JobStatus.QUEUED,
