@@ -15,6 +15,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from pydantic import BaseModel, ConfigDict
+
 from coverage.domain.eligibility import (
     CostSharing,
     EligibilityRequest,
@@ -122,8 +124,15 @@ PERSONAS = {
 }
 
 
+class SandboxSettings(BaseModel):
+    """The sandbox takes no settings; any key in a payer file's `settings` is a mistake."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class SandboxAdapter:
     name: ClassVar[str] = "sandbox"
+    settings_model: ClassVar[type[BaseModel]] = SandboxSettings
 
     def check(self, request: EligibilityRequest, *, payer: PayerConfig) -> EligibilityResponse:
         member = request.member_id.upper()
