@@ -223,7 +223,8 @@ def _error_at(parsed: "_Parsed", location: tuple[int | str, ...], message: str) 
 
 
 def _validation_error(parsed: _Parsed, exc: ValidationError) -> RuleFileError:
-    errors = exc.errors()
+    # A misspelled key shows as "extra" and as "missing": point at the misspelling, in the file.
+    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
     first = errors[0]
     where = ".".join(str(part) for part in first["loc"])
     message = f"{where}: {first['msg']}" if where else first["msg"]
@@ -252,16 +253,42 @@ def _compile(item: _Parsed, model: CoveragePolicyFile | MedicalNecessityFile) ->
             compiled[criterion.id] = compile_criterion(criterion.expr)
         except ExpressionError as exc:
             value = _node_for(item.node, ("criteria", index, "expr"), value=True)
-            # A block scalar (| or >) starts on the line after its key.
-            first = _line(value) or 1
-            first += 1 if isinstance(value, ScalarNode) and value.style in ("|", ">") else 0
+            line, column = _expression_position(value, exc.line, exc.column)
             raise RuleFileError(
                 item.display,
-                first + exc.line - 1,
-                f"criteria.{index}.expr: CEL: {exc.message}",
-                exc.column,
+                line,
+                f"criteria.{index}.expr: CEL error at column {exc.column} of the expression: "
+                f"{exc.message}",
+                column,
             ) from None
     return LoadedRules(display=item.display, model=model, compiled=compiled)
+
+
+def _expression_position(value: Node, line: int, column: int) -> tuple[int, int]:
+    """Where CEL's (line, column) inside an expression is in the file. Exact for one-line and
+    literal (|) scalars; a folded or wrapped scalar loses its layout, so CEL's own column is kept."""
+    mark = value.start_mark
+    style = value.style if isinstance(value, ScalarNode) else None
+    if style == "|":
+        source_lines = mark.buffer.splitlines() if mark and mark.buffer else []
+        file_line = mark.line + 1 + line  # content starts on the line after the indicator
+        text = source_lines[file_line - 1] if file_line - 1 < len(source_lines) else ""
+        indent = len(text) - len(text.lstrip(" "))
+        block_indent = min(
+            (
+                len(t) - len(t.lstrip(" "))
+                for t in source_lines[mark.line + 1 : file_line]
+                if t.strip()
+            ),
+            default=indent,
+        )
+        return file_line, block_indent + column
+    start_line = mark.line + 1
+    end_line = value.end_mark.line + 1 if value.end_mark else start_line
+    if line == 1 and start_line == end_line:
+        quote = 1 if style in ("'", '"') else 0
+        return start_line, mark.column + quote + column
+    return start_line + line - 1, column
 
 
 def _check_versions(files: list[tuple[_Parsed, CoveragePolicyFile | MedicalNecessityFile]]) -> None:
