@@ -20,7 +20,7 @@ from coverage.domain.payer import PayerConfig
 from coverage.domain.request import LevelOfCare, Plan, VerificationRequest
 from coverage.domain.sliding_scale import HUNDRED, pick_guideline
 from coverage.rules.evaluate import CheckResult, evaluate, facts_for
-from coverage.rules.expressions import Outcome
+from coverage.rules.expressions import Outcome, activation
 from coverage.rules.loader import LoadedRules, RuleBook, RuleFileRef, RuleLookupError
 from coverage.rules.policy_schema import CostSharingRules, CoveragePolicyFile, Sourced
 
@@ -175,7 +175,8 @@ def assess(
             if isinstance(r.model, CoveragePolicyFile)
         ]
         used.update({r.display: r for r in policies})
-        results = [c for r in policies for c in evaluate(r, facts)]
+        bound = activation(facts)
+        results = [c for r in policies for c in evaluate(r, facts, bound)]
         checks += results
         coverage.append(_coverage(payer, response, policies, results))
         for rules in policies:
@@ -209,7 +210,8 @@ def assess(
     ]
     used.update({r.display: r for r in necessity_files})
     facts = facts_for(request, *(responses[0] if responses else (None, None)))
-    criteria = [c for r in necessity_files for c in evaluate(r, facts)]
+    bound = activation(facts)
+    criteria = [c for r in necessity_files for c in evaluate(r, facts, bound)]
     necessity = _necessity(criteria, bool(necessity_files))
     referral = _referral(request, checks + criteria)
     unknown = [c.rule for c in checks + criteria if c.outcome == "unknown"]

@@ -89,7 +89,8 @@ def coerce(facts: dict[str, Any]) -> dict[str, Any]:
     return typed
 
 
-def evaluate(rules: LoadedRules, facts: dict[str, Any]) -> list[CheckResult]:
+def evaluate(rules: LoadedRules, facts: dict[str, Any], bound: Any = None) -> list[CheckResult]:
+    """`bound`: the facts' CEL activation, when the caller evaluates several files over them."""
     model = rules.model
     results: list[CheckResult] = []
 
@@ -116,7 +117,8 @@ def evaluate(rules: LoadedRules, facts: dict[str, Any]) -> list[CheckResult]:
 
     if isinstance(model, CoveragePolicyFile):
         _coverage_checks(model, facts, add)
-    bound = activation(facts)
+    if model.criteria and bound is None:
+        bound = activation(facts)
     for criterion in model.criteria:
         compiled = rules.compiled[criterion.id]
         outcome, error = compiled.evaluate(bound)

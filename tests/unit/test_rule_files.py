@@ -3,12 +3,14 @@ every kind refused with file:line:column while the previous rule book stays in f
 
 import shutil
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from coverage.cli import app
+from coverage.domain.request import Program
 from coverage.rules import current
 from coverage.rules.loader import MAX_DEPTH
 from coverage.settings import get_settings
@@ -233,3 +235,25 @@ def test_a_bad_file_is_refused_with_its_location_and_the_old_book_stays(
     assert current.rulebook_status()["error"] == expected
     checked = runner.invoke(app, ["rules", "check", str(rules)])
     assert (checked.exit_code, checked.output) == (1, f"error: {expected}\n")
+
+
+def test_next_years_version_is_added_in_advance_and_chosen_by_service_date(rules: Path) -> None:
+    now = rules / "coverage" / "medicare-iop.yaml"
+    text = now.read_text()
+    now.write_text(
+        text.replace("effective: 2024-01-01\n", "effective: 2024-01-01\nexpires: 2026-12-31\n")
+    )
+    (rules / "coverage" / "medicare-iop-2027.yaml").write_text(
+        text.replace('version: "2026.1"', 'version: "2027.1"').replace(
+            "effective: 2024-01-01", "effective: 2027-01-01"
+        )
+    )
+    book = current.current_rulebook()
+    payer = book.payers["sandbox-medicare"]
+
+    def chosen(on: date) -> list[tuple[str, str]]:
+        found = book.rules_for(payer, Program.MENTAL_HEALTH, on)
+        return [(r.display, r.model.version) for r in found if r.model.kind == "coverage_policy"]
+
+    assert chosen(date(2026, 12, 31)) == [("payer_rules/coverage/medicare-iop.yaml", "2026.1")]
+    assert chosen(date(2027, 1, 4)) == [("payer_rules/coverage/medicare-iop-2027.yaml", "2027.1")]
