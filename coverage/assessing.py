@@ -6,14 +6,12 @@ check records the file, reason and inputs behind it (`GET /api/verifications/{id
 `iop-coverage rules explain JOB_ID`).
 """
 
-from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from coverage.domain.eligibility import EligibilityResponse, InsuranceType
-from coverage.domain.estimate import service_dates
 from coverage.domain.findings import Finding
 from coverage.domain.money import Money, cents
 from coverage.domain.payer import PayerConfig
@@ -22,7 +20,8 @@ from coverage.domain.sliding_scale import HUNDRED, pick_guideline
 from coverage.rules.evaluate import CheckResult, evaluate, facts_for
 from coverage.rules.expressions import Outcome, activation
 from coverage.rules.loader import LoadedRules, RuleBook, RuleFileRef, RuleLookupError
-from coverage.rules.policy_schema import CostSharingRules, CoveragePolicyFile, Sourced
+from coverage.rules.policy_schema import CostSharingRules, CoveragePolicyFile
+from coverage.rules.requirements import Requirement, requirements_for, status_of
 
 _HIGHER = {LevelOfCare.PHP, LevelOfCare.RESIDENTIAL, LevelOfCare.INPATIENT}
 PARITY_NOTE = (
@@ -46,14 +45,6 @@ class NecessityFinding(Frozen):
     status: Literal["met", "not_met", "needs_clinical_review"]
     why: list[str]
     criteria: list[CheckResult]
-
-
-class Requirement(Frozen):
-    code: str  # prior_authorization, referral, certification, recertification, ...
-    text: str
-    due: date | None = None
-    rule: str
-    status: str
 
 
 class LimitFinding(Frozen):
@@ -182,7 +173,7 @@ def assess(
         for rules in policies:
             model = rules.model
             assert isinstance(model, CoveragePolicyFile)
-            requirements += _requirements(payer, model, plan)
+            requirements += requirements_for(payer, model, plan)
             if model.limits is not None:
                 limits.append(_limit(payer, model, plan))
             if model.cost_sharing is not None:
@@ -292,185 +283,6 @@ def _referral(
     return ReferralSuggestion(to=min(targets, key=order.index), why=list(dict.fromkeys(why)))
 
 
-def _status(model: CoveragePolicyFile, part: Sourced) -> str:
-    return part.status or model.status
-
-
-def _business_days_after(day: date, count: int) -> date:
-    while count > 0:
-        day += timedelta(days=1)
-        count -= day.weekday() < 5
-    return day
-
-
-def _add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise ValueError("unreachable")
-
-
-def _requirements(payer: PayerConfig, model: CoveragePolicyFile, plan: Plan) -> list[Requirement]:
-    start, rule = plan.start_date, f"{model.id}"
-    days = service_dates(plan)
-    out: list[Requirement] = []
-    pa = model.prior_authorization
-    if pa is not None:
-        status = _status(model, pa)
-        if pa.required == "always":
-            out.append(
-                Requirement(
-                    code="prior_authorization",
-                    due=start - timedelta(days=pa.lead_days),
-                    text=f"Prior authorization from {payer.name} before the first IOP day."
-                    + (f" {pa.note}" if pa.note else ""),
-                    rule=f"{rule}/prior-authorization",
-                    status=status,
-                )
-            )
-        elif pa.required == "plan_decides":
-            out.append(
-                Requirement(
-                    code="prior_authorization",
-                    due=start,
-                    text=f"Ask {payer.name} whether IOP needs prior authorization."
-                    + (f" {pa.note}" if pa.note else ""),
-                    rule=f"{rule}/prior-authorization",
-                    status=status,
-                )
-            )
-        if pa.exempt_first_weeks or pa.exempt_first_visits:
-            window = " or ".join(
-                w
-                for w in (
-                    f"{pa.exempt_first_weeks} weeks" if pa.exempt_first_weeks else "",
-                    f"{pa.exempt_first_visits} visits" if pa.exempt_first_visits else "",
-                )
-                if w
-            )
-            ends = [start + timedelta(weeks=pa.exempt_first_weeks)] if pa.exempt_first_weeks else []
-            if pa.exempt_first_visits and pa.exempt_first_visits < len(days):
-                ends.append(days[pa.exempt_first_visits])
-            review_from = min(ends) if ends else None
-            out.append(
-                Requirement(
-                    code="no_review_window",
-                    text=f"No prior authorization or concurrent review for the first {window} "
-                    "(whichever comes first)"
-                    + (f", until {review_from.isoformat()}" if review_from else "")
-                    + ".",
-                    due=review_from,
-                    rule=f"{rule}/prior-authorization",
-                    status=status,
-                )
-            )
-        if pa.notify_within_business_days is not None:
-            out.append(
-                Requirement(
-                    code="notify_payer",
-                    text=f"Notify {payer.name} of the start of treatment and the initial plan within "
-                    f"{pa.notify_within_business_days} business days.",
-                    due=_business_days_after(start, pa.notify_within_business_days),
-                    rule=f"{rule}/prior-authorization",
-                    status=status,
-                )
-            )
-        if pa.consult_by_day is not None:
-            out.append(
-                Requirement(
-                    code="consultation",
-                    text=f"Periodic consultation with {payer.name} by treatment day {pa.consult_by_day}.",
-                    due=start + timedelta(days=pa.consult_by_day - 1),
-                    rule=f"{rule}/prior-authorization",
-                    status=status,
-                )
-            )
-    if model.referral is not None and model.referral.required:
-        out.append(
-            Requirement(
-                code="referral",
-                due=start,
-                text=f"Referral by {model.referral.by} before the first IOP day.",
-                rule=f"{rule}/referral",
-                status=_status(model, model.referral),
-            )
-        )
-    cert = model.certification
-    if cert is not None and cert.required:
-        status = _status(model, cert)
-        hours = (
-            f" of the need for at least {cert.min_hours_per_week:f} hours a week"
-            if cert.min_hours_per_week
-            else ""
-        )
-        out.append(
-            Requirement(
-                code="certification",
-                due=start,
-                text=f"Physician certification{hours}, with a written plan of care.",
-                rule=f"{rule}/certification",
-                status=status,
-            )
-        )
-        for code, every in (
-            ("recertification", cert.recertify_every_months),
-            ("plan_review", cert.plan_review_every_months),
-        ):
-            if every is None:
-                continue
-            due = _add_months(start, every)
-            while due <= days[-1]:
-                out.append(
-                    Requirement(
-                        code=code,
-                        due=due,
-                        text=f"{code.replace('_', ' ').capitalize()} due (every {every} months).",
-                        rule=f"{rule}/certification",
-                        status=status,
-                    )
-                )
-                due = _add_months(due, every)
-        for text in cert.documentation:
-            out.append(
-                Requirement(
-                    code="documentation", text=text, rule=f"{rule}/certification", status=status
-                )
-            )
-    review = model.concurrent_review
-    if review is not None:
-        status = _status(model, review)
-        if review.every_sessions:
-            for n in range(review.every_sessions, len(days), review.every_sessions):
-                out.append(
-                    Requirement(
-                        code="concurrent_review",
-                        due=days[n - 1],
-                        text=f"Concurrent review with {payer.name} after session {n} "
-                        f"(every {review.every_sessions} sessions).",
-                        rule=f"{rule}/concurrent-review",
-                        status=status,
-                    )
-                )
-        if review.every_days:
-            due = start + timedelta(days=review.every_days)
-            while due <= days[-1]:
-                out.append(
-                    Requirement(
-                        code="concurrent_review",
-                        due=due,
-                        text=f"Concurrent review with {payer.name} (every {review.every_days} days).",
-                        rule=f"{rule}/concurrent-review",
-                        status=status,
-                    )
-                )
-                due += timedelta(days=review.every_days)
-    return out
-
-
 def _limit(payer: PayerConfig, model: CoveragePolicyFile, plan: Plan) -> LimitFinding:
     limits = model.limits
     assert limits is not None
@@ -501,7 +313,7 @@ def _cost_sharing(
     fields: dict[str, Any] = {
         "payer_id": payer.id,
         "rule": f"{model.id}/cost-sharing",
-        "status": _status(model, rules),
+        "status": status_of(model, rules),
         "payer_of_last_resort": rules.payer_of_last_resort,
         "no_balance_billing": rules.no_balance_billing,
         "part_b_coinsurance": rules.part_b.coinsurance if rules.part_b else None,
