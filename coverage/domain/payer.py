@@ -1,5 +1,6 @@
 """A payer directory entry (`payer_rules/payers/*.yaml`)."""
 
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,9 +36,9 @@ class PayerConfig(BaseModel):
     settings: dict[str, Any] = Field(default_factory=dict)
     network_status: Network
     carve_out_administrators: tuple[CarveOut, ...] = ()
-    version: str
-    source: str
-    effective: str | None = None
+    version: str = Field(min_length=1, max_length=40)
+    source: str = Field(min_length=1, max_length=2000)
+    effective: date
     status: Literal["verified", "draft"] = "verified"
 
     def carve_out_for(self, program: Program) -> CarveOut | None:

@@ -99,7 +99,7 @@ def _write(relative: str, text: str) -> Callable[[Path], None]:
 
 PAYER = (
     "kind: payer\nid: acme\nname: Acme\ntype: commercial\nadapter: {adapter}\n"
-    "network_status: in_network\nversion: '1'\nsource: test\n{extra}"
+    "network_status: in_network\nversion: '1'\nsource: test\neffective: 2026-01-01\n{extra}"
 )
 CRITERIA = """kind: medical_necessity
 id: acme-criteria
@@ -127,7 +127,7 @@ BAD_FILES = [
     (
         "payer: a setting the adapter does not take",
         _write("payers/acme.yaml", PAYER.format(adapter="sandbox", extra="settings:\n  url: x\n")),
-        "payer_rules/payers/acme.yaml:10:3: settings.url: Extra inputs are not permitted "
+        "payer_rules/payers/acme.yaml:11:3: settings.url: Extra inputs are not permitted "
         "(settings of adapter 'sandbox')",
     ),
     (

@@ -108,7 +108,7 @@ def test_payer_files_are_validated_with_file_and_line(rules: Path) -> None:
     (rules / "payers").mkdir(exist_ok=True)
     text = (
         "kind: payer\nid: acme\nname: Acme\ntype: commercial\nadapter: sandbox\n"
-        "network_status: in_netwrk\nversion: '1'\nsource: test\n"
+        "network_status: in_netwrk\nversion: '1'\nsource: test\neffective: 2026-01-01\n"
     )
     assert load_error(rules, "payers/acme.yaml", text) == (
         "payer_rules/payers/acme.yaml:6:1: network_status: Input should be 'in_network' or 'out_of_network'"
