@@ -6,6 +6,7 @@ check records the file, reason and inputs behind it (`GET /api/verifications/{id
 `iop-coverage rules explain JOB_ID`).
 """
 
+from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -113,7 +114,12 @@ class Assessment(Frozen):
             for c in self.checks + self.medical_necessity.criteria
         ]
         flat += [
-            Finding(code=r.code, status="unknown", reason=r.text, source=r.rule)
+            Finding(
+                code=r.code,
+                status="unknown",
+                reason=(f"By {r.due.isoformat()}: " if r.due else "") + r.text,
+                source=r.rule,
+            )
             for r in self.requirements
         ]
         flat += [
@@ -180,18 +186,8 @@ def assess(
                 cost_sharing.append(
                     _cost_sharing(request, payer, response, model, model.cost_sharing, book)
                 )
-        if any(cs.prior_auth_required for cs in response.cost_sharing) and not any(
-            r.code == "prior_authorization" and r.rule.startswith(payer.id) for r in requirements
-        ):
-            requirements.append(
-                Requirement(
-                    code="prior_authorization",
-                    text=f"{payer.name} reports prior authorization required for IOP.",
-                    due=start,
-                    rule=f"{payer.id}/eligibility-response",
-                    status="verified",
-                )
-            )
+        reported = _reported_prior_authorization(payer, response, policies, start)
+        requirements += [reported] if reported else []
 
     primary = responses[0][0] if responses else None
     necessity_files = [
@@ -220,6 +216,32 @@ def assess(
     )
 
 
+def _reported_prior_authorization(
+    payer: PayerConfig, response: EligibilityResponse, policies: list[LoadedRules], start: date
+) -> Requirement | None:
+    """The payer's own answer, unless a policy already asks for prior authorization; where a
+    policy says none is needed (a state law), the disagreement is shown, not resolved."""
+    if not any(cs.prior_auth_required for cs in response.cost_sharing):
+        return None
+    said = {
+        r.model.prior_authorization.required
+        for r in policies
+        if isinstance(r.model, CoveragePolicyFile) and r.model.prior_authorization
+    }
+    if "always" in said:
+        return None
+    text = f"{payer.name} reports prior authorization required for IOP."
+    if "never" in said:
+        text += " The rule book says none is needed (e.g. a state law); confirm with the payer."
+    return Requirement(
+        code="prior_authorization",
+        text=text,
+        due=start,
+        rule=f"{payer.id}/eligibility-response",
+        status="verified",
+    )
+
+
 def _coverage(
     payer: PayerConfig,
     response: EligibilityResponse,
@@ -240,7 +262,9 @@ def _coverage(
         )
     failed = [c.reason for c in results if c.outcome == "not_met"]
     unknown = [f"{c.rule}: {c.reason}" for c in results if c.outcome == "unknown"]
-    names = ", ".join(r.model.name for r in policies)
+    # Name the policies that say what is covered, not those holding only cost-sharing data.
+    covering = [r for r in policies if isinstance(r.model, CoveragePolicyFile) and r.model.covered]
+    names = ", ".join(r.model.name for r in covering or policies)
     if failed:
         return CoverageFinding(payer_id=payer.id, status="not_covered", why=failed)
     if unknown:

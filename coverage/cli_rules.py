@@ -127,6 +127,14 @@ def render_explanation(detail: dict[str, Any]) -> str:
         lines.append(
             f"Limit: {limit['text']}" + (f" {limit['parity_note']}" if limit["parity_note"] else "")
         )
+    for rules in assessment["cost_sharing"]:
+        facts = {
+            k: v
+            for k, v in rules.items()
+            if k not in ("payer_id", "rule", "status") and v not in (None, False)
+        }
+        shown = ", ".join(f"{k}={v}" for k, v in facts.items()) or "-"
+        lines.append(f"Cost-sharing rules ({rules['payer_id']}, {rules['rule']}): {shown}")
     if assessment["referral"]:
         ref = assessment["referral"]
         lines.append(f"Referral: consider {ref['to']} - {' '.join(ref['why'])}")

@@ -182,6 +182,10 @@ def test_the_api_and_the_cli_explain_a_result(session: Session, clerk: Actor) ->
     )
     assert "  2026-03-12 recertification: Recertification due (every 2 months)." in lines
     assert (
+        "Cost-sharing rules (sandbox-medicare, medicare-iop/cost-sharing): part_b_coinsurance=0.20"
+        in lines
+    )
+    assert (
         "  payer_rules/fee_schedules/sandbox-2026.yaml: sandbox-medicare in_network allowed "
         "amount $259.13 is draft" in lines
     )

@@ -35,9 +35,8 @@ def _request(payer_id: str | None, **changes: Any) -> VerificationRequest:
 
 
 def _response(kind: InsuranceType, **fields: Any) -> EligibilityResponse:
-    return EligibilityResponse(
-        active=True, insurance_type=kind, raw_payload="{}", cost_sharing=(CostSharing(),), **fields
-    )
+    fields.setdefault("cost_sharing", (CostSharing(),))
+    return EligibilityResponse(active=True, insurance_type=kind, raw_payload="{}", **fields)
 
 
 def _run(book: RuleBook, req: VerificationRequest, **response: Any) -> Assessment:
@@ -174,6 +173,20 @@ def test_new_york_sud_window_dates(book: RuleBook) -> None:
     assert by_code["no_review_window"].due == date(2026, 3, 30)
     assert by_code["notify_payer"].due == date(2026, 3, 4)
     assert by_code["consultation"].due == date(2026, 3, 15)
+
+
+def test_a_payer_asking_for_authorization_against_state_law_is_shown_not_resolved(
+    book: RuleBook,
+) -> None:
+    req = _request("summit-choice", intake={"program": "substance_use", "diagnoses": ["F10.20"]})
+    result = _run(book, req, cost_sharing=(CostSharing(prior_auth_required=True),))
+    (pa,) = [r for r in result.requirements if r.code == "prior_authorization"]
+    assert (pa.rule, pa.due, pa.text) == (
+        "summit-choice/eligibility-response",
+        date(2026, 3, 2),
+        "Summit Choice PPO reports prior authorization required for IOP. The rule book says none "
+        "is needed (e.g. a state law); confirm with the payer.",
+    )
 
 
 def test_carve_out_administrator_is_named(book: RuleBook) -> None:
