@@ -18,10 +18,11 @@ from sqlalchemy.exc import OperationalError
 
 from coverage.adapters.base import PayerAdapter, load_adapters
 from coverage.answer_reuse import reuse, subject_hash
+from coverage.assessing import assess
 from coverage.domain.access import WORKER
 from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
 from coverage.domain.estimate import estimate_episode, service_dates
-from coverage.domain.findings import Finding, assess
+from coverage.domain.findings import Finding
 from coverage.domain.job_state import JobStatus
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import VerificationRequest
@@ -104,7 +105,7 @@ def run(
             f"Unexpected error ({type(exc).__name__}); the worker log has the details. Re-run once it is fixed.",
         )
     return _finish(
-        job_id, JobStatus.NEEDS_REVIEW, "Ready for billing review", result=(body, rule_files)
+        job_id, JobStatus.NEEDS_REVIEW, body.pop("review_message"), result=(body, rule_files)
     )
 
 
@@ -208,7 +209,8 @@ def _assess(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     plan = request.plan
     start = plan.start_date
-    findings: list[Finding] = assess(request, responses)
+    assessment = assess(request, responses, book)  # findings from the rule book
+    findings: list[Finding] = assessment.findings()
     drafts: list[str] = []
     payer, response = responses[0] if responses else (None, None)
     benefit = response.cost_sharing_for(payer.network_status) if payer and response else None
@@ -252,11 +254,13 @@ def _assess(
             for p, r in responses
         ],
         "findings": [f.model_dump(mode="json") for f in findings],
+        "assessment": assessment.model_dump(mode="json", exclude={"files", "drafts_used"}),
         "estimate": estimate.model_dump(mode="json"),
         "sliding_scale": options.model_dump(mode="json"),
-        "drafts_used": drafts,
+        "drafts_used": list(dict.fromkeys(drafts + assessment.drafts_used)),
+        "review_message": assessment.review_message(),
     }
-    return body, [f.model_dump(mode="json") for f in book.files]
+    return body, [f.model_dump(mode="json") for f in assessment.files]
 
 
 def _release_or_fail(job_id: uuid.UUID, attempt: int, exc: PayerTransientError) -> Outcome:

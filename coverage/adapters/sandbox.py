@@ -16,6 +16,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from pydantic import BaseModel, ConfigDict
+
 from coverage.domain.eligibility import (
     CostSharing,
     EligibilityRequest,
@@ -124,8 +126,15 @@ PERSONAS = {
 }
 
 
+class SandboxSettings(BaseModel):
+    """The sandbox takes no settings; any key in a payer file's `settings` is a mistake."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class SandboxAdapter:
     name: ClassVar[str] = "sandbox"
+    settings_model: ClassVar[type[BaseModel]] = SandboxSettings
 
     def check(self, request: EligibilityRequest, *, payer: PayerConfig) -> EligibilityResponse:
         time.sleep(get_settings().sandbox_latency_seconds)

@@ -1,10 +1,24 @@
 """A payer directory entry (`payer_rules/payers/*.yaml`)."""
 
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from coverage.domain.eligibility import InsuranceType, Network
+from coverage.domain.request import Program
+
+
+class CarveOut(BaseModel):
+    """A behavioral-health administrator that manages some of this payer's benefits."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=120)
+    programs: tuple[Program, ...] = Field(min_length=1)
+    payer_id: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)
+    note: str | None = Field(default=None, max_length=500)
+    status: Literal["verified", "draft"] = "verified"
 
 
 class PayerLimits(BaseModel):
@@ -30,12 +44,15 @@ class PayerConfig(BaseModel):
     type: InsuranceType
     state: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     adapter: str = Field(pattern=r"^[a-z0-9_]+$")
-    network_status: Network
-    hours_per_week_min: float | None = Field(default=None, ge=0)
-    hours_per_week_max: float | None = Field(default=None, ge=0)
+    # Checked against the adapter's own settings model when the rule book loads.
     settings: dict[str, Any] = Field(default_factory=dict)
+    network_status: Network
+    carve_out_administrators: tuple[CarveOut, ...] = ()
     limits: PayerLimits | None = None
-    version: str
-    source: str
-    effective: str | None = None
+    version: str = Field(min_length=1, max_length=40)
+    source: str = Field(min_length=1, max_length=2000)
+    effective: date
     status: Literal["verified", "draft"] = "verified"
+
+    def carve_out_for(self, program: Program) -> CarveOut | None:
+        return next((c for c in self.carve_out_administrators if program in c.programs), None)
