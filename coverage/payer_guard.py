@@ -20,7 +20,7 @@ from functools import cache
 import redis
 
 from coverage.domain.payer import PayerConfig, PayerLimits
-from coverage.errors import PayerError, PayerTransientError
+from coverage.errors import PayerTransientError
 from coverage.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -114,30 +114,37 @@ class RedisPayerGuard:
 
     @contextmanager
     def call(self, payer: PayerConfig) -> Iterator[None]:
-        """Holds one of the payer's slots for the call and tells the breaker how it went."""
+        """Holds one of the payer's slots for the call and tells the breaker how it went.
+
+        Without Redis neither limit can be kept, so the call waits (PayerDeferred) rather than
+        going out unguarded; once the call is made, a Redis error only costs the bookkeeping.
+        """
         limits = Limits.for_payer(payer)
         slots, breaker = self._keys(payer.id)
-        verdict, wait = self._permit(keys=[breaker], args=[limits.lease_seconds])
-        if int(verdict) == 0:
-            raise PayerDeferred(
-                f"circuit open for payer {payer.id}",
-                action=f"{payer.name} is failing; checks wait until it answers again.",
-                retry_after=float(wait),
-            )
         token = uuid.uuid4().hex
-        self._wait_for_slot(slots, token, limits, payer)
+        try:
+            verdict, wait = self._permit(keys=[breaker], args=[limits.lease_seconds])
+            if int(verdict) == 0:
+                raise PayerDeferred(
+                    f"circuit open for payer {payer.id}",
+                    action=f"{payer.name} is failing; checks wait until it answers again.",
+                    retry_after=float(wait),
+                )
+            self._wait_for_slot(slots, token, limits, payer)
+        except redis.RedisError as exc:
+            raise PayerDeferred(
+                f"payer guard unavailable ({type(exc).__name__})",
+                action="The service's Redis did not answer; the check waits for it.",
+                retry_after=limits.open_seconds / 4,
+            ) from None
+        failed = False
         try:
             yield
         except PayerTransientError:
-            self._outcome(breaker, failed=True, limits=limits, payer=payer)
+            failed = True
             raise
-        except PayerError:  # the payer answered, with a data error: it is up
-            self._outcome(breaker, failed=False, limits=limits, payer=payer)
-            raise
-        else:
-            self._outcome(breaker, failed=False, limits=limits, payer=payer)
-        finally:
-            self._client.zrem(slots, token)
+        finally:  # a final data error (AAA 75) is still an answer: the payer is up
+            self._settle(slots, token, breaker, failed=failed, limits=limits, payer=payer)
 
     def _wait_for_slot(self, slots: str, token: str, limits: Limits, payer: PayerConfig) -> None:
         deadline = time.monotonic() + limits.slot_wait_seconds
@@ -151,6 +158,22 @@ class RedisPayerGuard:
                     retry_after=1.0,
                 )
             time.sleep(0.05)
+
+    def _settle(
+        self,
+        slots: str,
+        token: str,
+        breaker: str,
+        *,
+        failed: bool,
+        limits: Limits,
+        payer: PayerConfig,
+    ) -> None:
+        try:
+            self._client.zrem(slots, token)
+            self._outcome(breaker, failed=failed, limits=limits, payer=payer)
+        except redis.RedisError as exc:  # the slot's lease runs out on its own
+            log.warning("payer guard bookkeeping for %s lost: %s", payer.id, type(exc).__name__)
 
     def _outcome(self, breaker: str, *, failed: bool, limits: Limits, payer: PayerConfig) -> None:
         opened = self._record(

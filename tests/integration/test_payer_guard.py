@@ -241,3 +241,17 @@ def test_a_job_waits_for_a_payer_that_is_down_and_completes_when_it_returns(
         ]
     finally:
         client.delete("iop:payer:sandbox-commercial:breaker")
+
+
+def test_without_redis_the_call_waits_instead_of_going_out_unguarded() -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    guard = RedisPayerGuard(redis.Redis(port=port, socket_connect_timeout=0.5))
+    reached = []
+    with pytest.raises(PayerDeferred, match=r"payer guard unavailable \(ConnectionError\)"):
+        with guard.call(payer()):
+            reached.append(True)
+    assert reached == []
