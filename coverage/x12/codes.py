@@ -76,6 +76,16 @@ QUANTITY_UNIT = {
     "LE": "lifetime reserve days (estimated)",
     "99": "quantity used",
 }
+DELIVERY_PERIOD = {  # HSD05
+    "6": "hour",
+    "7": "day",
+    "21": "years",
+    "22": "service year",
+    "23": "calendar year",
+    "27": "visit",
+    "34": "month",
+    "35": "week",
+}
 DAY_LIMIT_UNITS = frozenset({"VS", "DY"})  # an IOP day is billed as one visit
 
 NETWORK = {"Y": Network.IN, "N": Network.OUT}  # W = either network, U or empty = not stated
@@ -163,6 +173,14 @@ REJECT_REASONS: dict[str, Reject] = {
     ),
     "51": Reject(False, "The payer does not know our NPI: enroll it or use the billing NPI."),
     "52": Reject(False, "Our provider was not enrolled with the plan on the service date."),
+    "53": Reject(
+        False,
+        "The payer does not answer for this service type from our provider type; the general answer is used.",
+    ),
+    "54": Reject(
+        False, "The payer refused the procedure code qualifier; ask by service type only."
+    ),
+    "55": Reject(False, "The payer refused the procedure code; ask by service type only."),
     "56": Reject(False, "The service date is not acceptable: use a single date or a valid range."),
     "57": Reject(False, "The service date is missing or invalid."),
     "58": Reject(False, "Check the birth date against the insurance card."),

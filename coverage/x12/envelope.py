@@ -188,6 +188,7 @@ def read_interchange(text: str) -> Interchange:
         else:
             raise tokens.error("segment outside a transaction set", i)
         i += 1
+    ic.warnings.sort(key=lambda w: w.segment_number or 0)
     if not iea_seen:
         ic.warnings.append(X12Warning("the interchange has no IEA"))
     if not ic.transaction_sets:
@@ -217,8 +218,9 @@ def _transaction_set(tokens: Tokens, i: int, group: FunctionalGroup, warning: Wa
     expected_group = {"270": "HS", "271": "HB"}.get(_el(st, 1))
     if expected_group and group.functional_id != expected_group:
         warning(f"GS01 {group.functional_id} does not fit ST01 {_el(st, 1)}", i)
-    for index in range(i, end + 1):
-        if segs[index][-1] == "" and len(segs[index]) > 1:
-            warning("trailing element separators", index)
+    trailing = [k for k in range(i, end + 1) if len(segs[k]) > 1 and segs[k][-1] == ""]
+    if trailing:
+        more = f" and {len(trailing) - 1} more" if len(trailing) > 1 else ""
+        warning(f"trailing element separators (here{more})", trailing[0])
     group.transaction_sets.append(TransactionSet(_el(st, 1), _el(st, 2), version, i, end))
     return end

@@ -33,6 +33,7 @@ from coverage.x12.reader_271 import (
     Interchange271,
     Name,
     Party,
+    ServiceDelivery,
     read_271,
 )
 
@@ -176,11 +177,7 @@ def _benefit(eb: EligibilityBenefit, assumptions: list[str]) -> Benefit:
         )
     entity = eb.entities[0].name if eb.entities else None
     messages = list(eb.messages)
-    messages.extend(
-        f"{d.quantity_qualifier} {d.quantity} per {d.period_count or ''} {d.time_period}".strip()
-        for d in eb.deliveries
-        if d.quantity is not None
-    )
+    messages.extend(_delivery_text(d) for d in eb.deliveries if d.quantity is not None)
     return Benefit(
         kind=codes.BENEFIT_KIND.get(eb.code, BenefitKind.OTHER),
         service_types=eb.service_types,
@@ -200,6 +197,16 @@ def _benefit(eb: EligibilityBenefit, assumptions: list[str]) -> Benefit:
         entity_name=_entity_name(entity) if entity else None,
         entity_id=entity.id or None if entity else None,
     )
+
+
+def _delivery_text(d: ServiceDelivery) -> str:
+    """HSD as a sentence, e.g. '3 visits per 1 week'."""
+    unit = codes.QUANTITY_UNIT.get(d.quantity_qualifier, d.quantity_qualifier)
+    text = f"{d.quantity} {unit}"
+    if d.time_period:
+        period = codes.DELIVERY_PERIOD.get(d.time_period, d.time_period)
+        text += f" per {d.period_count or 1} {period}"
+    return text
 
 
 def _entity_name(name: Name) -> str | None:
@@ -232,6 +239,9 @@ def _messages(lines: list[EligibilityBenefit], context: IopContext) -> tuple[str
     for eb in lines:
         if not eb.service_types or wanted.intersection(eb.service_types):
             seen.update(dict.fromkeys(eb.messages))
+            seen.update(
+                dict.fromkeys(_delivery_text(d) for d in eb.deliveries if d.quantity is not None)
+            )
     return tuple(seen)
 
 
@@ -552,6 +562,8 @@ def _cost_sharing(
         or _auth_on_active_line(lines, network, context)
     )
     percent = _fraction(coinsurance.percent) if coinsurance is not None else None
+    if copay is None:
+        assumptions.append(f"{network.value}: no copay reported for IOP service types; used 0.00")
     if coinsurance is None:
         assumptions.append(
             f"{network.value}: no coinsurance reported for IOP service types; used 0%"

@@ -220,7 +220,12 @@ def read_271(text: str) -> Interchange271:
     responses = []
     for ts in interchange.transaction_sets:
         if ts.code != "271":
-            raise interchange.tokens.error(f"ST01 {ts.code[:3]!r} is not a 271 response", ts.start)
+            shown = (
+                repr(ts.code)
+                if ts.code in ("270", "276", "277", "834", "835", "837", "999")
+                else "value"
+            )
+            raise interchange.tokens.error(f"ST01 {shown} is not a 271 response", ts.start)
         responses.append(_Walker(interchange, ts).run())
     return Interchange271(interchange, responses)
 
