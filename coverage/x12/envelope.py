@@ -27,38 +27,55 @@ def _is_segment_id(sid: str) -> bool:
 class Tokens:
     """The segments of one interchange, with what is needed to locate any of them."""
 
-    __slots__ = ("delimiters", "segments", "_pieces", "_start", "_strip")
+    __slots__ = ("delimiters", "segments", "ids", "has_trailing", "_text", "_start")
 
     def __init__(self, text: str) -> None:
         self.delimiters, self._start = read_delimiters(text)
+        self._text = text
         d = self.delimiters
-        pieces = text[self._start :].split(d.segment)
-        # Line breaks after terminators are common; a newline terminator keeps only CR to strip.
-        strip = self._strip = "\r\n\t " if d.segment != "\n" else "\r\t "
-        segments: list[Segment] = []
-        self._pieces = pieces
-        self.segments = segments
-        for piece in pieces:
-            body = piece.strip(strip) if piece[:1] in strip or piece[-1:] in strip else piece
-            if not body:
-                continue  # blank lines and '~~' carry nothing
-            elements = body.split(d.element)
-            if not _is_segment_id(elements[0]):
-                segments.append(["?"])
-                raise self.error("not a segment identifier", len(segments) - 1)
-            segments.append(elements)
+        body = text[self._start :]
+        # Line breaks are not X12 data: drop them at C speed unless one is the terminator.
+        if d.segment not in "\r\n" and ("\n" in body or "\r" in body):
+            body = body.replace("\r", "").replace("\n", "")
+        elif d.segment == "\n":
+            body = body.replace("\r", "")
+        element = d.element
+        segments = [piece.split(element) for piece in body.split(d.segment) if piece]
+        ids = [segment[0] for segment in segments]
+        for unknown in set(ids).difference(_KNOWN_IDS):
+            if not _is_segment_id(unknown):
+                self._repair(segments, ids, unknown)
+        self.segments, self.ids = segments, ids
+        self.has_trailing = element + d.segment in body
+
+    def _repair(self, segments: list[Segment], ids: list[str], unknown: str) -> None:
+        """Spaces or tabs around a segment are tolerated; anything else is an error."""
+        for index, sid in enumerate(ids):
+            if sid != unknown:
+                continue
+            stripped = self.delimiters.element.join(segments[index]).strip(" \t")
+            elements = stripped.split(self.delimiters.element)
+            if not stripped or not _is_segment_id(elements[0]):
+                self.segments, self.ids = segments, ids
+                segments[index] = ["?"]
+                raise self.error("not a segment identifier", index)
+            segments[index], ids[index] = elements, elements[0]
 
     def offset(self, index: int) -> int:
         """Character offset of segment `index` (0-based) in the original text."""
-        offset, seen = self._start, -1
-        strip = self._strip
-        for piece in self._pieces:
-            if piece.strip(strip):
+        text, term = self._text, self.delimiters.segment
+        blank = "\r\n\t " if term != "\n" else "\r\t "
+        position, seen = self._start, -1
+        while position < len(text):
+            end = text.find(term, position)
+            end = len(text) if end < 0 else end
+            piece = text[position:end]
+            if piece.strip(blank):
                 seen += 1
                 if seen == index:
-                    return offset + len(piece) - len(piece.lstrip(strip))
-            offset += len(piece) + 1
-        return offset
+                    return position + len(piece) - len(piece.lstrip(blank))
+            position = end + 1
+        return position
 
     def error(self, reason: str, index: int) -> X12ParseError:
         """A parse error located at segment `index` (0-based)."""
@@ -197,14 +214,14 @@ def read_interchange(text: str) -> Interchange:
 
 
 def _transaction_set(tokens: Tokens, i: int, group: FunctionalGroup, warning: Warn) -> int:
-    segs = tokens.segments
+    segs, ids = tokens.segments, tokens.ids
     st = segs[i]
-    end = i + 1
-    while end < len(segs) and segs[end][0] != "SE":
-        if segs[end][0] in ("ST", "GE", "IEA", "GS"):
-            raise tokens.error("transaction set not closed by SE", i)
-        end += 1
-    if end == len(segs):
+    try:
+        end = ids.index("SE", i + 1)
+    except ValueError:
+        raise tokens.error("transaction set not closed by SE", i) from None
+    inside = ids[i + 1 : end]
+    if "ST" in inside or "GE" in inside or "IEA" in inside or "GS" in inside:
         raise tokens.error("transaction set not closed by SE", i)
     se = segs[end]
     count = end - i + 1
@@ -218,7 +235,9 @@ def _transaction_set(tokens: Tokens, i: int, group: FunctionalGroup, warning: Wa
     expected_group = {"270": "HS", "271": "HB"}.get(_el(st, 1))
     if expected_group and group.functional_id != expected_group:
         warning(f"GS01 {group.functional_id} does not fit ST01 {_el(st, 1)}", i)
-    trailing = [k for k in range(i, end + 1) if len(segs[k]) > 1 and segs[k][-1] == ""]
+    trailing = tokens.has_trailing and [
+        k for k in range(i, end + 1) if len(segs[k]) > 1 and segs[k][-1] == ""
+    ]
     if trailing:
         more = f" and {len(trailing) - 1} more" if len(trailing) > 1 else ""
         warning(f"trailing element separators (here{more})", trailing[0])

@@ -266,18 +266,22 @@ class _Walker:
             created = values.d8(bht[4], "BHT04") if bht[4] else None
         except ValueError as exc:
             raise self.fail(str(exc)) from None
-        handlers = self.HANDLERS
-        for self.index in range(start + 2, end):
-            seg = segs[self.index]
-            handler = handlers.get(seg[0])
-            if handler is None:
-                self.warn(f"segment not expected in a 271 ({self._where()}); skipped")
-                continue
-            padded = seg + _PAD[len(seg) :] if len(seg) < 16 else seg
-            try:
-                handler(self, padded)
-            except ValueError as exc:
-                raise self.fail(str(exc)) from None
+        handlers, pad = self.HANDLERS, _PAD
+        index = start + 2
+        try:
+            for index in range(start + 2, end):
+                seg = segs[index]
+                handler = handlers.get(seg[0])
+                self.index = index
+                if handler is None:
+                    self.warn(f"segment not expected in a 271 ({self._where()}); skipped")
+                elif len(seg) < 16:
+                    handler(self, seg + pad[len(seg) :])
+                else:
+                    handler(self, seg)
+        except ValueError as exc:
+            self.index = index
+            raise self.fail(str(exc)) from None
         if not self.sources:
             self.index = end
             raise self.fail("the 271 holds no HL 20 information source")
