@@ -227,6 +227,9 @@ def users_revoke(name: str) -> None:
     typer.echo(f"revoked {count} token(s)")
 
 
+app.command()(__import__("coverage.sandbox.cli", fromlist=["sandbox"]).sandbox)
+
+
 def main() -> None:
     try:
         get_settings()

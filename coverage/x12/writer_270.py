@@ -5,6 +5,7 @@ pure function of its inputs and tests can compare it byte for byte. Segment orde
 x12-eligibility.md 1.3.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
@@ -86,12 +87,33 @@ def one_per_service_type(inquiry: Inquiry270) -> list[Inquiry270]:
 
 def write_270(inquiry: Inquiry270, envelope: Envelope270) -> str:
     """The interchange text. Raises InputError naming the field when a value cannot be written."""
+    created = envelope.transaction_created or envelope.created
+    body = _transaction(inquiry, envelope.transaction_control_number, created)
+    return write_interchange([body], envelope, functional_id="HS")
+
+
+Element = str | tuple[str, ...]  # a tuple is a repeated element, joined by ISA11
+
+
+def write_interchange(
+    transactions: Sequence[Sequence[Sequence[Element]]],
+    envelope: Envelope270,
+    *,
+    functional_id: str,
+) -> str:
+    """ISA/GS ... GE/IEA around ready transaction sets (HS for 270s, HB for 271s)."""
     d = envelope.delimiters
     created = envelope.created
-    body = _transaction(
-        inquiry, envelope.transaction_control_number, envelope.transaction_created or created
-    )
     group = envelope.group_control_number or envelope.interchange_control_number
+    for name, width, value in (
+        ("authorization", 10, envelope.authorization),
+        ("security", 10, envelope.security),
+        ("sender_id", 15, envelope.sender_id),
+        ("receiver_id", 15, envelope.receiver_id),
+        ("interchange_control_number", 9, str(envelope.interchange_control_number)),
+    ):
+        if len(value) > width:
+            raise InputError(f"envelope {name}: at most {width} characters")
     isa = [
         "ISA",
         envelope.authorization_qualifier,
@@ -111,32 +133,20 @@ def write_270(inquiry: Inquiry270, envelope: Envelope270) -> str:
         envelope.usage,
         d.component,
     ]
-    for name, width, value in (
-        ("authorization", 10, envelope.authorization),
-        ("security", 10, envelope.security),
-        ("sender_id", 15, envelope.sender_id),
-        ("receiver_id", 15, envelope.receiver_id),
-        ("interchange_control_number", 9, str(envelope.interchange_control_number)),
-    ):
-        if len(value) > width:
-            raise InputError(f"envelope {name}: at most {width} characters")
-    segments = [
-        isa,
-        [
-            "GS",
-            "HS",
-            envelope.application_sender or envelope.sender_id,
-            envelope.application_receiver or envelope.receiver_id,
-            created.strftime("%Y%m%d"),
-            created.strftime("%H%M"),
-            str(group),
-            "X",
-            VERSION,
-        ],
-        *body,
-        ["GE", "1", str(group)],
-        ["IEA", "1", f"{envelope.interchange_control_number:09d}"],
+    gs = [
+        "GS",
+        functional_id,
+        envelope.application_sender or envelope.sender_id,
+        envelope.application_receiver or envelope.receiver_id,
+        created.strftime("%Y%m%d"),
+        created.strftime("%H%M"),
+        str(group),
+        "X",
+        VERSION,
     ]
+    segments: list[Sequence[Element]] = [isa, gs, *(seg for ts in transactions for seg in ts)]
+    segments += [["GE", str(len(transactions)), str(group)]]
+    segments += [["IEA", "1", f"{envelope.interchange_control_number:09d}"]]
     return (d.segment + envelope.line_break).join(_segment(seg, d) for seg in segments) + d.segment
 
 
@@ -234,14 +244,18 @@ def _d8(day: date) -> str:
 _FIELDS = {"NM1": "name or identifier", "TRN": "trace", "BHT": "reference", "EQ": "service type"}
 
 
-def _segment(elements: list[str], d: Delimiters) -> str:
+def _segment(elements: Sequence[Element], d: Delimiters) -> str:
     """One segment; trailing empty elements are dropped, as X12 requires."""
+    sid = str(elements[0])
     separators = {d.element, d.component, d.segment} | ({d.repetition} if d.repetition else set())
-    for value in elements[1:] if elements[0] != "ISA" else ():
-        if any(sep in value for sep in separators):
-            raise InputError(
-                f"270 {elements[0]} {_FIELDS.get(elements[0], 'value')}: contains an X12 separator"
-            )
-    while len(elements) > 1 and elements[-1] == "":
-        elements = elements[:-1]
-    return d.element.join(elements)
+    texts = []
+    for value in elements:
+        parts = value if isinstance(value, tuple) else (value,)
+        if sid != "ISA" and any(sep in part for part in parts for sep in separators):
+            raise InputError(f"X12 {sid} {_FIELDS.get(sid, 'value')}: contains an X12 separator")
+        if len(parts) > 1 and not d.repetition:
+            raise InputError(f"{sid}: repeated element without a repetition separator")
+        texts.append((d.repetition or "").join(parts))
+    while len(texts) > 1 and texts[-1] == "":
+        texts.pop()
+    return d.element.join(texts)

@@ -187,9 +187,9 @@ def test_one_inquiry_per_service_type_for_payers_that_answer_only_one() -> None:
     [
         (
             {"subscriber": Person270(last_name="DO*E", member_id="X1")},
-            "270 NM1 name or identifier: contains an X12 separator",
+            "X12 NM1 name or identifier: contains an X12 separator",
         ),
-        ({"trace_number": "A~B"}, "270 TRN trace: contains an X12 separator"),
+        ({"trace_number": "A~B"}, "X12 TRN trace: contains an X12 separator"),
         ({"service_types": ()}, "inquiry service_types: at least one service type"),
         ({"service_end": date(2026, 3, 1)}, "inquiry service_end: before service_date"),
     ],
