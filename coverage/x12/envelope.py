@@ -37,8 +37,8 @@ class Tokens:
         # Line breaks are not X12 data: drop them at C speed unless one is the terminator.
         if d.segment not in "\r\n" and ("\n" in body or "\r" in body):
             body = body.replace("\r", "").replace("\n", "")
-        elif d.segment == "\n":
-            body = body.replace("\r", "")
+        elif d.segment in "\r\n":  # a CR or LF terminator: the other one is line noise
+            body = body.replace("\n" if d.segment == "\r" else "\r", "")
         element = d.element
         segments = [piece.split(element) for piece in body.split(d.segment) if piece]
         ids = [segment[0] for segment in segments]
@@ -64,7 +64,7 @@ class Tokens:
     def offset(self, index: int) -> int:
         """Character offset of segment `index` (0-based) in the original text."""
         text, term = self._text, self.delimiters.segment
-        blank = "\r\n\t " if term != "\n" else "\r\t "
+        blank = "".join(c for c in "\r\n\t " if c != term)
         position, seen = self._start, -1
         while position < len(text):
             end = text.find(term, position)

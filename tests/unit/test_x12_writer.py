@@ -4,10 +4,13 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from coverage.errors import InputError
 from coverage.x12.delimiters import Delimiters
 from coverage.x12.envelope import read_interchange
+from coverage.x12.reader_270 import read_270
 from coverage.x12.writer_270 import (
     IOP_INQUIRY_MH,
     Envelope270,
@@ -202,3 +205,54 @@ def test_unwritable_values_are_refused_naming_the_field(
         write_270(Inquiry270(**{**fields, **change}), IOP_ENVELOPE)  # type: ignore[arg-type]
     assert str(caught.value) == message
     assert "DO*E" not in str(caught.value)
+
+
+NAMES = (
+    st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ '-", min_size=1, max_size=20)
+    .map(str.strip)
+    .filter(bool)
+)
+IDS = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", min_size=2, max_size=20)
+DATES = st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31))
+PEOPLE = st.builds(
+    Person270,
+    last_name=NAMES,
+    first_name=NAMES,
+    member_id=IDS,
+    birth_date=DATES,
+    gender=st.sampled_from(["F", "M", "U"]),
+)
+
+
+@settings(max_examples=300, derandomize=True, database=None)
+@given(
+    subscriber=PEOPLE,
+    dependent=st.none() | PEOPLE,
+    service_date=DATES,
+    days=st.integers(0, 120),
+    service_types=st.lists(
+        st.sampled_from(["30", "MH", "CH", "CF", "A8", "AI", "CJ", "BB"]), min_size=1, max_size=5
+    ),
+)
+def test_write_then_read_270_round_trips(
+    subscriber: Person270,
+    dependent: Person270 | None,
+    service_date: date,
+    days: int,
+    service_types: list[str],
+) -> None:
+    end = date.fromordinal(min(service_date.toordinal() + days, date(2099, 12, 31).toordinal()))
+    inquiry = Inquiry270(
+        **{
+            **{f: getattr(IOP_INQUIRY, f) for f in IOP_INQUIRY.__dataclass_fields__},
+            "subscriber": subscriber,
+            "dependent": dependent,
+            "dependent_relationship": "19" if dependent else "",
+            "service_date": service_date,
+            "service_end": end if end != service_date else None,
+            "service_types": tuple(service_types),
+        }
+    )
+    interchange, (read_back,) = read_270(write_270(inquiry, IOP_ENVELOPE))
+    assert read_back == inquiry
+    assert interchange.warnings == []
