@@ -348,12 +348,18 @@ def _service_rank(eb: EligibilityBenefit, order: tuple[str, ...]) -> int | None:
 
 
 def _applies_on(eb: EligibilityBenefit, day: date) -> bool:
-    periods = [d for d in eb.dates if d.qualifier in ("292", "348", "349") and d.start is not None]
-    return all(
-        p.start is not None and p.start <= day <= (p.end or day)
-        for p in periods
-        if p.qualifier == "292"
-    )
+    """DTP 292 (benefit period), 348 (benefit begin) and 349 (benefit end) must allow the day."""
+    for period in eb.dates:
+        start, end = period.start, period.end
+        if start is None:
+            continue
+        if period.qualifier == "292" and not start <= day <= (end or start):
+            return False
+        if (period.qualifier == "348" and day < start) or (
+            period.qualifier == "349" and day > start
+        ):
+            return False
+    return True
 
 
 def _pos_rank(eb: EligibilityBenefit) -> int | None:

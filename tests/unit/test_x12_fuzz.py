@@ -12,7 +12,7 @@ from coverage.x12.interpret import IopContext, payer_error, read_eligibility
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "x12"
 TEXTS = sorted(
-    p.read_text(encoding="ascii")
+    p.read_bytes().decode("ascii")
     for p in SAMPLES.rglob("*")
     if p.is_file() and not p.name.startswith(("LICENSE", "SOURCES", "README"))
 )

@@ -29,7 +29,7 @@ LFH_SERVICE_TYPES = ("1", "33", "35", "47", "86", "88", "98", "AL", "MH", "UC")
 
 
 def sample(name: str) -> str:
-    return (SAMPLES / name).read_text(encoding="ascii")
+    return (SAMPLES / name).read_bytes().decode("ascii")  # keeps CRLF as sent
 
 
 def warnings(name: str) -> list[str]:
@@ -217,6 +217,7 @@ def test_behavioral_271_picks_the_iop_line_per_network() -> None:
     parsed = read_271(sample(name))
     result = read_eligibility(sample(name), CONTEXT)
 
+    assert sample(name).count("~\r\n") == sample(name).count("~") == 55  # CRLF after each
     assert warnings(name) == []
     assert [r.control_number for r in parsed.responses] == ["0001", "0002"]
     assert parsed.interchange.tokens.delimiters.element == "|"
@@ -285,3 +286,19 @@ def test_medicare_qmb_and_advantage_plan() -> None:
         ("96",),
     )
     assert result.cost_sharing == ()  # Part B professional (96) is not an IOP service type
+
+
+def test_a_benefit_period_that_excludes_the_service_date_is_not_used() -> None:
+    text = (
+        sample("synthetic/iop-behavioral-two-sets.271")
+        .replace(
+            "EB|C|IND|30|PR||29|300.00|||||Y~\r\n",
+            "EB|C|IND|30|PR||29|300.00|||||Y~\r\nDTP|292|RD8|20250101-20251231~\r\n",
+        )
+        .replace("SE|39|0001", "SE|40|0001")
+    )
+    result = read_eligibility(text, CONTEXT)
+    in_network = result.cost_sharing_for(Network.IN)
+    assert in_network is not None
+    assert in_network.deductible_remaining == Decimal("1500.00")  # last year's remaining is ignored
+    assert any("EB #20 (benefit period excludes the service date)" in a for a in result.assumptions)
