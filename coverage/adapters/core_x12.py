@@ -16,13 +16,18 @@ Settings come from the payer file (`settings:` of a `payer_rules/payers/*.yaml` 
 
 import os
 import secrets
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
+from functools import lru_cache
 from typing import ClassVar, Literal
 
+import redis
 import requests
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from coverage.adapters import http
+from coverage.adapters.guard import GuardPolicy, PayerGuard
 from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
 from coverage.domain.payer import PayerConfig
 from coverage.errors import PayerPermanentError, PayerTransientError
@@ -58,6 +63,19 @@ class CoreX12Settings(BaseModel):
     read_timeout: float = Field(default=21.0, gt=0, le=120)
     one_service_type_per_request: bool = True
     usage: Literal["P", "T"] = "P"
+    # Shared by all workers (coverage/adapters/guard.py): breaker and concurrency cap per payer.
+    circuit_failure_threshold: int = Field(default=5, ge=1, le=1000)
+    circuit_reset_seconds: float = Field(default=60.0, gt=0, le=3600)
+    max_concurrent: int = Field(default=0, ge=0, le=1000, description="0: no cap")
+
+    def guard_policy(self) -> GuardPolicy:
+        return GuardPolicy(
+            failure_threshold=self.circuit_failure_threshold,
+            reset_seconds=self.circuit_reset_seconds,
+            max_concurrent=self.max_concurrent,
+            lease_seconds=self.connect_timeout + self.read_timeout + 30,
+            wait_seconds=self.read_timeout,
+        )
 
     @field_validator("url")
     @classmethod
@@ -115,11 +133,32 @@ def inquiry_for(request: EligibilityRequest, settings: CoreX12Settings) -> Inqui
     )
 
 
+GuardFactory = Callable[[str, GuardPolicy], AbstractContextManager[None]]
+
+
+@lru_cache(maxsize=4)
+def _redis(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+
+
+def redis_guard(payer_id: str, policy: GuardPolicy) -> AbstractContextManager[None]:
+    """The shared guard when workers share a Redis broker; in-process (one process) there is none."""
+    from coverage.settings import get_settings
+
+    url = get_settings().broker_url
+    if not url or not url.startswith(("redis://", "rediss://")):
+        return nullcontext()
+    return PayerGuard(_redis(url), payer_id, policy).call()
+
+
 class CoreX12Adapter:
     name: ClassVar[str] = "core_x12"
 
-    def __init__(self, session: requests.Session | None = None) -> None:
+    def __init__(
+        self, session: requests.Session | None = None, guard: GuardFactory = redis_guard
+    ) -> None:
         self._session = session or requests.Session()
+        self._guard = guard
 
     def check(self, request: EligibilityRequest, *, payer: PayerConfig) -> EligibilityResponse:
         settings = _settings(payer)
@@ -135,21 +174,16 @@ class CoreX12Adapter:
         readings: list[Interchange271] = []
         raws: list[str] = []
         for one in inquiries:
-            raw = self._exchange(one, settings, credentials, payer)
-            try:
-                reading = read_271(raw)
-            except X12ParseError as exc:
-                raise PayerTransientError(
-                    f"payer {payer.id} sent a malformed 271 ({exc})",
-                    action="The payer's answer could not be read; the check is retried automatically.",
-                ) from None
+            # Inside the guard, so the breaker counts AAA 42 and unreadable 271s as failures.
+            with self._guard(payer.id, settings.guard_policy()):
+                raw = self._exchange(one, settings, credentials, payer)
+                reading = _read(raw, payer)
+                # A request-level reject answers every service type: stop after the first call.
+                error = payer_error(interpret_271(reading, raw=raw, context=context))
+                if error is not None:
+                    raise error
             readings.append(reading)
             raws.append(raw)
-            # A request-level reject answers every service type: stop after the first call.
-            first = interpret_271(reading, raw=raw, context=context)
-            error = payer_error(first)
-            if error is not None:
-                raise error
         merged = Interchange271(readings[0].interchange, [r for x in readings for r in x.responses])
         return interpret_271(merged, raw="\n".join(raws), context=context)
 
@@ -203,3 +237,13 @@ class CoreX12Adapter:
                 action="The payer's answer had no eligibility response; the check is retried automatically.",
             )
         return reply["Payload"]
+
+
+def _read(raw: str, payer: PayerConfig) -> Interchange271:
+    try:
+        return read_271(raw)
+    except X12ParseError as exc:
+        raise PayerTransientError(
+            f"payer {payer.id} sent a malformed 271 ({exc})",
+            action="The payer's answer could not be read; the check is retried automatically.",
+        ) from None

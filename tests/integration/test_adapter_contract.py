@@ -20,9 +20,15 @@ from coverage.domain.payer import PayerConfig
 from coverage.domain.request import Relationship, Sex
 from coverage.errors import PayerError, PayerPermanentError, PayerTransientError
 from coverage.sandbox.app import SandboxPayer
+from tests.integration.redis_keys import clear_payer_guards
 
 CANARY_NAME = "Cnrylast"
 CANARY_ID_SUFFIX = "CNRY7731"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_payer_guards() -> None:
+    clear_payer_guards()
 
 
 def _payer(adapter: str, settings: dict[str, object]) -> PayerConfig:

@@ -27,8 +27,14 @@ from coverage.domain.request import Relationship, Sex
 from coverage.errors import PayerError, PayerPermanentError, PayerTransientError
 from coverage.sandbox.app import SandboxPayer
 from coverage.sandbox.faults import Fault, FaultPlan
+from tests.integration.redis_keys import clear_payer_guards
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_payer_guards() -> None:
+    clear_payer_guards()
 
 
 def payer(url: str, **settings: object) -> PayerConfig:

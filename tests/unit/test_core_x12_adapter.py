@@ -1,5 +1,6 @@
 """The CORE X12 adapter against a mocked payer (`responses`): what it sends and how it classifies."""
 
+from contextlib import nullcontext
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -9,6 +10,7 @@ import requests
 import responses
 
 from coverage.adapters.core_x12 import CoreX12Adapter
+from coverage.adapters.guard import GuardPolicy
 from coverage.domain.eligibility import EligibilityRequest, InsuranceType, Network
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import Relationship, Sex
@@ -81,8 +83,12 @@ def reply_271(text: str, *, error_code: str = core_mime.SUCCESS) -> dict[str, ob
     return {"body": body, "content_type": content_type, "status": 200}
 
 
+def no_guard(payer_id: str, policy: GuardPolicy) -> nullcontext[None]:
+    return nullcontext()  # the shared guard has its own tests (integration/test_payer_guard.py)
+
+
 def check(**settings: object) -> object:
-    return CoreX12Adapter().check(REQUEST, payer=payer(**settings))
+    return CoreX12Adapter(guard=no_guard).check(REQUEST, payer=payer(**settings))
 
 
 def error_of(**settings: object) -> PayerError:

@@ -48,7 +48,10 @@ def test_a_line_break_may_itself_be_the_terminator(terminator: str) -> None:
     text = SUBSCRIBER.replace("~\n", "~").replace("~", terminator)
     text = text.replace(terminator, "\r\n") if terminator == "\n" else text.replace("\r", "\r\n")
     member = next(read_271(text).responses[0].members())
-    assert [b.amount for b in member.benefits if b.code == "B"] == [Decimal("10.00"), Decimal("30.00")]
+    assert [b.amount for b in member.benefits if b.code == "B"] == [
+        Decimal("10.00"),
+        Decimal("30.00"),
+    ]
 
 
 def test_separators_come_from_the_isa_header() -> None:
