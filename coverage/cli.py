@@ -227,7 +227,9 @@ def users_revoke(name: str) -> None:
     typer.echo(f"revoked {count} token(s)")
 
 
-app.command()(__import__("coverage.sandbox.cli", fromlist=["sandbox"]).sandbox)
+from coverage.sandbox.cli import sandbox  # noqa: E402  (its own module: registered here only)
+
+app.command()(sandbox)
 
 
 def main() -> None:
