@@ -229,6 +229,11 @@ def users_revoke(name: str) -> None:
     typer.echo(f"revoked {count} token(s)")
 
 
+from coverage.sandbox.cli import sandbox  # noqa: E402  (its own module: registered here only)
+
+app.command()(sandbox)
+
+
 def main() -> None:
     try:
         get_settings()

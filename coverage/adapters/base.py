@@ -23,9 +23,10 @@ class PayerAdapter(Protocol):
 
 
 def _builtin() -> dict[str, type[PayerAdapter]]:
+    from coverage.adapters.core_x12 import CoreX12Adapter
     from coverage.adapters.sandbox import SandboxAdapter
 
-    return {SandboxAdapter.name: SandboxAdapter}
+    return {SandboxAdapter.name: SandboxAdapter, CoreX12Adapter.name: CoreX12Adapter}
 
 
 @lru_cache

@@ -79,13 +79,14 @@ class TimePeriod(StrEnum):
 
     CALENDAR_YEAR = "calendar_year"  # 23
     SERVICE_YEAR = "service_year"  # 22
-    CONTRACT = "contract"  # 24
+    CONTRACT = "contract"  # 25
     EPISODE = "episode"  # 26
     VISIT = "visit"  # 27
     DAY = "day"  # 7
     REMAINING = "remaining"  # 29
     LIFETIME = "lifetime"  # 32
-    YEAR_TO_DATE = "year_to_date"  # 34
+    LIFETIME_REMAINING = "lifetime_remaining"  # 33
+    YEAR_TO_DATE = "year_to_date"  # 24
     OTHER = "other"
 
 

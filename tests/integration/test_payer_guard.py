@@ -5,6 +5,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from typing import Any, ClassVar
 
 import pytest
@@ -13,13 +14,22 @@ from sqlalchemy import update
 from sqlmodel import Session, col
 
 from coverage import pipeline, service
+from coverage.adapters.core_x12 import CoreX12Adapter
 from coverage.adapters.sandbox import SandboxAdapter
 from coverage.domain.access import Actor
-from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
+from coverage.domain.eligibility import (
+    EligibilityRequest,
+    EligibilityResponse,
+    InsuranceType,
+    Network,
+)
 from coverage.domain.payer import PayerConfig, PayerLimits
+from coverage.domain.request import Relationship, Sex
 from coverage.errors import PayerPermanentError, PayerTransientError
 from coverage.payer_guard import PayerDeferred, RedisPayerGuard
 from coverage.rules.current import current_rulebook
+from coverage.sandbox.app import SandboxPayer
+from coverage.sandbox.faults import Fault, FaultPlan
 from coverage.store import jobs
 from coverage.store.db import session_scope
 from coverage.store.tables import VerificationJob
@@ -255,3 +265,110 @@ def test_without_redis_the_call_waits_instead_of_going_out_unguarded() -> None:
         with guard.call(payer()):
             reached.append(True)
     assert reached == []
+
+
+# Over real sockets: the CORE X12 adapter against the sandbox payer, through the guard.
+
+REQUEST = EligibilityRequest(
+    payer_id="guarded-payer",
+    provider_npi="1234567893",
+    member_id="SBX-PPO-0001",
+    first_name="Jane",
+    last_name="Doe",
+    birth_date=date(1990, 1, 1),
+    sex=Sex.FEMALE,
+    relationship=Relationship.SELF,
+    service_start=date(2026, 3, 2),
+    service_end=date(2026, 5, 22),
+    trace_number="ef" * 10 + "01",
+    attempt=1,
+)
+
+
+def x12_payer(
+    url: str, *, threshold: int = 3, open_seconds: float = 1.0, cap: int = 4
+) -> PayerConfig:
+    return PayerConfig(
+        kind="payer",
+        id=f"guard-{uuid.uuid4().hex[:8]}",
+        name="Guarded payer",
+        type=InsuranceType.COMMERCIAL,
+        adapter="core_x12",
+        network_status=Network.IN,
+        version="1",
+        source="test",
+        effective=date(2024, 1, 1),
+        settings={
+            "url": url,
+            "payer_x12_id": "SBX01",
+            "payer_name": "IOP COVERAGE SANDBOX PAYER",
+            "provider_name": "EXAMPLE IOP CLINIC",
+            "sender_id": "EXAMPLEIOP",
+            "receiver_id": "SANDBOX",
+            "one_service_type_per_request": False,
+            "read_timeout": 5,
+        },
+        limits=PayerLimits(
+            max_concurrent=cap, failure_threshold=threshold, open_seconds=open_seconds
+        ),
+    )
+
+
+def guarded_check(guard: RedisPayerGuard, p: PayerConfig) -> Exception | None:
+    try:
+        with guard.call(p):
+            CoreX12Adapter().check(REQUEST, payer=p)
+    except PayerTransientError as exc:  # PayerDeferred included
+        return exc
+    return None
+
+
+def test_over_sockets_the_breaker_opens_then_sends_one_probe_then_closes(
+    guard: RedisPayerGuard,
+) -> None:
+    with SandboxPayer(faults=FaultPlan(rates={Fault.HTTP_503: 1.0})) as server:
+        p = x12_payer(server.url)
+        for _ in range(3):
+            assert str(guarded_check(guard, p)) == f"payer {p.id} answered HTTP 503"
+        assert isinstance(guarded_check(guard, p), PayerDeferred)
+        assert server.counters.calls == 3  # open: the payer gets no call
+
+        time.sleep(1.05)
+        results: list[Exception | None] = []
+        threads = [
+            threading.Thread(target=lambda: results.append(guarded_check(guard, p)))
+            for _ in range(4)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert server.counters.calls == 4  # half-open: exactly one probe, and it failed
+        assert sorted(type(r).__name__ for r in results) == [
+            "PayerDeferred",
+            "PayerDeferred",
+            "PayerDeferred",
+            "PayerTransientError",
+        ]
+
+        server.faults = FaultPlan()  # the payer recovers
+        time.sleep(1.05)
+        assert guarded_check(guard, p) is None  # the probe succeeds and closes the circuit
+        assert guarded_check(guard, p) is None
+        assert server.counters.calls == 6
+
+
+def test_over_sockets_calls_in_flight_never_exceed_the_cap(guard: RedisPayerGuard) -> None:
+    with SandboxPayer(faults=FaultPlan(latency=(0.2, 0.2))) as server:
+        p = x12_payer(server.url, cap=2)
+        results: list[Exception | None] = []
+        threads = [
+            threading.Thread(target=lambda: results.append(guarded_check(guard, p)))
+            for _ in range(8)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert results == [None] * 8
+        assert (server.counters.calls, server.counters.peak_in_flight) == (8, 2)

@@ -1,0 +1,222 @@
+"""The sandbox payer: a threaded HTTP server answering CAQH CORE real-time X12 270s with 271s.
+
+POST /core (any path but /healthz): multipart/form-data CORE envelope with PayloadType
+X12_270_Request_005010X279A1 and the 270 in Payload; the answer is a CORE envelope with PayloadType
+X12_271_Response_005010X279A1 and the 271 in Payload. Envelope or 270 errors answer 400 with
+PayloadType CoreEnvelopeError. GET /healthz answers 200. It logs no request content (PHI).
+"""
+
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from coverage.sandbox.faults import Fault, FaultPlan
+from coverage.sandbox.personas import answer_271
+from coverage.x12 import core_mime
+from coverage.x12.errors import X12ParseError
+from coverage.x12.reader_270 import read_270
+from coverage.x12.writer_270 import Envelope270, write_interchange
+
+log = logging.getLogger(__name__)
+MAX_BODY = 1_000_000
+
+
+class Counters:
+    """What the tests look at: calls received and the most answered at the same time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.calls = 0
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        self.call_times: list[float] = []
+
+    @contextmanager
+    def call(self) -> Iterator[None]:
+        with self._lock:
+            self.calls += 1
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            self.call_times.append(time.monotonic())
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+
+class SandboxPayer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(
+        self,
+        address: tuple[str, int] = ("127.0.0.1", 0),
+        *,
+        faults: FaultPlan | None = None,
+        credentials: tuple[str, str] | None = None,
+    ) -> None:
+        super().__init__(address, _Handler)
+        self.faults = faults or FaultPlan()
+        self.credentials = credentials
+        self.counters = Counters()
+        self._control = 0
+        self._control_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}/core"
+
+    def next_control_number(self) -> int:
+        with self._control_lock:
+            self._control = self._control % 999_999_999 + 1
+            return self._control
+
+    def start(self) -> "SandboxPayer":
+        """Serve in a background thread (tests and benchmarks); `serve_forever` for the CLI."""
+        self._thread = threading.Thread(
+            target=self.serve_forever, name="sandbox-payer", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> "SandboxPayer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def answer(
+        self, fields: dict[str, str], *, unavailable: bool = False
+    ) -> tuple[int, dict[str, str]]:
+        """Status and CORE fields for one request's envelope fields (`unavailable`: AAA 42)."""
+        missing = [f for f in core_mime.REQUIRED_REQUEST_FIELDS if not fields.get(f)]
+        if missing:
+            return self._envelope_error("MissingFields", f"missing: {', '.join(missing)}", fields)
+        if fields["PayloadType"] != core_mime.REQUEST_270:
+            return self._envelope_error("PayloadTypeIncorrect", "expected a 270 request", fields)
+        if fields["ProcessingMode"] != core_mime.REAL_TIME:
+            return self._envelope_error("ProcessingModeNotSupported", "RealTime only", fields)
+        if (
+            self.credentials
+            and (fields.get("UserName"), fields.get("Password")) != self.credentials
+        ):
+            return self._envelope_error(
+                "UnAuthorized", "user name or password rejected", fields, 401
+            )
+        try:
+            interchange, inquiries = read_270(fields["Payload"])
+        except X12ParseError as exc:
+            return self._envelope_error("PayloadInvalid", str(exc), fields)
+        now = datetime.now()
+        transactions = [
+            answer_271(inquiry, control=f"{n + 1:04d}", now=now, unavailable=unavailable)
+            for n, inquiry in enumerate(inquiries)
+        ]
+        envelope = Envelope270(
+            sender_id=interchange.receiver_id[:15] or "SANDBOX",
+            receiver_id=interchange.sender_id[:15] or "SUBMITTER",
+            sender_qualifier=interchange.receiver_qualifier or "ZZ",
+            receiver_qualifier=interchange.sender_qualifier or "ZZ",
+            interchange_control_number=self.next_control_number(),
+            created=now,
+            usage=interchange.usage or "T",
+        )
+        text = write_interchange(transactions, envelope, functional_id="HB")
+        reply = core_mime.envelope(
+            payload_type=core_mime.RESPONSE_271,
+            payload=text,
+            sender_id=fields["ReceiverID"],
+            receiver_id=fields["SenderID"],
+            payload_id=fields["PayloadID"],
+        )
+        return 200, {**reply, "ErrorCode": core_mime.SUCCESS, "ErrorMessage": ""}
+
+    def _envelope_error(
+        self, code: str, message: str, fields: dict[str, str], status: int = 400
+    ) -> tuple[int, dict[str, str]]:
+        reply = core_mime.envelope(
+            payload_type=core_mime.ENVELOPE_ERROR,
+            payload="",
+            sender_id=fields.get("ReceiverID", ""),
+            receiver_id=fields.get("SenderID", ""),
+            payload_id=fields.get("PayloadID") or None,
+        )
+        return status, {**reply, "ErrorCode": code, "ErrorMessage": message}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: SandboxPayer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        log.debug("sandbox payer: %s", format % args)  # method, path, status: no content
+
+    def do_GET(self) -> None:  # noqa: N802
+        if self.path == "/healthz":
+            self._send(200, b"ok", "text/plain")
+        else:
+            self._send(404, b"not found", "text/plain")
+
+    def do_POST(self) -> None:  # noqa: N802
+        with self.server.counters.call():
+            self._post()
+
+    def _post(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length <= 0 or length > MAX_BODY:
+            self._send(411 if length <= 0 else 413, b"body length", "text/plain")
+            return
+        body = self.rfile.read(length)
+        delay, fault = self.server.faults.draw()
+        if delay:
+            time.sleep(delay)
+        if fault is Fault.DROP:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if fault is Fault.TIMEOUT:
+            time.sleep(self.server.faults.timeout_seconds)
+        if fault in (Fault.HTTP_503, Fault.HTTP_500):
+            status = 503 if fault is Fault.HTTP_503 else 500
+            headers = (
+                {"Retry-After": str(self.server.faults.retry_after_seconds)}
+                if status == 503
+                else {}
+            )
+            self._send(status, b"payer unavailable", "text/plain", headers)
+            return
+        try:
+            fields = core_mime.decode(body, self.headers.get("Content-Type", ""))
+        except ValueError as exc:
+            self._send(400, str(exc).encode(), "text/plain")
+            return
+        status, reply = self.server.answer(fields, unavailable=fault is Fault.AAA_42)
+        if fault is Fault.MALFORMED and status == 200:
+            payload = reply["Payload"]
+            reply["Payload"] = payload[: payload.find("SE*")] if "SE*" in payload else payload[:50]
+        data, content_type = core_mime.encode(reply)
+        self._send(status, data, content_type)
+
+    def _send(
+        self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)

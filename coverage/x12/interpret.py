@@ -1,0 +1,610 @@
+"""From a read 271 to the normalized EligibilityResponse, choosing the benefit that applies to IOP.
+
+Payers repeat a benefit per network, coverage level, time period, place of service and service
+type (x12-eligibility.md 9.2). For each network this picks, per cost-sharing item, the line with
+the most specific IOP service type, then the exact network, an IOP place of service, the
+individual level, the period containing the service date and a remaining amount; each choice is
+written to `assumptions` with the lines it was chosen over.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from coverage.domain.eligibility import (
+    Benefit,
+    BenefitKind,
+    CostSharing,
+    EligibilityResponse,
+    InsuranceType,
+    Network,
+    OtherPayer,
+    OtherPayerRole,
+    PayerIssue,
+    TimePeriod,
+)
+from coverage.errors import PayerError, PayerPermanentError, PayerTransientError
+from coverage.x12 import codes
+from coverage.x12.reader_271 import (
+    DEPENDENT,
+    SUBSCRIBER,
+    EligibilityBenefit,
+    Interchange271,
+    Name,
+    Party,
+    ServiceDelivery,
+    read_271,
+)
+
+MEDIA_TYPE = "application/edi-x12"
+_ONE, _HUNDRED = Decimal(1), Decimal(100)
+
+
+@dataclass(frozen=True, slots=True)
+class IopContext:
+    """What the choice among duplicated lines depends on."""
+
+    service_date: date
+    substance_use: bool = False
+
+    @property
+    def service_types(self) -> tuple[str, ...]:
+        return codes.IOP_SERVICE_TYPES_SUD if self.substance_use else codes.IOP_SERVICE_TYPES_MH
+
+
+def read_eligibility(raw: str, context: IopContext) -> EligibilityResponse:
+    """Read and interpret a 271 interchange. Raises only X12ParseError."""
+    return interpret_271(read_271(raw), raw=raw, context=context)
+
+
+def interpret_271(parsed: Interchange271, *, raw: str, context: IopContext) -> EligibilityResponse:
+    patients, subscribers = _patients(parsed)
+    lines = [eb for patient in patients for eb in patient.benefits]
+    assumptions: list[str] = []
+    benefits = tuple(_benefit(eb, assumptions) for eb in lines)
+    plan_begin, plan_end = _plan_dates(patients + subscribers)
+    active = any(eb.code in codes.ACTIVE_CODES for eb in lines)
+    if active and plan_end is not None and plan_end < context.service_date:
+        active = False
+        assumptions.append("coverage active, but the plan ends before the service date: inactive")
+    if active and plan_begin is not None and plan_begin > context.service_date:
+        active = False
+        assumptions.append("coverage active, but the plan begins after the service date: inactive")
+    qmb = any(
+        eb.insurance_type == codes.QMB_INSURANCE_TYPE and eb.code not in codes.INACTIVE_CODES
+        for eb in lines
+    )
+    if qmb:
+        assumptions.append(
+            "Qualified Medicare Beneficiary read from EB04 QM (HETS encoding: draft)"
+        )
+    cost_sharing = tuple(
+        cs
+        for network in (Network.IN, Network.OUT)
+        if (cs := _cost_sharing(lines, network, context, assumptions)) is not None
+    )
+    return EligibilityResponse(
+        active=active,
+        plan_name=_plan_name(lines),
+        insurance_type=_insurance_type(lines),
+        plan_begin=plan_begin,
+        plan_end=plan_end,
+        medicare_qmb=qmb,
+        cost_sharing=cost_sharing,
+        benefits=benefits,
+        other_payers=_other_payers(lines),
+        issues=tuple(_issues(parsed)),
+        assumptions=tuple(assumptions),
+        messages=_messages(lines, context),
+        raw_payload=raw,
+        raw_media_type=MEDIA_TYPE,
+    )
+
+
+def payer_error(response: EligibilityResponse) -> PayerError | None:
+    """The error an adapter raises for this answer: None when it carries an answer to use.
+
+    Line-level (2110) rejects never fail the check; a retryable reject anywhere else makes the
+    whole answer retryable, otherwise the first final reject ends it with its fix hint.
+    """
+    blocking = [i for i in response.issues if not (i.loop or "").startswith("2110")]
+    if not blocking:
+        return None
+    retryable = next((i for i in blocking if i.retryable), None)
+    if retryable is not None:
+        return PayerTransientError(
+            f"payer answered AAA {retryable.code} in loop {retryable.loop}", action=retryable.hint
+        )
+    final = blocking[0]
+    return PayerPermanentError(
+        f"payer answered AAA {final.code} in loop {final.loop}", action=final.hint
+    )
+
+
+# -- who the answer is about ---------------------------------------------------------------
+
+
+def _patients(parsed: Interchange271) -> tuple[list[Party], list[Party]]:
+    """The patient in each response: the dependent when there is one, else the subscriber."""
+    patients: list[Party] = []
+    subscribers: list[Party] = []
+    for response in parsed.responses:
+        members = list(response.members())
+        subscribers.extend(m for m in members if m.level == SUBSCRIBER)
+        dependents = [m for m in members if m.level == DEPENDENT]
+        patients.extend(dependents or [m for m in members if m.level == SUBSCRIBER])
+    return patients, subscribers
+
+
+def _plan_dates(parties: Iterable[Party]) -> tuple[date | None, date | None]:
+    begin: date | None = None
+    end: date | None = None
+    for party in parties:
+        for period in party.dates:
+            if period.start is None:
+                continue
+            ranged = period.end is not None and period.end != period.start
+            if period.qualifier in ("346", "356", "307") and begin is None:
+                begin = period.start
+                if ranged and end is None:
+                    end = period.end
+            elif period.qualifier in ("347", "357") and end is None:
+                end = period.end
+    return begin, end
+
+
+# -- one EB line -> one normalized Benefit ---------------------------------------------------
+
+
+def _fraction(percent: Decimal | None) -> Decimal | None:
+    """EB08 is a fraction (.2 = 20%); some payers send 20. Above 100 it means nothing usable."""
+    if percent is None or percent <= _ONE:
+        return percent
+    return percent / _HUNDRED if percent <= _HUNDRED else None
+
+
+def _benefit(eb: EligibilityBenefit, assumptions: list[str]) -> Benefit:
+    percent = _fraction(eb.percent)
+    if eb.percent is not None and percent != eb.percent:
+        assumptions.append(
+            f"EB #{eb.segment_number}: EB08 {eb.percent} "
+            + (
+                f"read as a whole percent ({percent})"
+                if percent is not None
+                else "above 100 ignored"
+            )
+        )
+    entity = eb.entities[0].name if eb.entities else None
+    messages = list(eb.messages)
+    messages.extend(_delivery_text(d) for d in eb.deliveries if d.quantity is not None)
+    return Benefit(
+        kind=codes.BENEFIT_KIND.get(eb.code, BenefitKind.OTHER),
+        service_types=eb.service_types,
+        coverage_level=codes.COVERAGE_LEVEL.get(eb.coverage_level),
+        insurance_type_code=eb.insurance_type or None,
+        plan_description=eb.plan_description or None,
+        time_period=codes.TIME_PERIOD.get(eb.time_period, TimePeriod.OTHER)
+        if eb.time_period
+        else None,
+        amount=eb.amount,
+        percent=percent,
+        quantity=eb.quantity,
+        quantity_unit=codes.QUANTITY_UNIT.get(eb.quantity_qualifier, eb.quantity_qualifier or None),
+        auth_required={"Y": True, "N": False}.get(eb.authorization),
+        network=codes.NETWORK.get(eb.in_network),
+        messages=tuple(messages),
+        entity_name=_entity_name(entity) if entity else None,
+        entity_id=entity.id or None if entity else None,
+    )
+
+
+def _delivery_text(d: ServiceDelivery) -> str:
+    """HSD as a sentence, e.g. '3 visits per 1 week'."""
+    unit = codes.QUANTITY_UNIT.get(d.quantity_qualifier, d.quantity_qualifier)
+    text = f"{d.quantity} {unit}"
+    if d.time_period:
+        period = codes.DELIVERY_PERIOD.get(d.time_period, d.time_period)
+        text += f" per {d.period_count or 1} {period}"
+    return text
+
+
+def _entity_name(name: Name) -> str | None:
+    parts = (
+        [name.first, name.middle, name.last_or_organization]
+        if name.entity_type == "1"
+        else [name.last_or_organization]
+    )
+    return " ".join(p for p in parts if p) or None
+
+
+def _plan_name(lines: list[EligibilityBenefit]) -> str | None:
+    active = [eb for eb in lines if eb.code in codes.ACTIVE_CODES and eb.plan_description]
+    general = [eb for eb in active if "30" in eb.service_types]
+    chosen = general or active or [eb for eb in lines if eb.plan_description]
+    return chosen[0].plan_description if chosen else None
+
+
+def _insurance_type(lines: list[EligibilityBenefit]) -> InsuranceType:
+    ordered = [eb for eb in lines if eb.code in codes.ACTIVE_CODES] + lines
+    for eb in ordered:
+        if eb.code != "R" and eb.insurance_type in codes.INSURANCE_TYPE:
+            return codes.INSURANCE_TYPE[eb.insurance_type]
+    return InsuranceType.OTHER
+
+
+def _messages(lines: list[EligibilityBenefit], context: IopContext) -> tuple[str, ...]:
+    wanted = set(context.service_types) | codes.BEHAVIORAL_SERVICE_TYPES
+    seen: dict[str, None] = {}
+    for eb in lines:
+        if not eb.service_types or wanted.intersection(eb.service_types):
+            seen.update(dict.fromkeys(eb.messages))
+            seen.update(
+                dict.fromkeys(_delivery_text(d) for d in eb.deliveries if d.quantity is not None)
+            )
+    return tuple(seen)
+
+
+# -- other payers and carve-outs ------------------------------------------------------------
+
+
+def _other_payers(lines: list[EligibilityBenefit]) -> tuple[OtherPayer, ...]:
+    found: dict[OtherPayer, None] = {}
+    for eb in lines:
+        behavioral = not eb.service_types or bool(
+            codes.BEHAVIORAL_SERVICE_TYPES.intersection(eb.service_types)
+        )
+        for related in eb.entities:
+            name = related.name
+            if eb.code == "R":
+                role = codes.OTHER_PAYER_ROLE.get(name.entity, OtherPayerRole.OTHER)
+            elif eb.code == "U" and behavioral:
+                role = OtherPayerRole.CARVE_OUT
+            elif (
+                eb.code in codes.ACTIVE_CODES
+                and eb.service_types
+                and behavioral
+                and name.entity in codes.ADMINISTRATOR_ENTITIES
+            ):
+                role = OtherPayerRole.CARVE_OUT
+            elif eb.code == "U":
+                role = OtherPayerRole.OTHER
+            else:
+                continue  # PCP, facility, restricted provider: not a payer
+            found[
+                OtherPayer(
+                    role=role,
+                    name=_entity_name(name),
+                    payer_id=name.id or None if name.id_qualifier in ("PI", "XV", "NI") else None,
+                    member_id=name.id or None if name.id_qualifier in ("MI", "II") else None,
+                    insurance_type_code=eb.insurance_type or None,
+                )
+            ] = None
+        if eb.code == "R" and not eb.entities:
+            found[
+                OtherPayer(role=OtherPayerRole.OTHER, insurance_type_code=eb.insurance_type or None)
+            ] = None
+    return tuple(found)
+
+
+# -- request validation (AAA) ---------------------------------------------------------------
+
+
+def _issues(parsed: Interchange271) -> Iterable[PayerIssue]:
+    for response in parsed.responses:
+        for v in response.validations():
+            reject = codes.REJECT_REASONS.get(v.reason, codes.DEFAULT_REJECT)
+            retryable = reject.retryable and v.follow_up not in codes.NO_RESUBMIT
+            if v.reason in codes.AUTH_REASONS:
+                hint = "The payer requires authorization or medical review for this service."
+            else:
+                hint = reject.hint
+            yield PayerIssue(
+                code=v.reason[:3],
+                follow_up=v.follow_up[:1] or None,
+                loop=v.loop,
+                retryable=retryable,
+                hint=hint,
+            )
+
+
+# -- the IOP benefit per network ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    eb: EligibilityBenefit
+    key: tuple[int, ...]
+
+    def describe(self) -> str:
+        eb = self.eb
+        parts = [
+            "/".join(eb.service_types) or "no service type",
+            eb.coverage_level or "level not stated",
+            f"period {eb.time_period}" if eb.time_period else "no period",
+            {"Y": "in network", "N": "out of network", "W": "either network"}.get(
+                eb.in_network, "network not stated"
+            ),
+        ]
+        return f"EB #{eb.segment_number} ({', '.join(parts)})"
+
+
+def _network_rank(eb: EligibilityBenefit, network: Network) -> int | None:
+    """0 exact network, 1 either network (W), 2 not stated (taken as in-network); None: other network."""
+    stated = codes.NETWORK.get(eb.in_network)
+    if stated is network:
+        return 0
+    if eb.in_network == "W":
+        return 1
+    if stated is None and network is Network.IN:
+        return 2
+    return None
+
+
+def _service_rank(eb: EligibilityBenefit, order: tuple[str, ...]) -> int | None:
+    types = eb.service_types or ("30",)  # a line without EB03 applies to the plan as a whole
+    ranks = [order.index(t) for t in types if t in order]
+    return min(ranks) if ranks else None
+
+
+def _applies_on(eb: EligibilityBenefit, day: date) -> bool:
+    """DTP 292 (benefit period), 348 (benefit begin) and 349 (benefit end) must allow the day."""
+    for period in eb.dates:
+        start, end = period.start, period.end
+        if start is None:
+            continue
+        if period.qualifier == "292" and not start <= day <= (end or start):
+            return False
+        if (period.qualifier == "348" and day < start) or (
+            period.qualifier == "349" and day > start
+        ):
+            return False
+    return True
+
+
+def _pos_rank(eb: EligibilityBenefit) -> int | None:
+    places = {q.code for q in eb.qualifiers if q.qualifier == "ZZ"}
+    if not places:
+        return 1
+    return 0 if places & codes.IOP_PLACES_OF_SERVICE else None
+
+
+def _candidates(
+    lines: list[EligibilityBenefit],
+    network: Network,
+    context: IopContext,
+    accept: Callable[[EligibilityBenefit], bool],
+    period_rank: Callable[[EligibilityBenefit], int],
+) -> tuple[list[_Candidate], list[str]]:
+    """Lines of one kind that may apply, best first, and why the others of that kind may not."""
+    found, excluded = [], []
+    for eb in lines:
+        if not accept(eb):
+            continue
+        service = _service_rank(eb, context.service_types)
+        net = _network_rank(eb, network)
+        pos = _pos_rank(eb)
+        if not _applies_on(eb, context.service_date):
+            excluded.append(f"EB #{eb.segment_number} (benefit period excludes the service date)")
+        elif service is None:
+            excluded.append(f"EB #{eb.segment_number} (no IOP service type)")
+        elif net is None:
+            excluded.append(f"EB #{eb.segment_number} (other network)")
+        elif pos is None:
+            excluded.append(f"EB #{eb.segment_number} (place of service not an IOP setting)")
+        else:
+            level = 1 if eb.coverage_level in codes.FAMILY_LEVELS else 0
+            key = (service, net, pos, level, period_rank(eb), eb.segment_number)
+            found.append(_Candidate(eb, key))
+    return sorted(found, key=lambda c: c.key), excluded
+
+
+def _choose(
+    label: str,
+    network: Network,
+    candidates: tuple[list[_Candidate], list[str]],
+    assumptions: list[str],
+) -> EligibilityBenefit | None:
+    ranked, excluded = candidates
+    if not ranked:
+        return None
+    best, rest = ranked[0], ranked[1:]
+    note = f"{network.value} {label}: used {best.describe()}"
+    if rest:
+        note += " over " + "; ".join(c.describe() for c in rest)
+        note += (
+            " (rule: most specific IOP service type, exact network, IOP place of service, "
+            "individual level, remaining amount)"
+        )
+    if excluded:
+        note += "; not applicable: " + "; ".join(excluded)
+    if best.eb.in_network in ("", "U"):
+        note += "; network not stated, taken as in-network"
+    assumptions.append(note)
+    return best.eb
+
+
+def _remaining_first(eb: EligibilityBenefit) -> int:
+    if eb.time_period in codes.REMAINING_PERIODS:
+        return 0
+    return 2 if eb.time_period == "24" else 1  # 24 = used so far, not what is left
+
+
+def _accumulator(
+    code: str,
+    label: str,
+    lines: list[EligibilityBenefit],
+    network: Network,
+    context: IopContext,
+    assumptions: list[str],
+    family: bool,
+) -> Decimal | None:
+    """Remaining deductible or out-of-pocket for the individual (or the family)."""
+
+    def accept(eb: EligibilityBenefit) -> bool:
+        return (
+            eb.code == code
+            and eb.amount is not None
+            and (eb.coverage_level in codes.FAMILY_LEVELS) == family
+            and eb.time_period != "24"
+        )
+
+    who = "family " if family else ""
+    eb = _choose(
+        f"{who}{label}",
+        network,
+        _candidates(lines, network, context, accept, _remaining_first),
+        assumptions,
+    )
+    if eb is None or eb.amount is None:
+        return None
+    if eb.time_period in codes.REMAINING_PERIODS:
+        return eb.amount
+    used = _choose(
+        f"{who}{label} met so far",
+        network,
+        _candidates(
+            lines,
+            network,
+            context,
+            lambda o: (
+                o.code == code
+                and o.time_period == "24"
+                and o.amount is not None
+                and (o.coverage_level in codes.FAMILY_LEVELS) == family
+                and o.service_types == eb.service_types
+            ),
+            _remaining_first,
+        ),
+        assumptions,
+    )
+    if used is not None and used.amount is not None:
+        return max(eb.amount - used.amount, Decimal("0"))
+    assumptions.append(
+        f"{network.value} {who}{label}: remaining amount not reported; assumed none met"
+    )
+    return eb.amount
+
+
+def _cost_sharing(
+    lines: list[EligibilityBenefit], network: Network, context: IopContext, assumptions: list[str]
+) -> CostSharing | None:
+    def kind(code: str) -> Callable[[EligibilityBenefit], bool]:
+        return lambda eb: eb.code == code
+
+    def session_first(eb: EligibilityBenefit) -> int:
+        return 0 if eb.time_period in codes.PER_SESSION_PERIODS or not eb.time_period else 1
+
+    excluded, _ = _candidates(lines, network, context, kind("I"), session_first)
+    copay = _choose(
+        "copay",
+        network,
+        _candidates(
+            lines,
+            network,
+            context,
+            lambda eb: eb.code == "B" and eb.amount is not None,
+            session_first,
+        ),
+        assumptions,
+    )
+    coinsurance = _choose(
+        "coinsurance",
+        network,
+        _candidates(
+            lines,
+            network,
+            context,
+            lambda eb: eb.code == "A" and eb.percent is not None,
+            session_first,
+        ),
+        assumptions,
+    )
+    limit = _choose(
+        "day limit",
+        network,
+        _candidates(
+            lines,
+            network,
+            context,
+            lambda eb: (
+                eb.code == "F"
+                and eb.quantity is not None
+                and eb.quantity_qualifier in codes.DAY_LIMIT_UNITS
+            ),
+            _remaining_first,
+        ),
+        assumptions,
+    )
+    deductible = _accumulator("C", "deductible", lines, network, context, assumptions, family=False)
+    family_deductible = _accumulator(
+        "C", "deductible", lines, network, context, assumptions, family=True
+    )
+    oop = _accumulator("G", "out-of-pocket", lines, network, context, assumptions, family=False)
+    family_oop = _accumulator(
+        "G", "out-of-pocket", lines, network, context, assumptions, family=True
+    )
+    found = [copay, coinsurance, limit]
+    if all(x is None for x in found) and all(
+        x is None for x in (deductible, family_deductible, oop, family_oop)
+    ):
+        return None
+    chosen = [eb for eb in found if eb is not None]
+    best_rank = min((_service_rank(eb, context.service_types) or 0 for eb in chosen), default=None)
+    if excluded and (best_rank is None or excluded[0].key[0] < best_rank):
+        assumptions.append(
+            f"{network.value}: {excluded[0].describe()} says IOP service types are not covered"
+        )
+        return None
+    if deductible is None:
+        deductible = family_deductible if family_deductible is not None else Decimal("0")
+        assumptions.append(
+            f"{network.value}: no individual deductible reported for IOP service types; "
+            f"used {'the family amount' if family_deductible is not None else '0.00'}"
+        )
+    auth = (
+        any(eb.authorization == "Y" for eb in chosen)
+        or any(v.reason in codes.AUTH_REASONS for eb in chosen for v in eb.validations)
+        or _auth_on_active_line(lines, network, context)
+    )
+    percent = _fraction(coinsurance.percent) if coinsurance is not None else None
+    if copay is None:
+        assumptions.append(f"{network.value}: no copay reported for IOP service types; used 0.00")
+    if coinsurance is None:
+        assumptions.append(
+            f"{network.value}: no coinsurance reported for IOP service types; used 0%"
+        )
+    if oop is None and family_oop is None:
+        assumptions.append(f"{network.value}: no out-of-pocket maximum reported")
+    day_limit = None
+    if limit is not None and limit.quantity is not None:
+        day_limit = int(limit.quantity)
+        if limit.time_period not in codes.REMAINING_PERIODS:
+            assumptions.append(
+                f"{network.value}: visit limit {day_limit} is the plan total; days used not reported"
+            )
+    return CostSharing(
+        network=network,
+        deductible_remaining=deductible,
+        family_deductible_remaining=family_deductible,
+        coinsurance=percent if percent is not None else Decimal("0"),
+        copay_per_day=copay.amount
+        if copay is not None and copay.amount is not None
+        else Decimal("0"),
+        oop_remaining=oop if oop is not None else family_oop,
+        family_oop_remaining=family_oop,
+        prior_auth_required=auth,
+        day_limit_remaining=day_limit,
+    )
+
+
+def _auth_on_active_line(
+    lines: list[EligibilityBenefit], network: Network, context: IopContext
+) -> bool:
+    return any(
+        eb.authorization == "Y"
+        for eb in lines
+        if eb.code in codes.ACTIVE_CODES
+        and _service_rank(eb, context.service_types) is not None
+        and _network_rank(eb, network) is not None
+    )

@@ -1,0 +1,119 @@
+"""One contract for every payer adapter: the same personas, the same promises.
+
+A new built-in or plug-in adapter must get a payer file here (how to reach the sandbox payer),
+or this file fails: an adapter ships only when it passes the contract.
+"""
+
+from collections.abc import Callable, Iterator
+from datetime import date
+
+import pytest
+
+from coverage.adapters.base import PayerAdapter, load_adapters
+from coverage.domain.eligibility import (
+    EligibilityRequest,
+    EligibilityResponse,
+    InsuranceType,
+    Network,
+)
+from coverage.domain.payer import PayerConfig
+from coverage.domain.request import Relationship, Sex
+from coverage.errors import PayerError, PayerPermanentError, PayerTransientError
+from coverage.sandbox.app import SandboxPayer
+
+CANARY_NAME = "Cnrylast"
+CANARY_ID_SUFFIX = "CNRY7731"
+
+
+def _payer(adapter: str, settings: dict[str, object]) -> PayerConfig:
+    return PayerConfig(
+        kind="payer",
+        id=f"contract-{adapter.replace('_', '-')}",
+        name="Contract payer",
+        type=InsuranceType.COMMERCIAL,
+        adapter=adapter,
+        network_status=Network.IN,
+        version="1",
+        source="test",
+        effective=date(2024, 1, 1),
+        settings=settings,
+    )
+
+
+PAYER_FILES: dict[str, Callable[[str], PayerConfig]] = {
+    "sandbox": lambda url: _payer("sandbox", {}),
+    "core_x12": lambda url: _payer(
+        "core_x12",
+        {
+            "url": url,
+            "payer_x12_id": "SBX01",
+            "payer_name": "IOP COVERAGE SANDBOX PAYER",
+            "provider_name": "EXAMPLE IOP CLINIC",
+            "sender_id": "EXAMPLEIOP",
+            "receiver_id": "SANDBOX",
+            "read_timeout": 5,
+        },
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def sandbox_url() -> Iterator[str]:
+    with SandboxPayer() as server:
+        yield server.url
+
+
+def test_every_loaded_adapter_has_a_contract_payer_file() -> None:
+    assert set(load_adapters()) == set(PAYER_FILES)
+
+
+def _request(member_prefix: str, attempt: int = 1) -> EligibilityRequest:
+    return EligibilityRequest(
+        payer_id="contract",
+        provider_npi="1234567893",
+        member_id=f"{member_prefix}{CANARY_ID_SUFFIX}",
+        first_name="Ana",
+        last_name=CANARY_NAME,
+        birth_date=date(1988, 7, 14),
+        sex=Sex.FEMALE,
+        relationship=Relationship.SELF,
+        service_start=date(2026, 3, 2),
+        service_end=date(2026, 5, 22),
+        trace_number=f"{'cd' * 10}{attempt:02d}",
+        attempt=attempt,
+    )
+
+
+@pytest.fixture(params=sorted(PAYER_FILES))
+def adapter(request: pytest.FixtureRequest, sandbox_url: str) -> tuple[PayerAdapter, PayerConfig]:
+    return load_adapters()[request.param], PAYER_FILES[request.param](sandbox_url)
+
+
+def test_an_active_member_gets_a_normalized_answer_with_its_raw_payload(
+    adapter: tuple[PayerAdapter, PayerConfig],
+) -> None:
+    impl, payer = adapter
+    result = impl.check(_request("SBX-PPO-"), payer=payer)
+    assert isinstance(result, EligibilityResponse)
+    assert result.active is True
+    assert result.raw_payload
+    cs = result.cost_sharing_for(Network.IN)
+    assert cs is not None and cs.prior_auth_required is True
+
+
+@pytest.mark.parametrize(
+    ("prefix", "attempt", "error"),
+    [
+        ("NOBODY-", 1, PayerPermanentError),  # AAA 75
+        ("SBX-DOWN-", 1, PayerTransientError),  # AAA 42
+    ],
+)
+def test_failures_raise_only_classified_payer_errors_without_phi(
+    adapter: tuple[PayerAdapter, PayerConfig], prefix: str, attempt: int, error: type[PayerError]
+) -> None:
+    impl, payer = adapter
+    with pytest.raises(PayerError) as caught:
+        impl.check(_request(prefix, attempt), payer=payer)
+    assert type(caught.value) is error
+    texts = f"{caught.value} {caught.value.action}"
+    assert CANARY_NAME not in texts and CANARY_ID_SUFFIX not in texts and "1988" not in texts

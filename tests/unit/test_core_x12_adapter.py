@@ -1,0 +1,239 @@
+"""The CORE X12 adapter against a mocked payer (`responses`): what it sends and how it classifies."""
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import requests
+import responses
+
+from coverage.adapters.core_x12 import CoreX12Adapter
+from coverage.domain.eligibility import EligibilityRequest, InsuranceType, Network
+from coverage.domain.payer import PayerConfig
+from coverage.domain.request import Relationship, Sex
+from coverage.errors import PayerError, PayerPermanentError, PayerTransientError
+from coverage.x12 import core_mime
+from coverage.x12.reader_270 import read_270
+
+URL = "https://core.example-payer.test/realtime"
+SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "x12"
+AAA_75 = (SAMPLES / "synthetic" / "synthetic-aaa-2100c-75.271").read_text()
+AAA_42 = (SAMPLES / "synthetic" / "synthetic-aaa-2100a-42.271").read_text()
+LFH = (SAMPLES / "lfh-subscriber-health-benefit-check.271").read_text()
+
+
+def payer(**settings: object) -> PayerConfig:
+    return PayerConfig(
+        kind="payer",
+        id="example-core",
+        name="Example CORE payer",
+        type=InsuranceType.COMMERCIAL,
+        adapter="core_x12",
+        network_status=Network.IN,
+        version="1",
+        source="test",
+        effective=date(2024, 1, 1),
+        settings={
+            "url": URL,
+            "payer_x12_id": "99999",
+            "payer_name": "EXAMPLE HEALTH PLAN",
+            "provider_name": "EXAMPLE IOP CLINIC",
+            "sender_id": "EXAMPLEIOP",
+            "receiver_id": "EXAMPLEPAYER",
+            "username_env": "IOP_TEST_CORE_USER",
+            "password_env": "IOP_TEST_CORE_PASSWORD",
+            **settings,
+        },
+    )
+
+
+REQUEST = EligibilityRequest(
+    payer_id="example-core",
+    provider_npi="1234567893",
+    member_id="W000000009",
+    first_name="Jane",
+    last_name="Doe",
+    birth_date=date(1990, 1, 1),
+    sex=Sex.FEMALE,
+    relationship=Relationship.SELF,
+    service_start=date(2026, 3, 2),
+    service_end=date(2026, 5, 22),
+    service_types=("30", "MH"),
+    trace_number="0123456789abcdef012301",
+    attempt=1,
+)
+
+
+@pytest.fixture(autouse=True)
+def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IOP_TEST_CORE_USER", "iop-user")
+    monkeypatch.setenv("IOP_TEST_CORE_PASSWORD", "s3cret-test")
+
+
+def reply_271(text: str, *, error_code: str = core_mime.SUCCESS) -> dict[str, object]:
+    fields = core_mime.envelope(
+        payload_type=core_mime.RESPONSE_271,
+        payload=text,
+        sender_id="EXAMPLEPAYER",
+        receiver_id="EXAMPLEIOP",
+    )
+    body, content_type = core_mime.encode({**fields, "ErrorCode": error_code, "ErrorMessage": ""})
+    return {"body": body, "content_type": content_type, "status": 200}
+
+
+def check(**settings: object) -> object:
+    return CoreX12Adapter().check(REQUEST, payer=payer(**settings))
+
+
+def error_of(**settings: object) -> PayerError:
+    with pytest.raises(PayerError) as caught:
+        check(**settings)
+    assert "W000000009" not in str(caught.value) + caught.value.action
+    assert "Doe" not in str(caught.value) + caught.value.action
+    return caught.value
+
+
+@responses.activate
+def test_it_sends_one_core_270_per_service_type_with_credentials() -> None:
+    responses.post(URL, **reply_271(LFH))  # type: ignore[arg-type]
+    result = check()
+
+    assert len(responses.calls) == 2
+    sent = [
+        core_mime.decode(call.request.body, call.request.headers["Content-Type"])  # type: ignore[arg-type]
+        for call in responses.calls
+    ]
+    assert {f["PayloadType"] for f in sent} == {"X12_270_Request_005010X279A1"}
+    assert {(f["UserName"], f["Password"], f["CORERuleVersion"]) for f in sent} == {
+        ("iop-user", "s3cret-test", "2.2.0")
+    }
+    inquiries = [read_270(f["Payload"])[1][0] for f in sent]
+    assert [i.service_types for i in inquiries] == [("30",), ("MH",)]
+    assert inquiries[0].subscriber.member_id == "W000000009"
+    assert (inquiries[0].service_date, inquiries[0].service_end) == (
+        date(2026, 3, 2),
+        date(2026, 5, 22),
+    )
+    assert result.cost_sharing_for(Network.IN) is not None
+    assert result.cost_sharing_for(Network.IN).copay_per_day == Decimal("10.00")  # type: ignore[union-attr]
+    assert result.raw_payload == LFH + "\n" + LFH
+
+
+@responses.activate
+def test_all_service_types_in_one_request_when_the_payer_accepts_it() -> None:
+    responses.post(URL, **reply_271(LFH))  # type: ignore[arg-type]
+    check(one_service_type_per_request=False)
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_aaa_75_is_final_after_exactly_one_call_with_the_fix_hint() -> None:
+    responses.post(URL, **reply_271(AAA_75))  # type: ignore[arg-type]
+    error = error_of()
+    assert isinstance(error, PayerPermanentError)
+    assert str(error) == "payer answered AAA 75 in loop 2100C"
+    assert error.action.startswith("The payer did not find this member.")
+    assert len(responses.calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("code", "retryable", "hint_start"),
+    [
+        ("72", False, "Check the member ID against the insurance card"),
+        ("73", False, "Enter the subscriber's name exactly as on the card"),
+        ("76", False, "The payer has this member ID twice"),
+        ("42", True, "The payer could not answer now"),
+    ],
+)
+@responses.activate
+def test_subscriber_level_aaa_codes_are_classified(
+    code: str, retryable: bool, hint_start: str
+) -> None:
+    responses.post(URL, **reply_271(AAA_75.replace("AAA*N**75*C", f"AAA*N**{code}*C")))  # type: ignore[arg-type]
+    error = error_of()
+    assert isinstance(error, PayerTransientError if retryable else PayerPermanentError)
+    assert error.action.startswith(hint_start)
+    assert len(responses.calls) == 1
+
+
+@pytest.mark.parametrize("text", [AAA_42, AAA_42.replace("AAA*Y**42*R", "AAA*Y**80*R")])
+@responses.activate
+def test_aaa_42_and_80_at_the_payer_are_retryable(text: str) -> None:
+    responses.post(URL, **reply_271(text))  # type: ignore[arg-type]
+    error = error_of()
+    assert isinstance(error, PayerTransientError)
+    assert error.action == "The payer could not answer now; the check is retried automatically."
+
+
+@pytest.mark.parametrize(
+    ("mock", "kind", "message", "retry_after"),
+    [
+        (
+            {"body": requests.ConnectTimeout()},
+            PayerTransientError,
+            "did not answer within 21 s",
+            None,
+        ),
+        ({"body": requests.ReadTimeout()}, PayerTransientError, "did not answer within 21 s", None),
+        ({"body": requests.ConnectionError()}, PayerTransientError, "connection failed", None),
+        (
+            {"status": 503, "headers": {"Retry-After": "7"}},
+            PayerTransientError,
+            "answered HTTP 503",
+            7.0,
+        ),
+        (
+            {"status": 429, "headers": {"Retry-After": "30"}},
+            PayerTransientError,
+            "answered HTTP 429",
+            30.0,
+        ),
+        ({"status": 500}, PayerTransientError, "answered HTTP 500", None),
+        ({"status": 502}, PayerTransientError, "answered HTTP 502", None),
+        ({"status": 401}, PayerPermanentError, "refused the request: HTTP 401", None),
+        ({"status": 404}, PayerPermanentError, "refused the request: HTTP 404", None),
+        (
+            {"body": b"<html>oops</html>", "content_type": "text/html"},
+            PayerTransientError,
+            "unreadable CORE envelope",
+            None,
+        ),
+        (
+            reply_271("ISA*00*garbage~"),
+            PayerTransientError,
+            "sent a malformed 271 (X12 segment ISA #1",
+            None,
+        ),
+        (
+            reply_271(LFH, error_code="UnAuthorized"),
+            PayerPermanentError,
+            "refused the CORE envelope: UnAuthorized",
+            None,
+        ),
+    ],
+)
+@responses.activate
+def test_transport_failures_are_classified(
+    mock: dict[str, object], kind: type[PayerError], message: str, retry_after: float | None
+) -> None:
+    responses.post(URL, **mock)  # type: ignore[arg-type]
+    error = error_of()
+    assert type(error) is kind
+    assert message in str(error)
+    assert error.retry_after == retry_after
+    assert len(responses.calls) == 1
+
+
+def test_it_refuses_plain_http_to_a_remote_host_and_names_the_field() -> None:
+    error = error_of(url="http://core.example-payer.test/realtime")
+    assert isinstance(error, PayerPermanentError)
+    assert str(error) == "payer example-core: invalid core_x12 settings (url)"
+
+
+def test_missing_credentials_name_the_variable_not_a_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("IOP_TEST_CORE_PASSWORD")
+    error = error_of()
+    assert (
+        str(error) == "payer example-core: environment variable IOP_TEST_CORE_PASSWORD is not set"
+    )

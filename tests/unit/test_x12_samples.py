@@ -1,0 +1,304 @@
+"""Every X12 sample in tests/fixtures/x12/ (copied from ../shared/x12-samples/ plus our own synthetic
+ones) and what it must read as: the normalized answer, or the located error."""
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from coverage.domain.eligibility import (
+    BenefitKind,
+    CostSharing,
+    InsuranceType,
+    Network,
+    OtherPayer,
+    OtherPayerRole,
+    PayerIssue,
+    TimePeriod,
+)
+from coverage.errors import PayerPermanentError, PayerTransientError
+from coverage.x12.envelope import read_interchange
+from coverage.x12.errors import X12ParseError
+from coverage.x12.interpret import IopContext, payer_error, read_eligibility
+from coverage.x12.reader_271 import read_271
+
+SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "x12"
+CONTEXT = IopContext(service_date=date(2026, 3, 2))
+LFH_SERVICE_TYPES = ("1", "33", "35", "47", "86", "88", "98", "AL", "MH", "UC")
+
+
+def sample(name: str) -> str:
+    return (SAMPLES / name).read_bytes().decode("ascii")  # keeps CRLF as sent
+
+
+def warnings(name: str) -> list[str]:
+    return [str(w) for w in read_interchange(sample(name)).warnings]
+
+
+def test_every_sample_file_has_a_test_here() -> None:
+    files = {
+        str(p.relative_to(SAMPLES))
+        for p in SAMPLES.rglob("*")
+        if p.is_file() and not p.name.startswith(("LICENSE", "SOURCES", "README"))
+    }
+    assert files == set(EXPECTED_FILES)
+
+
+EXPECTED_FILES = (
+    "lfh-subscriber-health-benefit-check.271",
+    "lfh-dependent-health-benefit-check.271",
+    "lfh-subscriber-health-benefit-check-error.271",
+    "lfh-subscriber-health-benefit-check.270",
+    "lfh-dependent-health-benefit-check.270",
+    "imsweb-x271-mixed-version.txt",
+    "imsweb-x270.txt",
+    "synthetic/synthetic-aaa-2100a-42.271",
+    "synthetic/synthetic-aaa-2100c-75.271",
+    "synthetic/iop-behavioral-two-sets.271",
+    "synthetic/medicare-qmb-advantage.271",
+)
+
+
+@pytest.mark.parametrize(
+    "name", ["lfh-subscriber-health-benefit-check.271", "lfh-dependent-health-benefit-check.271"]
+)
+def test_lfh_271_reads_copay_per_visit_in_and_out_of_network(name: str) -> None:
+    result = read_eligibility(sample(name), CONTEXT)
+
+    assert warnings(name) == []
+    assert result.active is True
+    assert result.plan_name == "GOLD 123 PLAN"
+    assert result.insurance_type is InsuranceType.COMMERCIAL  # EB04 HM
+    assert (result.plan_begin, result.plan_end) == (date(2006, 1, 1), None)
+    assert result.cost_sharing == (
+        CostSharing(network=Network.IN, copay_per_day=Decimal("10.00")),
+        CostSharing(network=Network.OUT, copay_per_day=Decimal("30.00")),
+    )
+    assert [(b.kind, b.service_types, b.amount, b.network) for b in result.benefits] == [
+        (BenefitKind.ACTIVE, ("30",), None, None),
+        (BenefitKind.OTHER, (), None, None),
+        (BenefitKind.ACTIVE, LFH_SERVICE_TYPES, None, None),
+        (BenefitKind.COPAY, LFH_SERVICE_TYPES, Decimal("10.00"), Network.IN),
+        (BenefitKind.COPAY, LFH_SERVICE_TYPES, Decimal("30.00"), Network.OUT),
+    ]
+    pcp = result.benefits[1]
+    assert (pcp.entity_name, pcp.entity_id) == ("MARCUS JONES", "0202034")
+    assert result.benefits[3].time_period is TimePeriod.VISIT
+    assert result.other_payers == ()  # a primary care provider is not a payer
+    assert result.issues == ()
+    assert payer_error(result) is None
+    segment = 22 if "subscriber" in name else 28
+    assert result.assumptions[0] == (
+        f"in_network copay: used EB #{segment} ({'/'.join(LFH_SERVICE_TYPES)}, level not stated, "
+        f"period 27, in network); not applicable: EB #{segment + 1} (other network)"
+    )
+    assert "in_network: no individual deductible reported for IOP service types; used 0.00" in (
+        result.assumptions
+    )
+    assert result.raw_media_type == "application/edi-x12"
+    assert result.raw_payload == sample(name)
+
+
+def test_lfh_dependent_271_reads_the_dependent_loop() -> None:
+    response = read_271(sample("lfh-dependent-health-benefit-check.271")).responses[0]
+    subscriber, dependent = list(response.members())
+
+    assert (subscriber.level, subscriber.benefits) == ("22", [])
+    assert subscriber.birth_date == date(1963, 5, 19)
+    assert (dependent.level, dependent.relationship, dependent.gender) == ("23", "19", "F")
+    assert dependent.traces == [("2", "93175-012547", "9877281234")]
+    assert len(dependent.benefits) == 5
+
+
+def test_lfh_error_271_is_a_final_provider_error_and_warns_about_se02() -> None:
+    name = "lfh-subscriber-health-benefit-check-error.271"
+    result = read_eligibility(sample(name), CONTEXT)
+
+    assert warnings(name) == ["segment SE #10: SE02 does not match ST02"]
+    assert result.active is False
+    assert result.benefits == ()
+    assert result.issues == (
+        PayerIssue(
+            code="50",
+            follow_up="N",
+            loop="2100B",
+            retryable=False,
+            hint="Our provider may not send eligibility inquiries to this payer: check enrollment.",
+        ),
+    )
+    error = payer_error(result)
+    assert isinstance(error, PayerPermanentError)
+    assert str(error) == "payer answered AAA 50 in loop 2100B"
+
+
+def test_aaa_42_at_the_payer_is_retryable() -> None:
+    result = read_eligibility(sample("synthetic/synthetic-aaa-2100a-42.271"), CONTEXT)
+
+    assert result.active is False
+    assert result.issues == (
+        PayerIssue(
+            code="42",
+            follow_up="R",
+            loop="2100A",
+            retryable=True,
+            hint="The payer could not answer now; the check is retried automatically.",
+        ),
+    )
+    assert isinstance(payer_error(result), PayerTransientError)
+
+
+def test_aaa_75_at_the_subscriber_is_final_with_a_fix_hint() -> None:
+    name = "synthetic/synthetic-aaa-2100c-75.271"
+    result = read_eligibility(sample(name), CONTEXT)
+
+    assert warnings(name) == []
+    assert [(i.code, i.follow_up, i.loop, i.retryable) for i in result.issues] == [
+        ("75", "C", "2100C", False)
+    ]
+    error = payer_error(result)
+    assert isinstance(error, PayerPermanentError)
+    assert error.action.startswith("The payer did not find this member.")
+    assert "W000000009" not in str(error) + error.action  # no member ID in texts that reach logs
+
+
+def test_imsweb_mixed_version_271_reads_with_four_envelope_warnings() -> None:
+    name = "imsweb-x271-mixed-version.txt"
+    result = read_eligibility(sample(name), CONTEXT)
+
+    assert warnings(name) == [
+        "segment ST #3: ST03 005010X279A1 differs from GS08 004010X092A1",
+        "segment EB #16: trailing element separators (here)",
+        "segment SE #20: SE01 says '22' segments, the transaction set has 18",
+        "segment IEA #22: IEA02 does not match ISA13",
+    ]
+    assert result.active is True
+    assert result.plan_name == "GOLD 123 PLAN"
+    assert result.plan_begin == date(2006, 1, 1)
+    assert result.cost_sharing == ()  # only an active-coverage line: nothing to price
+    # ISA11 is "U" (a 4010 standards id), so EB03 is not split on it.
+    assert [(b.kind, b.service_types, b.entity_name) for b in result.benefits] == [
+        (BenefitKind.ACTIVE, ("30",), "MARCUS JONES")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "offset", "expected_warnings"),
+    [
+        ("lfh-subscriber-health-benefit-check.270", 161, []),
+        ("lfh-dependent-health-benefit-check.270", 161, []),
+        (
+            "imsweb-x270.txt",
+            165,
+            [
+                "segment BHT #4: trailing element separators (here and 7 more)",
+                "segment SE #16: SE01 says '15' segments, the transaction set has 14",
+                "segment SE #16: SE02 does not match ST02",
+                "segment IEA #18: IEA02 does not match ISA13",
+            ],
+        ),
+    ],
+)
+def test_270_samples_have_a_readable_envelope_and_are_refused_as_271(
+    name: str, offset: int, expected_warnings: list[str]
+) -> None:
+    assert warnings(name) == expected_warnings
+    with pytest.raises(X12ParseError) as caught:
+        read_271(sample(name))
+    assert (
+        str(caught.value)
+        == f"X12 segment ST #3 at offset {offset}: ST01 '270' is not a 271 response"
+    )
+    assert (caught.value.segment_id, caught.value.segment_number) == ("ST", 3)
+
+
+def test_behavioral_271_picks_the_iop_line_per_network() -> None:
+    name = "synthetic/iop-behavioral-two-sets.271"
+    parsed = read_271(sample(name))
+    result = read_eligibility(sample(name), CONTEXT)
+
+    assert sample(name).count("~\r\n") == sample(name).count("~") == 55  # CRLF after each
+    assert warnings(name) == []
+    assert [r.control_number for r in parsed.responses] == ["0001", "0002"]
+    assert parsed.interchange.tokens.delimiters.element == "|"
+    assert result.active is True
+    assert result.plan_name == "EXAMPLE PPO GOLD"
+    assert (result.plan_begin, result.plan_end) == (date(2026, 1, 1), date(2026, 12, 31))
+    assert result.cost_sharing == (
+        CostSharing(
+            network=Network.IN,
+            deductible_remaining=Decimal("300.00"),  # remaining (29), not the 1,500 plan amount
+            family_deductible_remaining=Decimal("2100.00"),
+            coinsurance=Decimal("0.20"),  # CH at place of service 22, not CH at 21 nor MH/A8
+            copay_per_day=Decimal("25.00"),
+            oop_remaining=Decimal("3000.00"),
+            prior_auth_required=True,
+            day_limit_remaining=20,
+        ),
+        CostSharing(
+            network=Network.OUT,
+            deductible_remaining=Decimal("3000.00"),  # only the plan amount was sent
+            coinsurance=Decimal("0.40"),
+        ),
+    )
+    assert (
+        "in_network coinsurance: used EB #28 (CH, IND, no period, in network) over "
+        "EB #35 (A8, IND, no period, in network); EB #25 (MH, IND, no period, in network) "
+        "(rule: most specific IOP service type, exact network, IOP place of service, individual "
+        "level, remaining amount); not applicable: EB #26 (place of service not an IOP setting); "
+        "EB #31 (other network)"
+    ) in result.assumptions
+    assert "out_of_network deductible: remaining amount not reported; assumed none met" in (
+        result.assumptions
+    )
+    assert result.other_payers == (
+        OtherPayer(
+            role=OtherPayerRole.CARVE_OUT, name="EXAMPLE BEHAVIORAL HEALTH", payer_id="BH12345"
+        ),
+    )
+    assert result.messages == (
+        "PRECERTIFICATION REQUIRED FOR INTENSIVE OUTPATIENT",
+        "3 visits per 1 week",
+    )
+    # The line-level AAA 53 in the second set is reported but does not fail the check.
+    assert [(i.code, i.loop, i.retryable) for i in result.issues] == [("53", "2110C", False)]
+    assert payer_error(result) is None
+
+
+def test_medicare_qmb_and_advantage_plan() -> None:
+    result = read_eligibility(sample("synthetic/medicare-qmb-advantage.271"), CONTEXT)
+
+    assert result.active is True
+    assert result.insurance_type is InsuranceType.MEDICARE
+    assert result.medicare_qmb is True
+    assert result.other_payers == (
+        OtherPayer(
+            role=OtherPayerRole.PRIMARY,
+            name="EXAMPLE ADVANTAGE PLAN",
+            payer_id="MA12345",
+            insurance_type_code="HN",
+        ),
+    )
+    deductible = next(b for b in result.benefits if b.kind is BenefitKind.DEDUCTIBLE)
+    assert (deductible.amount, deductible.time_period, deductible.service_types) == (
+        Decimal("283.00"),
+        TimePeriod.REMAINING,
+        ("96",),
+    )
+    assert result.cost_sharing == ()  # Part B professional (96) is not an IOP service type
+
+
+def test_a_benefit_period_that_excludes_the_service_date_is_not_used() -> None:
+    text = (
+        sample("synthetic/iop-behavioral-two-sets.271")
+        .replace(
+            "EB|C|IND|30|PR||29|300.00|||||Y~\r\n",
+            "EB|C|IND|30|PR||29|300.00|||||Y~\r\nDTP|292|RD8|20250101-20251231~\r\n",
+        )
+        .replace("SE|39|0001", "SE|40|0001")
+    )
+    result = read_eligibility(text, CONTEXT)
+    in_network = result.cost_sharing_for(Network.IN)
+    assert in_network is not None
+    assert in_network.deductible_remaining == Decimal("1500.00")  # last year's remaining is ignored
+    assert any("EB #20 (benefit period excludes the service date)" in a for a in result.assumptions)
