@@ -30,7 +30,7 @@ from coverage.domain.sliding_scale import sliding_scale
 from coverage.errors import PayerError, PayerPermanentError, PayerTransientError
 from coverage.payer_guard import PayerDeferred, payer_guard
 from coverage.rules.current import current_rulebook
-from coverage.rules.loader import RuleBook, RuleLookupError
+from coverage.rules.loader import RuleBook, RuleFileError, RuleLookupError
 from coverage.settings import get_settings
 from coverage.store import audit, jobs
 from coverage.store.db import session_scope
@@ -90,6 +90,12 @@ def run(
         return _release_or_fail(job_id, attempt, exc)
     except PayerPermanentError as exc:
         return _finish(job_id, JobStatus.NEEDS_INFO, exc.action)
+    except RuleFileError as exc:  # no rule book has loaded since the worker started
+        return _finish(
+            job_id,
+            JobStatus.FAILED,
+            f"The rule book does not load ({exc}). An operator must fix it; then re-run.",
+        )
     except RuleLookupError as exc:  # a gap in the rule data, not in the request
         return _finish(
             job_id, JobStatus.FAILED, f"Rule book gap: {exc}. An operator must add it; then re-run."

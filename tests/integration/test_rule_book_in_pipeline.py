@@ -191,3 +191,14 @@ def test_the_api_and_the_cli_explain_a_result(session: Session, clerk: Actor) ->
     )
     audited = CliRunner().invoke(cli_app, ["rules", "explain", str(uuid.uuid4())])
     assert audited.exit_code == 1
+
+
+def test_with_no_loadable_rule_book_a_job_fails_naming_the_file(
+    rules: Path, session: Session, clerk: Actor
+) -> None:
+    (rules / "payers" / "broken.yaml").write_text("kind: payer\nid: broken\nnmae: typo\n")
+    job_id = queue_in_process(request("ppo"), clerk)
+    message = job_row(session, job_id).message
+    assert job_row(session, job_id).status == "failed"
+    assert message.startswith("The rule book does not load (payer_rules/payers/broken.yaml:")
+    assert message.endswith("An operator must fix it; then re-run.")
