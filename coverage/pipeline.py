@@ -18,14 +18,15 @@ from sqlalchemy.exc import OperationalError
 
 from coverage.adapters.base import PayerAdapter, load_adapters
 from coverage.domain.access import WORKER
+from coverage.domain.calendar import service_dates
 from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
-from coverage.domain.estimate import estimate_episode, service_dates
 from coverage.domain.findings import Finding, assess
+from coverage.domain.gfe import Facility
 from coverage.domain.job_state import JobStatus
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import VerificationRequest
-from coverage.domain.sliding_scale import sliding_scale
 from coverage.errors import PayerError, PayerPermanentError, PayerTransientError
+from coverage.estimating import estimate_result
 from coverage.rules.current import current_rulebook
 from coverage.rules.loader import RuleBook, RuleLookupError
 from coverage.settings import get_settings
@@ -190,39 +191,17 @@ def _assess(
     responses: list[tuple[PayerConfig, EligibilityResponse]],
     book: RuleBook,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    plan = request.plan
-    start = plan.start_date
     findings: list[Finding] = assess(request, responses)
-    drafts: list[str] = []
-    payer, response = responses[0] if responses else (None, None)
-    benefit = response.cost_sharing_for(payer.network_status) if payer and response else None
-    if payer and response and response.active and benefit:
-        allowed, status = book.allowed_per_day(payer.id, payer.network_status, start)
-        if status == "draft":
-            drafts.append(f"fee schedule amount for {payer.id}")
-        estimate = estimate_episode(plan=plan, allowed_per_day=allowed, cost_sharing=benefit)
-    else:
-        estimate = estimate_episode(
-            plan=plan, allowed_per_day=book.self_pay_per_day(start), cost_sharing=None
-        )
-    if len(responses) > 1:
-        findings.append(
-            Finding(
-                code="secondary_not_applied",
-                status="unknown",
-                reason="A secondary policy was checked; coordination of benefits is not applied "
-                "to this estimate yet, so the patient share may be lower.",
-            )
-        )
-    options = sliding_scale(
-        household=request.household,
-        state=request.enrollee.state,
-        start_date=start,
-        service_days=plan.service_days,
-        weeks=plan.weeks,
-        self_pay_per_day=book.self_pay_per_day(start),
-        guidelines=book.guidelines,
-        policy=book.sliding_scale_policy,
+    settings = get_settings()
+    facility = Facility(
+        name=settings.facility_name,
+        npi=settings.provider_npi,
+        tin=settings.facility_tin,
+        address=settings.facility_address,
+        state=settings.facility_state,
+    )
+    money, drafts = estimate_result(
+        request, responses, book, facility=facility, issued_on=utcnow().date()
     )
     body = {
         "part2": request.part2,
@@ -236,8 +215,7 @@ def _assess(
             for p, r in responses
         ],
         "findings": [f.model_dump(mode="json") for f in findings],
-        "estimate": estimate.model_dump(mode="json"),
-        "sliding_scale": options.model_dump(mode="json"),
+        **money,
         "drafts_used": drafts,
     }
     return body, [f.model_dump(mode="json") for f in book.files]

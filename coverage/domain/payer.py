@@ -19,6 +19,9 @@ class PayerConfig(BaseModel):
     state: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     adapter: str = Field(pattern=r"^[a-z0-9_]+$")
     network_status: Network
+    # Our facility may bill this payer's members the charge minus the allowed amount when out of
+    # network; never applied in network, to Medicaid or to a QMB.
+    balance_billing: bool = False
     hours_per_week_min: float | None = Field(default=None, ge=0)
     hours_per_week_max: float | None = Field(default=None, ge=0)
     settings: dict[str, Any] = Field(default_factory=dict)

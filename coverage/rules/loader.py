@@ -27,6 +27,9 @@ from coverage.domain.sliding_scale import (
 from coverage.rules.schema import (
     KNOWN_KINDS,
     FeeScheduleFile,
+    MedicarePartBFile,
+    PartBYear,
+    PayerRate,
     PovertyGuidelinesFile,
     RuleFileHeader,
     SlidingScalePolicyFile,
@@ -197,6 +200,7 @@ class RuleBook:
         fee_schedule_files: list[tuple[str, FeeScheduleFile]],
         files: list[RuleFileRef],
         other_files: dict[str, list[tuple[Path, dict[str, Any]]]],
+        part_b_files: tuple[tuple[str, MedicarePartBFile], ...] = (),
     ) -> None:
         self.payers = payers
         self._guideline_files = guideline_files
@@ -218,6 +222,7 @@ class RuleBook:
         self.files = files
         # kind -> [(path relative to the rules dir, parsed mapping)] for kinds loaded elsewhere.
         self.other_files = other_files
+        self._part_b_files = part_b_files
 
     @classmethod
     def load(cls, rules_dir: Path) -> "RuleBook":
@@ -229,6 +234,7 @@ class RuleBook:
         guideline_files: list[tuple[str, PovertyGuidelinesFile]] = []
         policy_files: list[tuple[str, SlidingScalePolicyFile]] = []
         fee_schedule_files: list[tuple[str, FeeScheduleFile]] = []
+        part_b_files: list[tuple[str, MedicarePartBFile]] = []
         other_files: dict[str, list[tuple[Path, dict[str, Any]]]] = {}
         for item in parsed:
             model_cls = KNOWN_KINDS.get(item.ref.kind)
@@ -245,6 +251,8 @@ class RuleBook:
                 policy_files.append((item.display, model))
             elif isinstance(model, FeeScheduleFile):
                 fee_schedule_files.append((item.display, model))
+            elif isinstance(model, MedicarePartBFile):
+                part_b_files.append((item.display, model))
 
         by_display = {item.display: item for item in parsed}
         years: dict[int, str] = {}
@@ -290,6 +298,7 @@ class RuleBook:
             fee_schedule_files=fee_schedule_files,
             files=[item.ref for item in parsed],
             other_files=other_files,
+            part_b_files=tuple(part_b_files),
         )
 
     def _schedules(self, on: date) -> list[tuple[str, FeeScheduleFile]]:
@@ -310,6 +319,28 @@ class RuleBook:
             )
         rate, schedule = matches[0]
         return rate.per_day, rate.status or schedule.status
+
+    def payer_rate(self, payer_id: str, network: Network, on: date) -> tuple[PayerRate, str]:
+        """The fee-schedule entry (amount and unit) and its status for a service date."""
+        matches = [
+            (rate, schedule)
+            for _, schedule in self._schedules(on)
+            for rate in schedule.rates(payer_id, network, on)
+        ]
+        if len(matches) != 1:
+            found = "no" if not matches else "more than one"
+            raise RuleLookupError(f"{found} allowed amount for {payer_id} {network} on {on.isoformat()}")
+        rate, schedule = matches[0]
+        return rate, rate.status or schedule.status
+
+    def part_b(self, year: int) -> tuple[PartBYear, str]:
+        """Medicare Part B deductible and coinsurance for a calendar year, with the file it came from."""
+        found = [(display, f.years[year]) for display, f in self._part_b_files if year in f.years]
+        if len(found) != 1:
+            what = "no" if not found else "more than one"
+            raise RuleLookupError(f"{what} Medicare Part B deductible for {year}")
+        display, part_b = found[0]
+        return part_b, display
 
     def self_pay_per_day(self, on: date) -> Decimal:
         amounts = {schedule.self_pay_per_day for _, schedule in self._schedules(on)}
