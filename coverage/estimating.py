@@ -277,6 +277,7 @@ def _next_year_terms(
 def _policy_terms(
     request: VerificationRequest,
     policy: PolicyIn,
+    priority: Priority,
     payer: PayerConfig,
     response: EligibilityResponse,
     cs: CostSharing,
@@ -350,7 +351,7 @@ def _policy_terms(
     return PolicyTerms(
         payer_id=payer.id,
         payer_name=name,
-        priority=policy.priority,
+        priority=priority,
         insurance_type=payer.type,
         network=payer.network_status,
         balance_billing=payer.balance_billing,
@@ -363,19 +364,14 @@ def _policy_terms(
     )
 
 
-def order_policies(terms: Sequence[PolicyTerms]) -> list[PolicyTerms]:
+def coordination_key(
+    insurance_type: InsuranceType, priority: Priority, payer_id: str
+) -> tuple[bool, bool, str]:
     """Coordination order: the request's priority, except Medicaid always pays last.
 
-    Sorting on these keys (not on list position) makes the result independent of input order.
+    Sorting on these keys (never on list position) makes the result independent of input order.
     """
-    return sorted(
-        terms,
-        key=lambda t: (
-            t.insurance_type is InsuranceType.MEDICAID,
-            t.priority is not Priority.PRIMARY,
-            t.payer_id,
-        ),
-    )
+    return (insurance_type is InsuranceType.MEDICAID, priority is not Priority.PRIMARY, payer_id)
 
 
 def _gfe(
@@ -449,7 +445,11 @@ def estimate_result(
         notes.add(
             "The enrollee chose to pay themselves: no claim goes to any payer (self-pay)", "default"
         )
-    for policy, (payer, response) in zip(request.policies, responses, strict=True):
+    pairs = sorted(
+        zip(request.policies, responses, strict=True),
+        key=lambda pr: coordination_key(pr[1][0].type, pr[0].priority, pr[1][0].id),
+    )
+    for policy, (payer, response) in pairs:
         if request.self_pay:
             break
         cs = response.cost_sharing_for(payer.network_status) if response.active else None
@@ -463,10 +463,17 @@ def estimate_result(
                 f"{payer.name}: {why}; this policy is not used in the estimate", "payer_response"
             )
             continue
+        role = Priority.SECONDARY if terms else Priority.PRIMARY
+        if role is not policy.priority:
+            notes.add(
+                f"{payer.name}: listed as {policy.priority.value}, estimated as {role.value} "
+                "(Medicaid pays last; an unusable policy is skipped)",
+                "default",
+            )
         terms.append(
-            _policy_terms(request, policy, payer, response, cs, days, charges, book, notes)
+            _policy_terms(request, policy, role, payer, response, cs, days, charges, book, notes)
         )
-    ordered = order_policies(terms)
+    ordered = terms
     if len(ordered) > 1:
         notes.add(
             f"Coordination of benefits: {ordered[0].payer_name} primary, {ordered[1].payer_name} "

@@ -284,7 +284,7 @@ def estimate_episode(
 ) -> Estimate:
     """Primary first, then secondary; no policy (or none usable) means self-pay at the full charge.
 
-    `policies` must already be in coordination order (estimating.order_policies), at most two.
+    `policies` must already be in coordination order (estimating.coordination_key), at most two.
     """
     days, walked = _combined_days(plan, policies, self_pay, deny_pending=False)
     per_policy = [
