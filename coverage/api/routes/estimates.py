@@ -5,7 +5,7 @@ from functools import cache
 from typing import Any, Literal
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from coverage.api import reads
@@ -31,6 +31,7 @@ def render_gfe(gfe: dict[str, Any]) -> str:
 @router.get(
     "/{job_id}/good-faith-estimate",
     response_class=HTMLResponse,
+    response_model=None,
     responses={200: {"content": {"application/json": {}}}, 404: {}},
 )
 def read_good_faith_estimate(
@@ -38,7 +39,7 @@ def read_good_faith_estimate(
     actor: Reader,
     session: SessionDep,
     format: Literal["html", "json"] = "html",
-) -> HTMLResponse | JSONResponse:
+) -> Response:
     """HTML by default (print it to PDF from the browser); `?format=json` for the stored JSON."""
     detail = reads.job_detail(session, job_id=job_id, actor=actor)  # visibility and audit
     gfe = (detail.result or {}).get("good_faith_estimate")
