@@ -5,11 +5,20 @@ from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
+from coverage.adapters.sandbox import SandboxAdapter
 from coverage.domain.calendar import service_dates
-from coverage.domain.eligibility import CostSharing, InsuranceType, Network
+from coverage.domain.eligibility import (
+    CostSharing,
+    EligibilityRequest,
+    EligibilityResponse,
+    InsuranceType,
+    Network,
+)
 from coverage.domain.estimate import DayPrice, PolicyTerms, YearTerms
 from coverage.domain.gfe import Facility
-from coverage.domain.request import Authorization, Plan, Priority
+from coverage.domain.payer import PayerConfig
+from coverage.domain.request import Authorization, Plan, Priority, VerificationRequest
+from coverage.rules.loader import RuleBook
 
 RULES = Path(__file__).resolve().parents[2] / "payer_rules"
 MONDAY = date(2026, 2, 2)
@@ -67,5 +76,19 @@ def ppo(**overrides: Any) -> CostSharing:
     return CostSharing.model_validate(values)
 
 
-def pending() -> Authorization:
-    return Authorization(status="pending")
+def sandbox(
+    book: RuleBook, req: VerificationRequest
+) -> list[tuple[PayerConfig, EligibilityResponse]]:
+    """Ask the sandbox payer for each policy, as the pipeline does."""
+    days = service_dates(req.plan)
+    answers = []
+    for policy in req.policies:
+        payer = book.payers[policy.payer_id]
+        ask = EligibilityRequest(
+            payer_id=payer.id, provider_npi="1234567893", member_id=policy.member_id,
+            first_name="A", last_name="B", birth_date=date(1950, 1, 1), sex="F",
+            relationship="self", service_start=days[0], service_end=days[-1],
+            trace_number="t", attempt=1,
+        )  # fmt: skip
+        answers.append((payer, SandboxAdapter().check(ask, payer=payer)))
+    return answers

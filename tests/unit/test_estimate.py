@@ -12,8 +12,6 @@ from coverage.domain.estimate import Estimate, estimate_episode, self_pay_days
 from coverage.domain.request import Authorization, Priority
 from tests.unit.estimate_builders import MONDAY, plan, ppo, terms
 
-SELF_PAY: list = []  # no self-pay prices needed when a policy is given
-
 
 def one_policy(the_plan, cs, **kwargs) -> Estimate:  # type: ignore[no-untyped-def]
     return estimate_episode(plan=the_plan, policies=[terms(the_plan, cs, **kwargs)], self_pay=[])
@@ -69,6 +67,14 @@ def test_plan_year_start_follows_the_plan_anniversary() -> None:
     assert plan_year_start(date(2026, 6, 30), date(2025, 7, 1)) == date(2025, 7, 1)
     assert plan_year_start(date(2026, 7, 1), date(2025, 7, 1)) == date(2026, 7, 1)
     assert plan_year_start(date(2027, 3, 1), date(2024, 2, 29)) == date(2027, 2, 28)
+
+
+def test_authorization_days_only_with_an_approval() -> None:
+    with pytest.raises(
+        ValidationError, match="approved_days is only allowed when status is approved"
+    ):
+        Authorization(status="pending", approved_days=3)
+    assert Authorization(status="approved", approved_days=3).approved_days == 3
 
 
 # ---- the hand-computed cases ----------------------------------------------------------------

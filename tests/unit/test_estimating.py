@@ -6,15 +6,11 @@ from typing import Any
 
 import pytest
 
-from coverage.adapters.sandbox import SandboxAdapter
-from coverage.domain.calendar import service_dates
-from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
-from coverage.domain.payer import PayerConfig
 from coverage.domain.request import VerificationRequest
 from coverage.estimating import estimate_result
 from coverage.rules.loader import RuleBook, RuleLookupError
 from tests.factories import PERSONA_MEMBER, request_body
-from tests.unit.estimate_builders import FACILITY, RULES
+from tests.unit.estimate_builders import FACILITY, RULES, sandbox
 
 ISSUED = date(2026, 11, 25)
 
@@ -22,24 +18,6 @@ ISSUED = date(2026, 11, 25)
 @pytest.fixture(scope="module")
 def book() -> RuleBook:
     return RuleBook.load(RULES)
-
-
-def sandbox(
-    book: RuleBook, req: VerificationRequest
-) -> list[tuple[PayerConfig, EligibilityResponse]]:
-    """Ask the sandbox payer for each policy, as the pipeline does."""
-    days = service_dates(req.plan)
-    answers = []
-    for policy in req.policies:
-        payer = book.payers[policy.payer_id]
-        ask = EligibilityRequest(
-            payer_id=payer.id, provider_npi="1234567893", member_id=policy.member_id,
-            first_name="A", last_name="B", birth_date=date(1950, 1, 1), sex="F",
-            relationship="self", service_start=days[0], service_end=days[-1],
-            trace_number="t", attempt=1,
-        )  # fmt: skip
-        answers.append((payer, SandboxAdapter().check(ask, payer=payer)))
-    return answers
 
 
 def run(book: RuleBook, body: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
