@@ -17,7 +17,7 @@ from coverage.domain.eligibility import (
 from coverage.domain.estimate import DayPrice, PolicyTerms, YearTerms
 from coverage.domain.gfe import Facility
 from coverage.domain.payer import PayerConfig
-from coverage.domain.request import Authorization, Plan, Priority, VerificationRequest
+from coverage.domain.request import Plan, Priority, VerificationRequest
 from coverage.rules.loader import RuleBook
 
 RULES = Path(__file__).resolve().parents[2] / "payer_rules"
