@@ -201,6 +201,17 @@ class EstimateWeek(Frozen):
     payer: Money
 
 
+class PlanYearTotal(Frozen):
+    """Which service days fell in which plan year (accumulators reset between them)."""
+
+    start: date
+    first_day: date
+    last_day: date
+    days: int
+    patient: Money
+    payer: Money
+
+
 class PolicyTotal(Frozen):
     payer_id: str
     payer_name: str
@@ -231,6 +242,7 @@ class Estimate(Frozen):
     balance_bill_total: Money
     days: list[EstimateDay]
     weeks: list[EstimateWeek]
+    plan_years: list[PlanYearTotal]
     per_policy: list[PolicyTotal]
     assumptions: list[Assumption]
     if_not_authorized: Outcome | None = None
@@ -255,6 +267,24 @@ def _weeks(plan: Plan, days: Sequence[EstimateDay]) -> list[EstimateWeek]:
             )
         )
     return weeks
+
+
+def _plan_years(days: Sequence[EstimateDay]) -> list[PlanYearTotal]:
+    starts = sorted({d.plan_year for d in days})
+    totals = []
+    for start in starts:
+        in_year = [d for d in days if d.plan_year == start]
+        totals.append(
+            PlanYearTotal(
+                start=start,
+                first_day=in_year[0].date,
+                last_day=in_year[-1].date,
+                days=len(in_year),
+                patient=_total([d.patient for d in in_year]),
+                payer=_total([d.payer for d in in_year]),
+            )
+        )
+    return totals
 
 
 def _combined_days(
@@ -325,6 +355,7 @@ def estimate_episode(
         balance_bill_total=_total([d.balance_bill for d in days]),
         days=days,
         weeks=_weeks(plan, days),
+        plan_years=_plan_years(days),
         per_policy=per_policy,
         assumptions=list(assumptions),
         if_not_authorized=outcome,
