@@ -54,7 +54,7 @@ def test_every_required_element_is_present() -> None:
     assert "separate Good Faith Estimate will be issued" in gfe.separately_scheduled_statement
     text = " ".join(gfe.disclaimers)  # (viii), (ix), (x), not a contract
     assert "may recommend additional items or services" in text
-    assert "only" not in text or "estimate" in text
+    assert "based on information known at the time the estimate was created" in text
     assert "billed at least $400.00 more than this Good Faith Estimate" in text
     assert "within 120 calendar days" in text and "$25.00 fee" in text
     assert "will not affect the quality of your care" in text
