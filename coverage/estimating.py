@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from coverage.domain.calendar import plan_year_start, service_dates
 from coverage.domain.cost_sharing import lowest
@@ -274,6 +274,42 @@ def _next_year_terms(
     return YearTerms(start=year_start, cost_sharing=first.model_copy(update=update), source=source)
 
 
+def _coverage_notes(
+    payer: PayerConfig, policy: PolicyIn, cs: CostSharing, qmb: bool, notes: _Notes
+) -> None:
+    """What the estimate assumed about protections, network and authorization for one policy."""
+    name = payer.name
+    if qmb:
+        notes.add(
+            f"{name}: Qualified Medicare Beneficiary: the patient owes no Medicare deductible or coinsurance",
+            "payer_response",
+        )
+    if payer.type is InsuranceType.MEDICARE_ADVANTAGE:
+        notes.add(
+            f"{name}: Medicare Advantage is estimated with its plan's own benefits",
+            "payer_response",
+        )
+    if payer.network_status is Network.OUT:
+        if payer.balance_billing and not qmb and payer.type is not InsuranceType.MEDICAID:
+            notes.add(
+                f"{name}: out of network; the facility may balance-bill charge minus allowed (payer file)",
+                "rule_file",
+            )
+        else:
+            notes.add(f"{name}: out of network; no balance billing", "rule_file")
+    if cs.prior_auth_required:
+        auth = policy.authorization
+        if auth.status is AuthStatus.APPROVED:
+            how = (
+                "approved for all days"
+                if auth.approved_days is None
+                else f"approved for {auth.approved_days} days"
+            )
+        else:
+            how = auth.status.value.replace("_", " ")
+        notes.add(f"{name}: prior authorization required; {how} (admissions)", "payer_response")
+
+
 def _policy_terms(
     request: VerificationRequest,
     policy: PolicyIn,
@@ -319,35 +355,7 @@ def _policy_terms(
     years = [YearTerms(start=starts[0], cost_sharing=cs, source="payer_response")]
     years += [_next_year_terms(payer, response, cs, s, book, notes) for s in starts[1:]]
     qmb = response.medicare_qmb and payer.type in PROTECTED_TYPES
-    if qmb:
-        notes.add(
-            f"{name}: Qualified Medicare Beneficiary: the patient owes no Medicare deductible or coinsurance",
-            "payer_response",
-        )
-    if payer.type is InsuranceType.MEDICARE_ADVANTAGE:
-        notes.add(
-            f"{name}: Medicare Advantage is estimated with its plan's own benefits",
-            "payer_response",
-        )
-    if payer.network_status is Network.OUT:
-        if payer.balance_billing and not qmb and payer.type is not InsuranceType.MEDICAID:
-            notes.add(
-                f"{name}: out of network; the facility may balance-bill charge minus allowed (payer file)",
-                "rule_file",
-            )
-        else:
-            notes.add(f"{name}: out of network; no balance billing", "rule_file")
-    if cs.prior_auth_required:
-        auth = policy.authorization
-        if auth.status is AuthStatus.APPROVED:
-            how = (
-                "approved for all days"
-                if auth.approved_days is None
-                else f"approved for {auth.approved_days} days"
-            )
-        else:
-            how = auth.status.value.replace("_", " ")
-        notes.add(f"{name}: prior authorization required; {how} (admissions)", "payer_response")
+    _coverage_notes(payer, policy, cs, qmb, notes)
     return PolicyTerms(
         payer_id=payer.id,
         payer_name=name,
@@ -376,7 +384,7 @@ def coordination_key(
 
 def _gfe(
     request: VerificationRequest,
-    reason: str,
+    reason: Literal["uninsured", "self_pay"],
     days: list[date],
     scale: SlidingScaleOptions,
     book: RuleBook,
@@ -391,19 +399,18 @@ def _gfe(
         )
         rate = chosen.price_per_day(full_per_day)
         discount = f"sliding scale class {chosen.name}" if rate < full_per_day else None
-    schedule = book.fee_schedules[0].service if book.fee_schedules else None
+    # The schedule that priced the first day (self_pay_per_day found exactly one in force).
+    service = next(f for f in book.fee_schedules if f.in_force(days[0])).service
     return build_gfe(
-        reason="self_pay" if reason == "self_pay" else "uninsured",
+        reason=reason,
         issued_on=issued_on,
         patient_name=f"{request.enrollee.first_name} {request.enrollee.last_name}",
         patient_birth_date=request.enrollee.birth_date,
         service_dates=days,
         days_per_week=request.plan.days_per_week,
         hours_per_day=request.plan.hours_per_day,
-        service_code=schedule.code if schedule else "S9480",
-        service_description=schedule.description
-        if schedule
-        else "Intensive outpatient psychiatric services, per diem",
+        service_code=service.code,
+        service_description=service.description,
         diagnosis_codes=tuple(request.intake.diagnoses),
         full_rate=full_per_day,
         rate=rate,
@@ -508,7 +515,9 @@ def estimate_result(
         insured_patient_share=estimate.patient_total if ordered else None,
     )
     uninsured = not request.policies or not any(r.active for _, r in responses)
-    reason = "self_pay" if request.self_pay else "uninsured" if uninsured else None
+    reason: Literal["uninsured", "self_pay"] | None = (
+        "self_pay" if request.self_pay else "uninsured" if uninsured else None
+    )
     gfe = (
         _gfe(request, reason, days, scale, book, charges[days[0]], facility, issued_on)
         if reason

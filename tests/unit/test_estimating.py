@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from coverage.domain.eligibility import CostSharing, EligibilityResponse, InsuranceType, Network
 from coverage.domain.request import VerificationRequest
 from coverage.estimating import estimate_result
 from coverage.rules.loader import RuleBook, RuleLookupError
@@ -208,3 +209,62 @@ def test_missing_income_needs_income_not_an_error(book: RuleBook) -> None:
         == "needs household size and income to offer a sliding scale"
     )
     assert result["good_faith_estimate"]["total_expected_charges"] == "9600.00"
+
+
+def _answer(**fields: Any) -> EligibilityResponse:
+    return EligibilityResponse(active=True, raw_payload="{}", **fields)
+
+
+def test_the_payer_files_network_status_picks_the_benefit_and_balance_billing(
+    book: RuleBook,
+) -> None:
+    # The payer reports both networks; our facility is out of network with this payer (payer file),
+    # so the out-of-network benefit applies: allowed $280, charge $400, $500 deductible, 40%.
+    # Day 1: $280 ded + $120 balance = $400; day 2: $220 ded + $24 + $120 = $364;
+    # day 3: $112 + $120 = $232. Patient $996; payer $204.
+    payer = book.payers["sandbox-commercial"].model_copy(
+        update={"network_status": Network.OUT, "balance_billing": True}
+    )
+    response = _answer(
+        insurance_type=InsuranceType.COMMERCIAL,
+        cost_sharing=(
+            CostSharing(network=Network.IN, coinsurance=D("0.10")),
+            CostSharing(
+                network=Network.OUT, deductible_remaining=D("500.00"), coinsurance=D("0.40")
+            ),
+        ),
+    )
+    req = VerificationRequest.model_validate(request_body("ppo", start_date="2026-02-02", weeks=1))
+    est = estimate_result(req, [(payer, response)], book, facility=FACILITY, issued_on=ISSUED)[0][
+        "estimate"
+    ]
+    assert [d["patient"] for d in est["days"]] == ["400.00", "364.00", "232.00"]
+    assert (est["patient_total"], est["payer_total"], est["balance_bill_total"]) == (
+        "996.00",
+        "204.00",
+        "360.00",
+    )
+
+
+def test_medicare_advantage_uses_its_plans_own_year_and_amounts(book: RuleBook) -> None:
+    # An MA plan year from 1 Jul: no reset on 1 January and no Part B rule used. 20% of $259.13
+    # = $51.83 a day after a $100 deductible: day 1 $100 + 20% of $159.13 = 31.826 -> $131.83,
+    # then 11 x $51.83 = $570.13. Patient $701.96 over 12 days from 14 Dec 2026 into 2027.
+    payer = book.payers["sandbox-medicare"].model_copy(
+        update={"type": InsuranceType.MEDICARE_ADVANTAGE}
+    )
+    response = _answer(
+        insurance_type=InsuranceType.MEDICARE_ADVANTAGE,
+        plan_begin=date(2026, 7, 1),
+        plan_end=date(2027, 6, 30),
+        cost_sharing=(CostSharing(deductible_remaining=D("100.00"), coinsurance=D("0.20")),),
+    )
+    body = request_body("medicare", start_date="2026-12-14", days_per_week=3, weeks=4)
+    req = VerificationRequest.model_validate(body)
+    est = estimate_result(req, [(payer, response)], book, facility=FACILITY, issued_on=ISSUED)[0][
+        "estimate"
+    ]
+    assert {d["plan_year"] for d in est["days"]} == {"2026-07-01"}
+    assert est["patient_total"] == "701.96"
+    assert not any("Part B deductible" in a["text"] for a in est["assumptions"])
+    assert not any(a["text"].endswith("runs by calendar year") for a in est["assumptions"])
