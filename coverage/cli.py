@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
+from coverage.cli_rules import rules_app
 from coverage.domain.access import Actor, Role
 from coverage.domain.job_state import OPEN, JobStatus
 from coverage.domain.request import VerificationRequest
@@ -22,6 +23,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="Staff users and API tokens.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(rules_app, name="rules")
 
 
 def _actor() -> Actor:

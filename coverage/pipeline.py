@@ -11,22 +11,26 @@ import random
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
+import redis
 from sqlalchemy.exc import OperationalError
 
 from coverage.adapters.base import PayerAdapter, load_adapters
+from coverage.answer_reuse import reuse, subject_hash
+from coverage.assessing import assess
 from coverage.domain.access import WORKER
 from coverage.domain.calendar import service_dates
 from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
-from coverage.domain.findings import Finding, assess
+from coverage.domain.findings import Finding
 from coverage.domain.gfe import Facility
 from coverage.domain.job_state import JobStatus
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import VerificationRequest
 from coverage.errors import PayerError, PayerPermanentError, PayerTransientError
 from coverage.estimating import estimate_result
+from coverage.payer_guard import PayerDeferred, payer_guard
 from coverage.rules.current import current_rulebook
 from coverage.rules.loader import RuleBook, RuleLookupError
 from coverage.settings import get_settings
@@ -82,6 +86,8 @@ def run(
             job_id, attempt, inputs, book, adapters or dict(load_adapters())
         )
         body, rule_files = _assess(inputs.request, responses, book)
+    except PayerDeferred as exc:
+        return _defer(job_id, attempt, exc)
     except PayerTransientError as exc:
         return _release_or_fail(job_id, attempt, exc)
     except PayerPermanentError as exc:
@@ -92,6 +98,16 @@ def run(
         )
     except OperationalError:
         raise  # the database is unreachable: the task retries, the sweeper has the job otherwise
+    except redis.RedisError:
+        # The payer guard's Redis (also the broker) is down: like a payer that did not answer, the
+        # job goes back to queued and the sweeper re-enqueues it once Redis is back.
+        return _release_or_fail(
+            job_id,
+            attempt,
+            PayerTransientError(
+                "payer guard unavailable", action="Redis was unavailable; the check is retried."
+            ),
+        )
     except Exception as exc:
         # A bug must not loop, and its text may carry PHI: record only its type.
         log.error("job %s failed: unexpected %s", job_id, type(exc).__name__)
@@ -101,7 +117,7 @@ def run(
             f"Unexpected error ({type(exc).__name__}); the worker log has the details. Re-run once it is fixed.",
         )
     return _finish(
-        job_id, JobStatus.NEEDS_REVIEW, "Ready for billing review", result=(body, rule_files)
+        job_id, JobStatus.NEEDS_REVIEW, body.pop("review_message"), result=(body, rule_files)
     )
 
 
@@ -114,6 +130,7 @@ def _check_policies(
 ) -> list[tuple[PayerConfig, EligibilityResponse]]:
     request = inputs.request
     days = service_dates(request.plan)
+    guard = payer_guard()
     answers = []
     for policy, policy_id in zip(request.policies, inputs.policy_ids, strict=True):
         payer = book.payers.get(policy.payer_id)
@@ -145,9 +162,17 @@ def _check_policies(
             trace_number=f"{job_id.hex[:20]}{attempt:02d}",
             attempt=attempt,
         )
-        answers.append(
-            (payer, _ask(adapter, eligibility, payer, job_id=job_id, policy_id=policy_id))
+        reused = (
+            None
+            if inputs.job.fresh_check
+            else reuse(eligibility, payer, policy_id=policy_id, job_id=job_id)
         )
+        if reused is not None:
+            answers.append((payer, reused))
+            continue
+        with guard.call(payer):
+            response = _ask(adapter, eligibility, payer, job_id=job_id, policy_id=policy_id)
+        answers.append((payer, response))
     return answers
 
 
@@ -163,9 +188,12 @@ def _ask(
     check = EligibilityCheck(
         job_id=job_id,
         policy_id=policy_id,
-        attempt=eligibility.attempt,
         adapter=payer.adapter,
         outcome="error",  # until the adapter answers or raises a classified error
+        payer_id=payer.id,
+        subject_hash=subject_hash(eligibility),
+        service_start=eligibility.service_start,
+        service_end=eligibility.service_end,
     )
     started = time.monotonic()
     try:
@@ -191,7 +219,8 @@ def _assess(
     responses: list[tuple[PayerConfig, EligibilityResponse]],
     book: RuleBook,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    findings: list[Finding] = assess(request, responses)
+    assessment = assess(request, responses, book)  # findings from the rule book
+    findings: list[Finding] = assessment.findings()
     settings = get_settings()
     facility = Facility(
         name=settings.facility_name,
@@ -215,10 +244,12 @@ def _assess(
             for p, r in responses
         ],
         "findings": [f.model_dump(mode="json") for f in findings],
+        "assessment": assessment.model_dump(mode="json", exclude={"files", "drafts_used"}),
         **money,
-        "drafts_used": drafts,
+        "drafts_used": list(dict.fromkeys(drafts + assessment.drafts_used)),
+        "review_message": assessment.review_message(),
     }
-    return body, [f.model_dump(mode="json") for f in book.files]
+    return body, [f.model_dump(mode="json") for f in assessment.files]
 
 
 def _release_or_fail(job_id: uuid.UUID, attempt: int, exc: PayerTransientError) -> Outcome:
@@ -230,16 +261,40 @@ def _release_or_fail(job_id: uuid.UUID, attempt: int, exc: PayerTransientError) 
             f"The payer did not answer after {attempt} attempts ({exc.action}) "
             "Re-run the verification when the payer is back.",
         )
+    return _requeue(
+        job_id,
+        backoff(attempt, exc.retry_after),
+        f"Payer unavailable; retry {attempt + 1} of {settings.max_attempts} scheduled",
+    )
+
+
+def _defer(job_id: uuid.UUID, attempt: int, exc: PayerDeferred) -> Outcome:
+    """No payer was called: the job waits for it without spending the attempt."""
+    limit = get_settings().payer_wait_limit_seconds
     with session_scope() as session:
-        delay = backoff(attempt, exc.retry_after)
+        created = jobs.get_or_raise(session, job_id=job_id).created_at
+    if (utcnow() - created.replace(tzinfo=created.tzinfo or UTC)).total_seconds() > limit:
+        return _finish(
+            job_id,
+            JobStatus.FAILED,
+            f"{exc.action} It has not answered for {limit / 3600:g} hours; "
+            "re-run the verification when the payer is back.",
+        )
+    delay = (exc.retry_after or 0.0) + random.uniform(0, 1)  # spread the waiting jobs out
+    return _requeue(job_id, delay, f"Waiting for the payer: {exc.action}", attempts=attempt - 1)
+
+
+def _requeue(job_id: uuid.UUID, delay: float, message: str, **changes: Any) -> Outcome:
+    with session_scope() as session:
         jobs.transition(
             session,
             job_id=job_id,
             current=JobStatus.RUNNING,
             target=JobStatus.QUEUED,
             actor=WORKER,
-            message=f"Payer unavailable; retry {attempt + 1} of {settings.max_attempts} scheduled",
+            message=message,
             not_before=utcnow() + timedelta(seconds=delay),
+            **changes,
         )
     log.info("job %s released for retry in %.1fs", job_id, delay)
     return Outcome(status=JobStatus.QUEUED, retry_in=delay)

@@ -26,6 +26,7 @@ def queue(
     actor: Actor,
     enqueue: Enqueue,
     idempotency_key: str | None = None,
+    fresh_check: bool = False,
 ) -> tuple[VerificationJob, bool]:
     """Stores the job, then enqueues its ID. Returns the job and whether it is new (False: same key seen)."""
     if idempotency_key:
@@ -38,7 +39,11 @@ def queue(
     try:
         with session_scope() as session:
             job = jobs.create(
-                session, request=request, actor=actor, idempotency_key=idempotency_key
+                session,
+                request=request,
+                actor=actor,
+                idempotency_key=idempotency_key,
+                fresh_check=fresh_check,
             )
     except IntegrityError:
         if not idempotency_key:
@@ -54,7 +59,7 @@ def queue(
     return job, True
 
 
-def rerun(job_id: uuid.UUID, *, actor: Actor, enqueue: Enqueue) -> None:
+def rerun(job_id: uuid.UUID, *, actor: Actor, enqueue: Enqueue, fresh_check: bool = False) -> None:
     with session_scope() as session:
         job = jobs.get_or_raise(session, job_id=job_id)
         jobs.transition(
@@ -63,9 +68,10 @@ def rerun(job_id: uuid.UUID, *, actor: Actor, enqueue: Enqueue) -> None:
             current=JobStatus(job.status),
             target=JobStatus.QUEUED,
             actor=actor,
-            message="Re-run requested",
+            message="Re-run requested" + (", with fresh payer checks" if fresh_check else ""),
             attempts=0,
             not_before=None,
+            fresh_check=fresh_check,
         )
     _enqueue(job_id, enqueue)
 

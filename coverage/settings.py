@@ -43,6 +43,18 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = Field(default=60.0, gt=0)
     queued_deadline_seconds: float = Field(default=300.0, gt=0)
     running_deadline_seconds: float = Field(default=600.0, gt=0)
+    # Per-payer defaults, held in Redis across workers; a payer file's `limits` overrides them.
+    payer_max_concurrent: int = Field(default=4, ge=1, le=100)
+    breaker_failure_threshold: int = Field(default=5, ge=1)
+    breaker_open_seconds: float = Field(default=60.0, gt=0)
+    payer_call_lease_seconds: float = Field(default=120.0, gt=0)  # frees a dead worker's slot
+    payer_slot_wait_seconds: float = Field(default=5.0, ge=0)
+    # Reuse of a payer's answer for the same person and service dates (a paid transaction).
+    eligibility_cache_seconds: float = Field(default=86400.0, ge=0)
+    # How long a job may wait for a payer that is down before it ends `failed`.
+    payer_wait_limit_seconds: float = Field(default=86400.0, gt=0)
+    # Delay of the in-process sandbox payer, to show a slow payer in demos and durability tests.
+    sandbox_latency_seconds: float = Field(default=0.0, ge=0, le=60)
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> "Settings":

@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 .venv/bin/ruff check coverage workers tests
 .venv/bin/mypy
+echo "== rule book: validate payer_rules/ and run its example cases"
+.venv/bin/iop-coverage rules check payer_rules
+.venv/bin/iop-coverage rules test payer_rules > /dev/null || .venv/bin/iop-coverage rules test payer_rules
 echo "== pytest on SQLite"
 IOP_COVERAGE_TEST_DATABASE=sqlite .venv/bin/pytest "$@"
 echo "== pytest on PostgreSQL"

@@ -28,6 +28,8 @@ os.environ.update(
         "IOP_COVERAGE_RETRY_BASE_SECONDS": "0.2",
         "IOP_COVERAGE_RETRY_CAP_SECONDS": "1",
         "IOP_COVERAGE_VISIBILITY_TIMEOUT_SECONDS": "60",
+        # Tests reuse member IDs; answer reuse is switched on only by the tests about it.
+        "IOP_COVERAGE_ELIGIBILITY_CACHE_SECONDS": "0",
     }
 )
 

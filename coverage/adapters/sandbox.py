@@ -12,9 +12,12 @@
 """
 
 import json
+import time
 from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
 
 from coverage.domain.eligibility import (
     Benefit,
@@ -29,6 +32,7 @@ from coverage.domain.eligibility import (
 )
 from coverage.domain.payer import PayerConfig
 from coverage.errors import PayerPermanentError, PayerTransientError
+from coverage.settings import get_settings
 
 # Part B deductible by year (CMS announcements; iop-coverage-rules.md section 1.9).
 PART_B_DEDUCTIBLE = {2024: Decimal("240.00"), 2025: Decimal("257.00"), 2026: Decimal("283.00")}
@@ -151,10 +155,18 @@ PERSONAS = {
 }
 
 
+class SandboxSettings(BaseModel):
+    """The sandbox takes no settings; any key in a payer file's `settings` is a mistake."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class SandboxAdapter:
     name: ClassVar[str] = "sandbox"
+    settings_model: ClassVar[type[BaseModel]] = SandboxSettings
 
     def check(self, request: EligibilityRequest, *, payer: PayerConfig) -> EligibilityResponse:
+        time.sleep(get_settings().sandbox_latency_seconds)
         member = request.member_id.upper()
         persona = next((fn for prefix, fn in PERSONAS.items() if member.startswith(prefix)), None)
         if persona is None:

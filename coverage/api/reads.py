@@ -2,12 +2,18 @@
 
 import uuid
 
+from fhir.resources.R4B.coverageeligibilityresponse import CoverageEligibilityResponse
 from sqlmodel import Session
 
 from coverage.api.schemas import CheckPublic, JobDetail, JobList, JobSummary, ReviewPublic
 from coverage.domain.access import Actor, Role
+from coverage.domain.calendar import service_dates
+from coverage.domain.eligibility import EligibilityResponse
 from coverage.domain.job_state import JobStatus
 from coverage.errors import NotFoundError
+from coverage.fhir_out import PolicyAnswer, coverage_eligibility_response
+from coverage.rules.current import current_rulebook
+from coverage.settings import get_settings
 from coverage.store import audit, jobs
 from coverage.store.tables import VerificationJob
 
@@ -85,3 +91,51 @@ def job_list(
     )
     session.commit()
     return JobList(data=data, count=len(data))
+
+
+def job_fhir(
+    session: Session, *, job_id: uuid.UUID, actor: Actor, policy: int
+) -> CoverageEligibilityResponse:
+    """The payer's latest answer for one policy (0 = primary) as a FHIR resource; audited."""
+    job = session.get(VerificationJob, job_id)
+    if job is None or not _visible(job, actor):
+        raise NotFoundError(f"no verification job {job_id}")
+    inputs = jobs.load_inputs(session, job_id=job_id)
+    if not 0 <= policy < len(inputs.policy_ids):
+        raise NotFoundError(f"verification job {job_id} has no policy {policy}")
+    policy_id = inputs.policy_ids[policy]
+    payer_id = inputs.request.policies[policy].payer_id
+    payer = current_rulebook().payers.get(payer_id)
+    checks = [c for c in jobs.checks_for(session, job_id=job_id) if c.policy_id == policy_id]
+    last = max(checks, key=lambda c: c.attempt, default=None)
+    answered = last is not None and last.outcome in ("ok", "reused") and last.normalized is not None
+    days = service_dates(inputs.request.plan)
+    resource = coverage_eligibility_response(
+        job_id=job_id,
+        enrollee_id=job.enrollee_id,
+        created=job.created_at,
+        service_period=(days[0], days[-1]),
+        program=inputs.request.intake.program,
+        provider_npi=get_settings().provider_npi,
+        answer=PolicyAnswer(
+            policy_id=policy_id,
+            payer_id=payer_id,
+            payer_name=payer.name if payer else payer_id,
+            checked_at=last.created_at if last else None,
+            response=EligibilityResponse.model_validate({**last.normalized, "raw_payload": ""})
+            if answered and last and last.normalized
+            else None,
+            error=last.error if last is not None and last.outcome == "permanent_error" else None,
+        ),
+        disposition=job.message,
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="job.read",
+        entity_type="job",
+        entity_id=job_id,
+        part2=job.part2,
+    )
+    session.commit()
+    return resource

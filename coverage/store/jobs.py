@@ -2,10 +2,10 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, or_, update
+from sqlalchemy import CursorResult, func, or_, update
 from sqlmodel import Session, col, select
 
 from coverage.domain.access import Actor
@@ -20,6 +20,7 @@ from coverage.store.tables import (
     Enrollee,
     Policy,
     ReviewDecision,
+    SupersededResult,
     VerificationJob,
     utcnow,
 )
@@ -40,6 +41,7 @@ def create(
     request: VerificationRequest,
     actor: Actor,
     idempotency_key: str | None = None,
+    fresh_check: bool = False,
 ) -> VerificationJob:
     """Stores enrollee, policies and a queued job in the caller's transaction."""
     enrollee = Enrollee(
@@ -69,6 +71,7 @@ def create(
         request=request.model_dump(mode="json", include={"intake", "plan", "household"}),
         submitter=actor.name,
         idempotency_key=idempotency_key,
+        fresh_check=fresh_check,
     )
     session.add(job)
     session.flush()
@@ -220,13 +223,72 @@ def claim(
 
 
 def record_check(session: Session, *, check: EligibilityCheck) -> None:
+    """Numbers the check after the policy's earlier ones: a re-run starts the job's attempts
+    again at 1, but its checks still follow the first run's."""
+    earlier = session.exec(
+        select(func.max(EligibilityCheck.attempt)).where(
+            EligibilityCheck.job_id == check.job_id, EligibilityCheck.policy_id == check.policy_id
+        )
+    ).one()
+    check.attempt = (earlier or 0) + 1
     session.add(check)
+
+
+def reusable_check(
+    session: Session,
+    *,
+    payer_id: str,
+    subject_hash: str,
+    service_start: date,
+    service_end: date,
+    since: datetime,
+) -> EligibilityCheck | None:
+    """The newest answer the payer itself gave (not a reuse) for this person and these dates."""
+    return session.exec(
+        select(EligibilityCheck)
+        .where(
+            EligibilityCheck.payer_id == payer_id,
+            EligibilityCheck.subject_hash == subject_hash,
+            EligibilityCheck.service_start == service_start,
+            EligibilityCheck.service_end == service_end,
+            EligibilityCheck.outcome == "ok",
+            col(EligibilityCheck.reused_from).is_(None),
+            col(EligibilityCheck.created_at) >= since,
+        )
+        .order_by(col(EligibilityCheck.created_at).desc())
+    ).first()
 
 
 def save_result(
     session: Session, *, job_id: uuid.UUID, body: dict[str, Any], rule_files: list[dict[str, Any]]
 ) -> None:
-    session.add(CoverageResult(job_id=job_id, body=body, rule_files=rule_files))
+    """One current result per job; a re-run's result replaces it and the old one is kept."""
+    current = get_result(session, job_id=job_id)
+    if current is None:
+        session.add(CoverageResult(job_id=job_id, body=body, rule_files=rule_files))
+        return
+    session.add(
+        SupersededResult(
+            job_id=job_id,
+            body=current.body,
+            rule_files=current.rule_files,
+            created_at=current.created_at,
+        )
+    )
+    current.body = body
+    current.rule_files = rule_files
+    current.created_at = utcnow()
+    session.add(current)
+
+
+def superseded_results(session: Session, *, job_id: uuid.UUID) -> list[SupersededResult]:
+    return list(
+        session.exec(
+            select(SupersededResult)
+            .where(SupersededResult.job_id == job_id)
+            .order_by(col(SupersededResult.superseded_at))
+        )
+    )
 
 
 def get_result(session: Session, *, job_id: uuid.UUID) -> CoverageResult | None:

@@ -1,7 +1,7 @@
 """SQLModel tables. Columns holding PHI use EncryptedJSON; Alembic migrations create them."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint, text
@@ -91,16 +91,30 @@ class VerificationJob(SQLModel, table=True):
     status_changed_at: datetime = _ts()
     message: str = Field(default="", max_length=500)  # staff-facing, never PHI
     created_at: datetime = _ts(index=True)
+    fresh_check: bool = False  # staff asked for new payer answers, not cached ones
 
 
 class EligibilityCheck(SQLModel, table=True):
     __tablename__ = "eligibility_checks"
-    __table_args__ = (UniqueConstraint("job_id", "policy_id", "attempt", name="uq_check_attempt"),)
+    __table_args__ = (
+        UniqueConstraint("job_id", "policy_id", "attempt", name="uq_check_attempt"),
+        # Finds an answer to reuse: same payer, same person, same service dates.
+        Index(
+            "ix_eligibility_checks_reuse",
+            "payer_id",
+            "subject_hash",
+            "service_start",
+            "service_end",
+            "created_at",
+        ),
+    )
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     job_id: uuid.UUID = Field(foreign_key="verification_jobs.id", index=True, ondelete="CASCADE")
     policy_id: uuid.UUID = Field(foreign_key="policies.id", ondelete="CASCADE")
-    attempt: int
-    outcome: str = Field(max_length=20)  # ok, transient_error, permanent_error or error (a bug)
+    attempt: int = 0  # set by jobs.record_check: the policy's n-th check in the job
+    outcome: str = Field(
+        max_length=20
+    )  # ok, reused, transient_error, permanent_error, error (a bug)
     error: str = Field(default="", max_length=500)
     adapter: str = Field(max_length=40)
     raw: dict[str, Any] | None = _encrypted(nullable=True)  # the payer's reply as received
@@ -108,6 +122,12 @@ class EligibilityCheck(SQLModel, table=True):
     normalized: dict[str, Any] | None = _encrypted(nullable=True)
     elapsed_ms: int = 0
     created_at: datetime = _ts()
+    payer_id: str | None = Field(default=None, max_length=64)
+    # HMAC of member ID, name, birth date and relationship: dependents share a member ID.
+    subject_hash: str | None = Field(default=None, max_length=64)
+    service_start: date | None = None
+    service_end: date | None = None
+    reused_from: uuid.UUID | None = Field(default=None, foreign_key="eligibility_checks.id")
 
 
 class CoverageResult(SQLModel, table=True):
@@ -119,6 +139,20 @@ class CoverageResult(SQLModel, table=True):
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
     created_at: datetime = _ts()
+
+
+class SupersededResult(SQLModel, table=True):
+    """A result a re-run replaced, kept as it was: what staff and the patient were shown."""
+
+    __tablename__ = "superseded_results"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    job_id: uuid.UUID = Field(foreign_key="verification_jobs.id", index=True, ondelete="CASCADE")
+    body: dict[str, Any] = _encrypted()
+    rule_files: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    created_at: datetime = _ts()  # when the replaced result was made
+    superseded_at: datetime = _ts()
 
 
 class ReviewDecision(SQLModel, table=True):

@@ -22,6 +22,7 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("POST", "/api/verifications"): (202, 403, 403, 403, 401),
     ("GET", "/api/verifications"): (200, 200, 403, 403, 401),
     ("GET", "/api/verifications/{job_id}"): (200, 200, 403, 403, 401),
+    ("GET", "/api/verifications/{job_id}/fhir"): (200, 200, 403, 403, 401),
     ("POST", "/api/verifications/{job_id}/review"): (403, 200, 403, 403, 401),
     ("POST", "/api/verifications/{job_id}/rerun"): (403, 202, 403, 403, 401),
     ("GET", "/api/verifications/{job_id}/good-faith-estimate"): (200, 200, 403, 403, 401),

@@ -47,7 +47,25 @@ def test_commercial_ppo_gets_an_exact_estimate_and_waits_for_review(
         "patient": "450.00",
         "payer": "600.00",
     }
-    assert [f["code"] for f in body["findings"]] == ["coverage_active", "prior_authorization"]
+    assert [f["code"] for f in body["findings"]] == [
+        "coverage",
+        "sandbox-commercial-iop/program",
+        "sandbox-commercial-iop/level-of-care",
+        "mental-health-iop/recorded-level-iop",
+        "mental-health-iop/below-partial-hospitalization",
+        "mental-health-iop/no-imminent-danger",
+        "prior_authorization",
+    ]
+    assessment = body["assessment"]
+    assert assessment["coverage"][0]["status"] == "covered"
+    assert assessment["medical_necessity"]["status"] == "met"
+    assert assessment["requirements"][0] == {
+        "code": "prior_authorization",
+        "text": "Prior authorization from Sandbox Commercial PPO before the first IOP day.",
+        "due": "2026-12-07",
+        "rule": "sandbox-commercial-iop/prior-authorization",
+        "status": "verified",
+    }
     assert body["sliding_scale"]["status"] == "offered"
     assert {f["path"] for f in job_rule_files(session, job_id)} >= {
         "fee_schedules/sandbox-2026.yaml"
@@ -77,7 +95,11 @@ def test_medicare_applies_the_part_b_deductible_then_20_percent(
         "51.83"
     )
     assert (est["patient_total"], est["payer_total"]) == ("2299.59", "8065.61")
-    assert _result(session, job_id)["drafts_used"] == ["fee schedule amount for sandbox-medicare"]
+    assert _result(session, job_id)["drafts_used"] == [
+        "fee schedule amount for sandbox-medicare",
+        "payer_rules/fee_schedules/sandbox-2026.yaml: sandbox-medicare in_network allowed amount "
+        "$259.13 is draft",
+    ]
 
 
 def test_medicaid_leaves_the_patient_nothing_and_flags_part2(
@@ -102,7 +124,7 @@ def test_inactive_coverage_is_reviewed_as_self_pay(session: Session, clerk: Acto
     body = _result(session, job_id)
     assert job_row(session, job_id).status == "needs_review"
     assert body["findings"][0] == {
-        "code": "coverage_active",
+        "code": "coverage",
         "status": "not_met",
         "source": "sandbox-commercial",
         "reason": "Sandbox Commercial PPO: coverage not active for the service dates.",

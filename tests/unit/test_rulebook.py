@@ -92,15 +92,13 @@ def test_drafts_used(book: RuleBook) -> None:
 
 def test_unknown_kinds_are_kept_for_other_loaders(rules: Path) -> None:
     (rules / "criteria").mkdir()
-    (rules / "criteria" / "acme.yaml").write_text(
-        "kind: medical_necessity\nversion: '1'\nname: Acme\n"
-    )
+    (rules / "criteria" / "acme.yaml").write_text("kind: future_kind\nversion: '1'\nname: Acme\n")
     book = RuleBook.load(rules)
     assert book.other_files == {
-        "medical_necessity": [
+        "future_kind": [
             (
                 Path("criteria/acme.yaml"),
-                {"kind": "medical_necessity", "version": "1", "name": "Acme"},
+                {"kind": "future_kind", "version": "1", "name": "Acme"},
             )
         ]
     }
@@ -110,17 +108,17 @@ def test_payer_files_are_validated_with_file_and_line(rules: Path) -> None:
     (rules / "payers").mkdir(exist_ok=True)
     text = (
         "kind: payer\nid: acme\nname: Acme\ntype: commercial\nadapter: sandbox\n"
-        "network_status: in_netwrk\nversion: '1'\nsource: test\n"
+        "network_status: in_netwrk\nversion: '1'\nsource: test\neffective: 2026-01-01\n"
     )
     assert load_error(rules, "payers/acme.yaml", text) == (
-        "payer_rules/payers/acme.yaml:6: network_status: Input should be 'in_network' or 'out_of_network'"
+        "payer_rules/payers/acme.yaml:6:1: network_status: Input should be 'in_network' or 'out_of_network'"
     )
 
 
 def test_yaml_alias_is_rejected_with_file_and_line(rules: Path) -> None:
     text = "kind: payer\nversion: '1'\nbase: &b [1, 2]\ncopy: *b\n"
     assert load_error(rules, "payers/bomb.yaml", text) == (
-        "payer_rules/payers/bomb.yaml:4: YAML aliases (*name) are not allowed in rule files"
+        "payer_rules/payers/bomb.yaml:4:7: YAML aliases (*name) are not allowed in rule files"
     )
 
 
@@ -134,7 +132,7 @@ def test_unknown_key_is_rejected_with_file_and_line(rules: Path) -> None:
     expected_line = lines.index('      per_dya: "1.00"') + 1
     message = load_error(rules, "fee_schedules/sandbox-2026.yaml", text)
     assert message == (
-        f"payer_rules/fee_schedules/sandbox-2026.yaml:{expected_line}: "
+        f"payer_rules/fee_schedules/sandbox-2026.yaml:{expected_line}:7: "
         "payers.sandbox-commercial.1.per_dya: Extra inputs are not permitted"
     )
 
@@ -144,7 +142,7 @@ def test_nested_value_error_points_at_its_line(rules: Path) -> None:
     text = path.read_text().replace('discount: "0.60"', 'discount: "1.60"')
     expected_line = text.splitlines().index('    discount: "1.60"') + 1
     message = load_error(rules, "sliding_scale/policy.yaml", text)
-    assert message.startswith(f"payer_rules/sliding_scale/policy.yaml:{expected_line}: ")
+    assert message.startswith(f"payer_rules/sliding_scale/policy.yaml:{expected_line}:5: ")
     assert "classes.2.discount: Input should be less than or equal to 1" in message
 
 
@@ -160,7 +158,7 @@ def test_float_amounts_are_rejected(rules: Path) -> None:
     text = path.read_text().replace('self_pay_per_day: "400.00"', "self_pay_per_day: 400.10")
     expected_line = text.splitlines().index("self_pay_per_day: 400.10") + 1
     assert load_error(rules, "fee_schedules/sandbox-2026.yaml", text) == (
-        f"payer_rules/fee_schedules/sandbox-2026.yaml:{expected_line}: "
+        f"payer_rules/fee_schedules/sandbox-2026.yaml:{expected_line}:19: "
         "write 400.10 as a quoted string so it stays an exact decimal"
     )
 
@@ -168,7 +166,7 @@ def test_float_amounts_are_rejected(rules: Path) -> None:
 def test_duplicate_keys_are_rejected(rules: Path) -> None:
     text = "kind: payer\nversion: '1'\nname: A\nname: B\n"
     assert load_error(rules, "payers/dup.yaml", text) == (
-        "payer_rules/payers/dup.yaml:4: duplicate key 'name'"
+        "payer_rules/payers/dup.yaml:4:1: duplicate key 'name'"
     )
 
 
@@ -179,7 +177,7 @@ def test_oversized_and_kindless_files_are_rejected(rules: Path) -> None:
     )
     (rules / "payers" / "big.yaml").unlink()
     assert load_error(rules, "payers/nokind.yaml", "name: A\n") == (
-        "payer_rules/payers/nokind.yaml:1: missing or non-text top-level key 'kind'"
+        "payer_rules/payers/nokind.yaml:1:1: missing or non-text top-level key 'kind'"
     )
 
 

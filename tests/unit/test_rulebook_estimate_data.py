@@ -48,8 +48,9 @@ def test_a_bad_part_b_amount_names_the_file_and_line(rules: Path) -> None:
     line = text.splitlines().index('    deductible: "283.005"') + 1
     with pytest.raises(RuleFileError) as caught:
         RuleBook.load(rules)
-    assert str(caught.value).startswith(
-        f"payer_rules/medicare/part_b.yaml:{line}: years.2026.deductible"
+    assert str(caught.value) == (
+        f"payer_rules/medicare/part_b.yaml:{line}:5: years.2026.deductible: "
+        "Decimal input should have no more than 2 decimal places"
     )
 
 

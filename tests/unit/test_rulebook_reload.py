@@ -31,7 +31,7 @@ def test_a_broken_file_keeps_the_last_good_book_and_reports_file_and_line(rules:
     assert current.current_rulebook() is good
     status = current.rulebook_status()
     assert status["error"] == (
-        "payer_rules/payers/sandbox-commercial.yaml:7: network_status: Input should be 'in_network' or "
+        "payer_rules/payers/sandbox-commercial.yaml:7:1: network_status: Input should be 'in_network' or "
         "'out_of_network'"
     )
     assert len(status["files"]) == len(good.files)

@@ -13,6 +13,7 @@ from coverage.domain.job_state import JobStatus
 from coverage.domain.request import VerificationRequest
 from coverage.store import jobs
 
+FHIR_JSON = "application/fhir+json"
 router = APIRouter(prefix="/api/verifications", tags=["verifications"])
 
 
@@ -24,8 +25,13 @@ def queue_verification(
     request: Request,
     response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+    fresh: Annotated[
+        bool, Query(description="Ask the payers even if a recent answer could be reused")
+    ] = False,
 ) -> JobCreated:
-    job, _new = service.queue(body, actor=actor, enqueue=enqueue, idempotency_key=idempotency_key)
+    job, _new = service.queue(
+        body, actor=actor, enqueue=enqueue, idempotency_key=idempotency_key, fresh_check=fresh
+    )
     url = str(request.url_for("read_verification", job_id=job.id))
     response.headers["Location"] = url
     return JobCreated(id=job.id, status=JobStatus(job.status), url=url)
@@ -34,6 +40,26 @@ def queue_verification(
 @router.get("/{job_id}", response_model=JobDetail)
 def read_verification(job_id: uuid.UUID, actor: Reader, session: SessionDep) -> JobDetail:
     return reads.job_detail(session, job_id=job_id, actor=actor)
+
+
+@router.get(
+    "/{job_id}/fhir",
+    response_class=Response,
+    responses={
+        200: {"content": {FHIR_JSON: {}}, "description": "FHIR CoverageEligibilityResponse"}
+    },
+)
+def read_verification_fhir(
+    job_id: uuid.UUID,
+    actor: Reader,
+    session: SessionDep,
+    policy: Annotated[int, Query(ge=0, le=5, description="0 = primary, 1 = secondary")] = 0,
+) -> Response:
+    """The payer's answer for one policy as a FHIR R4 CoverageEligibilityResponse."""
+    resource = reads.job_fhir(session, job_id=job_id, actor=actor, policy=policy)
+    return Response(
+        resource.model_dump_json(by_alias=True, exclude_none=True), media_type=FHIR_JSON
+    )
 
 
 @router.get("", response_model=JobList)
@@ -59,9 +85,15 @@ def review_verification(
 
 @router.post("/{job_id}/rerun", status_code=status.HTTP_202_ACCEPTED, response_model=JobCreated)
 def rerun_verification(
-    job_id: uuid.UUID, actor: Billing, enqueue: EnqueueDep, request: Request
+    job_id: uuid.UUID,
+    actor: Billing,
+    enqueue: EnqueueDep,
+    request: Request,
+    fresh: Annotated[
+        bool, Query(description="Ask the payers again instead of reusing a recent answer")
+    ] = False,
 ) -> JobCreated:
-    service.rerun(job_id, actor=actor, enqueue=enqueue)
+    service.rerun(job_id, actor=actor, enqueue=enqueue, fresh_check=fresh)
     return JobCreated(
         id=job_id,
         status=JobStatus.QUEUED,

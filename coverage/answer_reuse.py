@@ -1,0 +1,76 @@
+"""Reuse of a payer's recent eligibility answer instead of a new, paid, call.
+
+Same payer, same person (member ID, name, birth date, relationship: dependents share a member
+ID), same service dates, within the payer's TTL. The reuse is stored as the attempt's own check,
+pointing at the answer it reused, so the result still shows where its benefits came from.
+"""
+
+import uuid
+from datetime import timedelta
+
+from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
+from coverage.domain.payer import PayerConfig
+from coverage.settings import get_settings
+from coverage.store import jobs
+from coverage.store.crypto import keyed_hash
+from coverage.store.db import session_scope
+from coverage.store.tables import EligibilityCheck, utcnow
+
+
+def subject_hash(eligibility: EligibilityRequest) -> str:
+    """Who was asked about, as an HMAC: dependents share the subscriber's member ID."""
+    return keyed_hash(
+        "|".join(
+            (
+                eligibility.member_id,
+                eligibility.first_name,
+                eligibility.last_name,
+                eligibility.birth_date.isoformat(),
+                eligibility.relationship.value,
+            )
+        )
+    )
+
+
+def _cache_seconds(payer: PayerConfig) -> float:
+    own = payer.limits.cache_seconds if payer.limits else None
+    return get_settings().eligibility_cache_seconds if own is None else own
+
+
+def reuse(
+    eligibility: EligibilityRequest,
+    payer: PayerConfig,
+    *,
+    policy_id: uuid.UUID,
+    job_id: uuid.UUID,
+) -> EligibilityResponse | None:
+    """The payer's recent answer for the same person and dates, recorded as this attempt's check:
+    each eligibility call is a paid transaction, and the answer cannot have changed much."""
+    ttl = _cache_seconds(payer)
+    if ttl <= 0:
+        return None
+    with session_scope() as session:
+        hit = jobs.reusable_check(
+            session,
+            payer_id=payer.id,
+            subject_hash=subject_hash(eligibility),
+            service_start=eligibility.service_start,
+            service_end=eligibility.service_end,
+            since=utcnow() - timedelta(seconds=ttl),
+        )
+        if hit is None or hit.normalized is None:
+            return None
+        jobs.record_check(
+            session,
+            check=EligibilityCheck(
+                job_id=job_id,
+                policy_id=policy_id,
+                adapter=payer.adapter,
+                outcome="reused",
+                raw_sha256=hit.raw_sha256,
+                normalized=hit.normalized,
+                payer_id=payer.id,
+                reused_from=hit.id,
+            ),
+        )
+        return EligibilityResponse.model_validate({**hit.normalized, "raw_payload": ""})

@@ -1,0 +1,415 @@
+"""Findings from the rule book for one verification: coverage for IOP, medical necessity,
+requirements, limits, a referral suggestion and the cost-sharing rules the estimate must apply.
+
+The pipeline calls `assess()`; everything it decides comes from payer_rules/ data, and every
+check records the file, reason and inputs behind it (`GET /api/verifications/{id}`,
+`iop-coverage rules explain JOB_ID`).
+"""
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from coverage.domain.eligibility import EligibilityResponse, InsuranceType
+from coverage.domain.findings import Finding
+from coverage.domain.money import Money, cents
+from coverage.domain.payer import PayerConfig
+from coverage.domain.request import LevelOfCare, Plan, VerificationRequest
+from coverage.domain.sliding_scale import HUNDRED, pick_guideline
+from coverage.rules.evaluate import CheckResult, evaluate, facts_for
+from coverage.rules.expressions import Outcome, activation
+from coverage.rules.loader import LoadedRules, RuleBook, RuleFileRef, RuleLookupError
+from coverage.rules.policy_schema import CostSharingRules, CoveragePolicyFile
+from coverage.rules.requirements import Requirement, requirements_for, status_of
+
+_HIGHER = {LevelOfCare.PHP, LevelOfCare.RESIDENTIAL, LevelOfCare.INPATIENT}
+PARITY_NOTE = (
+    "Parity (MHPAEA): a day or visit limit on a mental-health or substance-use benefit may not be "
+    "more restrictive than the plan's limits on comparable medical/surgical benefits; ask the plan "
+    "for its comparative analysis before accepting the limit."
+)
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class CoverageFinding(Frozen):
+    payer_id: str
+    status: Literal["covered", "not_covered", "unknown"]
+    why: list[str]
+
+
+class NecessityFinding(Frozen):
+    status: Literal["met", "not_met", "needs_clinical_review"]
+    why: list[str]
+    criteria: list[CheckResult]
+
+
+class LimitFinding(Frozen):
+    payer_id: str
+    text: str
+    allowed: int
+    planned: int
+    exceeded: bool
+    parity_note: str | None = None
+    rule: str
+
+
+class ReferralSuggestion(Frozen):
+    to: str
+    why: list[str]
+
+
+class CostSharingFinding(Frozen):
+    """What the estimate must apply for one payer, read from the rule book (not computed here)."""
+
+    payer_id: str
+    rule: str
+    patient_owes_nothing: bool = False
+    reason: str | None = None
+    part_b_coinsurance: Decimal | None = None  # deductible: the medicare_part_b kind's data
+    percent_of_poverty: Money | None = None
+    copay_cap_per_day: Money | None = None
+    household_cap: Money | None = None
+    household_cap_period: str | None = None
+    payer_of_last_resort: bool = False
+    no_balance_billing: bool = False
+    status: str
+
+
+class Assessment(Frozen):
+    coverage: list[CoverageFinding]
+    medical_necessity: NecessityFinding
+    requirements: list[Requirement]
+    limits: list[LimitFinding]
+    referral: ReferralSuggestion | None
+    cost_sharing: list[CostSharingFinding]
+    checks: list[CheckResult]  # coverage-policy checks, per payer in order
+    unknown_rules: list[str]
+    drafts_used: list[str]
+    files: list[RuleFileRef]
+
+    def findings(self) -> list[Finding]:
+        """One flat list for screens that show a line per finding."""
+        status: dict[str, Outcome] = {
+            "covered": "met",
+            "not_covered": "not_met",
+            "unknown": "unknown",
+        }
+        flat = [
+            Finding(
+                code="coverage", status=status[c.status], reason=" ".join(c.why), source=c.payer_id
+            )
+            for c in self.coverage
+        ] or [
+            Finding(
+                code="coverage", status="not_met", reason="No insurance policy given: self-pay."
+            )
+        ]
+        flat += [
+            Finding(code=c.rule, status=c.outcome, reason=c.reason, source=c.file)
+            for c in self.checks + self.medical_necessity.criteria
+        ]
+        flat += [
+            Finding(
+                code=r.code,
+                status="unknown",
+                reason=(f"By {r.due.isoformat()}: " if r.due else "") + r.text,
+                source=r.rule,
+            )
+            for r in self.requirements
+        ]
+        flat += [
+            Finding(
+                code="limit",
+                status="not_met" if lim.exceeded else "met",
+                reason=lim.text + (f" {lim.parity_note}" if lim.parity_note else ""),
+                source=lim.rule,
+            )
+            for lim in self.limits
+        ]
+        if self.referral:
+            flat.append(
+                Finding(
+                    code="referral",
+                    status="not_met",
+                    reason=f"Consider {self.referral.to} instead of IOP: "
+                    + " ".join(self.referral.why),
+                )
+            )
+        return flat
+
+    def review_message(self) -> str:
+        if not self.unknown_rules:
+            return "Ready for billing review"
+        return "Ready for billing review; needs clinical review: could not evaluate " + ", ".join(
+            self.unknown_rules
+        )
+
+
+def assess(
+    request: VerificationRequest,
+    responses: list[tuple[PayerConfig, EligibilityResponse]],
+    book: RuleBook,
+) -> Assessment:
+    plan = request.plan
+    start = plan.start_date
+    program = request.intake.program
+    used: dict[str, LoadedRules] = {}
+    coverage: list[CoverageFinding] = []
+    checks: list[CheckResult] = []
+    requirements: list[Requirement] = []
+    limits: list[LimitFinding] = []
+    cost_sharing: list[CostSharingFinding] = []
+    for payer, response in responses:
+        facts = facts_for(request, payer, response)
+        policies = [
+            r
+            for r in book.rules_for(payer, program, start)
+            if isinstance(r.model, CoveragePolicyFile)
+        ]
+        used.update({r.display: r for r in policies})
+        bound = activation(facts)
+        results = [c for r in policies for c in evaluate(r, facts, bound)]
+        checks += results
+        coverage.append(_coverage(payer, response, policies, results))
+        for rules in policies:
+            model = rules.model
+            assert isinstance(model, CoveragePolicyFile)
+            requirements += requirements_for(payer, model, plan)
+            if model.limits is not None:
+                limits.append(_limit(payer, model, plan))
+            if model.cost_sharing is not None:
+                cost_sharing.append(
+                    _cost_sharing(request, payer, response, model, model.cost_sharing, book)
+                )
+        reported = _reported_prior_authorization(payer, response, policies, start)
+        requirements += [reported] if reported else []
+
+    primary = responses[0][0] if responses else None
+    necessity_files = [
+        r
+        for r in book.rules_for(primary, program, start)
+        if not isinstance(r.model, CoveragePolicyFile)
+    ]
+    used.update({r.display: r for r in necessity_files})
+    facts = facts_for(request, *(responses[0] if responses else (None, None)))
+    bound = activation(facts)
+    criteria = [c for r in necessity_files for c in evaluate(r, facts, bound)]
+    necessity = _necessity(criteria, bool(necessity_files))
+    referral = _referral(request, checks + criteria)
+    unknown = [c.rule for c in checks + criteria if c.outcome == "unknown"]
+    return Assessment(
+        coverage=coverage,
+        medical_necessity=necessity,
+        requirements=requirements,
+        limits=limits,
+        referral=referral,
+        cost_sharing=cost_sharing,
+        checks=checks,
+        unknown_rules=unknown,
+        drafts_used=_drafts(book, request, responses, checks + criteria, used),
+        files=_files(book, request, responses, used),
+    )
+
+
+def _reported_prior_authorization(
+    payer: PayerConfig, response: EligibilityResponse, policies: list[LoadedRules], start: date
+) -> Requirement | None:
+    """The payer's own answer, unless a policy already asks for prior authorization; where a
+    policy says none is needed (a state law), the disagreement is shown, not resolved."""
+    if not any(cs.prior_auth_required for cs in response.cost_sharing):
+        return None
+    said = {
+        r.model.prior_authorization.required
+        for r in policies
+        if isinstance(r.model, CoveragePolicyFile) and r.model.prior_authorization
+    }
+    if "always" in said:
+        return None
+    text = f"{payer.name} reports prior authorization required for IOP."
+    if "never" in said:
+        text += " The rule book says none is needed (e.g. a state law); confirm with the payer."
+    return Requirement(
+        code="prior_authorization",
+        text=text,
+        due=start,
+        rule=f"{payer.id}/eligibility-response",
+        status="verified",
+    )
+
+
+def _coverage(
+    payer: PayerConfig,
+    response: EligibilityResponse,
+    policies: list[LoadedRules],
+    results: list[CheckResult],
+) -> CoverageFinding:
+    if not response.active:
+        return CoverageFinding(
+            payer_id=payer.id,
+            status="not_covered",
+            why=[f"{payer.name}: coverage not active for the service dates."],
+        )
+    if not policies:
+        return CoverageFinding(
+            payer_id=payer.id,
+            status="unknown",
+            why=[f"No coverage policy in the rule book applies to {payer.name}."],
+        )
+    failed = [c.reason for c in results if c.outcome == "not_met"]
+    unknown = [f"{c.rule}: {c.reason}" for c in results if c.outcome == "unknown"]
+    # Name the policies that say what is covered, not those holding only cost-sharing data.
+    covering = [r for r in policies if isinstance(r.model, CoveragePolicyFile) and r.model.covered]
+    names = ", ".join(r.model.name for r in covering or policies)
+    if failed:
+        return CoverageFinding(payer_id=payer.id, status="not_covered", why=failed)
+    if unknown:
+        return CoverageFinding(payer_id=payer.id, status="unknown", why=unknown)
+    carve_out = payer.carve_out_administrators
+    why = [f"{payer.name}: IOP covered under {names}."]
+    why += [f"Managed by {c.name} ({', '.join(c.programs)})." for c in carve_out]
+    return CoverageFinding(payer_id=payer.id, status="covered", why=why)
+
+
+def _necessity(criteria: list[CheckResult], any_files: bool) -> NecessityFinding:
+    if not any_files:
+        return NecessityFinding(
+            status="needs_clinical_review",
+            why=["No medical-necessity criteria in the rule book apply; a clinician must review."],
+            criteria=[],
+        )
+    failed = [c.reason for c in criteria if c.outcome == "not_met"]
+    unknown = [f"{c.rule}: {c.reason}" for c in criteria if c.outcome == "unknown"]
+    if failed:
+        return NecessityFinding(status="not_met", why=failed, criteria=criteria)
+    if unknown:
+        return NecessityFinding(status="needs_clinical_review", why=unknown, criteria=criteria)
+    return NecessityFinding(status="met", why=["Every criterion is met."], criteria=criteria)
+
+
+def _referral(
+    request: VerificationRequest, results: list[CheckResult]
+) -> ReferralSuggestion | None:
+    why = [c.reason for c in results if c.refer_to]
+    targets: list[str] = [c.refer_to for c in results if c.refer_to]
+    recorded = request.intake.recommended_level_of_care
+    if recorded is not None and recorded in _HIGHER:
+        why.append(f"The clinician recorded {recorded.value} as the level of care.")
+        targets.append(recorded.value)
+    if not targets:
+        return None
+    # Most intensive first: the safest suggestion when several triggers fire.
+    order = ["inpatient", "withdrawal_management", "residential", "php", "outpatient"]
+    return ReferralSuggestion(to=min(targets, key=order.index), why=list(dict.fromkeys(why)))
+
+
+def _limit(payer: PayerConfig, model: CoveragePolicyFile, plan: Plan) -> LimitFinding:
+    limits = model.limits
+    assert limits is not None
+    allowed = limits.days_per_year or limits.visits_per_year or 0
+    unit = "days" if limits.days_per_year else "visits"
+    planned = plan.service_days
+    parity = PARITY_NOTE if payer.type is InsuranceType.COMMERCIAL else None
+    return LimitFinding(
+        payer_id=payer.id,
+        text=f"{payer.name} allows {allowed} IOP {unit} a plan year; {planned} planned"
+        + (f": {planned - allowed} over the limit." if planned > allowed else "."),
+        allowed=allowed,
+        planned=planned,
+        exceeded=planned > allowed,
+        parity_note=parity,
+        rule=f"{model.id}/limits",
+    )
+
+
+def _cost_sharing(
+    request: VerificationRequest,
+    payer: PayerConfig,
+    response: EligibilityResponse,
+    model: CoveragePolicyFile,
+    rules: CostSharingRules,
+    book: RuleBook,
+) -> CostSharingFinding:
+    fields: dict[str, Any] = {
+        "payer_id": payer.id,
+        "rule": f"{model.id}/cost-sharing",
+        "status": status_of(model, rules),
+        "payer_of_last_resort": rules.payer_of_last_resort,
+        "no_balance_billing": rules.no_balance_billing,
+        "part_b_coinsurance": rules.part_b.coinsurance if rules.part_b else None,
+    }
+    if rules.qmb_owes_nothing and response.medicare_qmb:
+        fields["patient_owes_nothing"] = True
+        fields["reason"] = (
+            "Qualified Medicare Beneficiary: owes no Medicare deductible, coinsurance or copay; "
+            "bill Medicaid for the cost sharing, never the patient."
+        )
+    household = request.household
+    if (rules.copay_caps or rules.household_cap_share_of_income) and household is not None:
+        start = request.plan.start_date
+        guideline = pick_guideline(book.guidelines, state=request.enrollee.state, on=start)
+        percent = household.annual_income / guideline.amount(household.size) * HUNDRED
+        fields["percent_of_poverty"] = cents(percent)
+        band = next((b for b in rules.copay_caps if b.covers(percent)), None)
+        if band is not None:
+            if band.max_per_day is not None:
+                fields["copay_cap_per_day"] = band.max_per_day
+            elif band.max_share_of_payment is not None:
+                try:
+                    paid, _ = book.allowed_per_day(payer.id, payer.network_status, start)
+                except RuleLookupError:
+                    paid = None
+                if paid is not None:
+                    fields["copay_cap_per_day"] = cents(paid * band.max_share_of_payment)
+            if band.status == "draft":
+                fields["status"] = "draft"
+        if rules.household_cap_share_of_income is not None:
+            months = 3 if rules.household_cap_period == "quarterly" else 1
+            fields["household_cap"] = cents(
+                household.annual_income * rules.household_cap_share_of_income * months / 12
+            )
+            fields["household_cap_period"] = rules.household_cap_period or "monthly"
+    return CostSharingFinding(**fields)
+
+
+def _drafts(
+    book: RuleBook,
+    request: VerificationRequest,
+    responses: list[tuple[PayerConfig, EligibilityResponse]],
+    results: list[CheckResult],
+    used: dict[str, LoadedRules],
+) -> list[str]:
+    start, state = request.plan.start_date, request.enrollee.state
+    notes = [f"{c.file}: {c.rule} is draft" for c in results if c.status == "draft"]
+    notes += [
+        f"{d}: {r.model.kind} {r.model.id} is draft"
+        for d, r in used.items()
+        if r.model.status == "draft"
+    ]
+    if responses:
+        payer = responses[0][0]
+        notes += book.drafts_used(
+            on=start, state=state, payer_id=payer.id, network=payer.network_status
+        )
+    else:
+        notes += book.drafts_used(on=start, state=state)
+    return list(dict.fromkeys(notes))
+
+
+def _files(
+    book: RuleBook,
+    request: VerificationRequest,
+    responses: list[tuple[PayerConfig, EligibilityResponse]],
+    used: dict[str, LoadedRules],
+) -> list[RuleFileRef]:
+    """The files this verification read: payers, policies and criteria, the fee schedules and
+    poverty guidelines in force, and the sliding-scale policy."""
+    start = request.plan.start_date
+    displays = set(used)
+    displays |= {book.payer_files[p.id] for p, _ in responses}
+    displays |= book.files_in_force(start, state=request.enrollee.state)
+    return [book.ref(d) for d in sorted(displays)]

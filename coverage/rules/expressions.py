@@ -1,0 +1,89 @@
+"""Criteria as CEL expressions, compiled once per rule-book load by Google's C++ CEL runtime.
+
+The variables a criterion may read are declared here with their types, so a typo or a type
+mismatch is a load-time error with file:line:column, not a surprise at run time. An evaluation
+that yields a CEL error value (a field the intake lacks, a division by zero) is `unknown`:
+never silently true or false.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import cel_expr_python.cel as cel
+
+Outcome = Literal["met", "not_met", "unknown"]
+
+_T = cel.Type
+# The facts a criterion sees. Absent facts (None in the intake) are left unbound, so reading one
+# yields an error value and the criterion comes out `unknown`.
+VARIABLES: dict[str, Any] = {
+    "age": _T.INT,  # whole years on the first service day
+    "state": _T.STRING,  # enrollee's state, e.g. "VA"
+    "program": _T.STRING,  # mental_health | substance_use | co_occurring
+    "diagnoses": _T.List(_T.STRING),  # ICD-10-CM codes
+    "has_sud_diagnosis": _T.BOOL,
+    "recommended_level": _T.STRING,  # clinician's recorded level: outpatient|iop|php|...
+    "ratings": _T.Map(_T.STRING, _T.INT),  # clinician's dimension ratings 0-4, only those recorded
+    "needs_withdrawal_management": _T.BOOL,
+    "imminent_danger": _T.BOOL,
+    "stable_housing": _T.BOOL,
+    "level_of_care": _T.STRING,  # the planned level
+    "modality": _T.STRING,  # in_person | telehealth
+    "hours_per_week": _T.DOUBLE,
+    "hours_per_day": _T.DOUBLE,
+    "days_per_week": _T.INT,
+    "weeks": _T.INT,
+    "service_days": _T.INT,
+    "payer_type": _T.STRING,  # commercial | medicare | medicare_advantage | medicaid | other
+    "network": _T.STRING,  # in_network | out_of_network
+    "coverage_active": _T.BOOL,
+    "medicare_qmb": _T.BOOL,
+}
+_ENV = cel.NewEnv(variables=VARIABLES)
+_LOCATION = re.compile(r"<input>:(\d+):(\d+): (.*?)(?:\n|$)")
+_IDENT = re.compile(r"\b[a-z_][a-z0-9_]*\b")
+
+
+class ExpressionError(ValueError):
+    """A criterion that does not compile; `line` and `column` are 1-based within the expression."""
+
+    def __init__(self, line: int, column: int, message: str) -> None:
+        self.line, self.column, self.message = line, column, message
+        super().__init__(f"column {column}: {message}")
+
+
+@dataclass(frozen=True)
+class Compiled:
+    source: str
+    inputs: tuple[str, ...]  # declared variables the expression mentions, for explanations
+    _expr: Any
+
+    def evaluate(self, activation: Any) -> tuple[Outcome, str | None]:
+        """met / not_met, or unknown with CEL's error text."""
+        value = self._expr.eval(activation)
+        if value.type() == _T.BOOL:
+            return ("met" if value.value() else "not_met"), None
+        if value.type() == _T.ERROR:
+            return "unknown", str(value.value())
+        return "unknown", f"expression gave {value.type().name()}, not bool"
+
+
+def compile_criterion(source: str) -> Compiled:
+    """Type-checked against VARIABLES; must yield a bool."""
+    try:
+        expr = _ENV.compile(source)
+    except RuntimeError as exc:
+        found = _LOCATION.search(str(exc))
+        if found is None:
+            raise ExpressionError(1, 1, str(exc).splitlines()[0]) from None
+        raise ExpressionError(int(found[1]), int(found[2]), found[3].strip()) from None
+    if expr.return_type() != _T.BOOL:
+        raise ExpressionError(1, 1, f"must yield a bool, yields {expr.return_type().name()}")
+    inputs = tuple(dict.fromkeys(n for n in _IDENT.findall(source) if n in VARIABLES))
+    return Compiled(source=source, inputs=inputs, _expr=expr)
+
+
+def activation(facts: dict[str, Any]) -> Any:
+    """One binding of the facts, shared by every criterion of a verification; None stays unbound."""
+    return _ENV.Activation({k: v for k, v in facts.items() if v is not None})

@@ -1,0 +1,111 @@
+"""Hot reload with a running worker: a new payer file is used by the next job, a broken edit
+leaves the last good version in force, and each result records the version's hash."""
+
+import hashlib
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from coverage.api.app import create_app
+from coverage.domain.access import Role
+from coverage.rules import current
+from coverage.settings import get_settings
+from coverage.store import users
+from coverage.store.db import session_scope
+from tests.e2e.conftest import wait_settled
+from tests.factories import request_body
+from tests.integration.test_rule_book_in_pipeline import NEW_FEE_SCHEDULE, NEW_PAYER
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    target = tmp_path / "payer_rules"
+    shutil.copytree(ROOT / "payer_rules", target)
+    monkeypatch.setattr(get_settings(), "rules_dir", target)
+    monkeypatch.setattr(
+        current, "_state", {"book": None, "signature": None, "error": None, "loaded_at": None}
+    )
+    return target
+
+
+@pytest.fixture
+def client(rules: Path, worker: None) -> Iterator[TestClient]:
+    with TestClient(create_app()) as test_client:
+        yield test_client
+
+
+def _headers(role: Role) -> dict[str, str]:
+    with session_scope() as session:
+        _, token = users.create(
+            session, name=f"reload-{role.value}-{uuid.uuid4().hex[:6]}", role=role
+        )
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _verify(client: TestClient, headers: dict[str, dict[str, str]], payer_id: str) -> dict:
+    body = request_body("ppo")
+    body["policies"][0]["payer_id"] = payer_id
+    created = client.post("/api/verifications", headers=headers["admissions"], json=body)
+    assert created.status_code == 202, created.text
+    wait_settled(created.json()["id"])
+    detail: dict = client.get(created.json()["url"], headers=headers["billing"]).json()
+    return detail
+
+
+def test_a_running_worker_picks_up_a_new_payer_and_keeps_it_through_a_broken_edit(
+    client: TestClient, rules: Path
+) -> None:
+    headers = {r.value: _headers(r) for r in (Role.ADMISSIONS, Role.BILLING, Role.OPERATOR)}
+    assert _verify(client, headers, "sandbox-commercial")["status"] == "needs_review"
+
+    unknown = _verify(client, headers, "lakeside-epo")
+    assert (unknown["status"], unknown["message"]) == (
+        "needs_info",
+        "Payer 'lakeside-epo' is not in the payer directory; pick a listed payer or ask an "
+        "operator to add it.",
+    )
+
+    payer = rules / "payers" / "lakeside-epo.yaml"
+    payer.write_text(NEW_PAYER)
+    (rules / "fee_schedules" / "lakeside-2026.yaml").write_text(NEW_FEE_SCHEDULE)
+    first = _verify(client, headers, "lakeside-epo")
+    assert first["status"] == "needs_review"
+    # 7 Dec 2026 - 27 Jan 2027 at $300: $960.00 in 2026, $1,920.00 after the 1 January reset.
+    assert first["result"]["estimate"]["patient_total"] == "2880.00"
+    recorded = {f["path"]: f for f in first["rule_files"]}
+    v1 = hashlib.sha256(payer.read_bytes()).hexdigest()
+    assert recorded["payers/lakeside-epo.yaml"]["sha256"] == v1
+
+    payer.write_text(
+        NEW_PAYER.replace('version: "2026.1"', 'version: "2026.2"').replace(
+            "name: Lakeside EPO", "name: Lakeside EPO Select"
+        )
+    )
+    v2 = hashlib.sha256(payer.read_bytes()).hexdigest()
+    second = _verify(client, headers, "lakeside-epo")
+    recorded = {f["path"]: f for f in second["rule_files"]}
+    assert (
+        recorded["payers/lakeside-epo.yaml"]["version"],
+        recorded["payers/lakeside-epo.yaml"]["sha256"],
+    ) == ("2026.2", v2)
+    assert second["result"]["coverage"][0]["payer_name"] == "Lakeside EPO Select"
+
+    payer.write_text(
+        payer.read_text().replace("network_status: in_network", "network_status: maybe")
+    )
+    third = _verify(client, headers, "lakeside-epo")
+    recorded = {f["path"]: f for f in third["rule_files"]}
+    assert third["status"] == "needs_review"
+    assert recorded["payers/lakeside-epo.yaml"]["sha256"] == v2  # the last good version
+    assert third["result"]["coverage"][0]["payer_name"] == "Lakeside EPO Select"
+    status = client.get("/api/rules/status", headers=headers["operator"]).json()
+    assert status["error"] == (
+        "payer_rules/payers/lakeside-epo.yaml:8:1: network_status: Input should be 'in_network' "
+        "or 'out_of_network'"
+    )

@@ -1,0 +1,141 @@
+"""A recent payer answer for the same person and dates is reused: no second paid call."""
+
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import ClassVar
+
+import pytest
+from sqlalchemy import update
+from sqlmodel import Session, col
+
+from coverage import pipeline, service
+from coverage.adapters.sandbox import SandboxAdapter
+from coverage.domain.access import Actor, Role
+from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
+from coverage.domain.payer import PayerConfig
+from coverage.settings import get_settings
+from coverage.store import jobs
+from coverage.store.db import session_scope
+from coverage.store.tables import EligibilityCheck, utcnow
+from tests.factories import request
+from tests.integration.conftest import job_row
+
+BILLING = Actor(name="reuse-billing", role=Role.BILLING)
+
+
+class CountingSandbox:
+    """The sandbox payer, counting the calls that reach it."""
+
+    name: ClassVar[str] = "sandbox"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def check(self, request: EligibilityRequest, *, payer: PayerConfig) -> EligibilityResponse:
+        self.calls += 1
+        return SandboxAdapter().check(request, payer=payer)
+
+
+@pytest.fixture
+def payer_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[CountingSandbox]:
+    monkeypatch.setattr(get_settings(), "eligibility_cache_seconds", 3600.0)
+    yield CountingSandbox()
+
+
+def verify(
+    adapter: CountingSandbox,
+    actor: Actor,
+    *,
+    suffix: str,
+    first_name: str = "Jordan",
+    fresh: bool = False,
+) -> uuid.UUID:
+    job, _ = service.queue(
+        request("ppo", member_suffix=suffix, first_name=first_name),
+        actor=actor,
+        enqueue=lambda _id: None,
+        fresh_check=fresh,
+    )
+    assert pipeline.run(job.id, adapters={"sandbox": adapter}).status == "needs_review"
+    return job.id
+
+
+def test_the_same_person_and_dates_within_the_ttl_reuse_the_answer(
+    session: Session, clerk: Actor, payer_calls: CountingSandbox
+) -> None:
+    suffix = uuid.uuid4().hex[:6]
+    first = verify(payer_calls, clerk, suffix=suffix)
+    second = verify(payer_calls, clerk, suffix=suffix)
+    assert payer_calls.calls == 1
+    [original] = jobs.checks_for(session, job_id=first)
+    [reused] = jobs.checks_for(session, job_id=second)
+    assert (reused.outcome, reused.reused_from, reused.raw) == ("reused", original.id, None)
+    assert reused.raw_sha256 == original.raw_sha256
+    first_result = jobs.get_result(session, job_id=first)
+    second_result = jobs.get_result(session, job_id=second)
+    assert first_result and second_result
+    assert second_result.body["estimate"] == first_result.body["estimate"]
+
+
+def test_a_dependent_sharing_the_member_id_is_asked_about_separately(
+    clerk: Actor, payer_calls: CountingSandbox
+) -> None:
+    suffix = uuid.uuid4().hex[:6]
+    verify(payer_calls, clerk, suffix=suffix, first_name="Jordan")
+    verify(payer_calls, clerk, suffix=suffix, first_name="Riley")
+    assert payer_calls.calls == 2
+
+
+def test_staff_can_force_a_fresh_check_on_submit_and_on_rerun(
+    session: Session, clerk: Actor, payer_calls: CountingSandbox
+) -> None:
+    suffix = uuid.uuid4().hex[:6]
+    verify(payer_calls, clerk, suffix=suffix)
+    job_id = verify(payer_calls, clerk, suffix=suffix, fresh=True)
+    assert payer_calls.calls == 2
+
+    service.rerun(job_id, actor=BILLING, enqueue=lambda _id: None, fresh_check=False)
+    assert pipeline.run(job_id, adapters={"sandbox": payer_calls}).status == "needs_review"
+    assert payer_calls.calls == 2  # a plain re-run reuses the answer
+    service.rerun(job_id, actor=BILLING, enqueue=lambda _id: None, fresh_check=True)
+    assert job_row(session, job_id).message == "Re-run requested, with fresh payer checks"
+    assert pipeline.run(job_id, adapters={"sandbox": payer_calls}).status == "needs_review"
+    assert payer_calls.calls == 3
+    assert [c.outcome for c in jobs.checks_for(session, job_id=job_id)] == ["ok", "reused", "ok"]
+    # each re-run replaced the result; the two it replaced are kept as they were
+    assert len(jobs.superseded_results(session, job_id=job_id)) == 2
+
+
+def test_an_answer_older_than_the_ttl_is_not_reused(
+    clerk: Actor, payer_calls: CountingSandbox
+) -> None:
+    suffix = uuid.uuid4().hex[:6]
+    first = verify(payer_calls, clerk, suffix=suffix)
+    with session_scope() as s:
+        s.execute(
+            update(EligibilityCheck)
+            .where(col(EligibilityCheck.job_id) == first)
+            .values(created_at=utcnow() - timedelta(seconds=3601))
+        )
+    verify(payer_calls, clerk, suffix=suffix)
+    assert payer_calls.calls == 2
+
+
+def test_a_payer_file_can_switch_reuse_off(
+    clerk: Actor, payer_calls: CountingSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from coverage.domain.payer import PayerLimits
+    from coverage.rules.current import current_rulebook
+
+    book = current_rulebook()
+    payer = book.payers["sandbox-commercial"]
+    monkeypatch.setitem(
+        book.payers,
+        "sandbox-commercial",
+        payer.model_copy(update={"limits": PayerLimits(cache_seconds=0)}),
+    )
+    suffix = uuid.uuid4().hex[:6]
+    verify(payer_calls, clerk, suffix=suffix)
+    verify(payer_calls, clerk, suffix=suffix)
+    assert payer_calls.calls == 2

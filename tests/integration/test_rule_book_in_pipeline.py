@@ -1,0 +1,193 @@
+"""The rule book as operators use it: a new payer as data, criteria that cannot be evaluated,
+and the explanation of a stored result over the API and the CLI."""
+
+import hashlib
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+from typer.testing import CliRunner
+
+from coverage.api.app import create_app
+from coverage.cli import app as cli_app
+from coverage.domain.access import Actor, Role
+from coverage.domain.request import VerificationRequest
+from coverage.rules import current
+from coverage.settings import get_settings
+from coverage.store import jobs, users
+from coverage.store.db import session_scope
+from tests.factories import request, request_body
+from tests.integration.conftest import job_row, queue_in_process
+
+ROOT = Path(__file__).resolve().parents[2]
+
+NEW_PAYER = """\
+# Added by an operator: a new commercial payer, reached through the sandbox for now.
+kind: payer
+id: lakeside-epo
+name: Lakeside EPO
+type: commercial
+state: VA
+adapter: sandbox
+network_status: in_network
+version: "2026.1"
+source: "Example facility contract with Lakeside (synthetic)"
+effective: "2026-01-01"
+status: verified
+"""
+NEW_FEE_SCHEDULE = """\
+kind: fee_schedule
+version: "2026.1"
+status: verified
+source: "Example facility contract with Lakeside (synthetic)"
+effective: 2026-01-01
+expires: 2026-12-31
+service:
+  description: Intensive outpatient psychiatric services, per diem
+  code: S9480
+self_pay_per_day: "400.00"
+payers:
+  lakeside-epo:
+    - network: in_network
+      per_day: "300.00"
+"""
+
+
+@pytest.fixture
+def rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    target = tmp_path / "payer_rules"
+    shutil.copytree(ROOT / "payer_rules", target)
+    monkeypatch.setattr(get_settings(), "rules_dir", target)
+    monkeypatch.setattr(
+        current, "_state", {"book": None, "signature": None, "error": None, "loaded_at": None}
+    )
+    return target
+
+
+def _body(session: Session, job_id: uuid.UUID) -> dict:
+    row = jobs.get_result(session, job_id=job_id)
+    assert row is not None
+    return row.body
+
+
+def test_an_operator_adds_a_payer_and_its_fee_schedule_as_two_files(
+    rules: Path, session: Session, clerk: Actor
+) -> None:
+    current.current_rulebook()  # the service is running with the book as shipped
+    (rules / "payers" / "lakeside-epo.yaml").write_text(NEW_PAYER)
+    (rules / "fee_schedules" / "lakeside-2026.yaml").write_text(NEW_FEE_SCHEDULE)
+    body = request_body("ppo")  # SBX-PPO- member: deductible $300 left, 20 %, OOP $3,000 left
+    body["policies"][0]["payer_id"] = "lakeside-epo"
+    job_id = queue_in_process(VerificationRequest.model_validate(body), clerk)
+
+    assert job_row(session, job_id).status == "needs_review"
+    result = _body(session, job_id)
+    estimate = result["estimate"]
+    # 3 days x 8 weeks = 24 days at the new $300.00 per diem = $7,200.00, from 7 Dec 2026.
+    # 2026 (12 days): the $300.00 deductible left takes day 1; 11 x 20 % of $300.00 = $660.00.
+    # 2027 (12 days, the plan's full $1,500.00 deductible again): 5 x $300.00 = $1,500.00, then
+    # 7 x $60.00 = $420.00. Patient 960 + 1,920 = $2,880.00, payer $4,320.00.
+    assert (estimate["allowed_total"], estimate["patient_total"], estimate["payer_total"]) == (
+        "7200.00",
+        "2880.00",
+        "4320.00",
+    )
+    assert estimate["weeks"][0] == {
+        "week": 1,
+        "start": "2026-12-07",
+        "days": 3,
+        "allowed": "900.00",
+        "patient": "420.00",
+        "payer": "480.00",
+    }
+    recorded = {f["path"]: f for f in jobs.get_result(session, job_id=job_id).rule_files}  # type: ignore[union-attr]
+    for path in ("payers/lakeside-epo.yaml", "fee_schedules/lakeside-2026.yaml"):
+        assert recorded[path]["sha256"] == hashlib.sha256((rules / path).read_bytes()).hexdigest()
+        assert recorded[path]["version"] == "2026.1"
+    # No coverage policy was added for the payer: coverage for IOP stays unknown, never "covered".
+    assert result["assessment"]["coverage"] == [
+        {
+            "payer_id": "lakeside-epo",
+            "status": "unknown",
+            "why": ["No coverage policy in the rule book applies to Lakeside EPO."],
+        }
+    ]
+
+
+def test_a_criterion_over_a_missing_rating_sends_the_job_to_review_with_its_id(
+    session: Session, clerk: Actor
+) -> None:
+    job_id = queue_in_process(
+        request("medicaid", program="substance_use", diagnoses=["F11.20"]), clerk
+    )
+    job = job_row(session, job_id)
+    assert (job.status, job.message) == (
+        "needs_review",
+        "Ready for billing review; needs clinical review: could not evaluate "
+        "asam-2-1-sud/withdrawal-risk-minimal, asam-2-1-sud/no-24-hour-medical-care",
+    )
+    necessity = _body(session, job_id)["assessment"]["medical_necessity"]
+    assert necessity["status"] == "needs_clinical_review"
+    withdrawal = next(c for c in necessity["criteria"] if c["check"] == "withdrawal-risk-minimal")
+    assert (withdrawal["outcome"], withdrawal["inputs"], withdrawal["status"]) == (
+        "unknown",
+        {"ratings": {}},
+        "draft",
+    )
+
+
+def test_the_api_and_the_cli_explain_a_result(session: Session, clerk: Actor) -> None:
+    job_id = queue_in_process(request("medicare", start_date="2026-01-12", weeks=10), clerk)
+    with session_scope() as db:
+        _, token = users.create(db, name=f"billing-{uuid.uuid4().hex[:6]}", role=Role.BILLING)
+    with TestClient(create_app()) as client:
+        detail = client.get(
+            f"/api/verifications/{job_id}", headers={"Authorization": f"Bearer {token}"}
+        ).json()
+    files = {f["path"]: f for f in detail["rule_files"]}
+    medicare = files["coverage/medicare-iop.yaml"]
+    sha = hashlib.sha256((ROOT / "payer_rules/coverage/medicare-iop.yaml").read_bytes()).hexdigest()
+    assert (medicare["version"], medicare["sha256"]) == ("2026.1", sha)
+    hours = next(
+        c
+        for c in detail["result"]["assessment"]["checks"]
+        if c["rule"] == "medicare-iop/hours-per-week"
+    )
+    assert hours == {
+        "rule": "medicare-iop/hours-per-week",
+        "file": "payer_rules/coverage/medicare-iop.yaml",
+        "check": "hours-per-week",
+        "outcome": "met",
+        "reason": "Planned 9 hours/week is within 9-19 for Medicare beneficiaries.",
+        "inputs": {"age": 37, "hours_per_week": 9.0},
+        "status": "verified",
+        "refer_to": None,
+    }
+
+    printed = CliRunner().invoke(cli_app, ["rules", "explain", str(job_id)])
+    assert printed.exit_code == 0, printed.output
+    lines = printed.output.splitlines()
+    assert lines[0] == f"Verification {job_id}: needs_review - Ready for billing review"
+    assert f"  coverage/medicare-iop.yaml  v2026.1  sha256 {sha}" in lines
+    assert (
+        "  [met] medicare-iop/hours-per-week: Planned 9 hours/week is within 9-19 for Medicare "
+        "beneficiaries." in lines
+    )
+    assert (
+        "      inputs: age=37, hours_per_week=9.0  (payer_rules/coverage/medicare-iop.yaml)"
+        in lines
+    )
+    assert "  2026-03-12 recertification: Recertification due (every 2 months)." in lines
+    assert (
+        "Cost-sharing rules (sandbox-medicare, medicare-iop/cost-sharing): part_b_coinsurance=0.20"
+        in lines
+    )
+    assert (
+        "  payer_rules/fee_schedules/sandbox-2026.yaml: sandbox-medicare in_network allowed "
+        "amount $259.13 is draft" in lines
+    )
+    audited = CliRunner().invoke(cli_app, ["rules", "explain", str(uuid.uuid4())])
+    assert audited.exit_code == 1
