@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import UTC, timedelta
 from typing import Any
 
-import redis
 from sqlalchemy.exc import OperationalError
 
 from coverage.adapters.base import PayerAdapter, load_adapters
@@ -104,16 +103,6 @@ def run(
         )
     except OperationalError:
         raise  # the database is unreachable: the task retries, the sweeper has the job otherwise
-    except redis.RedisError:
-        # The payer guard's Redis (also the broker) is down: like a payer that did not answer, the
-        # job goes back to queued and the sweeper re-enqueues it once Redis is back.
-        return _release_or_fail(
-            job_id,
-            attempt,
-            PayerTransientError(
-                "payer guard unavailable", action="Redis was unavailable; the check is retried."
-            ),
-        )
     except Exception as exc:
         # A bug must not loop, and its text may carry PHI: record only its type.
         log.error("job %s failed: unexpected %s", job_id, type(exc).__name__)
