@@ -21,7 +21,7 @@ from coverage.answer_reuse import reuse, subject_hash
 from coverage.assessing import assess
 from coverage.domain.access import WORKER
 from coverage.domain.calendar import service_dates
-from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
+from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse, OtherPayerRole
 from coverage.domain.findings import Finding
 from coverage.domain.gfe import Facility
 from coverage.domain.job_state import JobStatus
@@ -38,7 +38,15 @@ from coverage.store.db import session_scope
 from coverage.store.tables import EligibilityCheck, utcnow
 
 log = logging.getLogger(__name__)
-COVERAGE_FIELDS = {"insurance_type", "active", "plan_name", "plan_begin", "plan_end", "messages"}
+COVERAGE_FIELDS = {
+    "insurance_type",
+    "active",
+    "plan_name",
+    "plan_begin",
+    "plan_end",
+    "messages",
+    "assumptions",  # how the payer's answer was read, e.g. which duplicated line was used
+}
 
 
 @dataclass(frozen=True)
@@ -125,7 +133,6 @@ def _check_policies(
 ) -> list[tuple[PayerConfig, EligibilityResponse]]:
     request = inputs.request
     days = service_dates(request.plan)
-    guard = payer_guard()
     answers = []
     for policy, policy_id in zip(request.policies, inputs.policy_ids, strict=True):
         payer = book.payers.get(policy.payer_id)
@@ -134,13 +141,6 @@ def _check_policies(
                 "unknown payer",
                 action=f"Payer {policy.payer_id!r} is not in the payer directory; "
                 "pick a listed payer or ask an operator to add it.",
-            )
-        adapter = adapters.get(payer.adapter)
-        if adapter is None:
-            raise PayerPermanentError(
-                "no adapter",
-                action=f"Payer {payer.id!r} uses adapter {payer.adapter!r}, "
-                "which is not installed; an operator must fix the payer file.",
             )
         eligibility = EligibilityRequest(
             payer_id=payer.id,
@@ -157,18 +157,75 @@ def _check_policies(
             trace_number=f"{job_id.hex[:20]}{attempt:02d}",
             attempt=attempt,
         )
-        reused = (
-            None
-            if inputs.job.fresh_check
-            else reuse(eligibility, payer, policy_id=policy_id, job_id=job_id)
-        )
-        if reused is not None:
-            answers.append((payer, reused))
-            continue
-        with guard.call(payer):
-            response = _ask(adapter, eligibility, payer, job_id=job_id, policy_id=policy_id)
-        answers.append((payer, response))
+        asked = _Asker(adapters, job_id=job_id, policy_id=policy_id, fresh=inputs.job.fresh_check)
+        answers.append(_with_carve_out(payer, asked(payer, eligibility), eligibility, book, asked))
     return answers
+
+
+class _Asker:
+    """One policy's payer question: a recent answer reused, or the payer asked through its guard."""
+
+    def __init__(
+        self,
+        adapters: dict[str, PayerAdapter],
+        *,
+        job_id: uuid.UUID,
+        policy_id: uuid.UUID,
+        fresh: bool,
+    ) -> None:
+        self.adapters, self.job_id, self.policy_id, self.fresh = adapters, job_id, policy_id, fresh
+
+    def __call__(self, payer: PayerConfig, eligibility: EligibilityRequest) -> EligibilityResponse:
+        adapter = self.adapters.get(payer.adapter)
+        if adapter is None:
+            raise PayerPermanentError(
+                "no adapter",
+                action=f"Payer {payer.id!r} uses adapter {payer.adapter!r}, "
+                "which is not installed; an operator must fix the payer file.",
+            )
+        ids = {"job_id": self.job_id, "policy_id": self.policy_id}
+        reused = None if self.fresh else reuse(eligibility, payer, **ids)
+        if reused is not None:
+            return reused
+        with payer_guard().call(payer):
+            return _ask(adapter, eligibility, payer, **ids)
+
+
+def _with_carve_out(
+    payer: PayerConfig,
+    response: EligibilityResponse,
+    eligibility: EligibilityRequest,
+    book: RuleBook,
+    asked: _Asker,
+) -> tuple[PayerConfig, EligibilityResponse]:
+    """When the payer names a behavioral-health administrator that has a payer file, asks it once
+    and uses its benefits; both answers stay stored as the policy's checks."""
+    named = [o for o in response.other_payers if o.role is OtherPayerRole.CARVE_OUT]
+    if not named:
+        return payer, response
+    other = named[0]
+    administrator = next(
+        (
+            p
+            for p in book.payers.values()
+            if p.id != payer.id and p.known_as(other.name, other.payer_id)
+        ),
+        None,
+    )
+    if administrator is None:
+        note = (
+            f"{payer.name} names {other.name or other.payer_id} as its behavioral-health "
+            "administrator; no payer file matches it, so staff must verify IOP benefits with it."
+        )
+        return payer, response.model_copy(update={"assumptions": (*response.assumptions, note)})
+    follow_up = asked(administrator, eligibility.model_copy(update={"payer_id": administrator.id}))
+    note = (
+        f"IOP benefits from {administrator.name}, the behavioral-health administrator "
+        f"{payer.name} named (carve-out); {payer.name}'s answer is kept with the checks."
+    )
+    return administrator, follow_up.model_copy(
+        update={"assumptions": (*follow_up.assumptions, note)}
+    )
 
 
 def _ask(

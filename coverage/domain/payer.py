@@ -1,7 +1,7 @@
 """A payer directory entry (`payer_rules/payers/*.yaml`)."""
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -51,11 +51,20 @@ class PayerConfig(BaseModel):
     # network; never applied in network, to Medicaid or to a QMB.
     balance_billing: bool = False
     carve_out_administrators: tuple[CarveOut, ...] = ()
+    # Names and payer IDs other payers' responses use for this one (271 2120C NM103 / NM109),
+    # so a carve-out they name is matched to this file.
+    aliases: tuple[Annotated[str, Field(min_length=1, max_length=80)], ...] = Field(
+        default=(), max_length=10
+    )
     limits: PayerLimits | None = None
     version: str = Field(min_length=1, max_length=40)
     source: str = Field(min_length=1, max_length=2000)
     effective: date
     status: Literal["verified", "draft"] = "verified"
+
+    def known_as(self, name: str | None, payer_id: str | None) -> bool:
+        known = {a.upper() for a in (*self.aliases, self.name, self.id)}
+        return bool((payer_id and payer_id.upper() in known) or (name and name.upper() in known))
 
     def carve_out_for(self, program: Program) -> CarveOut | None:
         return next((c for c in self.carve_out_administrators if program in c.programs), None)

@@ -530,7 +530,9 @@ class RuleBook:
         ]
         if len(matches) != 1:
             found = "no" if not matches else "more than one"
-            raise RuleLookupError(f"{found} allowed amount for {payer_id} {network} on {on.isoformat()}")
+            raise RuleLookupError(
+                f"{found} allowed amount for {payer_id} {network} on {on.isoformat()}"
+            )
         rate, schedule = matches[0]
         return rate, rate.status or schedule.status
 

@@ -86,6 +86,9 @@ def _inactive(inquiry: Inquiry270) -> Segments:
     ]
 
 
+ADMINISTRATOR_ID = "SBXBH"  # asked directly, it answers for SBX-CARVE- members as the PPO does
+
+
 def _carve_out(inquiry: Inquiry270) -> Segments:
     return [
         *_year(inquiry),
@@ -93,7 +96,7 @@ def _carve_out(inquiry: Inquiry270) -> Segments:
         _eb("U", "IND", ("MH", "CH", "A8")),
         ["MSG", "BEHAVIORAL HEALTH BENEFITS ADMINISTERED BY SANDBOX BEHAVIORAL HEALTH"],
         ["LS", "2120"],
-        ["NM1", "X3", "2", "SANDBOX BEHAVIORAL HEALTH", "", "", "", "", "PI", "SBXBH"],
+        ["NM1", "X3", "2", "SANDBOX BEHAVIORAL HEALTH", "", "", "", "", "PI", ADMINISTRATOR_ID],
         ["PER", "IC", "", "TE", "8005550199"],
         ["LE", "2120"],
     ]
@@ -133,7 +136,10 @@ def answer_271(
     if unavailable or (prefix == "SBX-DOWN-" and attempt_of(inquiry.trace_number) < 2):
         down: Segments = [*head, ["HL", "1", "", "20", "0"], payer, ["AAA", "Y", "", "42", "R"]]
         return [*down, ["SE", str(len(down) + 1), control]]
-    content = PERSONAS[prefix](inquiry) if prefix else _not_found(inquiry)
+    if inquiry.payer_id == ADMINISTRATOR_ID and prefix == "SBX-CARVE-":
+        content = _ppo(inquiry)  # the administrator holds the behavioral-health benefits
+    else:
+        content = PERSONAS[prefix](inquiry) if prefix else _not_found(inquiry)
     sub = inquiry.subscriber
     dependent = inquiry.dependent
     patient_segments = [seg for seg in content if seg[0] != "AAA"]

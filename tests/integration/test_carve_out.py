@@ -1,0 +1,147 @@
+"""A medical payer that names a behavioral-health administrator: one follow-up check, both kept.
+
+The sandbox payer runs over real sockets; both payers are reached with the CORE X12 adapter.
+"""
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+from coverage.domain.access import Actor
+from coverage.rules import current
+from coverage.sandbox.app import SandboxPayer
+from coverage.settings import get_settings
+from coverage.store import jobs
+from tests.factories import request
+from tests.integration.conftest import queue_in_process
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PAYER = """\
+kind: payer
+id: {id}
+name: {name}
+type: commercial
+adapter: core_x12
+network_status: in_network
+settings:
+  url: {url}
+  payer_x12_id: {x12_id}
+  payer_name: {name_upper}
+  provider_name: EXAMPLE IOP CLINIC
+  sender_id: EXAMPLEIOP
+  receiver_id: SANDBOX
+  one_service_type_per_request: false
+aliases: {aliases}
+version: "1"
+source: "test payer over the sandbox (synthetic)"
+effective: "2024-01-01"
+"""
+FEES = """\
+kind: fee_schedule
+version: "1"
+source: "test rates (synthetic)"
+effective: 2024-01-01
+service:
+  description: Intensive outpatient psychiatric services, per diem
+  code: S9480
+self_pay_per_day: "400.00"
+payers:
+  medical-plan:
+    - network: in_network
+      per_day: "350.00"
+  sandbox-bh:
+    - network: in_network
+      per_day: "300.00"
+"""
+
+
+def write_payer(rules: Path, url: str, *, id: str, name: str, x12_id: str, aliases: str) -> None:
+    (rules / "payers" / f"{id}.yaml").write_text(
+        PAYER.format(
+            id=id, name=name, url=url, x12_id=x12_id, name_upper=name.upper(), aliases=aliases
+        )
+    )
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxPayer]:
+    with SandboxPayer() as server:
+        yield server
+
+
+@pytest.fixture
+def rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox: SandboxPayer) -> Path:
+    target = tmp_path / "payer_rules"
+    shutil.copytree(ROOT / "payer_rules", target)
+    write_payer(
+        target, sandbox.url, id="medical-plan", name="Medical Plan", x12_id="SBX01", aliases="[]"
+    )
+    (target / "fee_schedules" / "carve-out-test.yaml").write_text(FEES)
+    monkeypatch.setattr(get_settings(), "rules_dir", target)
+    monkeypatch.setattr(
+        current, "_state", {"book": None, "signature": None, "error": None, "loaded_at": None}
+    )
+    return target
+
+
+def test_a_named_administrator_with_a_payer_file_gets_exactly_one_follow_up_check(
+    rules: Path, sandbox: SandboxPayer, session: Session, clerk: Actor
+) -> None:
+    write_payer(
+        rules,
+        sandbox.url,
+        id="sandbox-bh",
+        name="Sandbox Behavioral Health",
+        x12_id="SBXBH",
+        aliases='["SBXBH"]',
+    )
+    req = request("ppo", start_date="2026-02-02")
+    policy = req.policies[0].model_copy(
+        update={"payer_id": "medical-plan", "member_id": "SBX-CARVE-4410"}
+    )
+    job_id = queue_in_process(req.model_copy(update={"policies": [policy]}), clerk)
+
+    assert sandbox.counters.calls == 2  # the medical plan, then its administrator once
+    checks = jobs.checks_for(session, job_id=job_id)
+    assert [(c.payer_id, c.outcome) for c in checks] == [
+        ("medical-plan", "ok"),
+        ("sandbox-bh", "ok"),
+    ]
+    result = jobs.get_result(session, job_id=job_id)
+    assert result is not None
+    estimate = result.body["estimate"]
+    # The administrator's benefits at its $300.00 rate, 24 days from 2 Feb 2026:
+    # day 1 meets the $300.00 deductible left; days 2-24 pay 20 % of $300.00 = $60.00 each.
+    # Patient 300.00 + 23 x 60.00 = 1,680.00; payer 24 x 300.00 - 1,680.00 = 5,520.00.
+    assert (estimate["patient_total"], estimate["payer_total"]) == ("1680.00", "5520.00")
+    [coverage] = result.body["coverage"]
+    assert (coverage["payer_id"], coverage["assumptions"][-1]) == (
+        "sandbox-bh",
+        "IOP benefits from Sandbox Behavioral Health, the behavioral-health administrator "
+        "Medical Plan named (carve-out); Medical Plan's answer is kept with the checks.",
+    )
+
+
+def test_a_named_administrator_without_a_payer_file_is_left_to_staff(
+    rules: Path, sandbox: SandboxPayer, session: Session, clerk: Actor
+) -> None:
+    req = request("ppo", start_date="2026-02-02")
+    policy = req.policies[0].model_copy(
+        update={"payer_id": "medical-plan", "member_id": "SBX-CARVE-4411"}
+    )
+    job_id = queue_in_process(req.model_copy(update={"policies": [policy]}), clerk)
+    assert sandbox.counters.calls == 1
+    [check] = jobs.checks_for(session, job_id=job_id)
+    assert check.normalized is not None
+    result = jobs.get_result(session, job_id=job_id)
+    assert result is not None
+    [coverage] = result.body["coverage"]
+    assert (coverage["payer_id"], coverage["assumptions"][-1]) == (
+        "medical-plan",
+        "Medical Plan names SANDBOX BEHAVIORAL HEALTH as its behavioral-health administrator; "
+        "no payer file matches it, so staff must verify IOP benefits with it.",
+    )
