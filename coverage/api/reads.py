@@ -23,10 +23,25 @@ def _visible(job: VerificationJob, actor: Actor) -> bool:
     return actor.role is Role.BILLING or job.submitter == actor.name
 
 
-def job_detail(session: Session, *, job_id: uuid.UUID, actor: Actor) -> JobDetail:
+def _read_job(session: Session, *, job_id: uuid.UUID, actor: Actor) -> VerificationJob:
+    """The job if this actor may see it, with the audit entry for reading it (committed by the
+    caller with the rest of the read)."""
     job = session.get(VerificationJob, job_id)
     if job is None or not _visible(job, actor):
         raise NotFoundError(f"no verification job {job_id}")
+    audit.record(
+        session,
+        actor=actor,
+        action="job.read",
+        entity_type="job",
+        entity_id=job_id,
+        part2=job.part2,
+    )
+    return job
+
+
+def job_detail(session: Session, *, job_id: uuid.UUID, actor: Actor) -> JobDetail:
+    job = _read_job(session, job_id=job_id, actor=actor)
     inputs = jobs.load_inputs(session, job_id=job_id)
     result = jobs.get_result(session, job_id=job_id)
     detail = JobDetail(
@@ -47,14 +62,6 @@ def job_detail(session: Session, *, job_id: uuid.UUID, actor: Actor) -> JobDetai
             ReviewPublic.model_validate(r, from_attributes=True)
             for r in jobs.reviews_for(session, job_id=job_id)
         ],
-    )
-    audit.record(
-        session,
-        actor=actor,
-        action="job.read",
-        entity_type="job",
-        entity_id=job_id,
-        part2=job.part2,
     )
     session.commit()
     return detail
@@ -97,9 +104,7 @@ def job_fhir(
     session: Session, *, job_id: uuid.UUID, actor: Actor, policy: int
 ) -> CoverageEligibilityResponse:
     """The payer's latest answer for one policy (0 = primary) as a FHIR resource; audited."""
-    job = session.get(VerificationJob, job_id)
-    if job is None or not _visible(job, actor):
-        raise NotFoundError(f"no verification job {job_id}")
+    job = _read_job(session, job_id=job_id, actor=actor)
     inputs = jobs.load_inputs(session, job_id=job_id)
     if not 0 <= policy < len(inputs.policy_ids):
         raise NotFoundError(f"verification job {job_id} has no policy {policy}")
@@ -128,14 +133,6 @@ def job_fhir(
             error=last.error if last is not None and last.outcome == "permanent_error" else None,
         ),
         disposition=job.message,
-    )
-    audit.record(
-        session,
-        actor=actor,
-        action="job.read",
-        entity_type="job",
-        entity_id=job_id,
-        part2=job.part2,
     )
     session.commit()
     return resource
