@@ -197,6 +197,18 @@ def sweep() -> None:
     typer.echo(f"re-enqueued {len(ids)} job(s)")
 
 
+@app.command()
+def reverify() -> None:
+    """Queue this month's re-verification of enrollees in care, now (the beat does it daily)."""
+    from datetime import date
+
+    from coverage.reverify import schedule
+    from workers.tasks import enqueue
+
+    ids = schedule(enqueue=enqueue, today=date.today())
+    typer.echo(f"queued {len(ids)} re-verification(s)")
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Create or migrate the schema (SQLite or PostgreSQL)."""

@@ -30,6 +30,7 @@ from coverage.domain.request import VerificationRequest
 from coverage.errors import PayerError, PayerPermanentError, PayerTransientError
 from coverage.estimating import estimate_result
 from coverage.payer_guard import PayerDeferred, payer_guard
+from coverage.reverify import changes_since
 from coverage.rules.current import current_rulebook
 from coverage.rules.loader import RuleBook, RuleFileError, RuleLookupError
 from coverage.settings import get_settings
@@ -93,6 +94,12 @@ def run(
             job_id, attempt, inputs, book, adapters or dict(load_adapters())
         )
         body, rule_files = _assess(inputs.request, responses, book)
+        if inputs.job.reverifies is not None:
+            body["coverage_changes"] = changes_since(inputs.job.reverifies, body)
+            changed = "coverage changed" if body["coverage_changes"] else "no change"
+            body["review_message"] = (
+                f"Monthly re-verification: {changed}. " + body["review_message"]
+            )
     except PayerDeferred as exc:
         return _defer(job_id, attempt, exc)
     except PayerTransientError as exc:

@@ -27,6 +27,7 @@ def queue(
     enqueue: Enqueue,
     idempotency_key: str | None = None,
     fresh_check: bool = False,
+    reverifies: uuid.UUID | None = None,
 ) -> tuple[VerificationJob, bool]:
     """Stores the job, then enqueues its ID. Returns the job and whether it is new (False: same key seen)."""
     if idempotency_key:
@@ -44,6 +45,7 @@ def queue(
                 actor=actor,
                 idempotency_key=idempotency_key,
                 fresh_check=fresh_check,
+                reverifies=reverifies,
             )
     except IntegrityError:
         if not idempotency_key:

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     payer_slot_wait_seconds: float = Field(default=5.0, ge=0)
     # Reuse of a payer's answer for the same person and service dates (a paid transaction).
     eligibility_cache_seconds: float = Field(default=86400.0, ge=0)
+    # Enrollees in care are verified again this often (0: never); the beat checks once a day.
+    reverify_every_days: int = Field(default=30, ge=0, le=366)
+    reverify_check_seconds: float = Field(default=86400.0, gt=0)
     # How long a job may wait for a payer that is down before it ends `failed`.
     payer_wait_limit_seconds: float = Field(default=86400.0, gt=0)
     # Delay of the in-process sandbox payer, to show a slow payer in demos and durability tests.

@@ -41,11 +41,16 @@ def create_app(settings: Settings | None = None) -> Celery:
         task_routes={
             "coverage.verify": {"queue": settings.verify_queue},
             "coverage.sweep": {"queue": settings.sweep_queue},
+            "coverage.reverify": {"queue": settings.sweep_queue},
         },
         beat_schedule={
             "sweep-stuck-jobs": {
                 "task": "coverage.sweep",
                 "schedule": settings.sweep_interval_seconds,
+            },
+            "reverify-enrollees-in-care": {
+                "task": "coverage.reverify",
+                "schedule": settings.reverify_check_seconds,
             },
         },
         worker_hijack_root_logger=False,

@@ -1,11 +1,13 @@
 """Thin task wrappers over coverage.pipeline and coverage.service. They return nothing."""
 
 import uuid
+from datetime import date
 
 from celery import Task
 from sqlalchemy.exc import OperationalError
 
 from coverage import pipeline, service
+from coverage import reverify as reverification
 from coverage.settings import get_settings
 from workers.celery_app import app
 
@@ -28,6 +30,11 @@ def verify(self: Task, job_id: str) -> None:
 @app.task(name="coverage.sweep")  # type: ignore[untyped-decorator]
 def sweep() -> None:
     service.sweep(enqueue=enqueue)
+
+
+@app.task(name="coverage.reverify")  # type: ignore[untyped-decorator]
+def reverify() -> None:
+    reverification.schedule(enqueue=enqueue, today=date.today())
 
 
 def enqueue(job_id: uuid.UUID) -> None:

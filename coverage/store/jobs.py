@@ -42,6 +42,7 @@ def create(
     actor: Actor,
     idempotency_key: str | None = None,
     fresh_check: bool = False,
+    reverifies: uuid.UUID | None = None,
 ) -> VerificationJob:
     """Stores enrollee, policies and a queued job in the caller's transaction."""
     enrollee = Enrollee(
@@ -72,6 +73,7 @@ def create(
         submitter=actor.name,
         idempotency_key=idempotency_key,
         fresh_check=fresh_check,
+        reverifies=reverifies,
     )
     session.add(job)
     session.flush()

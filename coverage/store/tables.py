@@ -92,6 +92,8 @@ class VerificationJob(SQLModel, table=True):
     message: str = Field(default="", max_length=500)  # staff-facing, never PHI
     created_at: datetime = _ts(index=True)
     fresh_check: bool = False  # staff asked for new payer answers, not cached ones
+    # The approved job this one re-checks (monthly re-verification of an enrollee in care).
+    reverifies: uuid.UUID | None = Field(default=None, foreign_key="verification_jobs.id")
 
 
 class EligibilityCheck(SQLModel, table=True):

@@ -1,0 +1,107 @@
+"""Monthly re-verification of enrollees in care: coverage can end or change mid-episode.
+
+For every approved verification whose planned episode is under way, a new job with the same
+request asks the payers again (fresh checks) once `REVERIFY_EVERY_DAYS` have passed since the
+last verification of that episode. Its result lists what changed, for billing to review.
+"""
+
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from coverage import service
+from coverage.domain.access import Actor, Role
+from coverage.domain.calendar import service_dates
+from coverage.domain.job_state import JobStatus
+from coverage.service import Enqueue
+from coverage.settings import get_settings
+from coverage.store import jobs
+from coverage.store.db import session_scope
+from coverage.store.tables import VerificationJob
+
+REVERIFIER = Actor(name="reverifier", role=Role.SYSTEM)
+COMPARED = ("active", "plan_name", "insurance_type", "plan_begin", "plan_end")
+
+
+def _last_verified(session: Session, original: VerificationJob) -> date:
+    latest = session.exec(
+        select(VerificationJob.created_at)
+        .where(col(VerificationJob.reverifies) == original.id)
+        .order_by(col(VerificationJob.created_at).desc())
+    ).first()
+    return (latest or original.created_at).date()
+
+
+def due(session: Session, *, today: date) -> list[uuid.UUID]:
+    """Approved verifications whose episode is under way and was last verified too long ago."""
+    every = get_settings().reverify_every_days
+    if every <= 0:
+        return []
+    found = []
+    approved = session.exec(
+        select(VerificationJob).where(
+            VerificationJob.status == JobStatus.APPROVED.value,
+            col(VerificationJob.reverifies).is_(None),
+        )
+    ).all()
+    for job in approved:
+        days = service_dates(jobs.load_inputs(session, job_id=job.id).request.plan)
+        if days[0] <= today <= days[-1] and _last_verified(session, job) <= today - timedelta(
+            days=every
+        ):
+            found.append(job.id)
+    return found
+
+
+def schedule(*, enqueue: Enqueue, today: date) -> list[uuid.UUID]:
+    """Queues one re-verification per due episode (at most one a day, by idempotency key)."""
+    with session_scope() as session:
+        originals = due(session, today=today)
+        requests = {j: jobs.load_inputs(session, job_id=j).request for j in originals}
+    queued = []
+    for original, request in requests.items():
+        job, new = service.queue(
+            request,
+            actor=REVERIFIER,
+            enqueue=enqueue,
+            idempotency_key=f"reverify:{original}:{today.isoformat()}",
+            fresh_check=True,
+            reverifies=original,
+        )
+        if new:
+            queued.append(job.id)
+    return queued
+
+
+def coverage_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """What the payers say now that they did not say at the last verification, per payer."""
+    previous = {c["payer_id"]: c for c in before.get("coverage", [])}
+    changes = []
+    for now in after.get("coverage", []):
+        then = previous.pop(now["payer_id"], None)
+        if then is None:
+            changes.append(f"{now['payer_name']}: not checked at the last verification")
+            continue
+        for field in COMPARED:
+            if then.get(field) != now.get(field):
+                label = field.replace("_", " ")
+                changes.append(
+                    f"{now['payer_name']}: {label} was {then.get(field)}, now {now.get(field)}"
+                )
+    changes.extend(f"{c['payer_name']}: no longer checked" for c in previous.values())
+    old, new = before.get("estimate", {}), after.get("estimate", {})
+    if old.get("patient_total") != new.get("patient_total"):
+        changes.append(
+            f"Estimated patient total was ${old.get('patient_total')}, now ${new.get('patient_total')}"
+        )
+    return changes
+
+
+def changes_since(original: uuid.UUID, body: dict[str, Any]) -> list[str]:
+    with session_scope() as session:
+        previous = jobs.get_result(session, job_id=original)
+    if previous is None:
+        return ["The verification this one re-checks has no stored result"]
+    return coverage_changes(previous.body, body)
