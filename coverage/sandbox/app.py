@@ -3,9 +3,12 @@
 POST /core (any path but /healthz): multipart/form-data CORE envelope with PayloadType
 X12_270_Request_005010X279A1 and the 270 in Payload; the answer is a CORE envelope with PayloadType
 X12_271_Response_005010X279A1 and the 271 in Payload. Envelope or 270 errors answer 400 with
-PayloadType CoreEnvelopeError. GET /healthz answers 200. It logs no request content (PHI).
+PayloadType CoreEnvelopeError. POST /eligibility/v3: the clearinghouse JSON shape
+(coverage/sandbox/json_api.py), same personas and faults. GET /healthz answers 200. It logs no
+request content (PHI).
 """
 
+import json
 import logging
 import socket
 import threading
@@ -16,6 +19,7 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from coverage.sandbox.faults import Fault, FaultPlan
+from coverage.sandbox.json_api import answer_json
 from coverage.sandbox.personas import answer_271
 from coverage.x12 import core_mime
 from coverage.x12.errors import X12ParseError
@@ -24,6 +28,7 @@ from coverage.x12.writer_270 import Envelope270, write_interchange
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1_000_000
+JSON_PATH = "/eligibility/v3"
 
 
 class Counters:
@@ -72,6 +77,10 @@ class SandboxPayer(ThreadingHTTPServer):
     def url(self) -> str:
         host, port = self.server_address[:2]
         return f"http://{host!s}:{port}/core"
+
+    @property
+    def json_url(self) -> str:
+        return self.url.removesuffix("/core") + JSON_PATH
 
     def next_control_number(self) -> int:
         with self._control_lock:
@@ -198,6 +207,9 @@ class _Handler(BaseHTTPRequestHandler):
             )
             self._send(status, b"payer unavailable", "text/plain", headers)
             return
+        if self.path == JSON_PATH:
+            self._post_json(body, fault)
+            return
         try:
             fields = core_mime.decode(body, self.headers.get("Content-Type", ""))
         except ValueError as exc:
@@ -209,6 +221,13 @@ class _Handler(BaseHTTPRequestHandler):
             reply["Payload"] = payload[: payload.find("SE*")] if "SE*" in payload else payload[:50]
         data, content_type = core_mime.encode(reply)
         self._send(status, data, content_type)
+
+    def _post_json(self, body: bytes, fault: Fault | None) -> None:
+        status, reply = answer_json(body, unavailable=fault is Fault.AAA_42)
+        data = json.dumps(reply).encode()
+        if fault is Fault.MALFORMED and status == 200:
+            data = data[: len(data) // 2]
+        self._send(status, data, "application/json")
 
     def _send(
         self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None

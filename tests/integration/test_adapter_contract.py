@@ -19,7 +19,7 @@ from coverage.domain.eligibility import (
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import Relationship, Sex
 from coverage.errors import PayerError, PayerPermanentError, PayerTransientError
-from coverage.sandbox.app import SandboxPayer
+from coverage.sandbox.app import JSON_PATH, SandboxPayer
 
 CANARY_NAME = "Cnrylast"
 CANARY_ID_SUFFIX = "CNRY7731"
@@ -51,6 +51,15 @@ PAYER_FILES: dict[str, Callable[[str], PayerConfig]] = {
             "provider_name": "EXAMPLE IOP CLINIC",
             "sender_id": "EXAMPLEIOP",
             "receiver_id": "SANDBOX",
+            "read_timeout": 5,
+        },
+    ),
+    "clearinghouse_json": lambda url: _payer(
+        "clearinghouse_json",
+        {
+            "url": url.removesuffix("/core") + JSON_PATH,
+            "trading_partner_service_id": "SBX01",
+            "provider_name": "EXAMPLE IOP CLINIC",
             "read_timeout": 5,
         },
     ),
