@@ -20,10 +20,10 @@ import requests
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from coverage.adapters import http
-from coverage.adapters.core_x12 import SUD_SERVICE_TYPES
 from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
 from coverage.domain.payer import PayerConfig
 from coverage.errors import PayerPermanentError, PayerTransientError
+from coverage.x12.codes import SUD_SERVICE_TYPES
 from coverage.x12.interpret import IopContext, interpret_responses, payer_error
 from coverage.x12.json_271 import JsonShapeError, read_json_271
 from coverage.x12.reader_271 import Response271

@@ -27,6 +27,7 @@ from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
 from coverage.domain.payer import PayerConfig
 from coverage.errors import PayerPermanentError, PayerTransientError
 from coverage.x12 import core_mime
+from coverage.x12.codes import SUD_SERVICE_TYPES
 from coverage.x12.errors import X12ParseError
 from coverage.x12.interpret import IopContext, interpret_271, payer_error
 from coverage.x12.reader_271 import Interchange271, read_271
@@ -37,8 +38,6 @@ from coverage.x12.writer_270 import (
     one_per_service_type,
     write_270,
 )
-
-SUD_SERVICE_TYPES = frozenset({"AI", "AJ", "AK", "CI", "CJ"})
 
 
 class CoreX12Settings(BaseModel):

@@ -4,7 +4,8 @@ POST /core (any path but /healthz): multipart/form-data CORE envelope with Paylo
 X12_270_Request_005010X279A1 and the 270 in Payload; the answer is a CORE envelope with PayloadType
 X12_271_Response_005010X279A1 and the 271 in Payload. Envelope or 270 errors answer 400 with
 PayloadType CoreEnvelopeError. POST /eligibility/v3: the clearinghouse JSON shape
-(coverage/sandbox/json_api.py), same personas and faults. GET /healthz answers 200. It logs no
+(coverage/sandbox/json_api.py), and POST /fhir/CoverageEligibilityRequest: FHIR R4
+(coverage/sandbox/fhir_api.py), both with the same personas and faults. GET /healthz answers 200. It logs no
 request content (PHI).
 """
 
@@ -19,6 +20,7 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from coverage.sandbox.faults import Fault, FaultPlan
+from coverage.sandbox.fhir_api import answer_fhir
 from coverage.sandbox.json_api import answer_json
 from coverage.sandbox.personas import answer_271
 from coverage.x12 import core_mime
@@ -29,6 +31,7 @@ from coverage.x12.writer_270 import Envelope270, write_interchange
 log = logging.getLogger(__name__)
 MAX_BODY = 1_000_000
 JSON_PATH = "/eligibility/v3"
+FHIR_PATH = "/fhir/CoverageEligibilityRequest"
 
 
 class Counters:
@@ -81,6 +84,10 @@ class SandboxPayer(ThreadingHTTPServer):
     @property
     def json_url(self) -> str:
         return self.url.removesuffix("/core") + JSON_PATH
+
+    @property
+    def fhir_url(self) -> str:
+        return self.url.removesuffix("/core") + FHIR_PATH
 
     def next_control_number(self) -> int:
         with self._control_lock:
@@ -207,7 +214,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
             self._send(status, b"payer unavailable", "text/plain", headers)
             return
-        if self.path == JSON_PATH:
+        if self.path in (JSON_PATH, FHIR_PATH):
             self._post_json(body, fault)
             return
         try:
@@ -223,11 +230,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, data, content_type)
 
     def _post_json(self, body: bytes, fault: Fault | None) -> None:
-        status, reply = answer_json(body, unavailable=fault is Fault.AAA_42)
+        fhir = self.path == FHIR_PATH
+        answer = answer_fhir if fhir else answer_json
+        status, reply = answer(body, unavailable=fault is Fault.AAA_42)
         data = json.dumps(reply).encode()
         if fault is Fault.MALFORMED and status == 200:
             data = data[: len(data) // 2]
-        self._send(status, data, "application/json")
+        self._send(status, data, "application/fhir+json" if fhir else "application/json")
 
     def _send(
         self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None

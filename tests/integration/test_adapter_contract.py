@@ -19,7 +19,7 @@ from coverage.domain.eligibility import (
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import Relationship, Sex
 from coverage.errors import PayerError, PayerPermanentError, PayerTransientError
-from coverage.sandbox.app import JSON_PATH, SandboxPayer
+from coverage.sandbox.app import FHIR_PATH, JSON_PATH, SandboxPayer
 
 CANARY_NAME = "Cnrylast"
 CANARY_ID_SUFFIX = "CNRY7731"
@@ -60,6 +60,15 @@ PAYER_FILES: dict[str, Callable[[str], PayerConfig]] = {
             "url": url.removesuffix("/core") + JSON_PATH,
             "trading_partner_service_id": "SBX01",
             "provider_name": "EXAMPLE IOP CLINIC",
+            "read_timeout": 5,
+        },
+    ),
+    "fhir": lambda url: _payer(
+        "fhir",
+        {
+            "url": url.removesuffix("/core") + FHIR_PATH,
+            "insurer_id": "SBX01",
+            "insurer_name": "IOP Coverage Sandbox Payer",
             "read_timeout": 5,
         },
     ),

@@ -1,13 +1,16 @@
-"""The sandbox payer's JSON endpoint over real sockets: every persona answers as over CORE X12."""
+"""The sandbox payer's JSON and FHIR endpoints over real sockets: every persona answers as over
+CORE X12 (FHIR carries the chosen IOP benefit, so its cost sharing and dates must match)."""
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 
 import pytest
 
+from coverage.adapters.base import load_adapters
 from coverage.adapters.clearinghouse_json import ClearinghouseJsonAdapter
 from coverage.adapters.core_x12 import CoreX12Adapter
+from coverage.adapters.fhir import FhirAdapter
 from coverage.domain.eligibility import EligibilityRequest, InsuranceType, Network
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import Relationship, Sex
@@ -39,6 +42,13 @@ def json_payer(server: SandboxPayer) -> PayerConfig:
             "trading_partner_service_id": "SBX01",
             "provider_name": "EXAMPLE IOP CLINIC",
         },
+    )
+
+
+def fhir_payer(server: SandboxPayer) -> PayerConfig:
+    return _payer(
+        "fhir",
+        {"url": server.fhir_url, "insurer_id": "SBX01", "insurer_name": "Sandbox"},
     )
 
 
@@ -100,10 +110,32 @@ def test_every_persona_normalizes_the_same_over_json_and_core_x12(
     assert over_json.raw_media_type == "application/json"
 
 
-def test_the_down_persona_answers_on_the_second_attempt(server: SandboxPayer) -> None:
+@pytest.mark.parametrize(
+    "member_id", ["SBX-PPO-1", "SBX-MCR-1", "SBX-MCD-1", "SBX-INACTIVE-1", "SBX-CARVE-1"]
+)
+def test_every_persona_gives_the_same_cost_sharing_over_fhir_and_core_x12(
+    server: SandboxPayer, member_id: str
+) -> None:
+    over_fhir = FhirAdapter().check(request(member_id), payer=fhir_payer(server))
+    over_x12 = CoreX12Adapter().check(request(member_id), payer=core_payer(server))
+    assert over_fhir.active == over_x12.active
+    assert over_fhir.cost_sharing == over_x12.cost_sharing
+    if over_x12.active:
+        assert (over_fhir.plan_begin, over_fhir.plan_end) == (
+            over_x12.plan_begin,
+            over_x12.plan_end,
+        )
+    assert over_fhir.raw_media_type == "application/fhir+json"
+
+
+@pytest.mark.parametrize("payer", [json_payer, fhir_payer])
+def test_the_down_persona_answers_on_the_second_attempt(
+    server: SandboxPayer, payer: Callable[[SandboxPayer], PayerConfig]
+) -> None:
+    adapter = load_adapters()[payer(server).adapter]
     with pytest.raises(PayerTransientError):
-        ClearinghouseJsonAdapter().check(request("SBX-DOWN-1", 1), payer=json_payer(server))
-    result = ClearinghouseJsonAdapter().check(request("SBX-DOWN-1", 2), payer=json_payer(server))
+        adapter.check(request("SBX-DOWN-1", 1), payer=payer(server))
+    result = adapter.check(request("SBX-DOWN-1", 2), payer=payer(server))
     assert result.active is True
 
 
@@ -111,17 +143,22 @@ def test_the_down_persona_answers_on_the_second_attempt(server: SandboxPayer) ->
     ("fault", "message", "retry_after"),
     [
         (Fault.HTTP_503, "answered HTTP 503", 7.0),
-        (Fault.AAA_42, "payer answered AAA 42 in loop 2100A", None),
+        (Fault.AAA_42, "payer answered AAA 42 in loop", None),
         (Fault.MALFORMED, "sent an unreadable eligibility response (not JSON)", None),
         (Fault.DROP, "connection failed", None),
     ],
 )
-def test_injected_faults_are_retryable_over_json(
-    fault: Fault, message: str, retry_after: float | None
+@pytest.mark.parametrize("payer", [json_payer, fhir_payer])
+def test_injected_faults_are_retryable_over_json_and_fhir(
+    fault: Fault,
+    message: str,
+    retry_after: float | None,
+    payer: Callable[[SandboxPayer], PayerConfig],
 ) -> None:
     with SandboxPayer(faults=FaultPlan(rates={fault: 1.0})) as faulty:
+        adapter = load_adapters()[payer(faulty).adapter]
         with pytest.raises(PayerError) as caught:
-            ClearinghouseJsonAdapter().check(request("SBX-PPO-1"), payer=json_payer(faulty))
+            adapter.check(request("SBX-PPO-1"), payer=payer(faulty))
         assert type(caught.value) is PayerTransientError
         assert message in str(caught.value)
         assert caught.value.retry_after == retry_after
