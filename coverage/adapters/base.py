@@ -26,6 +26,7 @@ def _builtin() -> dict[str, type[PayerAdapter]]:
     from coverage.adapters.clearinghouse_json import ClearinghouseJsonAdapter
     from coverage.adapters.core_x12 import CoreX12Adapter
     from coverage.adapters.fhir import FhirAdapter
+    from coverage.adapters.manual import ManualAdapter
     from coverage.adapters.sandbox import SandboxAdapter
 
     return {
@@ -33,6 +34,7 @@ def _builtin() -> dict[str, type[PayerAdapter]]:
         CoreX12Adapter.name: CoreX12Adapter,
         ClearinghouseJsonAdapter.name: ClearinghouseJsonAdapter,
         FhirAdapter.name: FhirAdapter,
+        ManualAdapter.name: ManualAdapter,
     }
 
 
