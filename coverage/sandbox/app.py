@@ -1,4 +1,5 @@
-"""The sandbox payer: a threaded HTTP server answering CAQH CORE real-time X12 270s with 271s.
+"""The sandbox payer: a threaded HTTP server answering CAQH CORE real-time X12 270s with 271s,
+in the MIME multipart or (Content-Type application/soap+xml) the SOAP envelope.
 
 POST /core (any path but /healthz): multipart/form-data CORE envelope with PayloadType
 X12_270_Request_005010X279A1 and the 270 in Payload; the answer is a CORE envelope with PayloadType
@@ -23,7 +24,7 @@ from coverage.sandbox.faults import Fault, FaultPlan
 from coverage.sandbox.fhir_api import answer_fhir
 from coverage.sandbox.json_api import answer_json
 from coverage.sandbox.personas import answer_271
-from coverage.x12 import core_mime
+from coverage.x12 import core_mime, core_soap
 from coverage.x12.errors import X12ParseError
 from coverage.x12.reader_270 import read_270
 from coverage.x12.writer_270 import Envelope270, write_interchange
@@ -217,8 +218,14 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path in (JSON_PATH, FHIR_PATH):
             self._post_json(body, fault)
             return
+        content_type = self.headers.get("Content-Type", "")
+        soap = content_type.lower().startswith("application/soap+xml")
         try:
-            fields = core_mime.decode(body, self.headers.get("Content-Type", ""))
+            fields = (
+                core_soap.decode(body, content_type, element=core_soap.REQUEST)
+                if soap
+                else core_mime.decode(body, content_type)
+            )
         except ValueError as exc:
             self._send(400, str(exc).encode(), "text/plain")
             return
@@ -226,8 +233,11 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is Fault.MALFORMED and status == 200:
             payload = reply["Payload"]
             reply["Payload"] = payload[: payload.find("SE*")] if "SE*" in payload else payload[:50]
-        data, content_type = core_mime.encode(reply)
-        self._send(status, data, content_type)
+        if soap:
+            data, reply_type = core_soap.encode(reply, element=core_soap.RESPONSE)
+        else:
+            data, reply_type = core_mime.encode(reply)
+        self._send(status, data, reply_type)
 
     def _post_json(self, body: bytes, fault: Fault | None) -> None:
         fhir = self.path == FHIR_PATH

@@ -163,3 +163,24 @@ def test_injected_faults_are_retryable_over_json_and_fhir(
         assert message in str(caught.value)
         assert caught.value.retry_after == retry_after
         assert faulty.counters.calls == 1
+
+
+def test_core_soap_with_ws_security_against_the_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IOP_TEST_SOAP_USER", "iop")
+    monkeypatch.setenv("IOP_TEST_SOAP_PASSWORD", "right")
+    with SandboxPayer(credentials=("iop", "right")) as secured:
+        settings = core_payer(secured).settings | {
+            "transport": "soap",
+            "username_env": "IOP_TEST_SOAP_USER",
+            "password_env": "IOP_TEST_SOAP_PASSWORD",
+        }
+        over_soap = CoreX12Adapter().check(request("SBX-PPO-1"), payer=_payer("core_x12", settings))
+        over_mime = CoreX12Adapter().check(
+            request("SBX-PPO-1"), payer=_payer("core_x12", settings | {"transport": "mime"})
+        )
+        assert over_soap.cost_sharing == over_mime.cost_sharing
+        assert over_soap.cost_sharing_for(Network.IN) is not None
+        monkeypatch.setenv("IOP_TEST_SOAP_PASSWORD", "wrong")
+        with pytest.raises(PayerError) as caught:
+            CoreX12Adapter().check(request("SBX-PPO-1"), payer=_payer("core_x12", settings))
+        assert str(caught.value) == "payer sandbox-json refused the request: HTTP 401"
