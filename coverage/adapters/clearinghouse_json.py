@@ -14,6 +14,7 @@ environment variable, never written there:
 import json
 import os
 import secrets
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import requests
@@ -162,7 +163,8 @@ def _benefits(response: Response271) -> list[object]:
 
 def _read(raw: str, payer: PayerConfig, *, first_number: int) -> list[Response271]:
     try:
-        return read_json_271(json.loads(raw), first_number=first_number)
+        # Amounts sent as JSON numbers must not pass through float.
+        return read_json_271(json.loads(raw, parse_float=Decimal), first_number=first_number)
     except (ValueError, JsonShapeError) as exc:
         reason = str(exc) if isinstance(exc, JsonShapeError) else "not JSON"
         raise PayerTransientError(

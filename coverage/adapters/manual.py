@@ -1,7 +1,7 @@
 """Phone verification: the payer is asked by staff, not by us.
 
 A payer file with `adapter: manual` makes the check wait for staff: until a call is recorded
-for the job and policy (API `POST /api/verifications/{id}/phone-vob`, CLI `iop-coverage vob
+for the job and policy (API `POST /api/verifications/<job id>/phone-vob`, CLI `iop-coverage vob
 record`), the check ends in needs_info with an action telling staff to call; once recorded, a
 re-run reads the call into the same normalized response, by the same interpretation as X12.
 
@@ -12,7 +12,7 @@ re-run reads the call into the same normalized response, by the same interpretat
 from decimal import Decimal
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse, TimePeriod
 from coverage.domain.manual_vob import PhoneBenefit, PhoneVob
@@ -129,7 +129,13 @@ class ManualAdapter:
     settings_model: ClassVar[type[BaseModel]] = ManualSettings
 
     def check(self, request: EligibilityRequest, *, payer: PayerConfig) -> EligibilityResponse:
-        settings = ManualSettings.model_validate(payer.settings)
+        try:
+            settings = ManualSettings.model_validate(payer.settings)
+        except ValidationError:
+            raise PayerPermanentError(
+                f"payer {payer.id}: invalid manual settings",
+                action="An operator must fix the payer file's manual settings.",
+            ) from None
         with session_scope() as session:
             entry = manual_vobs.latest(
                 session,
@@ -143,7 +149,7 @@ class ManualAdapter:
                 f"payer {payer.id} is verified by phone; no call recorded yet",
                 action=f"{payer.name} is verified by phone: call the payer{phone}, record what "
                 "the representative said (representative, call reference, each benefit) with "
-                "POST /api/verifications/{id}/phone-vob or `iop-coverage vob record`, then "
+                "POST /api/verifications/<job id>/phone-vob or `iop-coverage vob record`, then "
                 "re-run this verification.",
             )
         context = IopContext(

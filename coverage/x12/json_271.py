@@ -139,9 +139,9 @@ class _Reader:
         value = parent.get(key)
         if value is None:
             return ""
-        if not isinstance(value, str | int) or isinstance(value, bool):
+        if not isinstance(value, str | int | Decimal) or isinstance(value, bool):
             raise JsonShapeError(f"{where}{key}: expected a string")
-        return str(value).strip()
+        return (format(value, "f") if isinstance(value, Decimal) else str(value)).strip()
 
     def decimal(self, parent: Mapping[str, Any], key: str, where: str) -> Decimal | None:
         value = self.text(parent, key, where)

@@ -274,6 +274,22 @@ def test_the_response_is_normalized_by_the_x12_rules() -> None:
 
 
 @responses.activate
+def test_amounts_sent_as_json_numbers_keep_their_decimal_value() -> None:
+    numbers = {
+        **PPO,
+        "benefitsInformation": [
+            eb("1", ["30"]),
+            eb("C", ["MH"], timeQualifierCode="29", inPlanNetworkIndicatorCode="Y")
+            | {"benefitAmount": 1234.1},
+        ],
+    }
+    responses.post(URL, body=json.dumps(numbers))
+    result = check(one_service_type_per_request=False)
+    cs = result.cost_sharing_for(Network.IN)
+    assert cs is not None and str(cs.deductible_remaining) == "1234.1"
+
+
+@responses.activate
 def test_aaa_75_is_final_after_exactly_one_call_with_the_fix_hint() -> None:
     responses.post(URL, json=error_body("75"))
     error = error_of()
