@@ -127,12 +127,23 @@ def render(detail: dict[str, Any]) -> str:
         f"  {w['week']:>4}  {w['start']}  {w['days']:>4}  {w['allowed']:>8}  {w['payer']:>7}  {w['patient']:>7}"
         for w in est["weeks"]
     ]
-    lines += [f"  - {a}" for a in est["assumptions"]]
+    if est.get("if_not_authorized"):
+        alt = est["if_not_authorized"]
+        lines.append(
+            f"  If authorization is not granted: payer ${alt['payer_total']}, patient ${alt['patient_total']}"
+        )
+    lines += [f"  - {a['text']} [{a['source']}]" for a in est["assumptions"]]
     scale = result["sliding_scale"]
     lines.append(f"Sliding scale: {scale['message']}")
     for plan in scale.get("payment_plans", []):
         lines.append(
             f"  {plan['months']} monthly payments of ${plan['monthly']} (last ${plan['last_month']})"
+        )
+    gfe = result.get("good_faith_estimate")
+    if gfe:
+        lines.append(
+            f"Good Faith Estimate ({gfe['reason']}): ${gfe['total_expected_charges']} for "
+            f"{gfe['total_visits']} service days, {gfe['period_start']} to {gfe['period_end']}"
         )
     if result["drafts_used"]:
         lines.append(f"Draft rule data used: {', '.join(result['drafts_used'])}")

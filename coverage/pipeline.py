@@ -14,23 +14,25 @@ from dataclasses import dataclass
 from datetime import UTC, timedelta
 from typing import Any
 
+import redis
 from sqlalchemy.exc import OperationalError
 
 from coverage.adapters.base import PayerAdapter, load_adapters
 from coverage.answer_reuse import reuse, subject_hash
 from coverage.assessing import assess
 from coverage.domain.access import WORKER
+from coverage.domain.calendar import service_dates
 from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
-from coverage.domain.estimate import estimate_episode, service_dates
 from coverage.domain.findings import Finding
+from coverage.domain.gfe import Facility
 from coverage.domain.job_state import JobStatus
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import VerificationRequest
-from coverage.domain.sliding_scale import sliding_scale
 from coverage.errors import PayerError, PayerPermanentError, PayerTransientError
+from coverage.estimating import estimate_result
 from coverage.payer_guard import PayerDeferred, payer_guard
 from coverage.rules.current import current_rulebook
-from coverage.rules.loader import RuleBook, RuleLookupError
+from coverage.rules.loader import RuleBook, RuleFileError, RuleLookupError
 from coverage.settings import get_settings
 from coverage.store import audit, jobs
 from coverage.store.db import session_scope
@@ -90,12 +92,28 @@ def run(
         return _release_or_fail(job_id, attempt, exc)
     except PayerPermanentError as exc:
         return _finish(job_id, JobStatus.NEEDS_INFO, exc.action)
+    except RuleFileError as exc:  # no rule book has loaded since the worker started
+        return _finish(
+            job_id,
+            JobStatus.FAILED,
+            f"The rule book does not load ({exc}). An operator must fix it; then re-run.",
+        )
     except RuleLookupError as exc:  # a gap in the rule data, not in the request
         return _finish(
             job_id, JobStatus.FAILED, f"Rule book gap: {exc}. An operator must add it; then re-run."
         )
     except OperationalError:
         raise  # the database is unreachable: the task retries, the sweeper has the job otherwise
+    except redis.RedisError:
+        # The payer guard's Redis (also the broker) is down: like a payer that did not answer, the
+        # job goes back to queued and the sweeper re-enqueues it once Redis is back.
+        return _release_or_fail(
+            job_id,
+            attempt,
+            PayerTransientError(
+                "payer guard unavailable", action="Redis was unavailable; the check is retried."
+            ),
+        )
     except Exception as exc:
         # A bug must not loop, and its text may carry PHI: record only its type.
         log.error("job %s failed: unexpected %s", job_id, type(exc).__name__)
@@ -207,40 +225,18 @@ def _assess(
     responses: list[tuple[PayerConfig, EligibilityResponse]],
     book: RuleBook,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    plan = request.plan
-    start = plan.start_date
     assessment = assess(request, responses, book)  # findings from the rule book
     findings: list[Finding] = assessment.findings()
-    drafts: list[str] = []
-    payer, response = responses[0] if responses else (None, None)
-    benefit = response.cost_sharing_for(payer.network_status) if payer and response else None
-    if payer and response and response.active and benefit:
-        allowed, status = book.allowed_per_day(payer.id, payer.network_status, start)
-        if status == "draft":
-            drafts.append(f"fee schedule amount for {payer.id}")
-        estimate = estimate_episode(plan=plan, allowed_per_day=allowed, cost_sharing=benefit)
-    else:
-        estimate = estimate_episode(
-            plan=plan, allowed_per_day=book.self_pay_per_day(start), cost_sharing=None
-        )
-    if len(responses) > 1:
-        findings.append(
-            Finding(
-                code="secondary_not_applied",
-                status="unknown",
-                reason="A secondary policy was checked; coordination of benefits is not applied "
-                "to this estimate yet, so the patient share may be lower.",
-            )
-        )
-    options = sliding_scale(
-        household=request.household,
-        state=request.enrollee.state,
-        start_date=start,
-        service_days=plan.service_days,
-        weeks=plan.weeks,
-        self_pay_per_day=book.self_pay_per_day(start),
-        guidelines=book.guidelines,
-        policy=book.sliding_scale_policy,
+    settings = get_settings()
+    facility = Facility(
+        name=settings.facility_name,
+        npi=settings.provider_npi,
+        tin=settings.facility_tin,
+        address=settings.facility_address,
+        state=settings.facility_state,
+    )
+    money, drafts = estimate_result(
+        request, responses, book, facility=facility, issued_on=utcnow().date()
     )
     body = {
         "part2": request.part2,
@@ -255,8 +251,7 @@ def _assess(
         ],
         "findings": [f.model_dump(mode="json") for f in findings],
         "assessment": assessment.model_dump(mode="json", exclude={"files", "drafts_used"}),
-        "estimate": estimate.model_dump(mode="json"),
-        "sliding_scale": options.model_dump(mode="json"),
+        **money,
         "drafts_used": list(dict.fromkeys(drafts + assessment.drafts_used)),
         "review_message": assessment.review_message(),
     }

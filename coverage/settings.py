@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     hash_key: SecretStr = SecretStr(DEV_HASH_KEY)
     secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
     provider_npi: str = Field(default="1234567893", pattern=r"^[0-9]{10}$")
+    # The convening facility named on Good Faith Estimates (45 CFR 149.610(c)(1)(v)); its NPI is
+    # provider_npi. Development defaults are visibly fictitious.
+    facility_name: str = Field(default="Example IOP Facility (development)", max_length=120)
+    facility_address: str = Field(default="100 Example Way, Richmond, VA 23219", max_length=200)
+    facility_state: str = Field(default="VA", pattern=r"^[A-Z]{2}$")
+    facility_tin: str = Field(default="00-0000000", pattern=r"^[0-9]{2}-?[0-9]{7}$")
 
     verify_queue: str = "verify"
     sweep_queue: str = "sweep"

@@ -15,7 +15,11 @@ ENTRY_POINT_GROUP = "coverage.payer_adapters"
 
 @runtime_checkable
 class PayerAdapter(Protocol):
-    """Asks one payer about one policy. Raises only PayerTransientError or PayerPermanentError."""
+    """Asks one payer about one policy. Raises only PayerTransientError or PayerPermanentError.
+
+    An adapter may declare `settings_model: ClassVar[type[BaseModel]]`; the rule book then checks
+    each payer file's `settings:` against it when it loads, so a bad setting is a file:line error.
+    """
 
     name: ClassVar[str]
 

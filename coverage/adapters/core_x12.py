@@ -121,7 +121,7 @@ def inquiry_for(request: EligibilityRequest, settings: CoreX12Settings) -> Inqui
 
 class CoreX12Adapter:
     name: ClassVar[str] = "core_x12"
-    settings_model: ClassVar[type[BaseModel]] = CoreX12Settings
+    settings_model: ClassVar[type[BaseModel]] = CoreX12Settings  # checked when the book loads
 
     def __init__(self, session: requests.Session | None = None) -> None:
         self._session = session or requests.Session()

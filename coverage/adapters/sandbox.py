@@ -4,6 +4,7 @@
 | SBX-PPO-      | active commercial PPO: in-network IOP, deductible $1,500 ($1,200 met), 20% coinsurance,
 |               | out-of-pocket maximum $4,000 ($1,000 met), prior authorization required |
 | SBX-MCR-      | Medicare Part B: that year's Part B deductible unmet, 20% coinsurance, no out-of-pocket maximum |
+| SBX-QMB-      | the Medicare persona, enrolled as a Qualified Medicare Beneficiary (owes no cost sharing) |
 | SBX-MCD-      | state Medicaid plan: no cost sharing for IOP, prior authorization required |
 | SBX-INACTIVE- | coverage ended before the service dates |
 | SBX-DOWN-     | payer unavailable on the first attempt (retryable), answers as the PPO persona after |
@@ -19,11 +20,15 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from coverage.domain.eligibility import (
+    Benefit,
+    BenefitKind,
     CostSharing,
+    CoverageLevel,
     EligibilityRequest,
     EligibilityResponse,
     InsuranceType,
     Network,
+    TimePeriod,
 )
 from coverage.domain.payer import PayerConfig
 from coverage.errors import PayerPermanentError, PayerTransientError
@@ -47,6 +52,25 @@ def _ppo(request: EligibilityRequest) -> dict[str, Any]:
                 coinsurance=Decimal("0.20"),
                 oop_remaining=Decimal("3000.00"),
                 prior_auth_required=True,
+            ),
+        ),
+        # The plan amounts (EB06 23, calendar year): what applies again after 1 January.
+        "benefits": (
+            Benefit(
+                kind=BenefitKind.DEDUCTIBLE,
+                service_types=("MH",),
+                coverage_level=CoverageLevel.INDIVIDUAL,
+                time_period=TimePeriod.CALENDAR_YEAR,
+                amount=Decimal("1500.00"),
+                network=Network.IN,
+            ),
+            Benefit(
+                kind=BenefitKind.OUT_OF_POCKET,
+                service_types=("MH",),
+                coverage_level=CoverageLevel.INDIVIDUAL,
+                time_period=TimePeriod.CALENDAR_YEAR,
+                amount=Decimal("4000.00"),
+                network=Network.IN,
             ),
         ),
         "messages": (
@@ -79,6 +103,10 @@ def _medicare(request: EligibilityRequest) -> dict[str, Any]:
         ),
         "messages": ("Part B deductible and coinsurance apply to IOP",),
     }
+
+
+def _qmb(request: EligibilityRequest) -> dict[str, Any]:
+    return {**_medicare(request), "medicare_qmb": True}
 
 
 def _medicaid(request: EligibilityRequest) -> dict[str, Any]:
@@ -120,6 +148,7 @@ def _down(request: EligibilityRequest) -> dict[str, Any]:
 PERSONAS = {
     "SBX-PPO-": _ppo,
     "SBX-MCR-": _medicare,
+    "SBX-QMB-": _qmb,
     "SBX-MCD-": _medicaid,
     "SBX-INACTIVE-": _inactive,
     "SBX-DOWN-": _down,
@@ -156,8 +185,9 @@ class SandboxAdapter:
                 "last_name": request.last_name,
                 "birth_date": request.birth_date.isoformat(),
             },
-            **{k: v for k, v in fields.items() if k != "cost_sharing"},
-            "benefits": [cs.model_dump(mode="json") for cs in fields.get("cost_sharing", ())],
+            **{k: v for k, v in fields.items() if k not in ("cost_sharing", "benefits")},
+            "benefits": [cs.model_dump(mode="json") for cs in fields.get("cost_sharing", ())]
+            + [b.model_dump(mode="json") for b in fields.get("benefits", ())],
         }
         return EligibilityResponse(
             **fields, raw_payload=json.dumps(reply, default=str, sort_keys=True)

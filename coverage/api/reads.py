@@ -7,8 +7,8 @@ from sqlmodel import Session
 
 from coverage.api.schemas import CheckPublic, JobDetail, JobList, JobSummary, ReviewPublic
 from coverage.domain.access import Actor, Role
+from coverage.domain.calendar import service_dates
 from coverage.domain.eligibility import EligibilityResponse
-from coverage.domain.estimate import service_dates
 from coverage.domain.job_state import JobStatus
 from coverage.errors import NotFoundError
 from coverage.fhir_out import PolicyAnswer, coverage_eligibility_response

@@ -1,28 +1,195 @@
-"""First coverage estimate: walk the planned service days and split each day's allowed amount.
+"""The coverage estimate: each policy walked day by day, then combined (coordination of benefits).
 
-Each day is computed from running accumulators (deductible, out-of-pocket) so a deductible met on
-day 1 or an out-of-pocket maximum reached in week 4 shows up on the right day. Every component is
-rounded half-up to the cent per day; totals are sums of rounded days, so they match a statement.
+Every amount is rounded half-up to the cent per service day and totals are sums of rounded days,
+so a statement matches. On every day: patient + payer + write_off = allowed + balance_bill.
 """
 
-from datetime import date, timedelta
+import datetime
+from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
+from typing import Literal
 
-from coverage.domain.eligibility import CostSharing, Frozen
+from pydantic import Field
+
+from coverage.domain.calendar import plan_year_start, week_of, week_start
+from coverage.domain.cob import combine
+from coverage.domain.cost_sharing import Accumulators, split_day
+from coverage.domain.day import PolicyDay
+from coverage.domain.eligibility import CostSharing, Frozen, InsuranceType, Network
 from coverage.domain.money import ZERO, Money, cents
-from coverage.domain.request import Plan
+from coverage.domain.request import Authorization, AuthStatus, Plan, Priority
+
+Source = Literal["payer_response", "rule_file", "default"]
+
+
+class Assumption(Frozen):
+    """One thing the estimate took as given, and where the amount in it came from."""
+
+    text: str
+    source: Source
+
+
+class YearTerms(Frozen):
+    """The IOP benefit in force for one plan year (first year: remaining amounts; later: annual)."""
+
+    start: date
+    cost_sharing: CostSharing
+    source: Source
+
+
+class DayPrice(Frozen):
+    date: date
+    allowed: Money  # the payer's allowed amount for the day (fee schedule)
+    charge: Money  # the facility's full charge (self-pay rate): non-covered days, balance bills
+
+
+class PolicyTerms(Frozen):
+    """Everything the walk needs to know about one policy, already chosen and typed."""
+
+    payer_id: str
+    payer_name: str
+    priority: Priority
+    insurance_type: InsuranceType
+    network: Network
+    balance_billing: bool = False
+    qmb: bool = False
+    auth_required: bool = False
+    authorization: Authorization = Authorization()
+    year_anchor: date = Field(description="Plan years renew on this date's month and day")
+    years: tuple[YearTerms, ...] = Field(min_length=1)
+    prices: tuple[DayPrice, ...]
+
+    def terms_for(self, start: date) -> YearTerms:
+        for terms in self.years:
+            if terms.start == start:
+                return terms
+        raise ValueError(f"{self.payer_id}: no benefit terms for the plan year from {start}")
+
+    def auth_flag(self, index: int) -> str | None:
+        """Day `index` (0-based in the episode) needs an authorization not (yet) given."""
+        status = self.authorization.status
+        if not self.auth_required:
+            return None
+        if status is AuthStatus.DENIED:
+            return "not_authorized"
+        if status is AuthStatus.APPROVED and (
+            self.authorization.approved_days is None or index < self.authorization.approved_days
+        ):
+            return None
+        return "covered_if_authorized"
+
+    @property
+    def is_medicare_original(self) -> bool:
+        return self.insurance_type is InsuranceType.MEDICARE
+
+
+def _not_covered(price: DayPrice, plan_year: date, flags: list[str]) -> PolicyDay:
+    return PolicyDay(
+        date=price.date,
+        plan_year=plan_year,
+        allowed=price.charge,
+        patient=price.charge,
+        covered=False,
+        flags=tuple(flags),
+    )
+
+
+def walk_policy(policy: PolicyTerms, *, deny_pending: bool = False) -> list[PolicyDay]:
+    """Split each day for one policy with running accumulators reset at each plan year."""
+    days: list[PolicyDay] = []
+    year: date | None = None
+    run: Accumulators | None = None
+    cs: CostSharing | None = None
+    used = 0  # covered days this plan year, for the day limit
+    for index, price in enumerate(policy.prices):
+        flags: list[str] = []
+        start = plan_year_start(price.date, policy.year_anchor)
+        if start != year:
+            cs = policy.terms_for(start).cost_sharing
+            run, year, used = Accumulators(cs), start, 0
+            if days:
+                flags.append("new_plan_year")
+        assert cs is not None and run is not None
+        if cs.day_limit_remaining is not None and used >= cs.day_limit_remaining:
+            days.append(_not_covered(price, start, [*flags, "beyond_day_limit"]))
+            continue
+        auth = policy.auth_flag(index)
+        if auth == "not_authorized" or (auth == "covered_if_authorized" and deny_pending):
+            days.append(_not_covered(price, start, [*flags, "not_authorized"]))
+            continue
+        if auth is not None:
+            flags.append(auth)
+        used += 1
+        deductible_before, oop_before = run.deductible_room(), run.oop_room()
+        split = split_day(price.allowed, cs, run)
+        if deductible_before > 0 and run.deductible_room() == 0:
+            flags.append("deductible_met")
+        if oop_before is not None and oop_before > 0 and run.oop_room() == 0:
+            flags.append("oop_max_reached")
+        balance = ZERO
+        if (
+            policy.network is Network.OUT
+            and policy.balance_billing
+            and not policy.qmb
+            and policy.insurance_type is not InsuranceType.MEDICAID
+        ):
+            balance = max(price.charge - price.allowed, ZERO)
+            if balance:
+                flags.append("balance_billed")
+        patient, write_off = split.patient + balance, ZERO
+        if policy.qmb and split.patient:
+            # QMB: no Medicare deductible, coinsurance or copay may be billed to the patient.
+            patient, write_off = ZERO, split.patient
+            flags.append("qmb_no_cost_sharing")
+        days.append(
+            PolicyDay(
+                date=price.date,
+                plan_year=start,
+                allowed=price.allowed,
+                deductible=split.deductible,
+                copay=split.copay,
+                coinsurance=split.coinsurance,
+                balance_bill=balance,
+                patient=patient,
+                payer=price.allowed - split.patient,
+                write_off=write_off,
+                covered=True,
+                flags=tuple(flags),
+            )
+        )
+    return days
+
+
+def self_pay_days(prices: Sequence[DayPrice]) -> list[PolicyDay]:
+    return [
+        PolicyDay(
+            date=p.date,
+            plan_year=date(p.date.year, 1, 1),
+            allowed=p.charge,
+            patient=p.charge,
+            covered=False,
+            flags=("self_pay",),
+        )
+        for p in prices
+    ]
 
 
 class EstimateDay(Frozen):
-    date: date
+    date: datetime.date
     week: int  # 1-based week of the episode
+    plan_year: datetime.date  # first day of the plan year this day falls in
     allowed: Money
     deductible: Money
     coinsurance: Money
     copay: Money
+    balance_bill: Money
     patient: Money
-    payer: Money
+    payer: Money  # all payers together
+    secondary_payer: Money  # the part of `payer` the secondary policy pays
+    write_off: Money
     covered: bool
+    flags: tuple[str, ...]
 
 
 class EstimateWeek(Frozen):
@@ -34,224 +201,162 @@ class EstimateWeek(Frozen):
     payer: Money
 
 
+class PlanYearTotal(Frozen):
+    """Which service days fell in which plan year (accumulators reset between them)."""
+
+    start: date
+    first_day: date
+    last_day: date
+    days: int
+    patient: Money
+    payer: Money
+
+
+class PolicyTotal(Frozen):
+    payer_id: str
+    payer_name: str
+    priority: Priority
+    insurance_type: InsuranceType
+    network: Network
+    covered_days: int
+    allowed_total: Money  # this payer's allowed amounts on the days it covers
+    paid_total: Money  # what this payer pays in the combined estimate
+    patient_if_only_payer: Money  # the patient's share had this been the only policy
+
+
+class Outcome(Frozen):
+    """The estimate's totals under another assumption (authorization not granted)."""
+
+    patient_total: Money
+    payer_total: Money
+    allowed_total: Money
+    days_affected: int
+    note: str
+
+
 class Estimate(Frozen):
-    days: list[EstimateDay]
-    weeks: list[EstimateWeek]
     allowed_total: Money
     patient_total: Money
     payer_total: Money
-    deductible_applied: Money
-    oop_reached: bool
-    assumptions: list[str]
+    write_off_total: Money
+    balance_bill_total: Money
+    days: list[EstimateDay]
+    weeks: list[EstimateWeek]
+    plan_years: list[PlanYearTotal]
+    per_policy: list[PolicyTotal]
+    assumptions: list[Assumption]
+    if_not_authorized: Outcome | None = None
 
 
-def service_dates(plan: Plan) -> list[date]:
-    """Planned service days: a simple model of an IOP calendar, not the program's real schedule.
-
-    Week i covers start_date + 7*i .. +6. Within it, weekdays (Mon-Fri) are taken in date order,
-    then Saturday and Sunday only when days_per_week > 5. Holidays are not modelled.
-    """
-    dates: list[date] = []
-    for week in range(plan.weeks):
-        window = [plan.start_date + timedelta(days=7 * week + offset) for offset in range(7)]
-        weekdays = [d for d in window if d.weekday() < 5]
-        weekend = [d for d in window if d.weekday() >= 5]
-        dates.extend(sorted((weekdays + weekend)[: plan.days_per_week]))
-    return dates
+def _total(values: Sequence[Decimal]) -> Decimal:
+    return cents(sum(values, ZERO))
 
 
-def _usd(amount: Decimal) -> str:
-    return f"${amount:,.2f}"
-
-
-def _percent(rate: Decimal) -> str:
-    return f"{(rate * 100).normalize():f}%"
-
-
-def _lowest(*limits: Decimal | None) -> Decimal | None:
-    """The binding limit among individual and family amounts; None means no limit."""
-    present = [limit for limit in limits if limit is not None]
-    return min(present) if present else None
-
-
-class _Running:
-    """What is left of the deductibles and out-of-pocket maximums as days are walked."""
-
-    def __init__(self, cs: CostSharing) -> None:
-        self.deductible = cents(cs.deductible_remaining)
-        self.family_deductible = _opt_cents(cs.family_deductible_remaining)
-        self.oop = _opt_cents(cs.oop_remaining)
-        self.family_oop = _opt_cents(cs.family_oop_remaining)
-
-    def deductible_room(self) -> Decimal:
-        room = _lowest(self.deductible, self.family_deductible)
-        return max(room if room is not None else ZERO, ZERO)
-
-    def oop_room(self) -> Decimal | None:
-        room = _lowest(self.oop, self.family_oop)
-        return None if room is None else max(room, ZERO)
-
-    def apply(self, *, deductible: Decimal, patient: Decimal) -> None:
-        self.deductible -= deductible
-        if self.family_deductible is not None:
-            self.family_deductible -= deductible
-        if self.oop is not None:
-            self.oop -= patient
-        if self.family_oop is not None:
-            self.family_oop -= patient
-
-
-def _opt_cents(amount: Decimal | None) -> Decimal | None:
-    return None if amount is None else cents(amount)
-
-
-def _covered_day(
-    day: date, week: int, allowed: Decimal, cs: CostSharing, run: _Running
-) -> EstimateDay:
-    copay = ZERO
-    rest = allowed
-    if not cs.copay_applies_after_deductible:
-        # Copay "not subject to the deductible": charged on every day, before the deductible,
-        # and not counted toward it. Plans that waive the deductible entirely for this benefit
-        # must be reported with deductible_remaining 0.
-        copay = cents(min(cs.copay_per_day, rest))
-        rest -= copay
-    deductible = cents(min(rest, run.deductible_room()))
-    rest -= deductible
-    if cs.copay_applies_after_deductible:
-        # Any amount left after the deductible is post-deductible, even on the day it is met.
-        copay = cents(min(cs.copay_per_day, rest))
-        rest -= copay
-    # A plan with both a copay and coinsurance applies coinsurance to what the copay leaves.
-    coinsurance = cents(rest * cs.coinsurance)
-
-    oop_room = run.oop_room()
-    if oop_room is not None and deductible + copay + coinsurance > oop_room:
-        # The cap trims coinsurance first, then copay, then deductible: the deductible
-        # accumulator then only records what the patient actually paid toward it.
-        excess = deductible + copay + coinsurance - oop_room
-        for_coins = min(excess, coinsurance)
-        coinsurance -= for_coins
-        excess -= for_coins
-        for_copay = min(excess, copay)
-        copay -= for_copay
-        excess -= for_copay
-        deductible -= excess
-    patient = deductible + copay + coinsurance
-    run.apply(deductible=deductible, patient=patient)
-    return EstimateDay(
-        date=day,
-        week=week,
-        allowed=allowed,
-        deductible=deductible,
-        coinsurance=coinsurance,
-        copay=copay,
-        patient=patient,
-        payer=allowed - patient,
-        covered=True,
-    )
-
-
-def _self_pay_day(day: date, week: int, allowed: Decimal) -> EstimateDay:
-    return EstimateDay(
-        date=day,
-        week=week,
-        allowed=allowed,
-        deductible=ZERO,
-        coinsurance=ZERO,
-        copay=ZERO,
-        patient=allowed,
-        payer=ZERO,
-        covered=False,
-    )
-
-
-def _assumptions(plan: Plan, allowed: Decimal, cs: CostSharing | None) -> list[str]:
-    # Amounts and plan shape only: no names, member ids or dates (dates of service are PHI).
-    notes = [
-        f"Per-diem allowed amount {_usd(allowed)} per service day",
-        f"{plan.service_days} service days: {plan.days_per_week} per week for {plan.weeks} weeks, "
-        "weekdays first, holidays not considered",
-    ]
-    if cs is None:
-        notes.append("No coverage for IOP: the patient pays the full amount per day (self-pay)")
-        return notes
-    notes.append(f"Deductible remaining {_usd(cs.deductible_remaining)} applied first")
-    if cs.family_deductible_remaining is not None:
-        notes.append(
-            f"Family deductible remaining {_usd(cs.family_deductible_remaining)}; "
-            "the lower of individual and family binds"
-        )
-    if cs.copay_per_day:
-        when = "after the deductible" if cs.copay_applies_after_deductible else "from the first day"
-        notes.append(f"Copay {_usd(cs.copay_per_day)} per service day, {when}")
-    if cs.coinsurance:
-        notes.append(
-            f"Coinsurance {_percent(cs.coinsurance)} of the allowed amount after the deductible"
-        )
-    oop = _lowest(cs.oop_remaining, cs.family_oop_remaining)
-    if oop is None:
-        notes.append("No out-of-pocket maximum: the patient's share is not capped")
-    else:
-        notes.append(f"Out-of-pocket maximum remaining {_usd(oop)} caps the patient's share")
-    if cs.day_limit_remaining is not None:
-        notes.append(
-            f"{cs.day_limit_remaining} covered days remain; later days are estimated as self-pay"
-        )
-    if cs.prior_auth_required:
-        notes.append("Prior authorization required: the estimate assumes it is approved")
-    return notes
-
-
-def estimate_episode(
-    *, plan: Plan, allowed_per_day: Decimal, cost_sharing: CostSharing | None
-) -> Estimate:
-    """Split the episode's allowed amount between patient and payer, day by day.
-
-    Order per day: deductible (individual or family, whichever is lower), then copay and
-    coinsurance on the remainder, then the out-of-pocket cap (individual or family, whichever is
-    lower). cost_sharing None means IOP is not covered: the patient pays the allowed amount.
-    """
-    allowed = cents(allowed_per_day)
-    run = _Running(cost_sharing) if cost_sharing is not None else None
-    days: list[EstimateDay] = []
-    for index, day in enumerate(service_dates(plan)):
-        week = index // plan.days_per_week + 1
-        beyond_limit = (
-            cost_sharing is not None
-            and cost_sharing.day_limit_remaining is not None
-            and index >= cost_sharing.day_limit_remaining
-        )
-        if cost_sharing is None or run is None or beyond_limit:
-            days.append(_self_pay_day(day, week, allowed))
-        else:
-            days.append(_covered_day(day, week, allowed, cost_sharing, run))
-
-    oop_room = run.oop_room() if run is not None else None
-    return Estimate(
-        days=days,
-        weeks=_weeks(plan, days),
-        allowed_total=sum((d.allowed for d in days), ZERO),
-        patient_total=sum((d.patient for d in days), ZERO),
-        payer_total=sum((d.payer for d in days), ZERO),
-        deductible_applied=sum((d.deductible for d in days), ZERO),
-        oop_reached=oop_room is not None and oop_room == ZERO,
-        assumptions=_assumptions(plan, allowed, cost_sharing),
-    )
-
-
-def _weeks(plan: Plan, days: list[EstimateDay]) -> list[EstimateWeek]:
-    weeks: list[EstimateWeek] = []
+def _weeks(plan: Plan, days: Sequence[EstimateDay]) -> list[EstimateWeek]:
+    weeks = []
     for week in range(1, plan.weeks + 1):
         in_week = [d for d in days if d.week == week]
         weeks.append(
             EstimateWeek(
                 week=week,
-                start=plan.start_date + timedelta(days=7 * (week - 1)),
+                start=week_start(plan, week),
                 days=len(in_week),
-                allowed=sum((d.allowed for d in in_week), ZERO),
-                patient=sum((d.patient for d in in_week), ZERO),
-                payer=sum((d.payer for d in in_week), ZERO),
+                allowed=_total([d.allowed for d in in_week]),
+                patient=_total([d.patient for d in in_week]),
+                payer=_total([d.payer for d in in_week]),
             )
         )
     return weeks
+
+
+def _plan_years(days: Sequence[EstimateDay]) -> list[PlanYearTotal]:
+    starts = sorted({d.plan_year for d in days})
+    totals = []
+    for start in starts:
+        in_year = [d for d in days if d.plan_year == start]
+        totals.append(
+            PlanYearTotal(
+                start=start,
+                first_day=in_year[0].date,
+                last_day=in_year[-1].date,
+                days=len(in_year),
+                patient=_total([d.patient for d in in_year]),
+                payer=_total([d.payer for d in in_year]),
+            )
+        )
+    return totals
+
+
+def _combined_days(
+    plan: Plan, policies: Sequence[PolicyTerms], self_pay: Sequence[DayPrice], deny_pending: bool
+) -> tuple[list[EstimateDay], list[list[PolicyDay]]]:
+    if not policies:
+        walked = [self_pay_days(self_pay)]
+        combined = combine(walked[0], None, secondary_is_medicaid=False)
+    else:
+        walked = [walk_policy(p, deny_pending=deny_pending) for p in policies[:2]]
+        combined = combine(
+            walked[0],
+            walked[1] if len(walked) > 1 else None,
+            secondary_is_medicaid=len(policies) > 1
+            and policies[1].insurance_type is InsuranceType.MEDICAID,
+        )
+    days = [EstimateDay(week=week_of(plan, d.date), **d.model_dump()) for d in combined]
+    return days, walked
+
+
+def estimate_episode(
+    *,
+    plan: Plan,
+    policies: Sequence[PolicyTerms],
+    self_pay: Sequence[DayPrice],
+    assumptions: Sequence[Assumption] = (),
+) -> Estimate:
+    """Primary first, then secondary; no policy (or none usable) means self-pay at the full charge.
+
+    `policies` must already be in coordination order (estimating.coordination_key), at most two.
+    """
+    days, walked = _combined_days(plan, policies, self_pay, deny_pending=False)
+    per_policy = [
+        PolicyTotal(
+            payer_id=p.payer_id,
+            payer_name=p.payer_name,
+            priority=p.priority,
+            insurance_type=p.insurance_type,
+            network=p.network,
+            covered_days=sum(1 for d in own if d.covered),
+            allowed_total=_total([d.allowed for d in own if d.covered]),
+            paid_total=_total(
+                [d.secondary_payer if i else d.payer - d.secondary_payer for d in days]
+            ),
+            patient_if_only_payer=_total([d.patient for d in own]),
+        )
+        for i, (p, own) in enumerate(zip(policies, walked, strict=False))
+    ]
+    pending = sum(1 for d in days if any(f.endswith("covered_if_authorized") for f in d.flags))
+    outcome = None
+    if pending:
+        denied, _ = _combined_days(plan, policies, self_pay, deny_pending=True)
+        outcome = Outcome(
+            patient_total=_total([d.patient for d in denied]),
+            payer_total=_total([d.payer for d in denied]),
+            allowed_total=_total([d.allowed for d in denied]),
+            days_affected=pending,
+            note=f"If authorization is not granted, the {pending} days marked "
+            "covered_if_authorized are not covered: the patient is shown at the self-pay rate "
+            "for them (an in-network contract may forbid billing the member; then the facility "
+            "absorbs it).",
+        )
+    return Estimate(
+        allowed_total=_total([d.allowed for d in days]),
+        patient_total=_total([d.patient for d in days]),
+        payer_total=_total([d.payer for d in days]),
+        write_off_total=_total([d.write_off for d in days]),
+        balance_bill_total=_total([d.balance_bill for d in days]),
+        days=days,
+        weeks=_weeks(plan, days),
+        plan_years=_plan_years(days),
+        per_policy=per_policy,
+        assumptions=list(assumptions),
+        if_not_authorized=outcome,
+    )

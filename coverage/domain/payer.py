@@ -47,6 +47,9 @@ class PayerConfig(BaseModel):
     # Checked against the adapter's own settings model when the rule book loads.
     settings: dict[str, Any] = Field(default_factory=dict)
     network_status: Network
+    # Our facility may bill this payer's members the charge minus the allowed amount when out of
+    # network; never applied in network, to Medicaid or to a QMB.
+    balance_billing: bool = False
     carve_out_administrators: tuple[CarveOut, ...] = ()
     limits: PayerLimits | None = None
     version: str = Field(min_length=1, max_length=40)

@@ -117,6 +117,28 @@ class Enrollee(Strict):
         return value
 
 
+class AuthStatus(StrEnum):
+    NOT_REQUESTED = "not_requested"
+    PENDING = "pending"
+    APPROVED = "approved"
+    DENIED = "denied"
+
+
+class Authorization(Strict):
+    """What admissions knows about the payer's prior authorization for this episode."""
+
+    status: AuthStatus = AuthStatus.NOT_REQUESTED
+    approved_days: int | None = Field(
+        default=None, ge=0, le=366, description="Service days approved (status approved only)"
+    )
+
+    @model_validator(mode="after")
+    def _days_only_when_approved(self) -> "Authorization":
+        if self.approved_days is not None and self.status is not AuthStatus.APPROVED:
+            raise ValueError("approved_days is only allowed when status is approved")
+        return self
+
+
 class PolicyIn(Strict):
     payer_id: PayerId
     member_id: MemberId
@@ -125,6 +147,7 @@ class PolicyIn(Strict):
     )
     relationship: Relationship = Relationship.SELF
     priority: Priority = Priority.PRIMARY
+    authorization: Authorization = Authorization()
 
 
 class Ratings(Strict):
@@ -163,13 +186,45 @@ class Intake(Strict):
         return any(_SUD_PREFIX.match(code) for code in self.diagnoses)
 
 
+class Weekday(StrEnum):
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+    @property
+    def number(self) -> int:
+        """date.weekday() numbering: Monday 0 .. Sunday 6."""
+        return list(Weekday).index(self)
+
+
 class Plan(Strict):
     level_of_care: LevelOfCare = LevelOfCare.IOP
+    # Either days_per_week, or explicit weekdays from which it is derived (never both disagreeing).
     days_per_week: int = Field(ge=1, le=7)
+    weekdays: tuple[Weekday, ...] | None = Field(default=None, min_length=1, max_length=7)
     hours_per_day: Annotated[float, Field(gt=0, le=12)]
     weeks: int = Field(ge=1, le=52)
     start_date: date
     modality: Modality = Modality.IN_PERSON
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_days_per_week(cls, data: object) -> object:
+        if not isinstance(data, dict) or not data.get("weekdays"):
+            return data
+        weekdays = data["weekdays"]
+        if len(set(weekdays)) != len(weekdays):
+            raise ValueError("weekdays: each weekday at most once")
+        given = data.get("days_per_week")
+        if given is not None and given != len(weekdays):
+            raise ValueError(
+                f"days_per_week: {given} does not match the {len(weekdays)} weekdays given"
+            )
+        return {**data, "days_per_week": len(weekdays)}
 
     @property
     def hours_per_week(self) -> float:
@@ -191,6 +246,8 @@ class VerificationRequest(Strict):
     intake: Intake
     plan: Plan
     household: Household | None = None
+    # The enrollee has coverage but does not want claims submitted (45 CFR 149.610 "self-pay").
+    self_pay: bool = False
 
     @model_validator(mode="after")
     def _one_policy_per_priority(self) -> "VerificationRequest":

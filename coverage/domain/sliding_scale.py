@@ -162,6 +162,27 @@ class PaymentPlan(Strict):
     needs_reg_z_disclosures: bool
 
 
+class PriceOption(Strict):
+    """One way the patient could pay. `applied` is never set by the service on its own."""
+
+    kind: Literal["full_price", "sliding_scale", "hardship_discount"]
+    label: str
+    total: Money
+    per_week: Money
+    requires: str | None = None
+    applied: bool = False
+    payment_plans: list[PaymentPlan]
+
+
+# OIG (42 U.S.C. 1320a-7a(i)(6); OIG 2004 paper): reducing an insured patient's cost sharing is
+# lawful only after an individual, documented finding of financial need, never routinely or
+# advertised; the claim still goes to the payer at the full charge.
+HARDSHIP_REQUIREMENT = (
+    "a documented, individual financial-hardship determination approved by billing staff "
+    "(not routine, not advertised); the claim still goes to the payer at the full charge"
+)
+
+
 class SlidingScaleOptions(Strict):
     status: Literal["offered", "needs_income"]
     message: str
@@ -172,6 +193,27 @@ class SlidingScaleOptions(Strict):
     discounted_price: Money | None
     per_week: Money | None
     payment_plans: list[PaymentPlan]
+    options: list[PriceOption] = []
+
+
+def _per_week(total: Decimal, weeks: int) -> Decimal:
+    return cents(total / weeks) if weeks > 0 else total
+
+
+def _hardship(
+    patient_share: Decimal, class_price: Decimal, weeks: int, policy: "SlidingScalePolicy"
+) -> PriceOption | None:
+    """HRSA element k shape: an insured patient pays no more than the pay class would charge."""
+    if class_price >= patient_share:
+        return None
+    return PriceOption(
+        kind="hardship_discount",
+        label="Financial-hardship reduction of the patient's share (option, not applied)",
+        total=class_price,
+        per_week=_per_week(class_price, weeks),
+        requires=HARDSHIP_REQUIREMENT,
+        payment_plans=payment_plans(class_price, policy),
+    )
 
 
 def pick_guideline(
@@ -216,10 +258,22 @@ def sliding_scale(
     self_pay_per_day: Decimal,
     guidelines: Sequence[PovertyGuideline],
     policy: SlidingScalePolicy,
+    insured_patient_share: Decimal | None = None,
 ) -> SlidingScaleOptions:
-    """Sliding-scale price for an episode; the guideline table is picked by the start date."""
+    """Sliding-scale price for an episode; the guideline table is picked by the start date.
+
+    `insured_patient_share` is the estimate's patient total when insurance pays: then a
+    hardship reduction is listed as an option that needs documented hardship, never applied.
+    """
     full_per_day = cents(self_pay_per_day)
     full_price = full_per_day * service_days
+    full_option = PriceOption(
+        kind="full_price",
+        label="Self-pay at the full price",
+        total=full_price,
+        per_week=_per_week(full_price, weeks),
+        payment_plans=payment_plans(full_price, policy),
+    )
     if household is None:
         # Not an error: the patient can still be offered the full price and a payment plan.
         return SlidingScaleOptions(
@@ -231,7 +285,8 @@ def sliding_scale(
             full_price=full_price,
             discounted_price=None,
             per_week=None,
-            payment_plans=payment_plans(full_price, policy),
+            payment_plans=full_option.payment_plans,
+            options=[full_option],
         )
     check_nominal_charges(policy, full_per_day=full_per_day)
     guideline = pick_guideline(guidelines, state=state, on=start_date)
@@ -248,6 +303,22 @@ def sliding_scale(
         )
     else:
         detail = f"no discount, full price ${per_day} per service day"
+    options = [full_option]
+    if price < full_price:
+        options.append(
+            PriceOption(
+                kind="sliding_scale",
+                label=f"Sliding scale, class {chosen.name}",
+                total=price,
+                per_week=_per_week(price, weeks),
+                requires="proof of household size and income per the facility's policy",
+                payment_plans=payment_plans(price, policy),
+            )
+        )
+    if insured_patient_share is not None:
+        hardship = _hardship(insured_patient_share, price, weeks, policy)
+        if hardship is not None:
+            options.append(hardship)
     return SlidingScaleOptions(
         status="offered",
         message=f"{shown}% of the {guideline.year} poverty guideline: "
@@ -259,4 +330,5 @@ def sliding_scale(
         discounted_price=price,
         per_week=cents(price / weeks) if weeks > 0 else None,
         payment_plans=payment_plans(price, policy),
+        options=options,
     )

@@ -32,6 +32,9 @@ from coverage.rules.policy_schema import CoveragePolicyFile, MedicalNecessityFil
 from coverage.rules.schema import (
     KNOWN_KINDS,
     FeeScheduleFile,
+    MedicarePartBFile,
+    PartBYear,
+    PayerRate,
     PovertyGuidelinesFile,
     RuleFileHeader,
     SlidingScalePolicyFile,
@@ -360,6 +363,7 @@ class RuleBook:
         other_files: dict[str, list[tuple[Path, dict[str, Any]]]],
         rules: list["LoadedRules"] | None = None,
         payer_files: dict[str, str] | None = None,
+        part_b_files: tuple[tuple[str, MedicarePartBFile], ...] = (),
     ) -> None:
         self.payers = payers
         self.payer_files = payer_files or {}  # payer id -> file (as displayed)
@@ -384,6 +388,7 @@ class RuleBook:
         self.files = files
         # kind -> [(path relative to the rules dir, parsed mapping)] for kinds loaded elsewhere.
         self.other_files = other_files
+        self._part_b_files = part_b_files
 
     @classmethod
     def load(
@@ -399,6 +404,7 @@ class RuleBook:
         policy_files: list[tuple[str, SlidingScalePolicyFile]] = []
         fee_schedule_files: list[tuple[str, FeeScheduleFile]] = []
         rules: list[LoadedRules] = []
+        part_b_files: list[tuple[str, MedicarePartBFile]] = []
         other_files: dict[str, list[tuple[Path, dict[str, Any]]]] = {}
         for item in parsed:
             model_cls = KINDS.get(item.ref.kind)
@@ -417,6 +423,8 @@ class RuleBook:
                 fee_schedule_files.append((item.display, model))
             elif isinstance(model, CoveragePolicyFile | MedicalNecessityFile):
                 rules.append(_compile(item, model))
+            elif isinstance(model, MedicarePartBFile):
+                part_b_files.append((item.display, model))
 
         by_display = {item.display: item for item in parsed}
         years: dict[int, str] = {}
@@ -467,6 +475,7 @@ class RuleBook:
             other_files=other_files,
             rules=rules,
             payer_files=payer_files,
+            part_b_files=tuple(part_b_files),
         )
 
     def rules_for(
@@ -511,6 +520,28 @@ class RuleBook:
             )
         rate, schedule = matches[0]
         return rate.per_day, rate.status or schedule.status
+
+    def payer_rate(self, payer_id: str, network: Network, on: date) -> tuple[PayerRate, str]:
+        """The fee-schedule entry (amount and unit) and its status for a service date."""
+        matches = [
+            (rate, schedule)
+            for _, schedule in self._schedules(on)
+            for rate in schedule.rates(payer_id, network, on)
+        ]
+        if len(matches) != 1:
+            found = "no" if not matches else "more than one"
+            raise RuleLookupError(f"{found} allowed amount for {payer_id} {network} on {on.isoformat()}")
+        rate, schedule = matches[0]
+        return rate, rate.status or schedule.status
+
+    def part_b(self, year: int) -> tuple[PartBYear, str]:
+        """Medicare Part B deductible and coinsurance for a calendar year, with the file it came from."""
+        found = [(display, f.years[year]) for display, f in self._part_b_files if year in f.years]
+        if len(found) != 1:
+            what = "no" if not found else "more than one"
+            raise RuleLookupError(f"{what} Medicare Part B deductible for {year}")
+        display, part_b = found[0]
+        return part_b, display
 
     def self_pay_per_day(self, on: date) -> Decimal:
         amounts = {schedule.self_pay_per_day for _, schedule in self._schedules(on)}

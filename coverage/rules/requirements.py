@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
-from coverage.domain.estimate import service_dates
+from coverage.domain.calendar import service_dates
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import Plan
 from coverage.rules.policy_schema import (

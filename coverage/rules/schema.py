@@ -1,6 +1,7 @@
 """Shapes of the payer_rules/ YAML files this package loads. Unknown keys are refused."""
 
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -83,7 +84,8 @@ class PayerRate(RuleModel):
     """One per-diem allowed amount; its own window and status narrow the file's."""
 
     network: Network
-    per_day: Amount
+    per_day: Amount  # the amount per unit below: per service day, or per hour of service
+    unit: Literal["per_diem", "per_hour"] = "per_diem"
     effective: date | None = None
     expires: date | None = None
     status: Status | None = None
@@ -111,8 +113,23 @@ class FeeScheduleFile(RuleFileHeader):
         ]
 
 
+class PartBYear(RuleModel):
+    """One calendar year of Medicare Part B cost sharing (iop-coverage-rules.md section 1.9)."""
+
+    deductible: Amount
+    coinsurance: Annotated[Decimal, Field(ge=0, le=1)]
+    source: Text
+    status: Status = "verified"
+
+
+class MedicarePartBFile(RuleFileHeader):
+    kind: Literal["medicare_part_b"]
+    years: dict[Annotated[int, Field(ge=2000, le=2100)], PartBYear] = Field(min_length=1)
+
+
 KNOWN_KINDS: dict[str, type[RuleFileHeader]] = {
     "poverty_guidelines": PovertyGuidelinesFile,
     "sliding_scale_policy": SlidingScalePolicyFile,
     "fee_schedule": FeeScheduleFile,
+    "medicare_part_b": MedicarePartBFile,
 }

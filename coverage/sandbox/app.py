@@ -12,6 +12,7 @@ request content (PHI).
 
 import json
 import logging
+import select
 import socket
 import threading
 import time
@@ -44,6 +45,12 @@ class Counters:
         self.in_flight = 0
         self.peak_in_flight = 0
         self.call_times: list[float] = []
+        # (arrival, member ID or None, Retry-After sent): lets a test check retry spacing
+        self.by_member: list[tuple[float, str | None, float | None]] = []
+
+    def arrived(self, member: str | None, retry_after: float | None = None) -> None:
+        with self._lock:
+            self.by_member.append((time.monotonic(), member, retry_after))
 
     @contextmanager
     def call(self) -> Iterator[None]:
@@ -174,6 +181,15 @@ class SandboxPayer(ThreadingHTTPServer):
         return status, {**reply, "ErrorCode": code, "ErrorMessage": message}
 
 
+def _member_of(body: bytes, content_type: str) -> str | None:
+    """The member asked about, for the call log; None when the request cannot be read."""
+    try:
+        _, inquiries = read_270(core_mime.decode(body, content_type)["Payload"])
+        return inquiries[0].subscriber.member_id or None
+    except (ValueError, KeyError, IndexError, X12ParseError):
+        return None
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: SandboxPayer
     protocol_version = "HTTP/1.1"
@@ -198,14 +214,18 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(length)
         delay, fault = self.server.faults.draw()
+        self.server.counters.arrived(
+            _member_of(body, self.headers.get("Content-Type", "")),
+            self.server.faults.retry_after_seconds if fault is Fault.HTTP_503 else None,
+        )
         if delay:
             time.sleep(delay)
         if fault is Fault.DROP:
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
-        if fault is Fault.TIMEOUT:
-            time.sleep(self.server.faults.timeout_seconds)
+        if fault is Fault.TIMEOUT and self._client_left_within(self.server.faults.timeout_seconds):
+            return  # the caller gave up: its call is over for the payer too
         if fault in (Fault.HTTP_503, Fault.HTTP_500):
             status = 503 if fault is Fault.HTTP_503 else 500
             headers = (
@@ -247,6 +267,16 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is Fault.MALFORMED and status == 200:
             data = data[: len(data) // 2]
         self._send(status, data, "application/fhir+json" if fhir else "application/json")
+
+    def _client_left_within(self, seconds: float) -> bool:
+        """Waits up to `seconds`; True as soon as the caller closes the connection."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            readable, _, _ = select.select([self.connection], [], [], min(left, 0.01))
+            if readable and not self.connection.recv(1, socket.MSG_PEEK):
+                self.close_connection = True
+                return True
+        return False
 
     def _send(
         self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None

@@ -39,7 +39,8 @@ def assert_each_ended_once(
                 col(AuditEvent.entity_id).in_([str(j) for j in job_ids]),
             )
         ).all()
-    assert [(j.status, j.message) for j in jobs if j.status != "needs_review"] == []
+    unfinished = [(j.status, j.message) for j in jobs if j.status != "needs_review"]
+    assert not unfinished, unfinished
     assert sorted(results) == sorted(job_ids)  # exactly one result row each
     assert sorted(completions) == sorted(str(j) for j in job_ids)  # completed exactly once each
     return {job.id: job.attempts for job in jobs}

@@ -76,7 +76,8 @@ def test_a_running_worker_picks_up_a_new_payer_and_keeps_it_through_a_broken_edi
     (rules / "fee_schedules" / "lakeside-2026.yaml").write_text(NEW_FEE_SCHEDULE)
     first = _verify(client, headers, "lakeside-epo")
     assert first["status"] == "needs_review"
-    assert first["result"]["estimate"]["patient_total"] == "1680.00"
+    # 7 Dec 2026 - 27 Jan 2027 at $300: $960.00 in 2026, $1,920.00 after the 1 January reset.
+    assert first["result"]["estimate"]["patient_total"] == "2880.00"
     recorded = {f["path"]: f for f in first["rule_files"]}
     v1 = hashlib.sha256(payer.read_bytes()).hexdigest()
     assert recorded["payers/lakeside-epo.yaml"]["sha256"] == v1

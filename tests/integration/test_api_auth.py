@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from coverage.api.app import create_app
 from coverage.api.deps import get_enqueue
 from coverage.domain.access import Actor, Role
+from coverage.domain.request import VerificationRequest
 from coverage.store import users
 from coverage.store.db import session_scope
 from tests.factories import request, request_body
@@ -24,6 +25,7 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("GET", "/api/verifications/{job_id}/fhir"): (200, 200, 403, 403, 401),
     ("POST", "/api/verifications/{job_id}/review"): (403, 200, 403, 403, 401),
     ("POST", "/api/verifications/{job_id}/rerun"): (403, 202, 403, 403, 401),
+    ("GET", "/api/verifications/{job_id}/good-faith-estimate"): (200, 200, 403, 403, 401),
     ("POST", "/api/verifications/{job_id}/phone-vob"): (201, 201, 403, 403, 401),
     ("GET", "/api/rules/status"): (403, 403, 200, 403, 401),
     ("GET", "/api/audit"): (403, 403, 403, 200, 401),
@@ -47,6 +49,12 @@ def tokens(database: str) -> dict[str, str]:
                 session, name=f"{role}-{uuid.uuid4().hex[:6]}", role=Role(role)
             )
     return made
+
+
+def uninsured() -> VerificationRequest:
+    body = request_body("ppo")
+    body["policies"] = []
+    return VerificationRequest.model_validate(body)
 
 
 def _user_name(token: str) -> str:
@@ -76,7 +84,8 @@ def test_role_route_matrix(
     if "{job_id}" in path:
         # a job in needs_review, submitted by the admissions user so that it is theirs to read
         owner = Actor(name=_user_name(tokens["admissions"]), role=Role.ADMISSIONS)
-        path = path.replace("{job_id}", str(queue_in_process(request("ppo"), owner)))
+        job = request("ppo") if "good-faith" not in path else uninsured()
+        path = path.replace("{job_id}", str(queue_in_process(job, owner)))
     body: dict[str, object] | None = None
     if path == "/api/verifications" and method == "POST":
         body = request_body("ppo")
@@ -165,7 +174,8 @@ def test_list_rows_mask_member_ids(client: TestClient, tokens: dict[str, str]) -
         "/api/verifications?status=needs_review",
         headers={"Authorization": f"Bearer {tokens['admissions']}"},
     ).json()["data"]
-    assert rows and all(row["member_ids"] == ["****0234"] for row in rows)
+    insured = [row for row in rows if row["payer_ids"]]  # the matrix also queues uninsured jobs
+    assert insured and all(row["member_ids"] == ["****0234"] for row in insured)
     assert all(row["created_at"].endswith("Z") for row in rows)  # UTC, on SQLite too
     assert "SBX-PPO-100234" not in str(rows)
 

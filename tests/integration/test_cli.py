@@ -11,7 +11,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
 EXPECTED = {
-    "commercial-ppo.json": ("needs_review", "1920.00"),
+    # Starts 7 Dec 2026: the plan year and its $1,500 deductible restart on 1 January 2027.
+    "commercial-ppo.json": ("needs_review", "3120.00"),
     "medicare.json": ("needs_review", "2299.59"),
     "medicaid-sud.json": ("needs_review", "0.00"),
     "inactive-coverage.json": ("needs_review", "9600.00"),
@@ -62,7 +63,8 @@ def test_readable_output_shows_totals_and_the_week_table(tmp_path: Path) -> None
     proc = _cli(tmp_path, "verify", str(ROOT / "examples" / "commercial-ppo.json"))
     assert proc.returncode == 0, proc.stderr
     assert "needs_review" in proc.stdout.splitlines()[0]
-    assert "Estimate: allowed $8400.00, payer $6480.00, patient $1920.00" in proc.stdout
+    assert "Estimate: allowed $8400.00, payer $5280.00, patient $3120.00" in proc.stdout
+    assert "  If authorization is not granted: payer $0.00, patient $9600.00" in proc.stdout
     assert "     1  2026-12-07     3   1050.00   600.00   450.00" in proc.stdout
 
 

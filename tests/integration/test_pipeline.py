@@ -5,8 +5,9 @@ from decimal import Decimal
 from sqlmodel import Session
 
 from coverage.domain.access import Actor
+from coverage.domain.request import VerificationRequest
 from coverage.store import jobs
-from tests.factories import request
+from tests.factories import request, request_body
 from tests.integration.conftest import actions, job_row, queue_in_process, result_count
 
 
@@ -30,11 +31,13 @@ def test_commercial_ppo_gets_an_exact_estimate_and_waits_for_review(
     )
     body = _result(session, job_id)
     est = body["estimate"]
-    # 24 days x $350: day 1 = $300 deductible + 20% of $50; days 2-24 = 20% of $350.
+    # 24 days x $350 from Mon 7 Dec 2026. 2026: $300 deductible + 20% of $50 = $310, then
+    # 11 x $70 = $1,080. 2027 (calendar-year plan restarts): 4 x $350 deductible, $100 + 20% of
+    # $250 = $150 (deductible met), 7 x $70 -> $2,040. Patient $3,120; payer $5,280.
     assert (est["allowed_total"], est["patient_total"], est["payer_total"]) == (
         "8400.00",
-        "1920.00",
-        "6480.00",
+        "3120.00",
+        "5280.00",
     )
     assert est["weeks"][0] == {
         "week": 1,
@@ -180,8 +183,8 @@ def test_a_gap_in_the_rule_book_fails_the_job_with_an_operator_action(
     job = job_row(session, job_id)
     assert job.status == "failed"
     assert job.message == (
-        "Rule book gap: no allowed amount for sandbox-commercial in_network on 2027-03-01. "
-        "An operator must add it; then re-run."
+        # The facility's own charge is looked up first: it prices every day, covered or not.
+        "Rule book gap: no self-pay rate on 2027-03-01. An operator must add it; then re-run."
     )
 
 
@@ -210,3 +213,62 @@ def test_a_payer_still_down_at_the_attempt_cap_fails_the_job_with_its_reason(
         "The payer did not answer after 1 attempts (The payer could not respond; the check will be retried.) "
         "Re-run the verification when the payer is back."
     )
+
+
+def test_medicare_with_medicaid_secondary_leaves_the_patient_nothing(
+    session: Session, clerk: Actor
+) -> None:
+    body = request_body("medicare", start_date="2026-02-02", days_per_week=4, weeks=1)
+    body["policies"].append(
+        {"payer_id": "sandbox-medicaid", "member_id": "SBX-MCD-554210", "priority": "secondary"}
+    )
+    job_id = queue_in_process(VerificationRequest.model_validate(body), clerk)
+    est = _result(session, job_id)["estimate"]
+    # Medicare leaves 259.13, 70.92, 51.83, 51.83; Medicaid (would pay $210 as primary) pays
+    # 210 + 70.92 + 51.83 + 51.83 = $384.58; $49.13 of day 1 is written off; the patient owes $0.
+    assert (est["patient_total"], est["payer_total"], est["write_off_total"]) == (
+        "0.00",
+        "987.39",
+        "49.13",
+    )
+    assert [p["paid_total"] for p in est["per_policy"]] == ["602.81", "384.58"]
+    assert "secondary_not_applied" not in [f["code"] for f in _result(session, job_id)["findings"]]
+
+
+def test_a_qmb_enrollee_owes_no_medicare_cost_sharing(session: Session, clerk: Actor) -> None:
+    body = request_body("medicare", start_date="2026-02-02", days_per_week=4, weeks=1)
+    body["policies"][0]["member_id"] = "SBX-QMB-1EG4TE5MK72"
+    est = _result(session, queue_in_process(VerificationRequest.model_validate(body), clerk))[
+        "estimate"
+    ]
+    # The $433.71 of Medicare cost sharing (259.13 + 70.92 + 2 x 51.83) is never the patient's.
+    assert (est["patient_total"], est["payer_total"], est["write_off_total"]) == (
+        "0.00",
+        "602.81",
+        "433.71",
+    )
+
+
+def test_a_medicare_episode_into_a_year_without_part_b_data_fails_with_the_gap(
+    session: Session, clerk: Actor
+) -> None:
+    job_id = queue_in_process(request("medicare"), clerk)  # 7 Dec 2026 into 2027
+    job = job_row(session, job_id)
+    assert (job.status, job.message) == (
+        "failed",
+        "Rule book gap: no Medicare Part B deductible for 2027. An operator must add it; "
+        "then re-run.",
+    )
+
+
+def test_an_uninsured_enrollee_gets_a_stored_good_faith_estimate(
+    session: Session, clerk: Actor
+) -> None:
+    body = request_body("ppo", start_date="2026-04-06", weeks=6)
+    body["policies"] = []
+    body["household"] = {"size": 4, "annual_income": "40000.00"}
+    result = _result(session, queue_in_process(VerificationRequest.model_validate(body), clerk))
+    gfe = result["good_faith_estimate"]
+    # 121.21% of $33,000 -> class B, 80% off $400 = $80 x 18 days.
+    assert (gfe["reason"], gfe["total_expected_charges"]) == ("uninsured", "1440.00")
+    assert result["sliding_scale"]["discounted_price"] == "1440.00"

@@ -86,14 +86,14 @@ def test_an_operator_adds_a_payer_and_its_fee_schedule_as_two_files(
     assert job_row(session, job_id).status == "needs_review"
     result = _body(session, job_id)
     estimate = result["estimate"]
-    # As coverage.domain.estimate.estimate_episode computes it: 3 days x 8 weeks = 24 days at the
-    # new $300.00 per diem = $7,200.00. Day 1: the $300.00 deductible left takes the whole day.
-    # Days 2-24: 20 % of $300.00 = $60.00 x 23 = $1,380.00. Patient $1,680.00, payer $5,520.00;
-    # far below the $3,000.00 out-of-pocket room.
+    # 3 days x 8 weeks = 24 days at the new $300.00 per diem = $7,200.00, from 7 Dec 2026.
+    # 2026 (12 days): the $300.00 deductible left takes day 1; 11 x 20 % of $300.00 = $660.00.
+    # 2027 (12 days, the plan's full $1,500.00 deductible again): 5 x $300.00 = $1,500.00, then
+    # 7 x $60.00 = $420.00. Patient 960 + 1,920 = $2,880.00, payer $4,320.00.
     assert (estimate["allowed_total"], estimate["patient_total"], estimate["payer_total"]) == (
         "7200.00",
-        "1680.00",
-        "5520.00",
+        "2880.00",
+        "4320.00",
     )
     assert estimate["weeks"][0] == {
         "week": 1,
@@ -191,3 +191,14 @@ def test_the_api_and_the_cli_explain_a_result(session: Session, clerk: Actor) ->
     )
     audited = CliRunner().invoke(cli_app, ["rules", "explain", str(uuid.uuid4())])
     assert audited.exit_code == 1
+
+
+def test_with_no_loadable_rule_book_a_job_fails_naming_the_file(
+    rules: Path, session: Session, clerk: Actor
+) -> None:
+    (rules / "payers" / "broken.yaml").write_text("kind: payer\nid: broken\nnmae: typo\n")
+    job_id = queue_in_process(request("ppo"), clerk)
+    message = job_row(session, job_id).message
+    assert job_row(session, job_id).status == "failed"
+    assert message.startswith("The rule book does not load (payer_rules/payers/broken.yaml:")
+    assert message.endswith("An operator must fix it; then re-run.")

@@ -218,3 +218,30 @@ def test_guideline_amount_needs_a_person() -> None:
     )
     with pytest.raises(ValueError):
         guideline.amount(0)
+
+
+def test_poverty_guideline_effective_dates_are_the_notices(book: RuleBook) -> None:
+    # 2025: January 15 (90 FR 5917); 2026: January 13 (91 FR 1797); 2024: publication date, draft.
+    effective = {g.year: g.effective for g in book.guidelines}
+    assert effective == {2024: date(2024, 1, 17), 2025: date(2025, 1, 15), 2026: date(2026, 1, 13)}
+
+
+def test_options_list_every_way_to_pay_and_never_apply_hardship_by_default(book: RuleBook) -> None:
+    result = sliding_scale(
+        household=Household(size=4, annual_income=D("33330.00")),  # 101%: class B
+        state="VA",
+        start_date=START,
+        service_days=24,
+        weeks=8,
+        self_pay_per_day=D("400.00"),
+        guidelines=book.guidelines,
+        policy=book.sliding_scale_policy,
+        insured_patient_share=D("1920.01"),
+    )
+    assert [(o.kind, o.total, o.per_week, o.applied) for o in result.options] == [
+        ("full_price", D("9600.00"), D("1200.00"), False),
+        ("sliding_scale", D("1920.00"), D("240.00"), False),
+        ("hardship_discount", D("1920.00"), D("240.00"), False),
+    ]
+    assert result.options[2].requires is not None
+    assert [p.months for p in result.options[1].payment_plans] == [3, 6, 12]

@@ -1,0 +1,53 @@
+"""/api/verifications/{id}/good-faith-estimate: the stored GFE as printable HTML or as JSON."""
+
+import uuid
+from functools import cache
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from coverage.api import reads
+from coverage.api.deps import Reader, SessionDep
+from coverage.errors import NotFoundError
+
+router = APIRouter(prefix="/api/verifications", tags=["estimates"])
+
+
+@cache
+def _templates() -> Environment:
+    return Environment(
+        loader=PackageLoader("coverage.api", "templates"),
+        autoescape=select_autoescape(["html"]),
+        auto_reload=False,
+    )
+
+
+def render_gfe(gfe: dict[str, Any]) -> str:
+    return _templates().get_template("good_faith_estimate.html").render(gfe=gfe)
+
+
+@router.get(
+    "/{job_id}/good-faith-estimate",
+    response_class=HTMLResponse,
+    response_model=None,
+    responses={200: {"content": {"application/json": {}}}, 404: {}},
+)
+def read_good_faith_estimate(
+    job_id: uuid.UUID,
+    actor: Reader,
+    session: SessionDep,
+    format: Literal["html", "json"] = "html",
+) -> Response:
+    """HTML by default (print it to PDF from the browser); `?format=json` for the stored JSON."""
+    detail = reads.job_detail(session, job_id=job_id, actor=actor)  # visibility and audit
+    gfe = (detail.result or {}).get("good_faith_estimate")
+    if not gfe:
+        raise NotFoundError(
+            f"verification {job_id} has no Good Faith Estimate "
+            "(only uninsured or self-pay enrollees get one)"
+        )
+    if format == "json":
+        return JSONResponse(gfe)
+    return HTMLResponse(render_gfe(gfe))

@@ -1,0 +1,531 @@
+"""Glue: payer answers + rule book -> the estimate, sliding scale and Good Faith Estimate of a result.
+
+Everything here is choosing inputs and saying where they came from; the arithmetic lives in
+coverage/domain (calendar, cost_sharing, estimate, cob, sliding_scale, gfe).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+
+from coverage.domain.calendar import plan_year_start, service_dates
+from coverage.domain.cost_sharing import lowest
+from coverage.domain.eligibility import (
+    Benefit,
+    BenefitKind,
+    CostSharing,
+    CoverageLevel,
+    EligibilityResponse,
+    InsuranceType,
+    Network,
+    TimePeriod,
+)
+from coverage.domain.estimate import (
+    Assumption,
+    DayPrice,
+    Estimate,
+    PolicyTerms,
+    Source,
+    YearTerms,
+    estimate_episode,
+)
+from coverage.domain.gfe import Facility, GoodFaithEstimate, build_gfe
+from coverage.domain.money import cents
+from coverage.domain.payer import PayerConfig
+from coverage.domain.request import AuthStatus, PolicyIn, Priority, VerificationRequest
+from coverage.domain.sliding_scale import SlidingScaleOptions, sliding_scale
+from coverage.rules.loader import RuleBook, RuleLookupError
+
+ANNUAL = {TimePeriod.CALENDAR_YEAR, TimePeriod.SERVICE_YEAR, TimePeriod.CONTRACT}
+PROTECTED_TYPES = {InsuranceType.MEDICARE, InsuranceType.MEDICARE_ADVANTAGE}
+
+
+@dataclass
+class _Notes:
+    """Assumptions in the order they were made, plus draft rule facts used."""
+
+    items: list[Assumption] = field(default_factory=list)
+    drafts: list[str] = field(default_factory=list)
+
+    def add(self, text: str, source: Source) -> None:
+        if all(a.text != text for a in self.items):
+            self.items.append(Assumption(text=text, source=source))
+
+
+def _usd(amount: Decimal) -> str:
+    return f"${amount:,.2f}"
+
+
+def _percent(rate: Decimal) -> str:
+    return f"{(rate * 100).normalize():f}%"
+
+
+def _by_date(days: Sequence[date], lookup: Any, what: str, notes: _Notes) -> dict[date, Decimal]:
+    """A rule-book amount per service day; a later day with no rule keeps the last known amount.
+
+    The first day must have a rule (RuleLookupError otherwise): an estimate never starts on a guess.
+    """
+    amounts: dict[date, Decimal] = {}
+    last: Decimal | None = None
+    carried = False
+    for day in days:
+        try:
+            last = lookup(day)
+        except RuleLookupError:
+            if last is None:
+                raise
+            if not carried:
+                carried = True
+                notes.add(
+                    f"No {what} in the rule book from {day.isoformat()}: the last known "
+                    f"amount {_usd(last)} is carried forward",
+                    "default",
+                )
+        assert last is not None
+        amounts[day] = cents(last)
+    return amounts
+
+
+def _benefit_notes(name: str, cs: CostSharing, medicare: bool, notes: _Notes) -> None:
+    if cs.deductible_remaining:
+        notes.add(
+            f"{name}: deductible remaining {_usd(cs.deductible_remaining)} applied first",
+            "payer_response",
+        )
+    else:
+        notes.add(f"{name}: no deductible left to meet", "payer_response")
+    if medicare:
+        pass  # Medicare Part B has no family deductible
+    elif cs.family_deductible_remaining is None:
+        notes.add(f"{name}: family deductible not reported, individual used", "default")
+    else:
+        notes.add(
+            f"{name}: family deductible remaining {_usd(cs.family_deductible_remaining)}; "
+            "the lower of individual and family binds",
+            "payer_response",
+        )
+    if cs.copay_per_day:
+        when = (
+            "after the deductible"
+            if cs.copay_applies_after_deductible
+            else "from the first day, outside the deductible"
+        )
+        notes.add(
+            f"{name}: copay {_usd(cs.copay_per_day)} per service day, {when}", "payer_response"
+        )
+    if cs.coinsurance:
+        notes.add(
+            f"{name}: coinsurance {_percent(cs.coinsurance)} of the allowed amount after the "
+            "deductible and copay",
+            "payer_response",
+        )
+    oop = lowest(cs.oop_remaining, cs.family_oop_remaining)
+    if oop is None:
+        notes.add(
+            f"{name}: no out-of-pocket maximum reported: the patient's share is not capped",
+            "default",
+        )
+    else:
+        notes.add(
+            f"{name}: out-of-pocket maximum remaining {_usd(oop)} caps the patient's share",
+            "payer_response",
+        )
+    if cs.day_limit_remaining is not None:
+        notes.add(
+            f"{name}: {cs.day_limit_remaining} covered days remain this plan year; later days are "
+            "not covered and shown at the self-pay rate",
+            "payer_response",
+        )
+
+
+def _annual(
+    benefits: Sequence[Benefit], kind: BenefitKind, level: CoverageLevel, network: Network
+) -> Decimal | None:
+    """The plan amount (not the remaining one) for the next plan year, if the payer sent it."""
+    for benefit in benefits:
+        if (
+            benefit.kind is kind
+            and benefit.coverage_level is level
+            and benefit.time_period in ANNUAL
+            and benefit.network in (None, network)
+            and benefit.amount is not None
+        ):
+            return benefit.amount
+    return None
+
+
+def _day_limit(benefits: Sequence[Benefit], network: Network) -> int | None:
+    for benefit in benefits:
+        if (
+            benefit.kind is BenefitKind.LIMITATIONS
+            and benefit.time_period in ANNUAL
+            and benefit.network in (None, network)
+            and benefit.quantity is not None
+            and benefit.quantity_unit in ("days", "visits")
+        ):
+            return int(benefit.quantity)
+    return None
+
+
+def _year_anchor(
+    payer: PayerConfig, response: EligibilityResponse, start: date, notes: _Notes
+) -> date:
+    if payer.type is InsuranceType.MEDICARE:
+        notes.add(f"{payer.name}: Part B cost sharing runs by calendar year", "rule_file")
+        return date(start.year, 1, 1)
+    if response.plan_end is not None:
+        anchor = response.plan_end + timedelta(days=1)
+        notes.add(
+            f"{payer.name}: plan year ends {response.plan_end.isoformat()} (payer response); it is "
+            "assumed to renew with the same benefits",
+            "payer_response",
+        )
+        return anchor
+    if response.plan_begin is not None:
+        notes.add(
+            f"{payer.name}: plan year renews on the plan begin date's anniversary "
+            f"({response.plan_begin.strftime('%m-%d')})",
+            "payer_response",
+        )
+        return response.plan_begin
+    notes.add(f"{payer.name}: plan dates not reported: calendar-year plan assumed", "default")
+    return date(start.year, 1, 1)
+
+
+def _next_year_terms(
+    payer: PayerConfig,
+    response: EligibilityResponse,
+    first: CostSharing,
+    year_start: date,
+    book: RuleBook,
+    notes: _Notes,
+) -> YearTerms:
+    label = year_start.isoformat()
+    if payer.type is InsuranceType.MEDICARE:
+        part_b, display = book.part_b(year_start.year)
+        if part_b.status == "draft":
+            notes.drafts.append(f"Medicare Part B {year_start.year} ({display})")
+        notes.add(
+            f"{payer.name}: from {label} the {year_start.year} Part B deductible "
+            f"{_usd(part_b.deductible)} and {_percent(part_b.coinsurance)} coinsurance apply "
+            f"({display})",
+            "rule_file",
+        )
+        terms = first.model_copy(
+            update={
+                "deductible_remaining": part_b.deductible,
+                "coinsurance": part_b.coinsurance,
+                "family_deductible_remaining": None,
+                "day_limit_remaining": None,
+            }
+        )
+        return YearTerms(start=year_start, cost_sharing=terms, source="rule_file")
+    network = payer.network_status
+    update: dict[str, Any] = {}
+    source: Source = "payer_response"
+    for field_name, kind, level, what in (
+        ("deductible_remaining", BenefitKind.DEDUCTIBLE, CoverageLevel.INDIVIDUAL, "deductible"),
+        (
+            "family_deductible_remaining",
+            BenefitKind.DEDUCTIBLE,
+            CoverageLevel.FAMILY,
+            "family deductible",
+        ),
+        (
+            "oop_remaining",
+            BenefitKind.OUT_OF_POCKET,
+            CoverageLevel.INDIVIDUAL,
+            "out-of-pocket maximum",
+        ),
+        (
+            "family_oop_remaining",
+            BenefitKind.OUT_OF_POCKET,
+            CoverageLevel.FAMILY,
+            "family out-of-pocket maximum",
+        ),
+    ):
+        amount = _annual(response.benefits, kind, level, network)
+        current = getattr(first, field_name)
+        if amount is not None:
+            update[field_name] = amount
+            notes.add(
+                f"{payer.name}: from {label} the full {what} {_usd(amount)} applies again",
+                "payer_response",
+            )
+        elif current is not None:
+            update[field_name] = current
+            source = "default"
+            notes.add(
+                f"{payer.name}: the plan's full {what} was not reported; from {label} this year's "
+                f"remaining {_usd(current)} is used, so the patient may owe more",
+                "default",
+            )
+    if first.day_limit_remaining is not None:
+        limit = _day_limit(response.benefits, network)
+        update["day_limit_remaining"] = limit if limit is not None else first.day_limit_remaining
+        if limit is None:
+            source = "default"
+            notes.add(
+                f"{payer.name}: annual day limit not reported; this year's remaining count is used from {label}",
+                "default",
+            )
+    return YearTerms(start=year_start, cost_sharing=first.model_copy(update=update), source=source)
+
+
+def _coverage_notes(
+    payer: PayerConfig, policy: PolicyIn, cs: CostSharing, qmb: bool, notes: _Notes
+) -> None:
+    """What the estimate assumed about protections, network and authorization for one policy."""
+    name = payer.name
+    if qmb:
+        notes.add(
+            f"{name}: Qualified Medicare Beneficiary: the patient owes no Medicare deductible or coinsurance",
+            "payer_response",
+        )
+    if payer.type is InsuranceType.MEDICARE_ADVANTAGE:
+        notes.add(
+            f"{name}: Medicare Advantage is estimated with its plan's own benefits",
+            "payer_response",
+        )
+    if payer.network_status is Network.OUT:
+        if payer.balance_billing and not qmb and payer.type is not InsuranceType.MEDICAID:
+            notes.add(
+                f"{name}: out of network; the facility may balance-bill charge minus allowed (payer file)",
+                "rule_file",
+            )
+        else:
+            notes.add(f"{name}: out of network; no balance billing", "rule_file")
+    if cs.prior_auth_required:
+        auth = policy.authorization
+        if auth.status is AuthStatus.APPROVED:
+            how = (
+                "approved for all days"
+                if auth.approved_days is None
+                else f"approved for {auth.approved_days} days"
+            )
+        else:
+            how = auth.status.value.replace("_", " ")
+        notes.add(f"{name}: prior authorization required; {how} (admissions)", "payer_response")
+
+
+def _policy_terms(
+    request: VerificationRequest,
+    policy: PolicyIn,
+    priority: Priority,
+    payer: PayerConfig,
+    response: EligibilityResponse,
+    cs: CostSharing,
+    days: list[date],
+    charges: dict[date, Decimal],
+    book: RuleBook,
+    notes: _Notes,
+) -> PolicyTerms:
+    plan = request.plan
+    name = payer.name
+    notes.add(
+        f"{name}: network status {payer.network_status.value} from the payer file (our contract), "
+        "not from the payer response's network flag alone",
+        "rule_file",
+    )
+    for text in response.assumptions:
+        notes.add(f"{name}: {text}", "payer_response")
+    _benefit_notes(name, cs, payer.type is InsuranceType.MEDICARE, notes)
+
+    def allowed_on(day: date) -> Decimal:
+        rate, status = book.payer_rate(payer.id, payer.network_status, day)
+        if status == "draft" and f"fee schedule amount for {payer.id}" not in notes.drafts:
+            notes.drafts.append(f"fee schedule amount for {payer.id}")
+        if rate.unit == "per_hour":
+            notes.add(
+                f"{name}: allowed {_usd(rate.per_day)} per hour x {plan.hours_per_day:g} hours per service day",
+                "rule_file",
+            )
+            return cents(rate.per_day * Decimal(str(plan.hours_per_day)))
+        notes.add(
+            f"{name}: allowed amount {_usd(rate.per_day)} per service day (fee schedule, per diem)",
+            "rule_file",
+        )
+        return rate.per_day
+
+    allowed = _by_date(days, allowed_on, f"allowed amount for {payer.id}", notes)
+    anchor = _year_anchor(payer, response, days[0], notes)
+    starts = sorted({plan_year_start(d, anchor) for d in days})
+    years = [YearTerms(start=starts[0], cost_sharing=cs, source="payer_response")]
+    years += [_next_year_terms(payer, response, cs, s, book, notes) for s in starts[1:]]
+    qmb = response.medicare_qmb and payer.type in PROTECTED_TYPES
+    _coverage_notes(payer, policy, cs, qmb, notes)
+    return PolicyTerms(
+        payer_id=payer.id,
+        payer_name=name,
+        priority=priority,
+        insurance_type=payer.type,
+        network=payer.network_status,
+        balance_billing=payer.balance_billing,
+        qmb=qmb,
+        auth_required=cs.prior_auth_required,
+        authorization=policy.authorization,
+        year_anchor=anchor,
+        years=tuple(years),
+        prices=tuple(DayPrice(date=d, allowed=allowed[d], charge=charges[d]) for d in days),
+    )
+
+
+def coordination_key(
+    insurance_type: InsuranceType, priority: Priority, payer_id: str
+) -> tuple[bool, bool, str]:
+    """Coordination order: the request's priority, except Medicaid always pays last.
+
+    Sorting on these keys (never on list position) makes the result independent of input order.
+    """
+    return (insurance_type is InsuranceType.MEDICAID, priority is not Priority.PRIMARY, payer_id)
+
+
+def _gfe(
+    request: VerificationRequest,
+    reason: Literal["uninsured", "self_pay"],
+    days: list[date],
+    scale: SlidingScaleOptions,
+    book: RuleBook,
+    full_per_day: Decimal,
+    facility: Facility,
+    issued_on: date,
+) -> GoodFaithEstimate:
+    rate, discount = full_per_day, None
+    if scale.discount_class is not None:
+        chosen = next(
+            c for c in book.sliding_scale_policy.classes if c.name == scale.discount_class
+        )
+        rate = chosen.price_per_day(full_per_day)
+        discount = f"sliding scale class {chosen.name}" if rate < full_per_day else None
+    # The schedule that priced the first day (self_pay_per_day found exactly one in force).
+    service = next(f for f in book.fee_schedules if f.in_force(days[0])).service
+    return build_gfe(
+        reason=reason,
+        issued_on=issued_on,
+        patient_name=f"{request.enrollee.first_name} {request.enrollee.last_name}",
+        patient_birth_date=request.enrollee.birth_date,
+        service_dates=days,
+        days_per_week=request.plan.days_per_week,
+        hours_per_day=request.plan.hours_per_day,
+        service_code=service.code,
+        service_description=service.description,
+        diagnosis_codes=tuple(request.intake.diagnoses),
+        full_rate=full_per_day,
+        rate=rate,
+        discount=discount,
+        facility=facility,
+    )
+
+
+def estimate_result(
+    request: VerificationRequest,
+    responses: Sequence[tuple[PayerConfig, EligibilityResponse]],
+    book: RuleBook,
+    *,
+    facility: Facility,
+    issued_on: date,
+) -> tuple[dict[str, Any], list[str]]:
+    """The estimate, sliding_scale and good_faith_estimate parts of a result body, and the draft
+    rule facts they used. `responses` are in the order of request.policies."""
+    plan = request.plan
+    days = service_dates(plan)
+    notes = _Notes()
+    notes.add(
+        f"{len(days)} service days: {plan.days_per_week} per week for {plan.weeks} weeks"
+        + (
+            f" on {', '.join(w.value for w in plan.weekdays)}"
+            if plan.weekdays
+            else ", weekdays first"
+        )
+        + f", {plan.hours_per_day:g} hours a day ({plan.hours_per_week:g} hours a week); holidays not considered",
+        "default",
+    )
+    charges = _by_date(days, book.self_pay_per_day, "self-pay rate", notes)
+    notes.add(
+        f"Facility charge (self-pay rate) {_usd(charges[days[0]])} per service day (fee schedule)",
+        "rule_file",
+    )
+    terms: list[PolicyTerms] = []
+    if request.self_pay:
+        notes.add(
+            "The enrollee chose to pay themselves: no claim goes to any payer (self-pay)", "default"
+        )
+    pairs = sorted(
+        zip(request.policies, responses, strict=True),
+        key=lambda pr: coordination_key(pr[1][0].type, pr[0].priority, pr[1][0].id),
+    )
+    for policy, (payer, response) in pairs:
+        if request.self_pay:
+            break
+        cs = response.cost_sharing_for(payer.network_status) if response.active else None
+        if cs is None:
+            why = (
+                "coverage not active"
+                if not response.active
+                else f"no IOP benefit reported for {payer.network_status.value}"
+            )
+            notes.add(
+                f"{payer.name}: {why}; this policy is not used in the estimate", "payer_response"
+            )
+            continue
+        role = Priority.SECONDARY if terms else Priority.PRIMARY
+        if role is not policy.priority:
+            notes.add(
+                f"{payer.name}: listed as {policy.priority.value}, estimated as {role.value} "
+                "(Medicaid pays last; an unusable policy is skipped)",
+                "default",
+            )
+        terms.append(
+            _policy_terms(request, policy, role, payer, response, cs, days, charges, book, notes)
+        )
+    ordered = terms
+    if len(ordered) > 1:
+        notes.add(
+            f"Coordination of benefits: {ordered[0].payer_name} primary, {ordered[1].payer_name} "
+            "secondary; the secondary pays what it would as primary, at most the patient's "
+            "remaining share, and its accumulators are walked as if it were primary",
+            "default",
+        )
+        if ordered[1].insurance_type is InsuranceType.MEDICAID:
+            notes.add(
+                "Medicaid pays last: on days it covers the patient owes $0.00 and the rest is "
+                "written off (no balance billing)",
+                "rule_file",
+            )
+    if not ordered:
+        notes.add(
+            "No usable coverage for IOP: the patient pays the full charge per day (self-pay)",
+            "default",
+        )
+    self_pay = [DayPrice(date=d, allowed=charges[d], charge=charges[d]) for d in days]
+    estimate: Estimate = estimate_episode(
+        plan=plan, policies=ordered, self_pay=self_pay, assumptions=notes.items
+    )
+    scale = sliding_scale(
+        household=request.household,
+        state=request.enrollee.state,
+        start_date=plan.start_date,
+        service_days=len(days),
+        weeks=plan.weeks,
+        self_pay_per_day=charges[days[0]],
+        guidelines=book.guidelines,
+        policy=book.sliding_scale_policy,
+        insured_patient_share=estimate.patient_total if ordered else None,
+    )
+    uninsured = not request.policies or not any(r.active for _, r in responses)
+    reason: Literal["uninsured", "self_pay"] | None = (
+        "self_pay" if request.self_pay else "uninsured" if uninsured else None
+    )
+    gfe = (
+        _gfe(request, reason, days, scale, book, charges[days[0]], facility, issued_on)
+        if reason
+        else None
+    )
+    body = {
+        "estimate": estimate.model_dump(mode="json"),
+        "sliding_scale": scale.model_dump(mode="json"),
+        "good_faith_estimate": gfe.model_dump(mode="json") if gfe else None,
+    }
+    return body, notes.drafts

@@ -1,0 +1,83 @@
+"""Rule data the estimate adds: Medicare Part B by year, per-hour fee units, balance billing."""
+
+import shutil
+from datetime import date
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+
+from coverage.domain.eligibility import Network
+from coverage.domain.request import VerificationRequest
+from coverage.estimating import estimate_result
+from coverage.rules.loader import RuleBook, RuleFileError, RuleLookupError
+from tests.factories import request_body
+from tests.unit.estimate_builders import FACILITY, RULES, sandbox
+
+
+@pytest.fixture(scope="module")
+def book() -> RuleBook:
+    return RuleBook.load(RULES)
+
+
+@pytest.fixture
+def rules(tmp_path: Path) -> Path:
+    target = tmp_path / "payer_rules"
+    shutil.copytree(RULES, target)
+    return target
+
+
+def test_part_b_deductible_and_coinsurance_per_year(book: RuleBook) -> None:
+    # iop-coverage-rules.md section 1.9: $240 (2024), $257 (2025), $283 (2026); 20% coinsurance.
+    for year, deductible in ((2024, "240.00"), (2025, "257.00"), (2026, "283.00")):
+        part_b, display = book.part_b(year)
+        assert (part_b.deductible, part_b.coinsurance, part_b.status) == (
+            D(deductible),
+            D("0.20"),
+            "verified",
+        )
+        assert display == "payer_rules/medicare/part_b.yaml"
+    with pytest.raises(RuleLookupError, match="no Medicare Part B deductible for 2027"):
+        book.part_b(2027)
+
+
+def test_a_bad_part_b_amount_names_the_file_and_line(rules: Path) -> None:
+    path = rules / "medicare" / "part_b.yaml"
+    text = path.read_text().replace('deductible: "283.00"', 'deductible: "283.005"')
+    path.write_text(text)
+    line = text.splitlines().index('    deductible: "283.005"') + 1
+    with pytest.raises(RuleFileError) as caught:
+        RuleBook.load(rules)
+    assert str(caught.value) == (
+        f"payer_rules/medicare/part_b.yaml:{line}:5: years.2026.deductible: "
+        "Decimal input should have no more than 2 decimal places"
+    )
+
+
+def test_payer_files_default_to_no_balance_billing(book: RuleBook) -> None:
+    assert {p.balance_billing for p in book.payers.values()} == {False}
+
+
+def test_a_per_hour_rate_is_multiplied_by_the_hours_of_a_service_day(rules: Path) -> None:
+    path = rules / "fee_schedules" / "sandbox-2026.yaml"
+    path.write_text(
+        path.read_text().replace(
+            '    - network: in_network\n      per_day: "350.00"\n',
+            '    - network: in_network\n      per_day: "95.50"\n      unit: per_hour\n',
+        )
+    )
+    book = RuleBook.load(rules)
+    rate, status = book.payer_rate("sandbox-commercial", Network.IN, date(2026, 3, 2))
+    assert (rate.per_day, rate.unit, status) == (D("95.50"), "per_hour", "verified")
+    body = request_body("ppo", start_date="2026-03-02", hours_per_day=3.5, weeks=1)
+    req = VerificationRequest.model_validate(body)
+    result, _ = estimate_result(
+        req, sandbox(book, req), book, facility=FACILITY, issued_on=date(2026, 3, 1)
+    )
+    # $95.50 x 3.5 hours = $334.25 a day. Day 1: $300 deductible + 20% of $34.25 = 6.85 -> $306.85.
+    assert [d["allowed"] for d in result["estimate"]["days"]] == ["334.25"] * 3
+    assert result["estimate"]["days"][0]["patient"] == "306.85"
+    assert {
+        "text": "Sandbox Commercial PPO: allowed $95.50 per hour x 3.5 hours per service day",
+        "source": "rule_file",
+    } in result["estimate"]["assumptions"]
