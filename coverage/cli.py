@@ -255,6 +255,9 @@ def users_revoke(name: str) -> None:
 from coverage.sandbox.cli import sandbox  # noqa: E402  (its own module: registered here only)
 
 app.command()(sandbox)
+from coverage.cli_vob import vob_app  # noqa: E402
+
+app.add_typer(vob_app, name="vob")
 
 
 def main() -> None:

@@ -27,10 +27,19 @@ class PayerAdapter(Protocol):
 
 
 def _builtin() -> dict[str, type[PayerAdapter]]:
+    from coverage.adapters.clearinghouse_json import ClearinghouseJsonAdapter
     from coverage.adapters.core_x12 import CoreX12Adapter
+    from coverage.adapters.fhir import FhirAdapter
+    from coverage.adapters.manual import ManualAdapter
     from coverage.adapters.sandbox import SandboxAdapter
 
-    return {SandboxAdapter.name: SandboxAdapter, CoreX12Adapter.name: CoreX12Adapter}
+    return {
+        SandboxAdapter.name: SandboxAdapter,
+        CoreX12Adapter.name: CoreX12Adapter,
+        ClearinghouseJsonAdapter.name: ClearinghouseJsonAdapter,
+        FhirAdapter.name: FhirAdapter,
+        ManualAdapter.name: ManualAdapter,
+    }
 
 
 @lru_cache

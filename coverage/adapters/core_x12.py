@@ -1,4 +1,5 @@
-"""CAQH CORE real-time X12 over HTTP MIME multipart: a 270 out, a 271 back, normalized.
+"""CAQH CORE real-time X12 over HTTP MIME multipart or SOAP (`transport`): a 270 out, a 271
+back, normalized.
 
 Settings come from the payer file (`settings:` of a `payer_rules/payers/*.yaml` entry with
 `adapter: core_x12`); secrets are named by environment variable, never written there:
@@ -26,7 +27,8 @@ from coverage.adapters import http
 from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
 from coverage.domain.payer import PayerConfig
 from coverage.errors import PayerPermanentError, PayerTransientError
-from coverage.x12 import core_mime
+from coverage.x12 import core_mime, core_soap
+from coverage.x12.codes import SUD_SERVICE_TYPES
 from coverage.x12.errors import X12ParseError
 from coverage.x12.interpret import IopContext, interpret_271, payer_error
 from coverage.x12.reader_271 import Interchange271, read_271
@@ -37,8 +39,6 @@ from coverage.x12.writer_270 import (
     one_per_service_type,
     write_270,
 )
-
-SUD_SERVICE_TYPES = frozenset({"AI", "AJ", "AK", "CI", "CJ"})
 
 
 class CoreX12Settings(BaseModel):
@@ -58,6 +58,8 @@ class CoreX12Settings(BaseModel):
     read_timeout: float = Field(default=21.0, gt=0, le=120)
     one_service_type_per_request: bool = True
     usage: Literal["P", "T"] = "P"
+    # CORE connectivity: a server offers both envelopes, a client may use either.
+    transport: Literal["mime", "soap"] = "mime"
     # The circuit breaker and concurrency cap are the pipeline's (coverage/payer_guard.py), set
     # by the payer file's `limits`, for every adapter alike.
 
@@ -173,15 +175,27 @@ class CoreX12Adapter:
             receiver_id=settings.receiver_id,
         )
         fields.update(credentials)
-        response = http.post(
-            self._session,
-            settings.url,
-            payer=payer.id,
-            timeout=(settings.connect_timeout, settings.read_timeout),
-            files={name: (None, value) for name, value in fields.items()},
-        )
+        timeout = (settings.connect_timeout, settings.read_timeout)
+        if settings.transport == "soap":
+            body, content_type = core_soap.encode(fields, element=core_soap.REQUEST)
+            response = http.post(
+                self._session,
+                settings.url,
+                payer=payer.id,
+                timeout=timeout,
+                data=body,
+                headers={"Content-Type": content_type},
+            )
+        else:
+            response = http.post(
+                self._session,
+                settings.url,
+                payer=payer.id,
+                timeout=timeout,
+                files={name: (None, value) for name, value in fields.items()},
+            )
         try:
-            reply = core_mime.decode(response.content, response.headers.get("Content-Type", ""))
+            reply = _decode(response, settings)
         except ValueError:
             raise PayerTransientError(
                 f"payer {payer.id} sent an unreadable CORE envelope",
@@ -199,6 +213,13 @@ class CoreX12Adapter:
                 action="The payer's answer had no eligibility response; the check is retried automatically.",
             )
         return reply["Payload"]
+
+
+def _decode(response: requests.Response, settings: CoreX12Settings) -> dict[str, str]:
+    content_type = response.headers.get("Content-Type", "")
+    if settings.transport == "soap":
+        return core_soap.decode(response.content, content_type, element=core_soap.RESPONSE)
+    return core_mime.decode(response.content, content_type)
 
 
 def _read(raw: str, payer: PayerConfig) -> Interchange271:

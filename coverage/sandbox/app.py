@@ -1,11 +1,16 @@
-"""The sandbox payer: a threaded HTTP server answering CAQH CORE real-time X12 270s with 271s.
+"""The sandbox payer: a threaded HTTP server answering CAQH CORE real-time X12 270s with 271s,
+in the MIME multipart or (Content-Type application/soap+xml) the SOAP envelope.
 
 POST /core (any path but /healthz): multipart/form-data CORE envelope with PayloadType
 X12_270_Request_005010X279A1 and the 270 in Payload; the answer is a CORE envelope with PayloadType
 X12_271_Response_005010X279A1 and the 271 in Payload. Envelope or 270 errors answer 400 with
-PayloadType CoreEnvelopeError. GET /healthz answers 200. It logs no request content (PHI).
+PayloadType CoreEnvelopeError. POST /eligibility/v3: the clearinghouse JSON shape
+(coverage/sandbox/json_api.py), and POST /fhir/CoverageEligibilityRequest: FHIR R4
+(coverage/sandbox/fhir_api.py), both with the same personas and faults. GET /healthz answers 200. It logs no
+request content (PHI).
 """
 
+import json
 import logging
 import select
 import socket
@@ -17,14 +22,18 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from coverage.sandbox.faults import Fault, FaultPlan
+from coverage.sandbox.fhir_api import answer_fhir
+from coverage.sandbox.json_api import answer_json
 from coverage.sandbox.personas import answer_271
-from coverage.x12 import core_mime
+from coverage.x12 import core_mime, core_soap
 from coverage.x12.errors import X12ParseError
 from coverage.x12.reader_270 import read_270
 from coverage.x12.writer_270 import Envelope270, write_interchange
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1_000_000
+JSON_PATH = "/eligibility/v3"
+FHIR_PATH = "/fhir/CoverageEligibilityRequest"
 
 
 class Counters:
@@ -79,6 +88,14 @@ class SandboxPayer(ThreadingHTTPServer):
     def url(self) -> str:
         host, port = self.server_address[:2]
         return f"http://{host!s}:{port}/core"
+
+    @property
+    def json_url(self) -> str:
+        return self.url.removesuffix("/core") + JSON_PATH
+
+    @property
+    def fhir_url(self) -> str:
+        return self.url.removesuffix("/core") + FHIR_PATH
 
     def next_control_number(self) -> int:
         with self._control_lock:
@@ -218,8 +235,17 @@ class _Handler(BaseHTTPRequestHandler):
             )
             self._send(status, b"payer unavailable", "text/plain", headers)
             return
+        if self.path in (JSON_PATH, FHIR_PATH):
+            self._post_json(body, fault)
+            return
+        content_type = self.headers.get("Content-Type", "")
+        soap = content_type.lower().startswith("application/soap+xml")
         try:
-            fields = core_mime.decode(body, self.headers.get("Content-Type", ""))
+            fields = (
+                core_soap.decode(body, content_type, element=core_soap.REQUEST)
+                if soap
+                else core_mime.decode(body, content_type)
+            )
         except ValueError as exc:
             self._send(400, str(exc).encode(), "text/plain")
             return
@@ -227,8 +253,20 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is Fault.MALFORMED and status == 200:
             payload = reply["Payload"]
             reply["Payload"] = payload[: payload.find("SE*")] if "SE*" in payload else payload[:50]
-        data, content_type = core_mime.encode(reply)
-        self._send(status, data, content_type)
+        if soap:
+            data, reply_type = core_soap.encode(reply, element=core_soap.RESPONSE)
+        else:
+            data, reply_type = core_mime.encode(reply)
+        self._send(status, data, reply_type)
+
+    def _post_json(self, body: bytes, fault: Fault | None) -> None:
+        fhir = self.path == FHIR_PATH
+        answer = answer_fhir if fhir else answer_json
+        status, reply = answer(body, unavailable=fault is Fault.AAA_42)
+        data = json.dumps(reply).encode()
+        if fault is Fault.MALFORMED and status == 200:
+            data = data[: len(data) // 2]
+        self._send(status, data, "application/fhir+json" if fhir else "application/json")
 
     def _client_left_within(self, seconds: float) -> bool:
         """Waits up to `seconds`; True as soon as the caller closes the connection."""

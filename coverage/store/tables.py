@@ -182,3 +182,20 @@ class AuditEvent(SQLModel, table=True):
     part2: bool = False
     client: str | None = Field(default=None, max_length=64)
     detail: str = Field(default="", max_length=200)
+
+
+class ManualVob(SQLModel, table=True):
+    """A phone verification staff recorded for one policy of one job; the latest one is used."""
+
+    __tablename__ = "manual_vobs"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    job_id: uuid.UUID = Field(foreign_key="verification_jobs.id", index=True, ondelete="CASCADE")
+    policy_id: uuid.UUID = Field(foreign_key="policies.id", ondelete="CASCADE")
+    # What the manual adapter can match on: the job part of the trace number, the payer and
+    # the member ID's keyed hash (coverage/store/manual_vobs.py).
+    job_ref: str = Field(max_length=20, index=True)
+    payer_id: str = Field(max_length=64)
+    member_id_hash: str = Field(max_length=64)
+    entry: dict[str, Any] | None = _encrypted()  # the PhoneVob: benefits, representative, ...
+    recorded_by: str = Field(max_length=80)
+    created_at: datetime = _ts()

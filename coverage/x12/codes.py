@@ -112,6 +112,8 @@ QMB_INSURANCE_TYPE = "QM"
 
 # Service types under which payers report IOP, most specific first (x12-eligibility.md 2.4, 9.1).
 IOP_SERVICE_TYPES_MH = ("CH", "CF", "A8", "BB", "MH", "30")
+# An inquiry about any of these is about a substance-use program.
+SUD_SERVICE_TYPES = frozenset({"AI", "AJ", "AK", "CI", "CJ"})
 IOP_SERVICE_TYPES_SUD = ("CJ", "AI", "AK", "AJ", "CH", "A8", "MH", "30")
 BEHAVIORAL_SERVICE_TYPES = frozenset(
     "MH A4 A5 A6 A7 A8 CE CF CG CH BB BC BD RT AI AJ AK CI CJ".split()

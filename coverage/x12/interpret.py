@@ -7,7 +7,7 @@ individual level, the period containing the service date and a remaining amount;
 written to `assumptions` with the lines it was chosen over.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -33,6 +33,7 @@ from coverage.x12.reader_271 import (
     Interchange271,
     Name,
     Party,
+    Response271,
     ServiceDelivery,
     read_271,
 )
@@ -59,7 +60,19 @@ def read_eligibility(raw: str, context: IopContext) -> EligibilityResponse:
 
 
 def interpret_271(parsed: Interchange271, *, raw: str, context: IopContext) -> EligibilityResponse:
-    patients, subscribers = _patients(parsed)
+    return interpret_responses(parsed.responses, raw=raw, context=context)
+
+
+def interpret_responses(
+    responses: Sequence[Response271],
+    *,
+    raw: str,
+    context: IopContext,
+    media_type: str = MEDIA_TYPE,
+) -> EligibilityResponse:
+    """The one interpretation of 271 content, whether it came as X12 or as a clearinghouse's
+    JSON rendering of it (coverage/x12/json_271.py)."""
+    patients, subscribers = _patients(responses)
     lines = [eb for patient in patients for eb in patient.benefits]
     assumptions: list[str] = []
     benefits = tuple(_benefit(eb, assumptions) for eb in lines)
@@ -94,11 +107,11 @@ def interpret_271(parsed: Interchange271, *, raw: str, context: IopContext) -> E
         cost_sharing=cost_sharing,
         benefits=benefits,
         other_payers=_other_payers(lines),
-        issues=tuple(_issues(parsed)),
+        issues=tuple(_issues(responses)),
         assumptions=tuple(assumptions),
         messages=_messages(lines, context),
         raw_payload=raw,
-        raw_media_type=MEDIA_TYPE,
+        raw_media_type=media_type,
     )
 
 
@@ -125,11 +138,11 @@ def payer_error(response: EligibilityResponse) -> PayerError | None:
 # -- who the answer is about ---------------------------------------------------------------
 
 
-def _patients(parsed: Interchange271) -> tuple[list[Party], list[Party]]:
+def _patients(responses: Sequence[Response271]) -> tuple[list[Party], list[Party]]:
     """The patient in each response: the dependent when there is one, else the subscriber."""
     patients: list[Party] = []
     subscribers: list[Party] = []
-    for response in parsed.responses:
+    for response in responses:
         members = list(response.members())
         subscribers.extend(m for m in members if m.level == SUBSCRIBER)
         dependents = [m for m in members if m.level == DEPENDENT]
@@ -290,8 +303,8 @@ def _other_payers(lines: list[EligibilityBenefit]) -> tuple[OtherPayer, ...]:
 # -- request validation (AAA) ---------------------------------------------------------------
 
 
-def _issues(parsed: Interchange271) -> Iterable[PayerIssue]:
-    for response in parsed.responses:
+def _issues(responses: Sequence[Response271]) -> Iterable[PayerIssue]:
+    for response in responses:
         for v in response.validations():
             reject = codes.REJECT_REASONS.get(v.reason, codes.DEFAULT_REJECT)
             retryable = reject.retryable and v.follow_up not in codes.NO_RESUBMIT

@@ -26,6 +26,7 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("POST", "/api/verifications/{job_id}/review"): (403, 200, 403, 403, 401),
     ("POST", "/api/verifications/{job_id}/rerun"): (403, 202, 403, 403, 401),
     ("GET", "/api/verifications/{job_id}/good-faith-estimate"): (200, 200, 403, 403, 401),
+    ("POST", "/api/verifications/{job_id}/phone-vob"): (201, 201, 403, 403, 401),
     ("GET", "/api/rules/status"): (403, 403, 200, 403, 401),
     ("GET", "/api/audit"): (403, 403, 403, 200, 401),
 }
@@ -90,6 +91,13 @@ def test_role_route_matrix(
         body = request_body("ppo")
     elif path.endswith("/review"):
         body = {"decision": "approve", "note": "checked"}
+    elif path.endswith("/phone-vob"):
+        body = {
+            "representative_name": "Rep",
+            "call_reference": "R1",
+            "call_date": "2026-03-01",
+            "active": True,
+        }
     response = client.request(method, path, headers=headers, json=body)
     assert response.status_code == expected, response.text
     if expected == 401:

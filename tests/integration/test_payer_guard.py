@@ -101,7 +101,7 @@ def test_the_concurrency_cap_holds_across_worker_processes(guard: RedisPayerGuar
     for _, delta in events:
         in_flight += delta
         peak = max(peak, in_flight)
-    assert peak == 3
+    assert 2 <= peak <= 3  # calls did overlap, and never more than the cap
 
 
 def test_a_full_cap_defers_the_call_after_the_slot_wait(

@@ -123,7 +123,7 @@ BAD_FILES = [
         "payer: unknown adapter",
         _write("payers/acme.yaml", PAYER.format(adapter="carrier_pigeon", extra="")),
         "payer_rules/payers/acme.yaml:5:1: adapter: unknown adapter 'carrier_pigeon'; "
-        "installed: core_x12, sandbox",
+        "installed: clearinghouse_json, core_x12, fhir, manual, sandbox",
     ),
     (
         "payer: a setting the adapter does not take",

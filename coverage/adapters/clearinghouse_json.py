@@ -1,0 +1,173 @@
+"""Clearinghouse JSON eligibility (the Stedi legacy / Change Healthcare v3 shape): a JSON request
+out, the clearinghouse's JSON rendering of the 271 back, interpreted by the same rules as X12.
+
+Settings come from the payer file (`adapter: clearinghouse_json`); the API key is named by
+environment variable, never written there:
+
+    settings:
+      url: https://clearinghouse.example.test/change/medicalnetwork/eligibility/v3
+      trading_partner_service_id: "60054"   # the payer's id in the clearinghouse's payer list
+      provider_name: EXAMPLE IOP CLINIC
+      api_key_env: EXAMPLE_CLEARINGHOUSE_API_KEY
+"""
+
+import json
+import os
+import secrets
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import requests
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from coverage.adapters import http
+from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
+from coverage.domain.payer import PayerConfig
+from coverage.errors import PayerPermanentError, PayerTransientError
+from coverage.x12.codes import SUD_SERVICE_TYPES
+from coverage.x12.interpret import IopContext, interpret_responses, payer_error
+from coverage.x12.json_271 import JsonShapeError, read_json_271
+from coverage.x12.reader_271 import Response271
+
+MEDIA_TYPE = "application/json"
+
+
+class ClearinghouseJsonSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str
+    trading_partner_service_id: str = Field(min_length=1, max_length=80)
+    provider_name: str = Field(min_length=1, max_length=60)
+    api_key_env: str | None = None
+    api_key_header: str = Field(default="Authorization", min_length=1, max_length=60)
+    # The request field for the date of service: the name in public examples is unverified
+    # (x12-eligibility.md 5.1), so a payer file can change it after checking the
+    # clearinghouse's reference.
+    service_date_field: str = Field(default="dateOfService", pattern=r"^[A-Za-z]{1,40}$")
+    connect_timeout: float = Field(default=5.0, gt=0, le=60)
+    # CORE 156: a real-time answer within 20 s; the clearinghouse adds its own hop.
+    read_timeout: float = Field(default=25.0, gt=0, le=120)
+    one_service_type_per_request: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _safe_url(cls, value: str) -> str:
+        return http.check_url(value)
+
+
+def settings_for(payer: PayerConfig) -> ClearinghouseJsonSettings:
+    try:
+        return ClearinghouseJsonSettings.model_validate(payer.settings)
+    except ValidationError as exc:
+        fields = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()})
+        raise PayerPermanentError(
+            f"payer {payer.id}: invalid clearinghouse_json settings ({', '.join(fields)})",
+            action="An operator must fix the payer file's clearinghouse_json settings.",
+        ) from None
+
+
+def _headers(settings: ClearinghouseJsonSettings, payer: PayerConfig) -> dict[str, str]:
+    headers = {"Content-Type": MEDIA_TYPE, "Accept": MEDIA_TYPE}
+    if settings.api_key_env is not None:
+        key = os.environ.get(settings.api_key_env)
+        if not key:
+            raise PayerPermanentError(
+                f"payer {payer.id}: environment variable {settings.api_key_env} is not set",
+                action="An operator must set the clearinghouse API key in the environment.",
+            )
+        headers[settings.api_key_header] = key
+    return headers
+
+
+def control_number(attempt: int) -> str:
+    """9 digits, unique enough per request; the last two carry the attempt (the sandbox reads it)."""
+    return f"{secrets.randbelow(10**7):07d}{attempt % 100:02d}"
+
+
+def request_body(
+    request: EligibilityRequest, settings: ClearinghouseJsonSettings, service_types: list[str]
+) -> dict[str, Any]:
+    """The patient is the subscriber: the request carries the patient's own member ID."""
+    return {
+        "controlNumber": control_number(request.attempt),
+        "tradingPartnerServiceId": settings.trading_partner_service_id,
+        "provider": {"organizationName": settings.provider_name, "npi": request.provider_npi},
+        "subscriber": {
+            "memberId": request.member_id,
+            "firstName": request.first_name,
+            "lastName": request.last_name,
+            "dateOfBirth": request.birth_date.strftime("%Y%m%d"),
+            "gender": request.sex.value,
+        },
+        "encounter": {
+            "serviceTypeCodes": service_types,
+            settings.service_date_field: request.service_start.strftime("%Y%m%d"),
+        },
+    }
+
+
+class ClearinghouseJsonAdapter:
+    name: ClassVar[str] = "clearinghouse_json"
+    settings_model: ClassVar[type[BaseModel]] = ClearinghouseJsonSettings
+
+    def __init__(self, session: requests.Session | None = None) -> None:
+        self._session = session or requests.Session()
+
+    def check(self, request: EligibilityRequest, *, payer: PayerConfig) -> EligibilityResponse:
+        settings = settings_for(payer)
+        headers = _headers(settings, payer)
+        types = list(request.service_types)
+        batches = [[t] for t in types] if settings.one_service_type_per_request else [types]
+        context = IopContext(
+            service_date=request.service_start,
+            substance_use=bool(SUD_SERVICE_TYPES.intersection(types)),
+        )
+        responses: list[Response271] = []
+        raws: list[str] = []
+        for batch in batches:
+            raw = self._exchange(request_body(request, settings, batch), settings, headers, payer)
+            read = _read(raw, payer, first_number=1 + sum(len(_benefits(r)) for r in responses))
+            # A request-level reject answers every service type: stop after the first call.
+            error = payer_error(
+                interpret_responses(read, raw=raw, context=context, media_type=MEDIA_TYPE)
+            )
+            if error is not None:
+                raise error
+            responses += read
+            raws.append(raw)
+        return interpret_responses(
+            responses, raw="\n".join(raws), context=context, media_type=MEDIA_TYPE
+        )
+
+    def _exchange(
+        self,
+        body: dict[str, Any],
+        settings: ClearinghouseJsonSettings,
+        headers: dict[str, str],
+        payer: PayerConfig,
+    ) -> str:
+        response = http.post(
+            self._session,
+            settings.url,
+            payer=payer.id,
+            timeout=(settings.connect_timeout, settings.read_timeout),
+            data=json.dumps(body).encode(),
+            headers=headers,
+        )
+        return response.text
+
+
+def _benefits(response: Response271) -> list[object]:
+    return [eb for party in response.members() for eb in party.benefits]
+
+
+def _read(raw: str, payer: PayerConfig, *, first_number: int) -> list[Response271]:
+    try:
+        # Amounts sent as JSON numbers must not pass through float.
+        return read_json_271(json.loads(raw, parse_float=Decimal), first_number=first_number)
+    except (ValueError, JsonShapeError) as exc:
+        reason = str(exc) if isinstance(exc, JsonShapeError) else "not JSON"
+        raise PayerTransientError(
+            f"payer {payer.id} sent an unreadable eligibility response ({reason})",
+            action="The payer's answer could not be read; the check is retried automatically.",
+        ) from None

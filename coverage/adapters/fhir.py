@@ -1,0 +1,175 @@
+"""FHIR R4 eligibility: POST a CoverageEligibilityRequest, read the CoverageEligibilityResponse.
+
+Built with fhir.resources' R4B models (8.x has no R4 package; both resources have the same
+element tree in R4 and R4B). The patient and coverage travel as contained resources, so the
+payer needs no prior Patient or Coverage on its side. Settings from the payer file
+(`adapter: fhir`); the bearer token is named by environment variable:
+
+    settings:
+      url: https://fhir.example-payer.test/r4/CoverageEligibilityRequest
+      insurer_id: "60054"
+      insurer_name: Example Health Plan
+      token_env: EXAMPLE_PAYER_FHIR_TOKEN
+"""
+
+import json
+import os
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import requests
+from fhir.resources.R4B.coverageeligibilityrequest import CoverageEligibilityRequest
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from coverage.adapters import http
+from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
+from coverage.domain.payer import PayerConfig
+from coverage.errors import PayerPermanentError, PayerTransientError
+from coverage.fhir_in import FhirShapeError, read_fhir_response
+from coverage.fhir_out import NPI, PAYER_SYSTEM, X12_SERVICE_TYPES
+from coverage.x12.codes import SUD_SERVICE_TYPES
+from coverage.x12.interpret import IopContext, interpret_responses, payer_error
+
+MEDIA_TYPE = "application/fhir+json"
+TRACE_SYSTEM = "urn:iop-coverage:trace-number"
+_GENDER = {"F": "female", "M": "male", "U": "unknown"}
+
+
+class FhirSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str = Field(description="Where the CoverageEligibilityRequest is POSTed")
+    insurer_id: str = Field(min_length=1, max_length=80)
+    insurer_system: str = Field(default=PAYER_SYSTEM, min_length=1, max_length=200)
+    insurer_name: str = Field(min_length=1, max_length=120)
+    token_env: str | None = None
+    connect_timeout: float = Field(default=5.0, gt=0, le=60)
+    read_timeout: float = Field(default=25.0, gt=0, le=120)
+
+    @field_validator("url")
+    @classmethod
+    def _safe_url(cls, value: str) -> str:
+        return http.check_url(value)
+
+
+def settings_for(payer: PayerConfig) -> FhirSettings:
+    try:
+        return FhirSettings.model_validate(payer.settings)
+    except ValidationError as exc:
+        fields = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()})
+        raise PayerPermanentError(
+            f"payer {payer.id}: invalid fhir settings ({', '.join(fields)})",
+            action="An operator must fix the payer file's fhir settings.",
+        ) from None
+
+
+def _headers(settings: FhirSettings, payer: PayerConfig) -> dict[str, str]:
+    headers = {"Content-Type": MEDIA_TYPE, "Accept": MEDIA_TYPE}
+    if settings.token_env is not None:
+        token = os.environ.get(settings.token_env)
+        if not token:
+            raise PayerPermanentError(
+                f"payer {payer.id}: environment variable {settings.token_env} is not set",
+                action="An operator must set the payer's FHIR token in the environment.",
+            )
+        headers["Authorization"] = f"Bearer {token}"
+    return headers
+
+
+def request_resource(
+    request: EligibilityRequest, settings: FhirSettings, *, now: datetime
+) -> CoverageEligibilityRequest:
+    """The request as a validated R4B resource. Holds PHI: never log it."""
+    insurer = {
+        "identifier": {"system": settings.insurer_system, "value": settings.insurer_id},
+        "display": settings.insurer_name,
+    }
+    resource: dict[str, Any] = {
+        "resourceType": "CoverageEligibilityRequest",
+        "identifier": [{"system": TRACE_SYSTEM, "value": request.trace_number}],
+        "status": "active",
+        "purpose": ["validation", "benefits"],
+        "contained": [
+            {
+                "resourceType": "Patient",
+                "id": "patient",
+                "name": [{"family": request.last_name, "given": [request.first_name]}],
+                "birthDate": request.birth_date.isoformat(),
+                "gender": _GENDER[request.sex.value],
+            },
+            {
+                "resourceType": "Coverage",
+                "id": "coverage",
+                "status": "active",
+                "subscriberId": request.member_id,
+                "beneficiary": {"reference": "#patient"},
+                "payor": [insurer],
+            },
+        ],
+        "patient": {"reference": "#patient"},
+        "servicedPeriod": {
+            "start": request.service_start.isoformat(),
+            "end": request.service_end.isoformat(),
+        },
+        "created": now.astimezone(UTC).isoformat(),
+        "provider": {"identifier": {"system": NPI, "value": request.provider_npi}},
+        "insurer": insurer,
+        "insurance": [{"focal": True, "coverage": {"reference": "#coverage"}}],
+        "item": [
+            {"category": {"coding": [{"system": X12_SERVICE_TYPES, "code": stc}]}}
+            for stc in request.service_types
+        ],
+    }
+    return CoverageEligibilityRequest.model_validate(resource)
+
+
+class FhirAdapter:
+    name: ClassVar[str] = "fhir"
+    settings_model: ClassVar[type[BaseModel]] = FhirSettings
+
+    def __init__(self, session: requests.Session | None = None) -> None:
+        self._session = session or requests.Session()
+
+    def check(self, request: EligibilityRequest, *, payer: PayerConfig) -> EligibilityResponse:
+        settings = settings_for(payer)
+        resource = request_resource(request, settings, now=datetime.now(UTC))
+        response = http.post(
+            self._session,
+            settings.url,
+            payer=payer.id,
+            timeout=(settings.connect_timeout, settings.read_timeout),
+            data=resource.model_dump_json(by_alias=True, exclude_none=True).encode(),
+            headers=_headers(settings, payer),
+        )
+        raw = response.text
+        try:
+            body = json.loads(raw, parse_float=Decimal)  # amounts never pass through float
+            outcome = body.get("outcome") if isinstance(body, dict) else None
+            read = read_fhir_response(body)
+        except (ValueError, FhirShapeError) as exc:
+            reason = str(exc) if isinstance(exc, FhirShapeError) else "not JSON"
+            raise PayerTransientError(
+                f"payer {payer.id} sent an unreadable eligibility response ({reason})",
+                action="The payer's answer could not be read; the check is retried automatically.",
+            ) from None
+        context = IopContext(
+            service_date=request.service_start,
+            substance_use=bool(SUD_SERVICE_TYPES.intersection(request.service_types)),
+        )
+        result = interpret_responses(read, raw=raw, context=context, media_type=MEDIA_TYPE)
+        error = payer_error(result)
+        if error is not None:
+            raise error
+        if outcome == "queued":
+            raise PayerTransientError(
+                f"payer {payer.id} queued the request without an answer",
+                action="The payer has not answered yet; the check is retried automatically.",
+            )
+        if outcome == "error":
+            raise PayerPermanentError(
+                f"payer {payer.id} answered outcome error without an error code",
+                action="The payer reported an error without a reason: call the payer, then "
+                "record what they say as a phone verification.",
+            )
+        return result

@@ -1,0 +1,56 @@
+"""`iop-coverage vob`: record a phone verification of benefits from a file staff filled in."""
+
+import json
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+from pydantic import ValidationError
+
+vob_app = typer.Typer(
+    help="Phone verifications of benefits (payers with adapter: manual).", no_args_is_help=True
+)
+
+
+@vob_app.command("record")
+def record(
+    job_id: Annotated[uuid.UUID, typer.Argument(help="The verification job")],
+    entry: Annotated[
+        Path,
+        typer.Argument(
+            help="YAML or JSON: representative_name, call_reference, call_date, active, benefits"
+        ),
+    ],
+    policy: Annotated[int, typer.Option(min=0, max=5, help="0 = primary, 1 = secondary")] = 0,
+) -> None:
+    """Store what the payer's representative said; re-run the job to use it."""
+    from coverage.cli import _actor
+    from coverage.domain.manual_vob import PhoneVob
+    from coverage.errors import CoverageError
+    from coverage.store import manual_vobs
+    from coverage.store.db import session_scope
+
+    try:
+        data = yaml.safe_load(entry.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        typer.echo(f"{entry}: cannot be read ({type(exc).__name__})", err=True)
+        raise typer.Exit(2) from None
+    try:
+        vob = PhoneVob.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors(include_input=False, include_url=False):
+            where = ".".join(str(p) for p in error["loc"]) or "entry"
+            typer.echo(f"{entry}: {where}: {error['msg']}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        with session_scope() as session:
+            row = manual_vobs.record(
+                session, job_id=job_id, policy=policy, entry=vob, actor=_actor()
+            )
+            recorded = row.id
+    except CoverageError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(json.dumps({"id": str(recorded), "job_id": str(job_id), "policy": policy}))

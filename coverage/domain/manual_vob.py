@@ -1,0 +1,91 @@
+"""A phone verification of benefits (VOB): what the payer's representative said on the call.
+
+Behavioral-health benefits are often missing from electronic answers, so staff call the payer
+and record the answer here; the manual adapter turns it into the same normalized response.
+"""
+
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from coverage.domain.eligibility import CoverageLevel, InsuranceType, Network, TimePeriod
+from coverage.domain.money import Money
+
+PhoneBenefitKind = Literal[
+    "deductible", "out_of_pocket", "copay", "coinsurance", "limitations", "non_covered"
+]
+_NEEDS = {
+    "deductible": "amount",
+    "out_of_pocket": "amount",
+    "copay": "amount",
+    "coinsurance": "percent",
+    "limitations": "visits",
+}
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PhoneBenefit(_Frozen):
+    """One benefit as the representative stated it."""
+
+    kind: PhoneBenefitKind
+    service_types: tuple[str, ...] = Field(
+        default=("MH",), min_length=1, max_length=10, description="X12 service type codes"
+    )
+    network: Network | None = Field(default=None, description="None: applies to both")
+    coverage_level: CoverageLevel = CoverageLevel.INDIVIDUAL
+    time_period: TimePeriod | None = Field(
+        default=None, description="remaining: the amount still to meet or use"
+    )
+    amount: Money | None = Field(default=None, ge=0, max_digits=9, decimal_places=2)
+    percent: Decimal | None = Field(default=None, ge=0, le=1, description="0.20 = 20%")
+    visits: int | None = Field(default=None, ge=0, le=1000, description="visit or day limit")
+    auth_required: bool | None = None
+    note: str | None = Field(default=None, max_length=300)
+
+    @field_validator("service_types")
+    @classmethod
+    def _codes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for code in value:
+            if not (1 <= len(code) <= 2 and code.isalnum() and code == code.upper()):
+                raise ValueError(f"{code!r} is not an X12 service type code (e.g. MH, CH, A8, 30)")
+        return value
+
+    @model_validator(mode="after")
+    def _value_given(self) -> "PhoneBenefit":
+        needed = _NEEDS.get(self.kind)
+        if needed is not None and getattr(self, needed) is None:
+            raise ValueError(f"a {self.kind} benefit needs {needed}")
+        return self
+
+
+class PhoneVob(_Frozen):
+    """The call and everything the representative said about one policy."""
+
+    representative_name: str = Field(min_length=1, max_length=80)
+    call_reference: str = Field(min_length=1, max_length=40)
+    call_date: date
+    active: bool
+    plan_name: str | None = Field(default=None, max_length=120)
+    insurance_type: InsuranceType | None = None
+    plan_begin: date | None = None
+    plan_end: date | None = None
+    benefits: tuple[PhoneBenefit, ...] = Field(default=(), max_length=50)
+    notes: str | None = Field(default=None, max_length=500)
+
+    @field_validator("call_date")
+    @classmethod
+    def _not_future(cls, value: date) -> date:
+        if value > date.today():
+            raise ValueError("the call cannot be in the future")
+        return value
+
+    @model_validator(mode="after")
+    def _plan_dates(self) -> "PhoneVob":
+        if self.plan_begin and self.plan_end and self.plan_end < self.plan_begin:
+            raise ValueError("plan_end is before plan_begin")
+        return self

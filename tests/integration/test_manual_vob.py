@@ -1,0 +1,165 @@
+"""Phone verification end to end: a payer with `adapter: manual` waits for staff, staff record the
+call through the API or the CLI, and the re-run uses it like any payer's answer."""
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from coverage.api.app import create_app
+from coverage.api.deps import get_enqueue
+from coverage.cli import app as cli_app
+from coverage.domain.access import Actor, Role
+from coverage.inprocess import run_until_settled
+from coverage.rules.current import current_rulebook
+from coverage.store import users
+from coverage.store.db import get_engine, session_scope
+from tests.factories import request
+from tests.integration.conftest import queue_in_process
+
+VOB: dict[str, Any] = {
+    "representative_name": "Dana Rep",
+    "call_reference": "CALLREF-5531",
+    "call_date": "2026-03-01",
+    "active": True,
+    "plan_name": "Phone PPO Gold",
+    "insurance_type": "commercial",
+    "benefits": [
+        {
+            "kind": "deductible",
+            "network": "in_network",
+            "time_period": "remaining",
+            "amount": "250.00",
+        },
+        {"kind": "coinsurance", "network": "in_network", "percent": "0.15", "auth_required": True},
+        {"kind": "copay", "network": "in_network", "time_period": "day", "amount": "35.00"},
+        {
+            "kind": "out_of_pocket",
+            "network": "in_network",
+            "time_period": "remaining",
+            "amount": "2800.00",
+        },
+    ],
+}
+
+
+@pytest.fixture
+def manual_payer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sandbox commercial payer, reached by phone only."""
+    book = current_rulebook()
+    payer = book.payers["sandbox-commercial"]
+    monkeypatch.setitem(
+        book.payers,
+        "sandbox-commercial",
+        payer.model_copy(update={"adapter": "manual", "settings": {"phone": "800-555-0100"}}),
+    )
+
+
+@pytest.fixture(scope="module")
+def client(database: str) -> Iterator[TestClient]:
+    app = create_app()
+    app.dependency_overrides[get_enqueue] = lambda: run_until_settled
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def token(role: Role) -> tuple[Actor, dict[str, str]]:
+    with session_scope() as session:
+        user, secret = users.create(session, name=f"{role.value}-{uuid.uuid4().hex[:6]}", role=role)
+    return Actor(name=user.name, role=role), {"Authorization": f"Bearer {secret}"}
+
+
+def test_job_waits_for_the_call_then_uses_what_staff_recorded(
+    client: TestClient, manual_payer: None
+) -> None:
+    clerk, clerk_headers = token(Role.ADMISSIONS)
+    _, billing_headers = token(Role.BILLING)
+    job_id = queue_in_process(request("ppo", member_suffix=uuid.uuid4().hex[:6]), clerk)
+
+    waiting = client.get(f"/api/verifications/{job_id}", headers=clerk_headers).json()
+    assert waiting["status"] == "needs_info"
+    assert waiting["message"] == (
+        "Sandbox Commercial PPO is verified by phone: call the payer at 800-555-0100, record what "
+        "the representative said (representative, call reference, each benefit) with "
+        "POST /api/verifications/<job id>/phone-vob or `iop-coverage vob record`, then re-run this "
+        "verification."
+    )
+
+    recorded = client.post(
+        f"/api/verifications/{job_id}/phone-vob", headers=clerk_headers, json=VOB
+    )
+    assert recorded.status_code == 201, recorded.text
+    assert recorded.json()["policy"] == 0
+    rerun = client.post(f"/api/verifications/{job_id}/rerun", headers=billing_headers)
+    assert rerun.status_code == 202
+
+    done = client.get(f"/api/verifications/{job_id}", headers=clerk_headers).json()
+    assert done["status"] == "needs_review", done["message"]
+    result = done["result"]
+    assert result["coverage"][0]["plan_name"] == "Phone PPO Gold"
+    assert result["coverage"][0]["active"] is True
+    first, second = result["estimate"]["days"][:2]
+    # $350 allowed: $250 deductible left, $35 copay, 15% of the remaining $65.
+    assert (first["deductible"], first["copay"], first["coinsurance"], first["patient"]) == (
+        "250.00",
+        "35.00",
+        "9.75",
+        "294.75",
+    )
+    assert (second["deductible"], second["coinsurance"]) == ("0.00", "47.25")
+    assert any(f["code"] == "prior_authorization" for f in result["findings"])
+
+    with get_engine().connect() as connection:
+        stored = connection.execute(
+            text("SELECT entry FROM manual_vobs WHERE job_id = :id"),
+            {"id": job_id.hex if get_engine().dialect.name == "sqlite" else job_id},
+        ).scalar_one()
+    assert "Dana" not in stored and "CALLREF" not in stored and "250.00" not in stored
+
+
+def test_bad_entries_and_other_clerks_jobs_are_refused(
+    client: TestClient, manual_payer: None
+) -> None:
+    clerk, clerk_headers = token(Role.ADMISSIONS)
+    _, other_headers = token(Role.ADMISSIONS)
+    job_id = queue_in_process(request("ppo", member_suffix=uuid.uuid4().hex[:6]), clerk)
+    url = f"/api/verifications/{job_id}/phone-vob"
+
+    invalid = client.post(url, headers=clerk_headers, json=VOB | {"call_reference": ""})
+    assert invalid.status_code == 422
+    assert invalid.json()["detail"][0]["loc"] == ["body", "call_reference"]
+    assert "Dana" not in invalid.text
+    assert client.post(url, headers=other_headers, json=VOB).status_code == 404
+    no_policy = client.post(url + "?policy=1", headers=clerk_headers, json=VOB)
+    assert no_policy.status_code == 404
+    assert no_policy.json() == {"detail": f"verification job {job_id} has no policy 1"}
+
+
+def test_the_cli_records_a_call_from_a_file(tmp_path: Path, manual_payer: None) -> None:
+    clerk = Actor(name="cli-clerk", role=Role.ADMISSIONS)
+    job_id = queue_in_process(request("ppo", member_suffix=uuid.uuid4().hex[:6]), clerk)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("representative_name: Dana Rep\ncall_reference: X1\ncall_date: 2026-03-01\n")
+    refused = CliRunner().invoke(cli_app, ["vob", "record", str(job_id), str(bad)])
+    assert refused.exit_code == 2
+    assert f"{bad}: active: Field required" in refused.output
+
+    good = tmp_path / "call.json"
+    good.write_text(json.dumps(VOB))
+    done = CliRunner().invoke(cli_app, ["vob", "record", str(job_id), str(good)])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output)["job_id"] == str(job_id)
+
+    from coverage import service
+
+    service.rerun(job_id, actor=Actor(name="biller", role=Role.BILLING), enqueue=run_until_settled)
+    with session_scope() as session:
+        from coverage.store import jobs
+
+        assert jobs.get_or_raise(session, job_id=job_id).status == "needs_review"
