@@ -4,6 +4,7 @@ IOP_COVERAGE_TEST_DATABASE=sqlite (default) or postgresql picks the database the
 """
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,3 +64,21 @@ def sqlite_path() -> Path:
 @pytest.fixture(scope="session")
 def tmp_root() -> Path:
     return _TMP
+
+
+@pytest.fixture
+def rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A temporary copy of payer_rules/ in force for this test, with the rule book not yet loaded.
+
+    A test module may override it (`def rules(rules: Path) -> Path`) to add files to the copy.
+    """
+    from coverage.rules import current
+    from coverage.settings import get_settings
+
+    target = tmp_path / "payer_rules"
+    shutil.copytree(ROOT / "payer_rules", target)
+    monkeypatch.setattr(get_settings(), "rules_dir", target)
+    monkeypatch.setattr(
+        current, "_state", {"book": None, "signature": None, "error": None, "loaded_at": None}
+    )
+    return target

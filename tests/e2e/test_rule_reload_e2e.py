@@ -2,7 +2,6 @@
 leaves the last good version in force, and each result records the version's hash."""
 
 import hashlib
-import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,26 +11,11 @@ from fastapi.testclient import TestClient
 
 from coverage.api.app import create_app
 from coverage.domain.access import Role
-from coverage.rules import current
-from coverage.settings import get_settings
 from coverage.store import users
 from coverage.store.db import session_scope
 from tests.e2e.conftest import wait_settled
 from tests.factories import request_body
 from tests.integration.test_rule_book_in_pipeline import NEW_FEE_SCHEDULE, NEW_PAYER
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    target = tmp_path / "payer_rules"
-    shutil.copytree(ROOT / "payer_rules", target)
-    monkeypatch.setattr(get_settings(), "rules_dir", target)
-    monkeypatch.setattr(
-        current, "_state", {"book": None, "signature": None, "error": None, "loaded_at": None}
-    )
-    return target
 
 
 @pytest.fixture

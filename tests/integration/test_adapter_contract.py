@@ -10,62 +10,30 @@ from datetime import date
 import pytest
 
 from coverage.adapters.base import PayerAdapter, load_adapters
-from coverage.domain.eligibility import (
-    EligibilityRequest,
-    EligibilityResponse,
-    InsuranceType,
-    Network,
-)
+from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse, Network
 from coverage.domain.payer import PayerConfig
-from coverage.domain.request import Relationship, Sex
 from coverage.errors import PayerError, PayerPermanentError, PayerTransientError
 from coverage.sandbox.app import FHIR_PATH, JSON_PATH, SandboxPayer
+from tests.payers import eligibility_request, payer_config, sandbox_core_settings
 
 CANARY_NAME = "Cnrylast"
 CANARY_ID_SUFFIX = "CNRY7731"
 
 
 def _payer(adapter: str, settings: dict[str, object]) -> PayerConfig:
-    return PayerConfig(
-        kind="payer",
+    return payer_config(
+        adapter,
         id=f"contract-{adapter.replace('_', '-')}",
         name="Contract payer",
-        type=InsuranceType.COMMERCIAL,
-        adapter=adapter,
-        network_status=Network.IN,
-        version="1",
-        source="test",
-        effective=date(2024, 1, 1),
         settings=settings,
     )
 
 
 PAYER_FILES: dict[str, Callable[[str], PayerConfig]] = {
     "sandbox": lambda url: _payer("sandbox", {}),
-    "core_x12": lambda url: _payer(
-        "core_x12",
-        {
-            "url": url,
-            "payer_x12_id": "SBX01",
-            "payer_name": "IOP COVERAGE SANDBOX PAYER",
-            "provider_name": "EXAMPLE IOP CLINIC",
-            "sender_id": "EXAMPLEIOP",
-            "receiver_id": "SANDBOX",
-            "read_timeout": 5,
-        },
-    ),
+    "core_x12": lambda url: _payer("core_x12", sandbox_core_settings(url, read_timeout=5)),
     "core_x12 over soap": lambda url: _payer(
-        "core_x12",
-        {
-            "url": url,
-            "payer_x12_id": "SBX01",
-            "payer_name": "IOP COVERAGE SANDBOX PAYER",
-            "provider_name": "EXAMPLE IOP CLINIC",
-            "sender_id": "EXAMPLEIOP",
-            "receiver_id": "SANDBOX",
-            "read_timeout": 5,
-            "transport": "soap",
-        },
+        "core_x12", sandbox_core_settings(url, read_timeout=5, transport="soap")
     ),
     "clearinghouse_json": lambda url: _payer(
         "clearinghouse_json",
@@ -104,17 +72,12 @@ def test_every_loaded_adapter_has_a_contract_payer_file() -> None:
 
 
 def _request(member_prefix: str, attempt: int = 1) -> EligibilityRequest:
-    return EligibilityRequest(
+    return eligibility_request(
         payer_id="contract",
-        provider_npi="1234567893",
         member_id=f"{member_prefix}{CANARY_ID_SUFFIX}",
         first_name="Ana",
         last_name=CANARY_NAME,
         birth_date=date(1988, 7, 14),
-        sex=Sex.FEMALE,
-        relationship=Relationship.SELF,
-        service_start=date(2026, 3, 2),
-        service_end=date(2026, 5, 22),
         trace_number=f"{'cd' * 10}{attempt:02d}",
         attempt=attempt,
     )

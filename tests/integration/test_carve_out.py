@@ -3,7 +3,6 @@
 The sandbox payer runs over real sockets; both payers are reached with the CORE X12 adapter.
 """
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,14 +10,10 @@ import pytest
 from sqlmodel import Session
 
 from coverage.domain.access import Actor
-from coverage.rules import current
 from coverage.sandbox.app import SandboxPayer
-from coverage.settings import get_settings
 from coverage.store import jobs
 from tests.factories import request
 from tests.integration.conftest import queue_in_process
-
-ROOT = Path(__file__).resolve().parents[2]
 
 PAYER = """\
 kind: payer
@@ -74,18 +69,13 @@ def sandbox() -> Iterator[SandboxPayer]:
 
 
 @pytest.fixture
-def rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox: SandboxPayer) -> Path:
-    target = tmp_path / "payer_rules"
-    shutil.copytree(ROOT / "payer_rules", target)
+def rules(rules: Path, sandbox: SandboxPayer) -> Path:
+    """The copy of payer_rules from tests/conftest.py, plus a medical payer and its fees."""
     write_payer(
-        target, sandbox.url, id="medical-plan", name="Medical Plan", x12_id="SBX01", aliases="[]"
+        rules, sandbox.url, id="medical-plan", name="Medical Plan", x12_id="SBX01", aliases="[]"
     )
-    (target / "fee_schedules" / "carve-out-test.yaml").write_text(FEES)
-    monkeypatch.setattr(get_settings(), "rules_dir", target)
-    monkeypatch.setattr(
-        current, "_state", {"book": None, "signature": None, "error": None, "loaded_at": None}
-    )
-    return target
+    (rules / "fee_schedules" / "carve-out-test.yaml").write_text(FEES)
+    return rules
 
 
 def test_a_named_administrator_with_a_payer_file_gets_exactly_one_follow_up_check(

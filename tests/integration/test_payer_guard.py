@@ -5,7 +5,6 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import date
 from typing import Any, ClassVar
 
 import pytest
@@ -17,14 +16,8 @@ from coverage import pipeline, service
 from coverage.adapters.core_x12 import CoreX12Adapter
 from coverage.adapters.sandbox import SandboxAdapter
 from coverage.domain.access import Actor
-from coverage.domain.eligibility import (
-    EligibilityRequest,
-    EligibilityResponse,
-    InsuranceType,
-    Network,
-)
+from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
 from coverage.domain.payer import PayerConfig, PayerLimits
-from coverage.domain.request import Relationship, Sex
 from coverage.errors import PayerPermanentError, PayerTransientError
 from coverage.payer_guard import PayerDeferred, RedisPayerGuard
 from coverage.rules.current import current_rulebook
@@ -36,6 +29,7 @@ from coverage.store.tables import VerificationJob
 from tests.conftest import REDIS_URL
 from tests.factories import request
 from tests.integration.conftest import job_row
+from tests.payers import eligibility_request, payer_config, sandbox_core_settings
 
 
 def payer(threshold: int = 3, open_seconds: float = 1.0, cap: int = 3) -> PayerConfig:
@@ -269,45 +263,19 @@ def test_without_redis_the_call_waits_instead_of_going_out_unguarded() -> None:
 
 # Over real sockets: the CORE X12 adapter against the sandbox payer, through the guard.
 
-REQUEST = EligibilityRequest(
-    payer_id="guarded-payer",
-    provider_npi="1234567893",
-    member_id="SBX-PPO-0001",
-    first_name="Jane",
-    last_name="Doe",
-    birth_date=date(1990, 1, 1),
-    sex=Sex.FEMALE,
-    relationship=Relationship.SELF,
-    service_start=date(2026, 3, 2),
-    service_end=date(2026, 5, 22),
-    trace_number="ef" * 10 + "01",
-    attempt=1,
+REQUEST = eligibility_request(
+    payer_id="guarded-payer", member_id="SBX-PPO-0001", trace_number="ef" * 10 + "01"
 )
 
 
 def x12_payer(
     url: str, *, threshold: int = 3, open_seconds: float = 1.0, cap: int = 4
 ) -> PayerConfig:
-    return PayerConfig(
-        kind="payer",
+    return payer_config(
+        "core_x12",
         id=f"guard-{uuid.uuid4().hex[:8]}",
         name="Guarded payer",
-        type=InsuranceType.COMMERCIAL,
-        adapter="core_x12",
-        network_status=Network.IN,
-        version="1",
-        source="test",
-        effective=date(2024, 1, 1),
-        settings={
-            "url": url,
-            "payer_x12_id": "SBX01",
-            "payer_name": "IOP COVERAGE SANDBOX PAYER",
-            "provider_name": "EXAMPLE IOP CLINIC",
-            "sender_id": "EXAMPLEIOP",
-            "receiver_id": "SANDBOX",
-            "one_service_type_per_request": False,
-            "read_timeout": 5,
-        },
+        settings=sandbox_core_settings(url, one_service_type_per_request=False, read_timeout=5),
         limits=PayerLimits(
             max_concurrent=cap, failure_threshold=threshold, open_seconds=open_seconds
         ),

@@ -2,11 +2,9 @@
 and the explanation of a stored result over the API and the CLI."""
 
 import hashlib
-import shutil
 import uuid
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 from typer.testing import CliRunner
@@ -16,7 +14,6 @@ from coverage.cli import app as cli_app
 from coverage.domain.access import Actor, Role
 from coverage.domain.request import VerificationRequest
 from coverage.rules import current
-from coverage.settings import get_settings
 from coverage.store import jobs, users
 from coverage.store.db import session_scope
 from tests.factories import request, request_body
@@ -54,17 +51,6 @@ payers:
     - network: in_network
       per_day: "300.00"
 """
-
-
-@pytest.fixture
-def rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    target = tmp_path / "payer_rules"
-    shutil.copytree(ROOT / "payer_rules", target)
-    monkeypatch.setattr(get_settings(), "rules_dir", target)
-    monkeypatch.setattr(
-        current, "_state", {"book": None, "signature": None, "error": None, "loaded_at": None}
-    )
-    return target
 
 
 def _body(session: Session, job_id: uuid.UUID) -> dict:

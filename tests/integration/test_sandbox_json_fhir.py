@@ -11,27 +11,16 @@ from coverage.adapters.base import load_adapters
 from coverage.adapters.clearinghouse_json import ClearinghouseJsonAdapter
 from coverage.adapters.core_x12 import CoreX12Adapter
 from coverage.adapters.fhir import FhirAdapter
-from coverage.domain.eligibility import EligibilityRequest, InsuranceType, Network
+from coverage.domain.eligibility import EligibilityRequest, Network
 from coverage.domain.payer import PayerConfig
-from coverage.domain.request import Relationship, Sex
 from coverage.errors import PayerError, PayerTransientError
 from coverage.sandbox.app import SandboxPayer
 from coverage.sandbox.faults import Fault, FaultPlan
+from tests.payers import eligibility_request, payer_config, sandbox_core_settings
 
 
 def _payer(adapter: str, settings: dict[str, object]) -> PayerConfig:
-    return PayerConfig(
-        kind="payer",
-        id="sandbox-json",
-        name="Sandbox",
-        type=InsuranceType.COMMERCIAL,
-        adapter=adapter,
-        network_status=Network.IN,
-        version="1",
-        source="test",
-        effective=date(2024, 1, 1),
-        settings=settings,
-    )
+    return payer_config(adapter, id="sandbox-json", name="Sandbox", settings=settings)
 
 
 def json_payer(server: SandboxPayer) -> PayerConfig:
@@ -53,33 +42,18 @@ def fhir_payer(server: SandboxPayer) -> PayerConfig:
 
 
 def core_payer(server: SandboxPayer) -> PayerConfig:
-    return _payer(
-        "core_x12",
-        {
-            "url": server.url,
-            "payer_x12_id": "SBX01",
-            "payer_name": "IOP COVERAGE SANDBOX PAYER",
-            "provider_name": "EXAMPLE IOP CLINIC",
-            "sender_id": "EXAMPLEIOP",
-            "receiver_id": "SANDBOX",
-        },
-    )
+    return _payer("core_x12", sandbox_core_settings(server.url))
 
 
 def request(
     member_id: str, attempt: int = 1, types: tuple[str, ...] = ("30", "MH")
 ) -> EligibilityRequest:
-    return EligibilityRequest(
+    return eligibility_request(
         payer_id="sandbox-json",
-        provider_npi="1234567893",
         member_id=member_id,
         first_name="Ana",
         last_name="Diaz",
         birth_date=date(1988, 7, 14),
-        sex=Sex.FEMALE,
-        relationship=Relationship.SELF,
-        service_start=date(2026, 3, 2),
-        service_end=date(2026, 5, 22),
         service_types=types,
         trace_number=f"{'ab' * 10}{attempt:02d}",
         attempt=attempt,

@@ -18,53 +18,31 @@ from coverage.domain.eligibility import (
     EligibilityRequest,
     EligibilityResponse,
     InsuranceType,
-    Network,
     OtherPayer,
     OtherPayerRole,
 )
 from coverage.domain.payer import PayerConfig
-from coverage.domain.request import Relationship, Sex
 from coverage.errors import PayerError, PayerPermanentError, PayerTransientError
 from coverage.sandbox.app import SandboxPayer
 from coverage.sandbox.faults import Fault, FaultPlan
+from tests.payers import eligibility_request, payer_config, sandbox_core_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def payer(url: str, **settings: object) -> PayerConfig:
-    return PayerConfig(
-        kind="payer",
+    return payer_config(
+        "core_x12",
         id="sandbox-core",
         name="Sandbox CORE payer",
-        type=InsuranceType.COMMERCIAL,
-        adapter="core_x12",
-        network_status=Network.IN,
-        version="1",
-        source="test",
-        effective=date(2024, 1, 1),
-        settings={
-            "url": url,
-            "payer_x12_id": "SBX01",
-            "payer_name": "IOP COVERAGE SANDBOX PAYER",
-            "provider_name": "EXAMPLE IOP CLINIC",
-            "sender_id": "EXAMPLEIOP",
-            "receiver_id": "SANDBOX",
-            "read_timeout": 5,
-            **settings,
-        },
+        settings={**sandbox_core_settings(url, read_timeout=5), **settings},
     )
 
 
 def request(member_id: str, *, attempt: int = 1, year: int = 2026) -> EligibilityRequest:
-    return EligibilityRequest(
+    return eligibility_request(
         payer_id="sandbox-core",
-        provider_npi="1234567893",
         member_id=member_id,
-        first_name="Jane",
-        last_name="Doe",
-        birth_date=date(1990, 1, 1),
-        sex=Sex.FEMALE,
-        relationship=Relationship.SELF,
         service_start=date(year, 3, 2),
         service_end=date(year, 5, 22),
         trace_number=f"{'ab' * 10}{attempt:02d}",

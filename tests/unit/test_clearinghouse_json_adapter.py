@@ -14,16 +14,15 @@ import responses
 from coverage.adapters.clearinghouse_json import ClearinghouseJsonAdapter
 from coverage.domain.eligibility import (
     CostSharing,
-    EligibilityRequest,
     InsuranceType,
     Network,
     OtherPayer,
     OtherPayerRole,
 )
 from coverage.domain.payer import PayerConfig
-from coverage.domain.request import Relationship, Sex
 from coverage.errors import PayerError, PayerPermanentError, PayerTransientError
 from coverage.x12.interpret import IopContext, payer_error, read_eligibility
+from tests.payers import eligibility_request, payer_config
 
 URL = "https://clearinghouse.example.test/change/medicalnetwork/eligibility/v3"
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "x12" / "synthetic"
@@ -31,16 +30,10 @@ AAA_75_X12 = (SAMPLES / "synthetic-aaa-2100c-75.271").read_text()
 
 
 def payer(**settings: object) -> PayerConfig:
-    return PayerConfig(
-        kind="payer",
+    return payer_config(
+        "clearinghouse_json",
         id="example-json",
         name="Example clearinghouse payer",
-        type=InsuranceType.COMMERCIAL,
-        adapter="clearinghouse_json",
-        network_status=Network.IN,
-        version="1",
-        source="test",
-        effective=date(2024, 1, 1),
         settings={
             "url": URL,
             "trading_partner_service_id": "60054",
@@ -51,21 +44,7 @@ def payer(**settings: object) -> PayerConfig:
     )
 
 
-REQUEST = EligibilityRequest(
-    payer_id="example-json",
-    provider_npi="1234567893",
-    member_id="W000000009",
-    first_name="Jane",
-    last_name="Doe",
-    birth_date=date(1990, 1, 1),
-    sex=Sex.FEMALE,
-    relationship=Relationship.SELF,
-    service_start=date(2026, 3, 2),
-    service_end=date(2026, 5, 22),
-    service_types=("30", "MH"),
-    trace_number="0123456789abcdef012301",
-    attempt=1,
-)
+REQUEST = eligibility_request(payer_id="example-json")
 
 
 def eb(code: str, types: list[str], **fields: str) -> dict[str, Any]:

@@ -9,12 +9,12 @@ import requests
 import responses
 
 from coverage.adapters.core_x12 import CoreX12Adapter
-from coverage.domain.eligibility import EligibilityRequest, InsuranceType, Network
+from coverage.domain.eligibility import Network
 from coverage.domain.payer import PayerConfig
-from coverage.domain.request import Relationship, Sex
 from coverage.errors import PayerError, PayerPermanentError, PayerTransientError
 from coverage.x12 import core_mime
 from coverage.x12.reader_270 import read_270
+from tests.payers import eligibility_request, payer_config
 
 URL = "https://core.example-payer.test/realtime"
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "x12"
@@ -24,16 +24,10 @@ LFH = (SAMPLES / "lfh-subscriber-health-benefit-check.271").read_text()
 
 
 def payer(**settings: object) -> PayerConfig:
-    return PayerConfig(
-        kind="payer",
+    return payer_config(
+        "core_x12",
         id="example-core",
         name="Example CORE payer",
-        type=InsuranceType.COMMERCIAL,
-        adapter="core_x12",
-        network_status=Network.IN,
-        version="1",
-        source="test",
-        effective=date(2024, 1, 1),
         settings={
             "url": URL,
             "payer_x12_id": "99999",
@@ -48,21 +42,7 @@ def payer(**settings: object) -> PayerConfig:
     )
 
 
-REQUEST = EligibilityRequest(
-    payer_id="example-core",
-    provider_npi="1234567893",
-    member_id="W000000009",
-    first_name="Jane",
-    last_name="Doe",
-    birth_date=date(1990, 1, 1),
-    sex=Sex.FEMALE,
-    relationship=Relationship.SELF,
-    service_start=date(2026, 3, 2),
-    service_end=date(2026, 5, 22),
-    service_types=("30", "MH"),
-    trace_number="0123456789abcdef012301",
-    attempt=1,
-)
+REQUEST = eligibility_request(payer_id="example-core")
 
 
 @pytest.fixture(autouse=True)

@@ -13,9 +13,8 @@ import responses
 from fhir.resources.R4B.coverageeligibilityrequest import CoverageEligibilityRequest
 
 from coverage.adapters.fhir import FhirAdapter
-from coverage.domain.eligibility import CostSharing, EligibilityRequest, InsuranceType, Network
+from coverage.domain.eligibility import CostSharing, Network
 from coverage.domain.payer import PayerConfig
-from coverage.domain.request import Relationship, Sex
 from coverage.errors import PayerError, PayerPermanentError, PayerTransientError
 from coverage.fhir_out import (
     BENEFIT_NETWORK,
@@ -25,6 +24,7 @@ from coverage.fhir_out import (
     X12_SERVICE_TYPES,
 )
 from coverage.x12.interpret import IopContext, payer_error, read_eligibility
+from tests.payers import eligibility_request, payer_config
 
 URL = "https://fhir.example-payer.test/r4/CoverageEligibilityRequest"
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "x12" / "synthetic"
@@ -32,16 +32,10 @@ AAA_75_X12 = (SAMPLES / "synthetic-aaa-2100c-75.271").read_text()
 
 
 def payer(**settings: object) -> PayerConfig:
-    return PayerConfig(
-        kind="payer",
+    return payer_config(
+        "fhir",
         id="example-fhir",
         name="Example FHIR payer",
-        type=InsuranceType.COMMERCIAL,
-        adapter="fhir",
-        network_status=Network.IN,
-        version="1",
-        source="test",
-        effective=date(2024, 1, 1),
         settings={
             "url": URL,
             "insurer_id": "60054",
@@ -52,21 +46,7 @@ def payer(**settings: object) -> PayerConfig:
     )
 
 
-REQUEST = EligibilityRequest(
-    payer_id="example-fhir",
-    provider_npi="1234567893",
-    member_id="W000000009",
-    first_name="Jane",
-    last_name="Doe",
-    birth_date=date(1990, 1, 1),
-    sex=Sex.FEMALE,
-    relationship=Relationship.SELF,
-    service_start=date(2026, 3, 2),
-    service_end=date(2026, 5, 22),
-    service_types=("30", "MH"),
-    trace_number="0123456789abcdef012301",
-    attempt=1,
-)
+REQUEST = eligibility_request(payer_id="example-fhir")
 
 
 def coding(system: str, code: str) -> dict[str, Any]:

@@ -1,7 +1,6 @@
 """Operators' view of the rule book: `rules check/test/list` on the shipped files, and bad files of
 every kind refused with file:line:column while the previous rule book stays in force."""
 
-import shutil
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -13,21 +12,9 @@ from coverage.cli import app
 from coverage.domain.request import Program
 from coverage.rules import current
 from coverage.rules.loader import MAX_DEPTH
-from coverage.settings import get_settings
 
 RULES = Path(__file__).resolve().parents[2] / "payer_rules"
 runner = CliRunner()
-
-
-@pytest.fixture
-def rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    target = tmp_path / "payer_rules"
-    shutil.copytree(RULES, target)
-    monkeypatch.setattr(get_settings(), "rules_dir", target)
-    monkeypatch.setattr(
-        current, "_state", {"book": None, "signature": None, "error": None, "loaded_at": None}
-    )
-    return target
 
 
 def test_every_shipped_file_passes_rules_check() -> None:

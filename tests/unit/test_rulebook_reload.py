@@ -1,25 +1,8 @@
 """A bad rule file never replaces the rule book in force; a good edit is picked up without a restart."""
 
-import shutil
 from pathlib import Path
 
-import pytest
-
 from coverage.rules import current
-from coverage.settings import get_settings
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    target = tmp_path / "payer_rules"
-    shutil.copytree(ROOT / "payer_rules", target)
-    monkeypatch.setattr(get_settings(), "rules_dir", target)
-    monkeypatch.setattr(
-        current, "_state", {"book": None, "signature": None, "error": None, "loaded_at": None}
-    )
-    return target
 
 
 def test_a_broken_file_keeps_the_last_good_book_and_reports_file_and_line(rules: Path) -> None:
