@@ -251,6 +251,7 @@ def test_medicaid_secondary_leaves_the_patient_nothing_on_covered_days() -> None
     medicaid = terms(
         p, CostSharing(oop_remaining=D("0.00")), allowed="210.00", payer_id="medicaid",
         priority=Priority.SECONDARY, insurance_type=InsuranceType.MEDICAID,
+        payer_of_last_resort=True, no_balance_billing=True,
     )  # fmt: skip
     estimate = estimate_episode(plan=p, policies=[medicare, medicaid], self_pay=[])
     assert amounts(estimate, "patient", "secondary_payer", "write_off") == [
@@ -271,7 +272,7 @@ def test_a_qmb_enrollee_owes_no_medicare_cost_sharing() -> None:
     p = plan(days_per_week=4, weeks=1)
     medicare = terms(
         p, CostSharing(deductible_remaining=D("283.00"), coinsurance=D("0.20")),
-        allowed="259.13", insurance_type=InsuranceType.MEDICARE, qmb=True,
+        allowed="259.13", insurance_type=InsuranceType.MEDICARE, patient_owes_nothing=True,
     )  # fmt: skip
     estimate = estimate_episode(plan=p, policies=[medicare], self_pay=[])
     assert [d.patient for d in estimate.days] == [D("0.00")] * 4

@@ -8,10 +8,9 @@ import pytest
 
 from coverage.domain.eligibility import CostSharing, EligibilityResponse, InsuranceType, Network
 from coverage.domain.request import VerificationRequest
-from coverage.estimating import estimate_result
 from coverage.rules.loader import RuleBook, RuleLookupError
-from tests.factories import PERSONA_MEMBER, request_body
-from tests.unit.estimate_builders import FACILITY, RULES, sandbox
+from tests.factories import request_body
+from tests.unit.estimate_builders import RULES, dual, estimated, sandbox
 
 ISSUED = date(2026, 11, 25)
 
@@ -23,18 +22,7 @@ def book() -> RuleBook:
 
 def run(book: RuleBook, body: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     req = VerificationRequest.model_validate(body)
-    return estimate_result(req, sandbox(book, req), book, facility=FACILITY, issued_on=ISSUED)
-
-
-def dual(*order: str, start: str = "2026-02-02") -> dict[str, Any]:
-    body = request_body("medicare", start_date=start, days_per_week=4, weeks=1)
-    members = {"medicare": PERSONA_MEMBER["medicare"], "medicaid": PERSONA_MEMBER["medicaid"]}
-    body["policies"] = [
-        {"payer_id": members[name][0], "member_id": members[name][1],
-         "priority": "primary" if name == "medicare" else "secondary"}
-        for name in order
-    ]  # fmt: skip
-    return body
+    return estimated(req, sandbox(book, req), book, issued_on=ISSUED)
 
 
 def test_commercial_episode_crossing_1_january(book: RuleBook) -> None:
@@ -134,9 +122,11 @@ def test_a_qmb_persona_owes_nothing(book: RuleBook) -> None:
         "602.81",
         "433.71",
     )
-    assert any(
-        a["text"].endswith("owes no Medicare deductible or coinsurance") for a in est["assumptions"]
-    )
+    assert {
+        "text": "Sandbox Medicare Part B: Qualified Medicare Beneficiary: the patient owes no Medicare "
+        "deductible or coinsurance (rule medicare-iop/cost-sharing)",
+        "source": "rule_file",
+    } in est["assumptions"]
 
 
 @pytest.mark.parametrize(
@@ -235,9 +225,7 @@ def test_the_payer_files_network_status_picks_the_benefit_and_balance_billing(
         ),
     )
     req = VerificationRequest.model_validate(request_body("ppo", start_date="2026-02-02", weeks=1))
-    est = estimate_result(req, [(payer, response)], book, facility=FACILITY, issued_on=ISSUED)[0][
-        "estimate"
-    ]
+    est = estimated(req, [(payer, response)], book, issued_on=ISSUED)[0]["estimate"]
     assert [d["patient"] for d in est["days"]] == ["400.00", "364.00", "232.00"]
     assert (est["patient_total"], est["payer_total"], est["balance_bill_total"]) == (
         "996.00",
@@ -261,9 +249,7 @@ def test_medicare_advantage_uses_its_plans_own_year_and_amounts(book: RuleBook) 
     )
     body = request_body("medicare", start_date="2026-12-14", days_per_week=3, weeks=4)
     req = VerificationRequest.model_validate(body)
-    est = estimate_result(req, [(payer, response)], book, facility=FACILITY, issued_on=ISSUED)[0][
-        "estimate"
-    ]
+    est = estimated(req, [(payer, response)], book, issued_on=ISSUED)[0]["estimate"]
     assert {d["plan_year"] for d in est["days"]} == {"2026-07-01"}
     assert est["patient_total"] == "701.96"
     assert not any("Part B deductible" in a["text"] for a in est["assumptions"])
