@@ -315,6 +315,8 @@ def _caps(
             f"a household at {rules.percent_of_poverty}% of poverty ({where})",
             "rule_file",
         )
+        if rules.status == "draft":
+            notes.drafts.append(f"Medicaid copay cap per day ({rules.rule})")
     period: Literal["monthly", "quarterly"] | None = None
     if rules.household_cap is not None:
         period = "quarterly" if rules.household_cap_period == "quarterly" else "monthly"
