@@ -322,10 +322,19 @@ def _caps(
         period = "quarterly" if rules.household_cap_period == "quarterly" else "monthly"
         notes.add(
             f"{name}: the household's cost sharing is capped at {_usd(rules.household_cap)} per "
-            f"calendar {'quarter' if period == 'quarterly' else 'month'} (5% of income, {where}); "
-            "no other cost sharing paid by the household in that period is known, so none is "
-            "counted, and the payer's payment is reduced only by what the patient is charged",
+            f"calendar {'quarter' if period == 'quarterly' else 'month'} (5% of income, {where})",
             "rule_file",
+        )
+        notes.add(
+            f"{name}: no other cost sharing paid by the household in a cap period is known, so "
+            "only this episode's counts toward the household cap",
+            "default",
+        )
+    if rules.copay_cap_per_day is not None or rules.household_cap is not None:
+        notes.add(
+            f"{name}: cost sharing above a cap is paid by the payer (its payment is reduced only "
+            "by what the patient may be charged)",
+            "default",
         )
     return rules.copay_cap_per_day, rules.household_cap, period
 
@@ -483,6 +492,8 @@ def _gfe(
         rate=rate,
         discount=discount,
         facility=facility,
+        scheduled_on=request.plan.scheduled_on,
+        requested_on=request.gfe_requested_on,
     )
 
 

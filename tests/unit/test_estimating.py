@@ -5,6 +5,7 @@ from decimal import Decimal as D
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from coverage.domain.eligibility import CostSharing, EligibilityResponse, InsuranceType, Network
 from coverage.domain.request import VerificationRequest
@@ -168,6 +169,34 @@ def test_self_pay_enrollee_with_insurance_gets_a_gfe_and_no_claim(book: RuleBook
     assert result["good_faith_estimate"]["reason"] == "self_pay"
     assert result["estimate"]["per_policy"] == []
     assert result["estimate"]["patient_total"] == "9600.00"
+
+
+def test_the_gfe_says_when_it_must_be_delivered(book: RuleBook) -> None:
+    # Start Mon 2 Feb 2026, scheduled Fri 16 Jan: 19-23, 26-30 Jan and 2 Feb = 11 business days
+    # ahead (>= 10), so within 3 business days: Mon 19, Tue 20, Wed 21 Jan. Weekends only.
+    body = request_body("ppo", start_date="2026-02-02")
+    body["self_pay"] = True
+    body["plan"]["scheduled_on"] = "2026-01-16"
+    gfe = run(book, body)[0]["good_faith_estimate"]
+    assert gfe["deliver_by"] == {
+        "due_by": "2026-01-21",
+        "trigger": "scheduled",
+        "paragraph": "45 CFR 149.610(b)(1)(vi)(B)",
+        "rule": "Scheduled 11 business days ahead (at least 10): within 3 business days after "
+        "scheduling.",
+        "holidays_considered": False,
+    }
+    # Asked for on Thu 29 Jan with no scheduling date: Fri 30 Jan, Mon 2, Tue 3 Feb.
+    del body["plan"]["scheduled_on"]
+    body["gfe_requested_on"] = "2026-01-29"
+    assert run(book, body)[0]["good_faith_estimate"]["deliver_by"]["due_by"] == "2026-02-03"
+
+
+def test_a_scheduling_date_after_the_start_is_rejected_naming_the_field() -> None:
+    body = request_body("ppo", start_date="2026-02-02")
+    body["plan"]["scheduled_on"] = "2026-02-03"
+    with pytest.raises(ValidationError, match="scheduled_on: must not be after start_date"):
+        VerificationRequest.model_validate(body)
 
 
 def test_hardship_is_an_option_for_insured_patients_never_applied(book: RuleBook) -> None:
