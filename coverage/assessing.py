@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from coverage.domain.eligibility import EligibilityResponse, InsuranceType
 from coverage.domain.findings import Finding
@@ -40,7 +40,9 @@ class CoverageFinding(Frozen):
     payer_id: str
     status: Literal["covered", "not_covered", "unknown"]
     why: list[str]
-    policies: list[str] = []  # ids of the coverage policies that apply to this payer
+    # Ids of the coverage policies that apply (for the estimate; the stored findings already
+    # name them in `why` and the result's rule files).
+    policies: list[str] = Field(default_factory=list, exclude=True)
 
 
 class NecessityFinding(Frozen):
