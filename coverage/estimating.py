@@ -573,7 +573,7 @@ def estimate_result(
                 book,
                 rules[payer.id],
                 notes,
-            )  # fmt: skip
+            )
         )
     ordered = terms
     if len(ordered) > 1:
@@ -587,8 +587,8 @@ def estimate_result(
         if last.no_balance_billing:
             source = rules[last.payer_id]
             notes.add(
-                f"{last.payer_name} pays last and forbids balance billing (rule {source.rule}): "
-                "on days it covers the patient owes $0.00 and the rest is written off",
+                f"{last.payer_name} forbids balance billing (rule {source.rule}): on days it "
+                "covers as secondary the patient owes $0.00 and the rest is written off",
                 "default" if source.status == "default" else "rule_file",
             )
     if not ordered:

@@ -43,7 +43,15 @@ def test_medicaid_without_no_balance_billing_leaves_the_patient_the_rest(rules: 
     # Shipped rules (test_estimating): Medicare leaves $259.13 on day 1, Medicaid pays $210 and
     # $49.13 is written off. With no_balance_billing false the $49.13 is the patient's; days 2-4
     # Medicaid pays all Medicare leaves. Patient $49.13, payers still $987.39, nothing written off.
-    assert _totals(_estimate(rules, dual("medicare", "medicaid"))) == ("0.00", "987.39", "49.13")
+    shipped = _estimate(rules, dual("medicare", "medicaid"))
+    assert _totals(shipped) == ("0.00", "987.39", "49.13")
+    note = {
+        "text": "Sandbox State Medicaid forbids balance billing (rule "
+        "medicaid-federal/cost-sharing): on days it covers as secondary the patient owes $0.00 "
+        "and the rest is written off",
+        "source": "rule_file",
+    }
+    assert note in shipped["assumptions"]
     _edit(
         rules / "coverage" / "medicaid-federal.yaml",
         "no_balance_billing: true",
@@ -53,6 +61,7 @@ def test_medicaid_without_no_balance_billing_leaves_the_patient_the_rest(rules: 
     assert _totals(est) == ("49.13", "987.39", "0.00")
     assert [d["patient"] for d in est["days"]] == ["49.13", "0.00", "0.00", "0.00"]
     assert not any("medicaid_last_resort" in d["flags"] for d in est["days"])
+    assert note not in est["assumptions"]
 
 
 def test_medicaid_without_payer_of_last_resort_keeps_the_listed_order(rules: Path) -> None:
