@@ -10,11 +10,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from coverage.domain.eligibility import EligibilityResponse, InsuranceType
 from coverage.domain.findings import Finding
-from coverage.domain.money import Money, cents
+from coverage.domain.money import ZERO, Money, cents
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import LevelOfCare, Plan, VerificationRequest
 from coverage.domain.sliding_scale import HUNDRED, pick_guideline
@@ -40,6 +40,9 @@ class CoverageFinding(Frozen):
     payer_id: str
     status: Literal["covered", "not_covered", "unknown"]
     why: list[str]
+    # Ids of the coverage policies that apply (for the estimate; the stored findings already
+    # name them in `why` and the result's rule files).
+    policies: list[str] = Field(default_factory=list, exclude=True)
 
 
 class NecessityFinding(Frozen):
@@ -91,6 +94,41 @@ class Assessment(Frozen):
     unknown_rules: list[str]
     drafts_used: list[str]
     files: list[RuleFileRef]
+
+    def has_policy(self, payer_id: str) -> bool:
+        """Whether any coverage policy in the rule book applies to this payer."""
+        return any(c.policies for c in self.coverage if c.payer_id == payer_id)
+
+    def cost_sharing_for(self, payer_id: str) -> CostSharingFinding | None:
+        """One payer's cost-sharing rules merged over the policies that state them: any policy's
+        protection applies, and the lowest cap binds."""
+        found = [c for c in self.cost_sharing if c.payer_id == payer_id]
+        if len(found) <= 1:
+            return found[0] if found else None
+        household = min(
+            (c for c in found if c.household_cap is not None),
+            key=lambda c: c.household_cap or ZERO,
+            default=None,
+        )
+        caps = [c.copay_cap_per_day for c in found if c.copay_cap_per_day is not None]
+        return CostSharingFinding(
+            payer_id=payer_id,
+            rule=", ".join(c.rule for c in found),
+            patient_owes_nothing=any(c.patient_owes_nothing for c in found),
+            reason=next((c.reason for c in found if c.reason), None),
+            part_b_coinsurance=next(
+                (c.part_b_coinsurance for c in found if c.part_b_coinsurance is not None), None
+            ),
+            percent_of_poverty=next(
+                (c.percent_of_poverty for c in found if c.percent_of_poverty is not None), None
+            ),
+            copay_cap_per_day=min(caps) if caps else None,
+            household_cap=household.household_cap if household else None,
+            household_cap_period=household.household_cap_period if household else None,
+            payer_of_last_resort=any(c.payer_of_last_resort for c in found),
+            no_balance_billing=any(c.no_balance_billing for c in found),
+            status="draft" if any(c.status == "draft" for c in found) else found[0].status,
+        )
 
     def findings(self) -> list[Finding]:
         """One flat list for screens that show a line per finding."""
@@ -175,7 +213,8 @@ def assess(
         bound = activation(facts)
         results = [c for r in policies for c in evaluate(r, facts, bound)]
         checks += results
-        coverage.append(_coverage(payer, response, policies, results))
+        found = _coverage(payer, response, policies, results)
+        coverage.append(found.model_copy(update={"policies": [r.model.id for r in policies]}))
         for rules in policies:
             model = rules.model
             assert isinstance(model, CoveragePolicyFile)

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
+from coverage.assessing import Assessment, CostSharingFinding
 from coverage.domain.calendar import plan_year_start, service_dates
 from coverage.domain.cost_sharing import lowest
 from coverage.domain.eligibility import (
@@ -39,7 +40,8 @@ from coverage.domain.sliding_scale import SlidingScaleOptions, sliding_scale
 from coverage.rules.loader import RuleBook, RuleLookupError
 
 ANNUAL = {TimePeriod.CALENDAR_YEAR, TimePeriod.SERVICE_YEAR, TimePeriod.CONTRACT}
-PROTECTED_TYPES = {InsuranceType.MEDICARE, InsuranceType.MEDICARE_ADVANTAGE}
+# Only for a payer no coverage policy applies to (the behaviour before the rule book said it).
+QMB_TYPES = {InsuranceType.MEDICARE, InsuranceType.MEDICARE_ADVANTAGE}
 
 
 @dataclass
@@ -274,15 +276,79 @@ def _next_year_terms(
     return YearTerms(start=year_start, cost_sharing=first.model_copy(update=update), source=source)
 
 
+def _payer_rules(
+    payer: PayerConfig, response: EligibilityResponse, assessment: Assessment, notes: _Notes
+) -> CostSharingFinding:
+    """The rule book's cost-sharing rules for one payer, as the assessment read them.
+
+    A payer no coverage policy applies to keeps the behaviour by payer type (Medicaid pays last
+    and may not balance-bill; a QMB owes no Medicare cost sharing), and the estimate says so."""
+    found = assessment.cost_sharing_for(payer.id)
+    if found is not None:
+        return found
+    if assessment.has_policy(payer.id):
+        return CostSharingFinding(payer_id=payer.id, rule="none", status="verified")
+    medicaid = payer.type is InsuranceType.MEDICAID
+    notes.add(
+        f"{payer.name}: no coverage policy in the rule book applies; payer of last resort, no "
+        f"balance billing and QMB protection are taken from the payer type ({payer.type.value})",
+        "default",
+    )
+    return CostSharingFinding(
+        payer_id=payer.id,
+        rule="default",
+        status="default",
+        patient_owes_nothing=response.medicare_qmb and payer.type in QMB_TYPES,
+        payer_of_last_resort=medicaid,
+        no_balance_billing=medicaid,
+    )
+
+
+def _caps(
+    payer: PayerConfig, rules: CostSharingFinding, notes: _Notes
+) -> tuple[Decimal | None, Decimal | None, Literal["monthly", "quarterly"] | None]:
+    """Medicaid's per-day copay cap and household cap from the assessment, with their notes."""
+    name, where = payer.name, f"rule {rules.rule}"
+    if rules.copay_cap_per_day is not None:
+        notes.add(
+            f"{name}: cost sharing capped at {_usd(rules.copay_cap_per_day)} per service day for "
+            f"a household at {rules.percent_of_poverty}% of poverty ({where})",
+            "rule_file",
+        )
+        if rules.status == "draft":
+            notes.drafts.append(f"Medicaid copay cap per day ({rules.rule})")
+    period: Literal["monthly", "quarterly"] | None = None
+    if rules.household_cap is not None:
+        period = "quarterly" if rules.household_cap_period == "quarterly" else "monthly"
+        notes.add(
+            f"{name}: the household's cost sharing is capped at {_usd(rules.household_cap)} per "
+            f"calendar {'quarter' if period == 'quarterly' else 'month'} (5% of income, {where})",
+            "rule_file",
+        )
+        notes.add(
+            f"{name}: no other cost sharing paid by the household in a cap period is known, so "
+            "only this episode's counts toward the household cap",
+            "default",
+        )
+    if rules.copay_cap_per_day is not None or rules.household_cap is not None:
+        notes.add(
+            f"{name}: cost sharing above a cap is paid by the payer (its payment is reduced only "
+            "by what the patient may be charged)",
+            "default",
+        )
+    return rules.copay_cap_per_day, rules.household_cap, period
+
+
 def _coverage_notes(
-    payer: PayerConfig, policy: PolicyIn, cs: CostSharing, qmb: bool, notes: _Notes
+    payer: PayerConfig, policy: PolicyIn, cs: CostSharing, rules: CostSharingFinding, notes: _Notes
 ) -> None:
     """What the estimate assumed about protections, network and authorization for one policy."""
     name = payer.name
-    if qmb:
+    if rules.patient_owes_nothing:
         notes.add(
-            f"{name}: Qualified Medicare Beneficiary: the patient owes no Medicare deductible or coinsurance",
-            "payer_response",
+            f"{name}: Qualified Medicare Beneficiary: the patient owes no Medicare deductible or "
+            f"coinsurance (rule {rules.rule})",
+            "rule_file" if rules.status != "default" else "default",
         )
     if payer.type is InsuranceType.MEDICARE_ADVANTAGE:
         notes.add(
@@ -290,7 +356,11 @@ def _coverage_notes(
             "payer_response",
         )
     if payer.network_status is Network.OUT:
-        if payer.balance_billing and not qmb and payer.type is not InsuranceType.MEDICAID:
+        if (
+            payer.balance_billing
+            and not rules.patient_owes_nothing
+            and not rules.no_balance_billing
+        ):
             notes.add(
                 f"{name}: out of network; the facility may balance-bill charge minus allowed (payer file)",
                 "rule_file",
@@ -320,6 +390,7 @@ def _policy_terms(
     days: list[date],
     charges: dict[date, Decimal],
     book: RuleBook,
+    rules: CostSharingFinding,
     notes: _Notes,
 ) -> PolicyTerms:
     plan = request.plan
@@ -354,8 +425,8 @@ def _policy_terms(
     starts = sorted({plan_year_start(d, anchor) for d in days})
     years = [YearTerms(start=starts[0], cost_sharing=cs, source="payer_response")]
     years += [_next_year_terms(payer, response, cs, s, book, notes) for s in starts[1:]]
-    qmb = response.medicare_qmb and payer.type in PROTECTED_TYPES
-    _coverage_notes(payer, policy, cs, qmb, notes)
+    _coverage_notes(payer, policy, cs, rules, notes)
+    copay_cap, household_cap, period = _caps(payer, rules, notes)
     return PolicyTerms(
         payer_id=payer.id,
         payer_name=name,
@@ -363,7 +434,12 @@ def _policy_terms(
         insurance_type=payer.type,
         network=payer.network_status,
         balance_billing=payer.balance_billing,
-        qmb=qmb,
+        patient_owes_nothing=rules.patient_owes_nothing,
+        payer_of_last_resort=rules.payer_of_last_resort,
+        no_balance_billing=rules.no_balance_billing,
+        copay_cap_per_day=copay_cap,
+        household_cap=household_cap,
+        household_cap_period=period,
         auth_required=cs.prior_auth_required,
         authorization=policy.authorization,
         year_anchor=anchor,
@@ -373,13 +449,13 @@ def _policy_terms(
 
 
 def coordination_key(
-    insurance_type: InsuranceType, priority: Priority, payer_id: str
+    last_resort: bool, priority: Priority, payer_id: str
 ) -> tuple[bool, bool, str]:
-    """Coordination order: the request's priority, except Medicaid always pays last.
+    """Coordination order: the request's priority, except a payer of last resort pays last.
 
     Sorting on these keys (never on list position) makes the result independent of input order.
     """
-    return (insurance_type is InsuranceType.MEDICAID, priority is not Priority.PRIMARY, payer_id)
+    return (last_resort, priority is not Priority.PRIMARY, payer_id)
 
 
 def _gfe(
@@ -416,6 +492,8 @@ def _gfe(
         rate=rate,
         discount=discount,
         facility=facility,
+        scheduled_on=request.plan.scheduled_on,
+        requested_on=request.gfe_requested_on,
     )
 
 
@@ -424,11 +502,13 @@ def estimate_result(
     responses: Sequence[tuple[PayerConfig, EligibilityResponse]],
     book: RuleBook,
     *,
+    assessment: Assessment,
     facility: Facility,
     issued_on: date,
 ) -> tuple[dict[str, Any], list[str]]:
     """The estimate, sliding_scale and good_faith_estimate parts of a result body, and the draft
-    rule facts they used. `responses` are in the order of request.policies."""
+    rule facts they used. `responses` are in the order of request.policies; `assessment` is
+    assess() over the same responses: its cost-sharing rules drive protections and caps."""
     plan = request.plan
     days = service_dates(plan)
     notes = _Notes()
@@ -452,9 +532,12 @@ def estimate_result(
         notes.add(
             "The enrollee chose to pay themselves: no claim goes to any payer (self-pay)", "default"
         )
+    rules = {p.id: _payer_rules(p, r, assessment, notes) for p, r in responses}
     pairs = sorted(
         zip(request.policies, responses, strict=True),
-        key=lambda pr: coordination_key(pr[1][0].type, pr[0].priority, pr[1][0].id),
+        key=lambda pr: coordination_key(
+            rules[pr[1][0].id].payer_of_last_resort, pr[0].priority, pr[1][0].id
+        ),
     )
     for policy, (payer, response) in pairs:
         if request.self_pay:
@@ -474,11 +557,23 @@ def estimate_result(
         if role is not policy.priority:
             notes.add(
                 f"{payer.name}: listed as {policy.priority.value}, estimated as {role.value} "
-                "(Medicaid pays last; an unusable policy is skipped)",
+                "(a payer of last resort pays last; an unusable policy is skipped)",
                 "default",
             )
         terms.append(
-            _policy_terms(request, policy, role, payer, response, cs, days, charges, book, notes)
+            _policy_terms(
+                request,
+                policy,
+                role,
+                payer,
+                response,
+                cs,
+                days,
+                charges,
+                book,
+                rules[payer.id],
+                notes,
+            )
         )
     ordered = terms
     if len(ordered) > 1:
@@ -488,11 +583,13 @@ def estimate_result(
             "remaining share, and its accumulators are walked as if it were primary",
             "default",
         )
-        if ordered[1].insurance_type is InsuranceType.MEDICAID:
+        last = ordered[1]
+        if last.no_balance_billing:
+            source = rules[last.payer_id]
             notes.add(
-                "Medicaid pays last: on days it covers the patient owes $0.00 and the rest is "
-                "written off (no balance billing)",
-                "rule_file",
+                f"{last.payer_name} forbids balance billing (rule {source.rule}): on days it "
+                "covers as secondary the patient owes $0.00 and the rest is written off",
+                "default" if source.status == "default" else "rule_file",
             )
     if not ordered:
         notes.add(

@@ -289,7 +289,12 @@ def _assess(
         state=settings.facility_state,
     )
     money, drafts = estimate_result(
-        request, responses, book, facility=facility, issued_on=utcnow().date()
+        request,
+        responses,
+        book,
+        assessment=assessment,
+        facility=facility,
+        issued_on=utcnow().date(),
     )
     body = {
         "part2": request.part2,

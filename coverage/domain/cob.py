@@ -1,9 +1,10 @@
 """Coordination of benefits: the secondary policy after the primary, day by day.
 
 The secondary pays what it would have paid as primary, never more than what the primary left to
-the patient. Medicaid is the payer of last resort: on a day it covers, the patient owes nothing
-and whatever it does not pay is written off (no balance billing). A QMB's Medicare cost sharing is
-never the patient's. On a day the primary does not cover, a covering secondary acts as primary.
+the patient. A secondary whose rules forbid balance billing (Medicaid, the payer of last resort,
+per the rule book) leaves the patient nothing on a day it covers: whatever it does not pay is
+written off. A QMB's Medicare cost sharing is never the patient's. On a day the primary does not
+cover, a covering secondary acts as primary.
 The secondary's accumulators are walked as if it were primary (a simplification the estimate
 states in its assumptions).
 """
@@ -17,7 +18,10 @@ def _prefixed(day: PolicyDay) -> tuple[str, ...]:
 
 
 def combine(
-    primary: list[PolicyDay], secondary: list[PolicyDay] | None, *, secondary_is_medicaid: bool
+    primary: list[PolicyDay],
+    secondary: list[PolicyDay] | None,
+    *,
+    secondary_no_balance_billing: bool,
 ) -> list[CombinedDay]:
     if secondary is None:
         return [CombinedDay(**day.model_dump()) for day in primary]
@@ -46,8 +50,8 @@ def combine(
         flags = [*first.flags, *_prefixed(second)]
         if paid:
             flags.append("secondary_paid")
-        protected = first.write_off > 0 or (secondary_is_medicaid and second.covered)
-        if secondary_is_medicaid and second.covered:
+        protected = first.write_off > 0 or (secondary_no_balance_billing and second.covered)
+        if secondary_no_balance_billing and second.covered:
             flags.append("medicaid_last_resort")
         days.append(
             CombinedDay(

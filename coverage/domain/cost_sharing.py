@@ -2,8 +2,8 @@
 
 Order per day: a copay "not subject to the deductible" first; then the deductible (individual or
 family, whichever has less left); then a post-deductible copay; then coinsurance on what is left;
-then the out-of-pocket maximum (individual or family, whichever has less left) caps the patient's
-share. Every component is rounded half-up to the cent, so a day's parts add up exactly.
+then the out-of-pocket maximum (individual or family, whichever has less left) and any rule-book
+cap (Medicaid) cap the patient's share. Every component is rounded half-up to the cent, so a day's parts add up exactly.
 """
 
 from dataclasses import dataclass
@@ -55,14 +55,20 @@ class Split:
     deductible: Decimal
     copay: Decimal
     coinsurance: Decimal
+    uncapped: Decimal  # the patient's share before the out-of-pocket maximum and `limit`
 
     @property
     def patient(self) -> Decimal:
         return self.deductible + self.copay + self.coinsurance
 
 
-def split_day(allowed: Decimal, cs: CostSharing, run: Accumulators) -> Split:
-    """The patient's cost sharing on one covered day; advances the accumulators."""
+def split_day(
+    allowed: Decimal, cs: CostSharing, run: Accumulators, limit: Decimal | None = None
+) -> Split:
+    """The patient's cost sharing on one covered day; advances the accumulators.
+
+    `limit` is a further cap on the day's share (Medicaid's per-day and household caps); like the
+    out-of-pocket maximum it trims coinsurance, then copay, then deductible."""
     copay = ZERO
     rest = allowed
     if not cs.copay_applies_after_deductible:
@@ -79,7 +85,8 @@ def split_day(allowed: Decimal, cs: CostSharing, run: Accumulators) -> Split:
     # A plan with both a copay and coinsurance applies coinsurance to what the copay leaves.
     coinsurance = cents(rest * cs.coinsurance)
 
-    oop_room = run.oop_room()
+    uncapped = deductible + copay + coinsurance
+    oop_room = lowest(run.oop_room(), None if limit is None else max(limit, ZERO))
     if oop_room is not None and deductible + copay + coinsurance > oop_room:
         # The cap trims coinsurance first, then copay, then deductible: the deductible
         # accumulator then only records what the patient actually paid toward it.
@@ -91,6 +98,6 @@ def split_day(allowed: Decimal, cs: CostSharing, run: Accumulators) -> Split:
         copay -= for_copay
         excess -= for_copay
         deductible -= excess
-    split = Split(deductible=deductible, copay=copay, coinsurance=coinsurance)
+    split = Split(deductible=deductible, copay=copay, coinsurance=coinsurance, uncapped=uncapped)
     run.apply(deductible=deductible, patient=split.patient)
     return split

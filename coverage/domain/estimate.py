@@ -14,7 +14,7 @@ from pydantic import Field
 
 from coverage.domain.calendar import plan_year_start, week_of, week_start
 from coverage.domain.cob import combine
-from coverage.domain.cost_sharing import Accumulators, split_day
+from coverage.domain.cost_sharing import Accumulators, lowest, split_day
 from coverage.domain.day import PolicyDay
 from coverage.domain.eligibility import CostSharing, Frozen, InsuranceType, Network
 from coverage.domain.money import ZERO, Money, cents
@@ -52,8 +52,14 @@ class PolicyTerms(Frozen):
     priority: Priority
     insurance_type: InsuranceType
     network: Network
-    balance_billing: bool = False
-    qmb: bool = False
+    balance_billing: bool = False  # the payer file lets the facility balance-bill out of network
+    # From the rule book's cost-sharing rules for this payer (coverage.assessing):
+    patient_owes_nothing: bool = False  # QMB protection: cost sharing is written off
+    payer_of_last_resort: bool = False  # coordinated after every other payer
+    no_balance_billing: bool = False  # payment in full: no balance bill, nothing left to patient
+    copay_cap_per_day: Money | None = None  # Medicaid maximum cost sharing per service day
+    household_cap: Money | None = None  # Medicaid 5 % cap on the household's cost sharing
+    household_cap_period: Literal["monthly", "quarterly"] | None = None
     auth_required: bool = False
     authorization: Authorization = Authorization()
     year_anchor: date = Field(description="Plan years renew on this date's month and day")
@@ -79,9 +85,19 @@ class PolicyTerms(Frozen):
             return None
         return "covered_if_authorized"
 
-    @property
-    def is_medicare_original(self) -> bool:
-        return self.insurance_type is InsuranceType.MEDICARE
+    def may_balance_bill(self) -> bool:
+        return (
+            self.network is Network.OUT
+            and self.balance_billing
+            and not self.patient_owes_nothing
+            and not self.no_balance_billing
+        )
+
+
+def cap_period(day: date, period: str) -> date:
+    """First day of the calendar month or quarter the household cap runs over."""
+    month = day.month if period == "monthly" else (day.month - 1) // 3 * 3 + 1
+    return date(day.year, month, 1)
 
 
 def _not_covered(price: DayPrice, plan_year: date, flags: list[str]) -> PolicyDay:
@@ -102,6 +118,7 @@ def walk_policy(policy: PolicyTerms, *, deny_pending: bool = False) -> list[Poli
     run: Accumulators | None = None
     cs: CostSharing | None = None
     used = 0  # covered days this plan year, for the day limit
+    household_paid: dict[date, Decimal] = {}  # patient share per household-cap period
     for index, price in enumerate(policy.prices):
         flags: list[str] = []
         start = plan_year_start(price.date, policy.year_anchor)
@@ -122,23 +139,34 @@ def walk_policy(policy: PolicyTerms, *, deny_pending: bool = False) -> list[Poli
             flags.append(auth)
         used += 1
         deductible_before, oop_before = run.deductible_room(), run.oop_room()
-        split = split_day(price.allowed, cs, run)
+        period = cap_period(price.date, policy.household_cap_period or "monthly")
+        household_room = (
+            None
+            if policy.household_cap is None
+            else max(policy.household_cap - household_paid.get(period, ZERO), ZERO)
+        )
+        limit = lowest(policy.copay_cap_per_day, household_room)
+        split = split_day(price.allowed, cs, run, limit)
+        household_paid[period] = household_paid.get(period, ZERO) + split.patient
         if deductible_before > 0 and run.deductible_room() == 0:
             flags.append("deductible_met")
         if oop_before is not None and oop_before > 0 and run.oop_room() == 0:
             flags.append("oop_max_reached")
+        day_cap = policy.copay_cap_per_day
+        household_binds = household_room is not None and household_room < (
+            lowest(split.uncapped, day_cap) or ZERO
+        )
+        if day_cap is not None and split.uncapped > day_cap and not household_binds:
+            flags.append("copay_cap_per_day")
+        if household_binds:
+            flags.append("household_cap_reached")
         balance = ZERO
-        if (
-            policy.network is Network.OUT
-            and policy.balance_billing
-            and not policy.qmb
-            and policy.insurance_type is not InsuranceType.MEDICAID
-        ):
+        if policy.may_balance_bill():
             balance = max(price.charge - price.allowed, ZERO)
             if balance:
                 flags.append("balance_billed")
         patient, write_off = split.patient + balance, ZERO
-        if policy.qmb and split.patient:
+        if policy.patient_owes_nothing and split.patient:
             # QMB: no Medicare deductible, coinsurance or copay may be billed to the patient.
             patient, write_off = ZERO, split.patient
             flags.append("qmb_no_cost_sharing")
@@ -292,14 +320,13 @@ def _combined_days(
 ) -> tuple[list[EstimateDay], list[list[PolicyDay]]]:
     if not policies:
         walked = [self_pay_days(self_pay)]
-        combined = combine(walked[0], None, secondary_is_medicaid=False)
+        combined = combine(walked[0], None, secondary_no_balance_billing=False)
     else:
         walked = [walk_policy(p, deny_pending=deny_pending) for p in policies[:2]]
         combined = combine(
             walked[0],
             walked[1] if len(walked) > 1 else None,
-            secondary_is_medicaid=len(policies) > 1
-            and policies[1].insurance_type is InsuranceType.MEDICAID,
+            secondary_no_balance_billing=len(policies) > 1 and policies[1].no_balance_billing,
         )
     days = [EstimateDay(week=week_of(plan, d.date), **d.model_dump()) for d in combined]
     return days, walked

@@ -6,7 +6,7 @@ up to 12 months, stating timeframe, frequency and total count; care past that ne
 """
 
 import datetime
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
 
@@ -62,6 +62,83 @@ SEPARATE_SCHEDULING_STATEMENT = (
 )
 
 
+def is_business_day(day: date) -> bool:
+    """Monday to Friday. sliding-scale-and-gfe.md section 4 lists no holidays, so none are
+    skipped (the GFE states this)."""
+    return day.weekday() < 5
+
+
+def add_business_days(start: date, count: int) -> date:
+    """The `count`-th business day after `start` (a weekend start counts from the next Monday)."""
+    day = start
+    while count:
+        day += timedelta(days=1)
+        count -= is_business_day(day)
+    return day
+
+
+def business_days_ahead(scheduled_on: date, service_on: date) -> int:
+    """Business days after the scheduling day up to and including the service day."""
+    days = (service_on - scheduled_on).days
+    return sum(is_business_day(scheduled_on + timedelta(days=n)) for n in range(1, days + 1))
+
+
+class DeliveryDeadline(Frozen):
+    """When the GFE must reach the patient (45 CFR 149.610(b)(1)(vi))."""
+
+    due_by: date
+    trigger: Literal["scheduled", "requested"]
+    paragraph: str
+    rule: str
+    holidays_considered: bool = False
+
+
+def _deadlines(
+    start: date, scheduled_on: date | None, requested_on: date | None
+) -> list[DeliveryDeadline]:
+    found = []
+    if scheduled_on is not None:
+        ahead = business_days_ahead(scheduled_on, start)
+        if ahead >= 10:
+            found.append(
+                DeliveryDeadline(
+                    due_by=add_business_days(scheduled_on, 3),
+                    trigger="scheduled",
+                    paragraph="45 CFR 149.610(b)(1)(vi)(B)",
+                    rule=f"Scheduled {ahead} business days ahead (at least 10): within 3 "
+                    "business days after scheduling.",
+                )
+            )
+        elif ahead >= 3:
+            found.append(
+                DeliveryDeadline(
+                    due_by=add_business_days(scheduled_on, 1),
+                    trigger="scheduled",
+                    paragraph="45 CFR 149.610(b)(1)(vi)(A)",
+                    rule=f"Scheduled {ahead} business days ahead (at least 3): within 1 business "
+                    "day after scheduling.",
+                )
+            )
+    if requested_on is not None:
+        found.append(
+            DeliveryDeadline(
+                due_by=add_business_days(requested_on, 3),
+                trigger="requested",
+                paragraph="45 CFR 149.610(b)(1)(vi)(C)",
+                rule="Requested by the patient: within 3 business days after the request.",
+            )
+        )
+    return found
+
+
+def delivery_deadline(
+    start: date, *, scheduled_on: date | None, requested_on: date | None
+) -> DeliveryDeadline | None:
+    """The earliest deadline that applies; None when neither a scheduling date (at least 3
+    business days ahead) nor a request date is known."""
+    return min(_deadlines(start, scheduled_on, requested_on), key=lambda d: d.due_by, default=None)
+
+
 class Facility(Frozen):
     """The convening facility (from settings): name, identifiers and where it furnishes care."""
 
@@ -97,6 +174,7 @@ class GoodFaithEstimate(Frozen):
     reason: Literal["uninsured", "self_pay"]
     issued_on: date
     valid_through: date
+    deliver_by: DeliveryDeadline | None  # weekends only are non-business days (no holidays)
     patient_name: str  # (i)
     patient_birth_date: date  # (i)
     primary_service: str  # (ii)
@@ -132,6 +210,8 @@ def build_gfe(
     discount: str | None,
     facility: Facility,
     separately_scheduled: tuple[str, ...] = (),
+    scheduled_on: datetime.date | None = None,
+    requested_on: datetime.date | None = None,
 ) -> GoodFaithEstimate:
     start = service_dates[0]
     limit = add_months(start, MAX_MONTHS)
@@ -156,6 +236,7 @@ def build_gfe(
         reason=reason,
         issued_on=issued_on,
         valid_through=add_months(issued_on, MAX_MONTHS),
+        deliver_by=delivery_deadline(start, scheduled_on=scheduled_on, requested_on=requested_on),
         patient_name=patient_name,
         patient_birth_date=patient_birth_date,
         primary_service="Intensive outpatient program (IOP): group and individual therapy, "

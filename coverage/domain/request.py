@@ -210,6 +210,8 @@ class Plan(Strict):
     weeks: int = Field(ge=1, le=52)
     start_date: date
     modality: Modality = Modality.IN_PERSON
+    # The day the start was scheduled: sets the Good Faith Estimate's delivery deadline.
+    scheduled_on: date | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -225,6 +227,12 @@ class Plan(Strict):
                 f"days_per_week: {given} does not match the {len(weekdays)} weekdays given"
             )
         return {**data, "days_per_week": len(weekdays)}
+
+    @model_validator(mode="after")
+    def _scheduled_before_start(self) -> "Plan":
+        if self.scheduled_on is not None and self.scheduled_on > self.start_date:
+            raise ValueError("scheduled_on: must not be after start_date")
+        return self
 
     @property
     def hours_per_week(self) -> float:
@@ -248,6 +256,8 @@ class VerificationRequest(Strict):
     household: Household | None = None
     # The enrollee has coverage but does not want claims submitted (45 CFR 149.610 "self-pay").
     self_pay: bool = False
+    # The day the patient asked for a Good Faith Estimate (149.610(b)(1)(vi)(C)), if they did.
+    gfe_requested_on: date | None = None
 
     @model_validator(mode="after")
     def _one_policy_per_priority(self) -> "VerificationRequest":

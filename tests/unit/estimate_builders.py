@@ -1,11 +1,13 @@
 """Builders for estimate tests: a plan, a policy's terms and prices, and the real rule book."""
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
 from coverage.adapters.sandbox import SandboxAdapter
+from coverage.assessing import assess
 from coverage.domain.calendar import service_dates
 from coverage.domain.eligibility import (
     CostSharing,
@@ -18,7 +20,9 @@ from coverage.domain.estimate import DayPrice, PolicyTerms, YearTerms
 from coverage.domain.gfe import Facility
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import Plan, Priority, VerificationRequest
+from coverage.estimating import estimate_result
 from coverage.rules.loader import RuleBook
+from tests.factories import PERSONA_MEMBER, request_body
 
 RULES = Path(__file__).resolve().parents[2] / "payer_rules"
 MONDAY = date(2026, 2, 2)
@@ -92,3 +96,29 @@ def sandbox(
         )  # fmt: skip
         answers.append((payer, SandboxAdapter().check(ask, payer=payer)))
     return answers
+
+
+def estimated(
+    req: VerificationRequest,
+    answers: Sequence[tuple[PayerConfig, EligibilityResponse]],
+    book: RuleBook,
+    *,
+    issued_on: date = date(2026, 11, 25),
+) -> tuple[dict[str, Any], list[str]]:
+    """estimate_result as the pipeline calls it: after assess() over the same answers."""
+    assessment = assess(req, list(answers), book)
+    return estimate_result(
+        req, answers, book, assessment=assessment, facility=FACILITY, issued_on=issued_on
+    )
+
+
+def dual(*order: str, start: str = "2026-02-02") -> dict[str, Any]:
+    """Medicare primary and Medicaid secondary (4 days, one week), listed in `order`."""
+    body = request_body("medicare", start_date=start, days_per_week=4, weeks=1)
+    members = {"medicare": PERSONA_MEMBER["medicare"], "medicaid": PERSONA_MEMBER["medicaid"]}
+    body["policies"] = [
+        {"payer_id": members[name][0], "member_id": members[name][1],
+         "priority": "primary" if name == "medicare" else "secondary"}
+        for name in order
+    ]  # fmt: skip
+    return body

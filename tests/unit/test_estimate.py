@@ -251,6 +251,7 @@ def test_medicaid_secondary_leaves_the_patient_nothing_on_covered_days() -> None
     medicaid = terms(
         p, CostSharing(oop_remaining=D("0.00")), allowed="210.00", payer_id="medicaid",
         priority=Priority.SECONDARY, insurance_type=InsuranceType.MEDICAID,
+        payer_of_last_resort=True, no_balance_billing=True,
     )  # fmt: skip
     estimate = estimate_episode(plan=p, policies=[medicare, medicaid], self_pay=[])
     assert amounts(estimate, "patient", "secondary_payer", "write_off") == [
@@ -271,7 +272,7 @@ def test_a_qmb_enrollee_owes_no_medicare_cost_sharing() -> None:
     p = plan(days_per_week=4, weeks=1)
     medicare = terms(
         p, CostSharing(deductible_remaining=D("283.00"), coinsurance=D("0.20")),
-        allowed="259.13", insurance_type=InsuranceType.MEDICARE, qmb=True,
+        allowed="259.13", insurance_type=InsuranceType.MEDICARE, patient_owes_nothing=True,
     )  # fmt: skip
     estimate = estimate_episode(plan=p, policies=[medicare], self_pay=[])
     assert [d.patient for d in estimate.days] == [D("0.00")] * 4
@@ -310,3 +311,25 @@ def test_amounts_serialize_as_two_place_strings() -> None:
         "week": 1, "start": MONDAY.isoformat(), "days": 3,
         "allowed": "1050.00", "patient": "450.00", "payer": "600.00",
     }  # fmt: skip
+
+
+def test_medicaid_caps_per_day_and_per_household_quarter() -> None:
+    # Medicaid alone, $50 copay a day on $350 allowed, capped at $4.00 a day and $10.00 a quarter.
+    # Mon 23 Mar 2026, 3 days a week, 2 weeks: 23, 24, 25, 30, 31 Mar (Q1) and 1 Apr (Q2).
+    # Q1: $4 + $4 + $2 (10 - 8 left) + $0 + $0 = $10.00; Q2 starts again: $4. Patient $14.00,
+    # Medicaid pays 6 x 350 - 14 = $2,086.00.
+    p = plan(weeks=2, start=date(2026, 3, 23))
+    medicaid = terms(
+        p, CostSharing(copay_per_day=D("50.00")), insurance_type=InsuranceType.MEDICAID,
+        copay_cap_per_day=D("4.00"), household_cap=D("10.00"), household_cap_period="quarterly",
+    )  # fmt: skip
+    estimate = estimate_episode(plan=p, policies=[medicaid], self_pay=[])
+    assert [(d.date.isoformat(), d.copay, d.patient, d.payer, d.flags) for d in estimate.days] == [
+        ("2026-03-23", D("4.00"), D("4.00"), D("346.00"), ("copay_cap_per_day",)),
+        ("2026-03-24", D("4.00"), D("4.00"), D("346.00"), ("copay_cap_per_day",)),
+        ("2026-03-25", D("2.00"), D("2.00"), D("348.00"), ("household_cap_reached",)),
+        ("2026-03-30", D("0.00"), D("0.00"), D("350.00"), ("household_cap_reached",)),
+        ("2026-03-31", D("0.00"), D("0.00"), D("350.00"), ("household_cap_reached",)),
+        ("2026-04-01", D("4.00"), D("4.00"), D("346.00"), ("copay_cap_per_day",)),
+    ]
+    assert (estimate.patient_total, estimate.payer_total) == (D("14.00"), D("2086.00"))

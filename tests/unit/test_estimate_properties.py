@@ -10,10 +10,9 @@ from hypothesis import strategies as st
 from coverage.domain.eligibility import CostSharing, EligibilityResponse, InsuranceType
 from coverage.domain.estimate import estimate_episode
 from coverage.domain.request import Authorization, Plan, VerificationRequest
-from coverage.estimating import estimate_result
 from coverage.rules.loader import RuleBook
 from tests.factories import request_body
-from tests.unit.estimate_builders import FACILITY, RULES, terms
+from tests.unit.estimate_builders import RULES, estimated, terms
 
 BOOK = RuleBook.load(RULES)
 
@@ -123,10 +122,8 @@ def test_results_do_not_depend_on_the_order_policies_are_listed_in(
     body["policies"].reverse()
     reversed_ = VerificationRequest.model_validate(body)
     answers = _responses(first, second)
-    a = estimate_result(listed, answers, BOOK, facility=FACILITY, issued_on=date(2026, 1, 5))
-    b = estimate_result(
-        reversed_, answers[::-1], BOOK, facility=FACILITY, issued_on=date(2026, 1, 5)
-    )
+    a = estimated(listed, answers, BOOK, issued_on=date(2026, 1, 5))
+    b = estimated(reversed_, answers[::-1], BOOK, issued_on=date(2026, 1, 5))
     assert a == b
     for day in a[0]["estimate"]["days"]:
         # With two payers: patient + payers + write-off = allowed + balance bill.

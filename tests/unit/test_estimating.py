@@ -5,13 +5,13 @@ from decimal import Decimal as D
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from coverage.domain.eligibility import CostSharing, EligibilityResponse, InsuranceType, Network
 from coverage.domain.request import VerificationRequest
-from coverage.estimating import estimate_result
 from coverage.rules.loader import RuleBook, RuleLookupError
-from tests.factories import PERSONA_MEMBER, request_body
-from tests.unit.estimate_builders import FACILITY, RULES, sandbox
+from tests.factories import request_body
+from tests.unit.estimate_builders import RULES, dual, estimated, sandbox
 
 ISSUED = date(2026, 11, 25)
 
@@ -23,18 +23,7 @@ def book() -> RuleBook:
 
 def run(book: RuleBook, body: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     req = VerificationRequest.model_validate(body)
-    return estimate_result(req, sandbox(book, req), book, facility=FACILITY, issued_on=ISSUED)
-
-
-def dual(*order: str, start: str = "2026-02-02") -> dict[str, Any]:
-    body = request_body("medicare", start_date=start, days_per_week=4, weeks=1)
-    members = {"medicare": PERSONA_MEMBER["medicare"], "medicaid": PERSONA_MEMBER["medicaid"]}
-    body["policies"] = [
-        {"payer_id": members[name][0], "member_id": members[name][1],
-         "priority": "primary" if name == "medicare" else "secondary"}
-        for name in order
-    ]  # fmt: skip
-    return body
+    return estimated(req, sandbox(book, req), book, issued_on=ISSUED)
 
 
 def test_commercial_episode_crossing_1_january(book: RuleBook) -> None:
@@ -134,9 +123,11 @@ def test_a_qmb_persona_owes_nothing(book: RuleBook) -> None:
         "602.81",
         "433.71",
     )
-    assert any(
-        a["text"].endswith("owes no Medicare deductible or coinsurance") for a in est["assumptions"]
-    )
+    assert {
+        "text": "Sandbox Medicare Part B: Qualified Medicare Beneficiary: the patient owes no Medicare "
+        "deductible or coinsurance (rule medicare-iop/cost-sharing)",
+        "source": "rule_file",
+    } in est["assumptions"]
 
 
 @pytest.mark.parametrize(
@@ -178,6 +169,34 @@ def test_self_pay_enrollee_with_insurance_gets_a_gfe_and_no_claim(book: RuleBook
     assert result["good_faith_estimate"]["reason"] == "self_pay"
     assert result["estimate"]["per_policy"] == []
     assert result["estimate"]["patient_total"] == "9600.00"
+
+
+def test_the_gfe_says_when_it_must_be_delivered(book: RuleBook) -> None:
+    # Start Mon 2 Feb 2026, scheduled Fri 16 Jan: 19-23, 26-30 Jan and 2 Feb = 11 business days
+    # ahead (>= 10), so within 3 business days: Mon 19, Tue 20, Wed 21 Jan. Weekends only.
+    body = request_body("ppo", start_date="2026-02-02")
+    body["self_pay"] = True
+    body["plan"]["scheduled_on"] = "2026-01-16"
+    gfe = run(book, body)[0]["good_faith_estimate"]
+    assert gfe["deliver_by"] == {
+        "due_by": "2026-01-21",
+        "trigger": "scheduled",
+        "paragraph": "45 CFR 149.610(b)(1)(vi)(B)",
+        "rule": "Scheduled 11 business days ahead (at least 10): within 3 business days after "
+        "scheduling.",
+        "holidays_considered": False,
+    }
+    # Asked for on Thu 29 Jan with no scheduling date: Fri 30 Jan, Mon 2, Tue 3 Feb.
+    del body["plan"]["scheduled_on"]
+    body["gfe_requested_on"] = "2026-01-29"
+    assert run(book, body)[0]["good_faith_estimate"]["deliver_by"]["due_by"] == "2026-02-03"
+
+
+def test_a_scheduling_date_after_the_start_is_rejected_naming_the_field() -> None:
+    body = request_body("ppo", start_date="2026-02-02")
+    body["plan"]["scheduled_on"] = "2026-02-03"
+    with pytest.raises(ValidationError, match="scheduled_on: must not be after start_date"):
+        VerificationRequest.model_validate(body)
 
 
 def test_hardship_is_an_option_for_insured_patients_never_applied(book: RuleBook) -> None:
@@ -235,9 +254,7 @@ def test_the_payer_files_network_status_picks_the_benefit_and_balance_billing(
         ),
     )
     req = VerificationRequest.model_validate(request_body("ppo", start_date="2026-02-02", weeks=1))
-    est = estimate_result(req, [(payer, response)], book, facility=FACILITY, issued_on=ISSUED)[0][
-        "estimate"
-    ]
+    est = estimated(req, [(payer, response)], book, issued_on=ISSUED)[0]["estimate"]
     assert [d["patient"] for d in est["days"]] == ["400.00", "364.00", "232.00"]
     assert (est["patient_total"], est["payer_total"], est["balance_bill_total"]) == (
         "996.00",
@@ -261,9 +278,7 @@ def test_medicare_advantage_uses_its_plans_own_year_and_amounts(book: RuleBook) 
     )
     body = request_body("medicare", start_date="2026-12-14", days_per_week=3, weeks=4)
     req = VerificationRequest.model_validate(body)
-    est = estimate_result(req, [(payer, response)], book, facility=FACILITY, issued_on=ISSUED)[0][
-        "estimate"
-    ]
+    est = estimated(req, [(payer, response)], book, issued_on=ISSUED)[0]["estimate"]
     assert {d["plan_year"] for d in est["days"]} == {"2026-07-01"}
     assert est["patient_total"] == "701.96"
     assert not any("Part B deductible" in a["text"] for a in est["assumptions"])

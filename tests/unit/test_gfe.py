@@ -3,9 +3,11 @@
 from datetime import date
 from decimal import Decimal as D
 
+import pytest
+
 from coverage.api.routes.estimates import render_gfe
 from coverage.domain.calendar import service_dates
-from coverage.domain.gfe import build_gfe
+from coverage.domain.gfe import build_gfe, delivery_deadline
 from tests.unit.estimate_builders import FACILITY, plan
 
 
@@ -75,3 +77,56 @@ def test_html_is_printable_and_escapes_patient_text() -> None:
     assert "Quinn &lt;Selfpay&gt;" in html and "<Selfpay>" not in html
     assert "$1920.00" in html and "S9480" in html and "12-3456789" in html
     assert "@media print" in html
+
+
+MON_26_JAN = date(2026, 1, 26)
+
+
+@pytest.mark.parametrize(
+    ("scheduled_on", "requested_on", "due_by", "paragraph"),
+    [
+        # Fri 9 Jan -> Mon 26 Jan: 12-16, 19-23 and 26 Jan = 11 business days ahead (>= 10): 3
+        # business days after scheduling, the weekend skipped: Mon 12, Tue 13, Wed 14 Jan.
+        (date(2026, 1, 9), None, date(2026, 1, 14), "(vi)(B)"),
+        # Mon 12 Jan: 13-16, 19-23, 26 = exactly 10 ahead -> (B): Thu 15 Jan.
+        (date(2026, 1, 12), None, date(2026, 1, 15), "(vi)(B)"),
+        # Tue 13 Jan: 9 ahead -> (A), 1 business day after: Wed 14 Jan.
+        (date(2026, 1, 13), None, date(2026, 1, 14), "(vi)(A)"),
+        # Wed 21 Jan: Thu 22, Fri 23, Mon 26 = exactly 3 ahead -> (A): Thu 22 Jan.
+        (date(2026, 1, 21), None, date(2026, 1, 22), "(vi)(A)"),
+        # Fri 23 Jan scheduled with 1 business day ahead: no scheduling deadline; the request on
+        # Sat 24 Jan gives 3 business days: Mon 26, Tue 27, Wed 28 Jan.
+        (date(2026, 1, 23), date(2026, 1, 24), date(2026, 1, 28), "(vi)(C)"),
+        # Both: scheduled Fri 9 Jan (-> Wed 14) and requested Mon 12 Jan (-> Thu 15): earliest.
+        (date(2026, 1, 9), date(2026, 1, 12), date(2026, 1, 14), "(vi)(B)"),
+    ],
+)
+def test_delivery_deadline_in_business_days(
+    scheduled_on: date, requested_on: date | None, due_by: date, paragraph: str
+) -> None:
+    deadline = delivery_deadline(MON_26_JAN, scheduled_on=scheduled_on, requested_on=requested_on)
+    assert deadline is not None
+    assert (deadline.due_by, deadline.paragraph) == (due_by, f"45 CFR 149.610(b)(1){paragraph}")
+    assert deadline.holidays_considered is False
+
+
+def test_no_deadline_without_a_date_or_when_booked_under_3_business_days_ahead() -> None:
+    assert delivery_deadline(MON_26_JAN, scheduled_on=None, requested_on=None) is None
+    # Thu 22 Jan: Fri 23 and Mon 26 = 2 business days ahead.
+    assert delivery_deadline(MON_26_JAN, scheduled_on=date(2026, 1, 22), requested_on=None) is None
+
+
+def test_the_deadline_is_in_the_gfe_json_and_html() -> None:
+    gfe = gfe_for(start=MON_26_JAN).model_copy(
+        update={
+            "deliver_by": delivery_deadline(
+                MON_26_JAN, scheduled_on=date(2026, 1, 9), requested_on=None
+            )
+        }
+    )
+    data = gfe.model_dump(mode="json")
+    assert data["deliver_by"]["due_by"] == "2026-01-14"
+    html = render_gfe(data)
+    assert "deliver this estimate to the patient by 2026-01-14" in html
+    assert "45 CFR 149.610(b)(1)(vi)(B)" in html
+    assert "deliver this estimate" not in render_gfe(gfe_for().model_dump(mode="json"))

@@ -9,10 +9,9 @@ import pytest
 
 from coverage.domain.eligibility import Network
 from coverage.domain.request import VerificationRequest
-from coverage.estimating import estimate_result
 from coverage.rules.loader import RuleBook, RuleFileError, RuleLookupError
 from tests.factories import request_body
-from tests.unit.estimate_builders import FACILITY, RULES, sandbox
+from tests.unit.estimate_builders import RULES, estimated, sandbox
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +70,7 @@ def test_a_per_hour_rate_is_multiplied_by_the_hours_of_a_service_day(rules: Path
     assert (rate.per_day, rate.unit, status) == (D("95.50"), "per_hour", "verified")
     body = request_body("ppo", start_date="2026-03-02", hours_per_day=3.5, weeks=1)
     req = VerificationRequest.model_validate(body)
-    result, _ = estimate_result(
-        req, sandbox(book, req), book, facility=FACILITY, issued_on=date(2026, 3, 1)
-    )
+    result, _ = estimated(req, sandbox(book, req), book, issued_on=date(2026, 3, 1))
     # $95.50 x 3.5 hours = $334.25 a day. Day 1: $300 deductible + 20% of $34.25 = 6.85 -> $306.85.
     assert [d["allowed"] for d in result["estimate"]["days"]] == ["334.25"] * 3
     assert result["estimate"]["days"][0]["patient"] == "306.85"
