@@ -395,6 +395,12 @@ class RuleBook:
         cls, rules_dir: Path, *, adapters: Mapping[str, type[BaseModel]] | None = None
     ) -> "RuleBook":
         """`adapters`: adapter name -> its settings model; by default the installed plug-ins."""
+        if not rules_dir.is_dir():
+            raise RuleFileError(
+                f"{rules_dir}/",
+                None,
+                "no such directory (set IOP_COVERAGE_RULES_DIR to the rule book)",
+            )
         parsed = [
             _parse(path, rules_dir)
             for path in sorted(rules_dir.rglob("*"))

@@ -194,3 +194,11 @@ def test_duplicate_guideline_year_is_rejected(rules: Path) -> None:
     text = (rules / "poverty_guidelines" / "2026.yaml").read_text()
     message = load_error(rules, "poverty_guidelines/2026-copy.yaml", text)
     assert "year 2026 also in payer_rules/poverty_guidelines/2026-copy.yaml" in message
+
+
+def test_a_missing_rules_directory_is_named(tmp_path: Path) -> None:
+    with pytest.raises(RuleFileError) as refused:
+        RuleBook.load(tmp_path / "nowhere")
+    assert str(refused.value) == (
+        f"{tmp_path / 'nowhere'}/: no such directory (set IOP_COVERAGE_RULES_DIR to the rule book)"
+    )
