@@ -153,20 +153,9 @@ def read_fhir_response(body: object) -> list[Response271]:
     for insurance in resource.insurance or []:
         if insurance.inforce is not None:
             patient.benefits.append(
-                EligibilityBenefit(
-                    code="1" if insurance.inforce else "6",
-                    coverage_level="",
-                    service_types=("30",),
-                    insurance_type="",
+                EligibilityBenefit.coverage_status(
+                    active=bool(insurance.inforce),
                     plan_description=insurance.coverage.display or "",
-                    time_period="",
-                    amount=None,
-                    percent=None,
-                    quantity_qualifier="",
-                    quantity=None,
-                    authorization="",
-                    in_network="",
-                    procedure=(),
                     segment_number=len(patient.benefits) + 1,
                 )
             )

@@ -79,21 +79,8 @@ def normalize(entry: PhoneVob, context: IopContext) -> EligibilityResponse:
     """The call as 271 content, interpreted like any payer's answer."""
     patient = Party(SUBSCRIBER, "3")
     patient.benefits.append(
-        EligibilityBenefit(
-            code="1" if entry.active else "6",
-            coverage_level="",
-            service_types=("30",),
-            insurance_type="",
-            plan_description=entry.plan_name or "",
-            time_period="",
-            amount=None,
-            percent=None,
-            quantity_qualifier="",
-            quantity=None,
-            authorization="",
-            in_network="",
-            procedure=(),
-            segment_number=1,
+        EligibilityBenefit.coverage_status(
+            active=entry.active, plan_description=entry.plan_name or "", segment_number=1
         )
     )
     patient.benefits += [_line(b, n) for n, b in enumerate(entry.benefits, 2)]

@@ -147,6 +147,29 @@ class EligibilityBenefit:
     qualifiers: list[Qualifier] = field(default_factory=list)
     entities: list[RelatedEntity] = field(default_factory=list)
 
+    @classmethod
+    def coverage_status(
+        cls, *, active: bool, plan_description: str, segment_number: int
+    ) -> "EligibilityBenefit":
+        """EB*1 (active) or EB*6 (inactive) for service type 30, as answers in other shapes
+        (FHIR, a phone call) are read back through the X12 interpretation."""
+        return cls(
+            code="1" if active else "6",
+            coverage_level="",
+            service_types=("30",),
+            insurance_type="",
+            plan_description=plan_description,
+            time_period="",
+            amount=None,
+            percent=None,
+            quantity_qualifier="",
+            quantity=None,
+            authorization="",
+            in_network="",
+            procedure=(),
+            segment_number=segment_number,
+        )
+
 
 @dataclass(slots=True)
 class Party:
