@@ -33,6 +33,18 @@ class Settings(BaseSettings):
     facility_state: str = Field(default="VA", pattern=r"^[A-Z]{2}$")
     facility_tin: str = Field(default="00-0000000", pattern=r"^[0-9]{2}-?[0-9]{7}$")
 
+    # Web sign-in (HIPAA automatic logoff, 45 CFR 164.312(a)(2)(iii)): a session ends after this
+    # long without a page request, and in any case after the absolute lifetime.
+    session_idle_seconds: float = Field(default=900.0, ge=5, le=86400)
+    session_max_seconds: float = Field(default=43200.0, ge=60, le=7 * 86400)
+    sign_in_link_seconds: float = Field(default=86400.0, ge=60, le=30 * 86400)
+    # Where staff reach the web pages; printed in one-time sign-in links.
+    public_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://[^/?#]+(/[^?#]*)?$")
+    # Times on the web pages are shown in this zone (stored and sent by the API in UTC).
+    display_timezone: str = Field(default="America/New_York", max_length=64)
+    # Wrong passwords in a row for one user name before sign-in pauses for 15 minutes.
+    sign_in_attempts: int = Field(default=5, ge=1, le=100)
+
     verify_queue: str = "verify"
     sweep_queue: str = "sweep"
     # Redis redelivers an unacknowledged message after this; every retry countdown stays well under it.

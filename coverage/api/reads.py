@@ -1,11 +1,19 @@
 """What staff read: each read of PHI leaves an audit entry; lists carry no PHI."""
 
 import uuid
+from datetime import datetime
 
 from fhir.resources.R4B.coverageeligibilityresponse import CoverageEligibilityResponse
 from sqlmodel import Session
 
-from coverage.api.schemas import CheckPublic, JobDetail, JobList, JobSummary, ReviewPublic
+from coverage.api.schemas import (
+    CheckPublic,
+    JobDetail,
+    JobList,
+    JobSummary,
+    ReviewPublic,
+    StaffJobSummary,
+)
 from coverage.domain.access import Actor, Role
 from coverage.domain.calendar import service_dates
 from coverage.domain.eligibility import EligibilityResponse
@@ -18,7 +26,7 @@ from coverage.store import audit, jobs
 from coverage.store.tables import VerificationJob
 
 
-def _visible(job: VerificationJob, actor: Actor) -> bool:
+def visible(job: VerificationJob, actor: Actor) -> bool:
     """Admissions staff see the jobs they submitted; billing sees all."""
     return actor.role is Role.BILLING or job.submitter == actor.name
 
@@ -27,7 +35,7 @@ def _read_job(session: Session, *, job_id: uuid.UUID, actor: Actor) -> Verificat
     """The job if this actor may see it, with the audit entry for reading it (committed by the
     caller with the rest of the read)."""
     job = session.get(VerificationJob, job_id)
-    if job is None or not _visible(job, actor):
+    if job is None or not visible(job, actor):
         raise NotFoundError(f"no verification job {job_id}")
     audit.record(
         session,
@@ -68,13 +76,36 @@ def job_detail(session: Session, *, job_id: uuid.UUID, actor: Actor) -> JobDetai
 
 
 def job_list(
-    session: Session, *, actor: Actor, status: JobStatus | None, limit: int, offset: int
+    session: Session,
+    *,
+    actor: Actor,
+    status: JobStatus | None,
+    limit: int,
+    offset: int,
+    payer_id: str | None = None,
+    created_from: datetime | None = None,
+    created_before: datetime | None = None,
+    oldest_first: bool = False,
+    initials: bool = False,
 ) -> JobList:
+    """One page of jobs this actor may see. `initials` adds "J.S." per row (web list only)."""
     submitter = None if actor.role is Role.BILLING else actor.name
-    rows = jobs.list_(session, status=status, submitter=submitter, limit=limit, offset=offset)
-    policies = jobs.policies_by_enrollee(session, enrollee_ids=[job.enrollee_id for job in rows])
+    rows = jobs.list_(
+        session,
+        status=status,
+        submitter=submitter,
+        payer_id=payer_id,
+        created_from=created_from,
+        created_before=created_before,
+        oldest_first=oldest_first,
+        limit=limit,
+        offset=offset,
+    )
+    enrollee_ids = [job.enrollee_id for job in rows]
+    policies = jobs.policies_by_enrollee(session, enrollee_ids=enrollee_ids)
+    names = jobs.initials_by_enrollee(session, enrollee_ids=enrollee_ids) if initials else {}
     data = [
-        JobSummary(
+        (StaffJobSummary if initials else JobSummary)(
             id=job.id,
             status=JobStatus(job.status),
             part2=job.part2,
@@ -85,6 +116,7 @@ def job_list(
             member_ids=[
                 "****" + str(p.member["member_id"])[-4:] for p in policies[job.enrollee_id]
             ],
+            **({"initials": names[job.enrollee_id]} if initials else {}),
         )
         for job in rows
     ]

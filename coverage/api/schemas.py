@@ -32,6 +32,12 @@ class JobSummary(BaseModel):
     created_at: datetime
 
 
+class StaffJobSummary(JobSummary):
+    """A row of the web list: initials ("J.S.") tell rows apart; the name is on the detail page."""
+
+    initials: str
+
+
 class JobList(BaseModel):
     data: list[JobSummary]
     count: int

@@ -9,6 +9,7 @@ class Role(StrEnum):
     BILLING = "billing"  # read results, review, approve or reject
     OPERATOR = "operator"  # rule book and payers; sees no PHI
     AUDITOR = "auditor"  # audit log; sees no PHI
+    ADMIN = "admin"  # staff users and their sign-in links; sees no PHI
     SYSTEM = "system"  # workers and the sweeper
 
 

@@ -135,7 +135,7 @@ class Authorization(Strict):
     @model_validator(mode="after")
     def _days_only_when_approved(self) -> "Authorization":
         if self.approved_days is not None and self.status is not AuthStatus.APPROVED:
-            raise ValueError("approved_days is only allowed when status is approved")
+            raise ValueError("approved_days: only allowed when status is approved")
         return self
 
 

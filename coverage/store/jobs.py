@@ -135,12 +135,17 @@ def list_(
     *,
     status: JobStatus | None = None,
     submitter: str | None = None,
+    payer_id: str | None = None,
+    created_from: datetime | None = None,
+    created_before: datetime | None = None,
+    oldest_first: bool = False,
     limit: int = 50,
     offset: int = 0,
 ) -> list[VerificationJob]:
+    created = col(VerificationJob.created_at)
     query = (
         select(VerificationJob)
-        .order_by(col(VerificationJob.created_at).desc())
+        .order_by(created if oldest_first else created.desc())
         .limit(limit)
         .offset(offset)
     )
@@ -148,7 +153,28 @@ def list_(
         query = query.where(VerificationJob.status == status.value)
     if submitter:
         query = query.where(VerificationJob.submitter == submitter)
+    if payer_id:
+        query = query.where(
+            col(VerificationJob.enrollee_id).in_(
+                select(Policy.enrollee_id).where(Policy.payer_id == payer_id)
+            )
+        )
+    if created_from:
+        query = query.where(created >= created_from)
+    if created_before:
+        query = query.where(created < created_before)
     return list(session.exec(query))
+
+
+def initials_by_enrollee(
+    session: Session, *, enrollee_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """ "J.S." for a list row: enough to tell rows apart, the name itself only on the detail page."""
+    found = session.exec(select(Enrollee).where(col(Enrollee.id).in_(enrollee_ids)))
+    return {
+        e.id: f"{e.identity['first_name'][:1]}.{e.identity['last_name'][:1]}.".upper()
+        for e in found
+    }
 
 
 def policies_by_enrollee(

@@ -14,6 +14,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands timestamps back without their zone; every stored time is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _ts(*, nullable: bool = False, index: bool = False) -> Any:
     return Field(
         default_factory=utcnow if not nullable else None,
@@ -34,6 +39,8 @@ class User(SQLModel, table=True):
     role: str = Field(max_length=20)
     active: bool = True
     created_at: datetime = _ts()
+    # argon2 hash for signing in to the web pages; None until the user has set a password.
+    password_hash: str | None = Field(default=None, max_length=200)
 
 
 class ApiToken(SQLModel, table=True):
@@ -43,6 +50,32 @@ class ApiToken(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = _ts()
     revoked_at: datetime | None = _ts(nullable=True)
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser. Kept on the server, so sign-out and the idle timeout take effect at once."""
+
+    __tablename__ = "web_sessions"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True)  # the cookie holds the token itself
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = _ts()
+    last_seen_at: datetime = _ts()
+    ended_at: datetime | None = _ts(nullable=True)
+    end_reason: str | None = Field(default=None, max_length=20)  # signed_out, idle, expired
+
+
+class SignInLink(SQLModel, table=True):
+    """A one-time link that lets a user set a password (first admin, new user, reset)."""
+
+    __tablename__ = "sign_in_links"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _ts()
+    expires_at: datetime = _ts()
+    used_at: datetime | None = _ts(nullable=True)
 
 
 class Enrollee(SQLModel, table=True):
@@ -162,8 +195,10 @@ class ReviewDecision(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     job_id: uuid.UUID = Field(foreign_key="verification_jobs.id", index=True, ondelete="CASCADE")
     reviewer: str = Field(max_length=80)
-    decision: str = Field(max_length=10)
+    decision: str = Field(max_length=10)  # approved, rejected, note, adjust
     note: str | None = _encrypted(nullable=True)
+    # What billing chose for the patient's printed estimate: {"option": kind, "plan_months": n}.
+    adjustment: dict[str, Any] | None = _encrypted(nullable=True)
     created_at: datetime = _ts()
 
 
@@ -199,3 +234,35 @@ class ManualVob(SQLModel, table=True):
     entry: dict[str, Any] | None = _encrypted()  # the PhoneVob: benefits, representative, ...
     recorded_by: str = Field(max_length=80)
     created_at: datetime = _ts()
+
+
+class Batch(SQLModel, table=True):
+    """A CSV of enrollees uploaded by admissions; each valid row became a job."""
+
+    __tablename__ = "batches"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    submitter: str = Field(max_length=80, index=True)
+    file_hash: str = Field(max_length=64)  # keyed: the file holds PHI
+    rows: int = 0
+    queued: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    created_at: datetime = _ts(index=True)
+
+
+class BatchRow(SQLModel, table=True):
+    """One data row of a batch: the job it queued, the earlier job it repeats, or why it was refused."""
+
+    __tablename__ = "batch_rows"
+    __table_args__ = (UniqueConstraint("batch_id", "row_number", name="uq_batch_row"),)
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    batch_id: uuid.UUID = Field(foreign_key="batches.id", index=True, ondelete="CASCADE")
+    row_number: int  # as a spreadsheet shows it: the header is row 1
+    outcome: str = Field(max_length=10)  # queued, duplicate, rejected
+    # Keyed hash of the row's normalized content: the same enrollee row uploaded again is found.
+    row_hash: str | None = Field(default=None, max_length=64, index=True)
+    job_id: uuid.UUID | None = Field(default=None, foreign_key="verification_jobs.id")
+    # [{"column": ..., "reason": ...}]: names and reasons only, never the rejected values.
+    errors: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )

@@ -14,16 +14,33 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create(session: Session, *, name: str, role: Role) -> tuple[User, str]:
-    """Returns the user and a new token, which is shown once and never stored in the clear."""
+def create(
+    session: Session, *, name: str, role: Role, api_token: bool = True
+) -> tuple[User, str | None]:
+    """Returns the user and a new API token (unless `api_token` is False), which is shown once
+    and never stored in the clear."""
     if session.exec(select(User).where(User.name == name)).first():
         raise ConflictError(f"user {name!r} already exists")
     user = User(name=name, role=role.value)
-    token = secrets.token_urlsafe(32)
     session.add(user)
     session.flush()
+    if not api_token:
+        return user, None
+    token = secrets.token_urlsafe(32)
     session.add(ApiToken(user_id=user.id, token_hash=_digest(token)))
     return user, token
+
+
+def get(session: Session, *, name: str) -> User | None:
+    return session.exec(select(User).where(User.name == name)).first()
+
+
+def any_exist(session: Session) -> bool:
+    return session.exec(select(User.id).limit(1)).first() is not None
+
+
+def all_(session: Session) -> list[User]:
+    return list(session.exec(select(User).order_by(User.name)))
 
 
 def authenticate(session: Session, *, token: str) -> User | None:

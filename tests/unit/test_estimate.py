@@ -71,7 +71,7 @@ def test_plan_year_start_follows_the_plan_anniversary() -> None:
 
 def test_authorization_days_only_with_an_approval() -> None:
     with pytest.raises(
-        ValidationError, match="approved_days is only allowed when status is approved"
+        ValidationError, match="approved_days: only allowed when status is approved"
     ):
         Authorization(status="pending", approved_days=3)
     assert Authorization(status="approved", approved_days=3).approved_days == 3

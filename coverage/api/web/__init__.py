@@ -1,0 +1,87 @@
+"""The staff web pages: server-rendered from the same app, same users, roles and audit as the API."""
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from coverage.api.web import sign_in, verifications
+from coverage.api.web.auth import CsrfRefused, PageForbidden, SignInRequired, sign_in_url
+from coverage.api.web.navigation import ROLE_NAMES, home
+from coverage.api.web.render import page
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+# Only the app's own scripts and styles; inline SVG charts need no exception.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+# FastAPI's own API documentation pages load their assets elsewhere; they carry no PHI.
+_DOCS = ("/docs", "/redoc")
+
+
+async def security_headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
+    response = await call_next(request)
+    if not request.url.path.startswith(_DOCS):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+def install(app: FastAPI) -> None:
+    app.add_middleware(BaseHTTPMiddleware, dispatch=security_headers)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(sign_in.router)
+    app.include_router(verifications.router)
+
+    @app.exception_handler(SignInRequired)
+    def sign_in_required(request: Request, exc: SignInRequired) -> Response:
+        target = sign_in_url(exc.reason if exc.reason != "none" else None, exc.next_path)
+        if _wants_json(request):
+            return JSONResponse({"detail": "signed out", "sign_in": target}, status_code=401)
+        return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(PageForbidden)
+    def forbidden(request: Request, exc: PageForbidden) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": "not for this role"}, status_code=403)
+        needed = " or ".join(ROLE_NAMES[r] for r in exc.roles)
+        return page(
+            request,
+            "web/message.html",
+            exc.user,
+            status_code=403,
+            heading="This page is not for your role",
+            lines=[
+                f"It is for {needed}. You are signed in as "
+                f"{exc.user.actor.name}, one of the {ROLE_NAMES[exc.user.role]}.",
+                "If you need it for your work, ask an administrator to change your role.",
+            ],
+            link={"href": home(exc.user.role), "label": "Go to your start page"},
+        )
+
+    @app.exception_handler(CsrfRefused)
+    def csrf_refused(request: Request, exc: CsrfRefused) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": "missing or wrong CSRF token"}, status_code=403)
+        return page(
+            request,
+            "web/message.html",
+            None,
+            status_code=403,
+            heading="This form could not be accepted",
+            lines=[
+                "It arrived without this page's security token: the page may be out of date, "
+                "or the form was sent from another site.",
+                "Nothing was saved. Go back, reload the page and submit again.",
+            ],
+            link=None,
+        )

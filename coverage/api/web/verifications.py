@@ -1,0 +1,272 @@
+"""Admissions and billing pages for verification jobs: list, new (one form), detail with its
+live status and result, and the review queue. Every page that shows PHI is audited through
+coverage.api.reads, as the API is; URLs carry job IDs only."""
+
+import uuid
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from coverage import service
+from coverage.api import reads
+from coverage.api.deps import EnqueueDep, SessionDep
+from coverage.api.web.auth import WebUser, form_for, page_for
+from coverage.api.web.navigation import status_text
+from coverage.api.web.render import page, templates
+from coverage.domain.access import Role
+from coverage.domain.flat_request import COLUMNS, SECTIONS, FieldError, FlatRequestError, to_request
+from coverage.domain.job_state import OPEN, JobStatus
+from coverage.errors import NotFoundError
+from coverage.rules.current import current_rulebook
+from coverage.settings import get_settings
+from coverage.store import jobs
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 25
+Staff = Annotated[WebUser, Depends(page_for(Role.ADMISSIONS, Role.BILLING))]
+StaffPolling = Annotated[WebUser, Depends(page_for(Role.ADMISSIONS, Role.BILLING, quiet=True))]
+Admissions = Annotated[WebUser, Depends(page_for(Role.ADMISSIONS))]
+AdmissionsForm = Annotated[WebUser, Depends(form_for(Role.ADMISSIONS))]
+Billing = Annotated[WebUser, Depends(page_for(Role.BILLING))]
+# Sections of the form that start folded unless they hold a value or an error.
+OPTIONAL_SECTIONS = frozenset({"Address", "Secondary policy", "Level-of-care ratings"})
+
+
+def _payers() -> list[tuple[str, str]]:
+    return sorted((p.id, p.name) for p in current_rulebook().payers.values())
+
+
+def _day_start(day: date | None) -> datetime | None:
+    """Midnight of a day as staff see it (display zone), for filters on stored UTC times."""
+    if day is None:
+        return None
+    return datetime.combine(day, time(), tzinfo=ZoneInfo(get_settings().display_timezone))
+
+
+def _job_list_page(
+    request: Request,
+    session: SessionDep,
+    user: WebUser,
+    *,
+    template_title: str,
+    status: JobStatus | None,
+    payer: str | None,
+    submitted_from: date | None,
+    submitted_to: date | None,
+    page_number: int,
+    oldest_first: bool = False,
+) -> HTMLResponse:
+    filters = {
+        "status": status.value if status else "",
+        "payer": payer or "",
+        "submitted_from": submitted_from.isoformat() if submitted_from else "",
+        "submitted_to": submitted_to.isoformat() if submitted_to else "",
+    }
+    to = _day_start(submitted_to)
+    listed = reads.job_list(
+        session,
+        actor=user.actor,
+        status=status,
+        payer_id=payer or None,
+        created_from=_day_start(submitted_from),
+        created_before=to + timedelta(days=1) if to else None,
+        oldest_first=oldest_first,
+        limit=PAGE_SIZE + 1,  # one more tells whether a next page exists
+        offset=(page_number - 1) * PAGE_SIZE,
+        initials=True,
+    )
+    return page(
+        request,
+        "web/verifications.html",
+        user,
+        title=template_title,
+        rows=listed.data[:PAGE_SIZE],
+        has_next=len(listed.data) > PAGE_SIZE,
+        page_number=page_number,
+        statuses=list(JobStatus),
+        payers=_payers(),
+        filters=filters,
+        filter_query="".join(f"&{key}={quote(value)}" for key, value in filters.items() if value),
+        open_statuses={s.value for s in OPEN},
+        show_filters=not oldest_first,
+    )
+
+
+@router.get("/verifications", response_class=HTMLResponse)
+def verification_list(
+    request: Request,
+    session: SessionDep,
+    user: Staff,
+    status: JobStatus | None = None,
+    payer: Annotated[str | None, Query(max_length=64)] = None,
+    submitted_from: date | None = None,
+    submitted_to: date | None = None,
+    page_number: Annotated[int, Query(alias="page", ge=1, le=10_000)] = 1,
+) -> HTMLResponse:
+    return _job_list_page(
+        request,
+        session,
+        user,
+        template_title="Verifications",
+        status=status,
+        payer=payer,
+        submitted_from=submitted_from,
+        submitted_to=submitted_to,
+        page_number=page_number,
+    )
+
+
+@router.get("/review", response_class=HTMLResponse)
+def review_queue(
+    request: Request,
+    session: SessionDep,
+    user: Billing,
+    page_number: Annotated[int, Query(alias="page", ge=1, le=10_000)] = 1,
+) -> HTMLResponse:
+    """Results waiting for billing, oldest first."""
+    return _job_list_page(
+        request,
+        session,
+        user,
+        template_title="Review queue",
+        status=JobStatus.NEEDS_REVIEW,
+        payer=None,
+        submitted_from=None,
+        submitted_to=None,
+        page_number=page_number,
+        oldest_first=True,
+    )
+
+
+@router.get("/verifications/live")
+def list_statuses(
+    session: SessionDep,
+    user: StaffPolling,
+    ids: Annotated[str, Query(max_length=3700)],
+) -> JSONResponse:
+    """Statuses of the listed jobs this user may see (no PHI: IDs and states only)."""
+    found: dict[str, Any] = {}
+    for text in ids.split(",")[:100]:
+        try:
+            job = jobs.get_or_raise(session, job_id=uuid.UUID(text))
+        except (ValueError, NotFoundError):
+            continue
+        if reads.visible(job, user.actor):
+            found[text] = _status(JobStatus(job.status), "")
+    return JSONResponse(found)
+
+
+def _status(status: JobStatus, message: str) -> dict[str, Any]:
+    text = status_text(status)
+    return {
+        "status": status.value,
+        "label": text.label,
+        "next_step": text.next_step,
+        "message": message,
+        "open": status in OPEN,
+    }
+
+
+def _form_page(
+    request: Request,
+    user: WebUser,
+    *,
+    values: dict[str, str],
+    errors: list[FieldError],
+    status_code: int = 200,
+) -> HTMLResponse:
+    by_column: dict[str, list[str]] = {}
+    for error in errors:
+        by_column.setdefault(error.column, []).append(error.reason)
+    return page(
+        request,
+        "web/verification_new.html",
+        user,
+        status_code=status_code,
+        sections=[(name, [c for c in COLUMNS if c.section == name]) for name in SECTIONS],
+        optional_sections=OPTIONAL_SECTIONS,
+        open_sections={
+            c.section for c in COLUMNS if values.get(c.name, "").strip() or c.name in by_column
+        },
+        values=values,
+        errors=by_column,
+        error_list=errors,
+        payers=_payers(),
+        form_id=values.get("form_id") or uuid.uuid4().hex,
+    )
+
+
+@router.get("/verifications/new", response_class=HTMLResponse)
+def new_verification_form(request: Request, user: Admissions) -> HTMLResponse:
+    return _form_page(request, user, values={}, errors=[])
+
+
+@router.post("/verifications/new", response_model=None)
+async def submit_verification(
+    request: Request, user: AdmissionsForm, enqueue: EnqueueDep
+) -> Response:
+    form = await request.form()
+    values = {key: str(value) for key, value in form.items() if isinstance(value, str)}
+    try:
+        verification = to_request(values)
+    except FlatRequestError as exc:
+        return _form_page(request, user, values=values, errors=exc.errors, status_code=422)
+    unknown = [
+        FieldError(f"{prefix}payer_id", "not a payer in the rule book")
+        for prefix, policy in zip(("", "secondary_"), verification.policies, strict=False)
+        if policy.payer_id not in current_rulebook().payers
+    ]
+    if unknown:
+        return _form_page(request, user, values=values, errors=unknown, status_code=422)
+    # The form's own id: a double click or a resent form queues one job, not two.
+    form_id = values.get("form_id", "")[:64] or None
+    job, _new = service.queue(
+        verification,
+        actor=user.actor,
+        enqueue=enqueue,
+        idempotency_key=f"web:{form_id}" if form_id else None,
+    )
+    return RedirectResponse(f"/verifications/{job.id}", status_code=303)
+
+
+@router.get("/verifications/{job_id}", response_class=HTMLResponse)
+def verification_detail(
+    request: Request, session: SessionDep, user: Staff, job_id: uuid.UUID
+) -> HTMLResponse:
+    detail = reads.job_detail(session, job_id=job_id, actor=user.actor)
+    return page(
+        request,
+        "web/verification.html",
+        user,
+        detail=detail,
+        payer_names=dict(_payers()),
+        open=JobStatus(detail.status) in OPEN,
+    )
+
+
+@router.get("/verifications/{job_id}/live")
+def verification_live(session: SessionDep, user: StaffPolling, job_id: uuid.UUID) -> JSONResponse:
+    """The job's state for the live page (no PHI: the message is staff-facing and PHI-free)."""
+    job = jobs.get_or_raise(session, job_id=job_id)
+    if not reads.visible(job, user.actor):
+        raise NotFoundError(f"no verification job {job_id}")
+    return JSONResponse(_status(JobStatus(job.status), job.message))
+
+
+@router.get("/verifications/{job_id}/result", response_class=HTMLResponse)
+def verification_result(
+    request: Request, session: SessionDep, user: Staff, job_id: uuid.UUID
+) -> HTMLResponse:
+    """The result section alone, fetched by the live page when the job settles."""
+    detail = reads.job_detail(session, job_id=job_id, actor=user.actor)
+    response = templates().TemplateResponse(
+        request,
+        "web/result.html",
+        {"detail": detail, "user": user, "payer_names": dict(_payers())},
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

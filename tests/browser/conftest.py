@@ -1,0 +1,133 @@
+"""The app served by a real `iop-coverage serve` (uvicorn) on a loopback port, a real Celery
+worker on Redis, and Debian's Chromium driven by Playwright.
+
+Screenshots go to $IOP_COVERAGE_ARTIFACTS (default artifacts/ in the checkout, not committed).
+"""
+
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+import requests
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from coverage.domain.access import Role
+from coverage.store import users, web_sign_in
+from coverage.store.db import session_scope
+from tests.conftest import REDIS_URL, ROOT
+from tests.e2e.processes import ServiceProcess, start_worker
+
+pytestmark = pytest.mark.browser
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(os.environ.get("IOP_COVERAGE_ARTIFACTS", ROOT / "artifacts")) / "screenshots"
+PASSWORD = "a long test password 1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    process: ServiceProcess
+
+
+def serve(env: dict[str, str], workdir: Path, name: str = "web") -> Server:
+    port = free_port()
+    process = ServiceProcess(name, ["serve", "--port", str(port)], env, workdir)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if requests.get(f"{url}/healthz", timeout=1).ok:
+                return Server(url, process)
+        except requests.ConnectionError:
+            pass
+        if process.proc.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"{name} did not start:\n{process.tail()}")
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def web_env(database: str) -> dict[str, str]:
+    return dict(os.environ)
+
+
+@pytest.fixture(scope="session")
+def web_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("web")
+
+
+@pytest.fixture(scope="session")
+def worker_process(web_env: dict[str, str], web_workdir: Path) -> Iterator[ServiceProcess]:
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    worker = start_worker(web_env, web_workdir, concurrency=2)
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture(scope="session")
+def server(
+    web_env: dict[str, str], web_workdir: Path, worker_process: ServiceProcess
+) -> Iterator[Server]:
+    started = serve(web_env, web_workdir)
+    yield started
+    started.process.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(locale="en-US", timezone_id="America/New_York")
+    context.set_default_timeout(15_000)
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def make_user(role: Role, password: str = PASSWORD) -> str:
+    name = f"web-{role.value}-{uuid.uuid4().hex[:6]}"
+    with session_scope() as session:
+        user, _ = users.create(session, name=name, role=role, api_token=False)
+        web_sign_in.set_password(session, user=user, password=password)
+    return name
+
+
+@pytest.fixture
+def sign_in(page: Page) -> Callable[[Server, Role], str]:
+    """Signs a new user of `role` in through the sign-in form; returns the user name."""
+
+    def signer(server: Server, role: Role) -> str:
+        name = make_user(role)
+        page.goto(f"{server.url}/sign-in")
+        page.get_by_label("User name").fill(name)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_text(f"{name} ({role.value})")).to_be_visible()
+        return name
+
+    return signer
+
+
+def screenshot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
