@@ -1,15 +1,28 @@
-"""Builders for test payer files and eligibility requests, shared by the adapter tests.
+"""Builders for test payer files, eligibility requests and mocked payer replies, shared by the
+adapter tests.
 
 Named `payer_config`, not `test_payer`: a `test_*` name imported into a test module would be
 collected by pytest as a test.
 """
 
+from collections.abc import Callable, Iterable
 from datetime import date
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
 
 from coverage.domain.eligibility import EligibilityRequest, InsuranceType, Network
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import Relationship, Sex
+from coverage.errors import PayerError
+from coverage.x12 import core_mime, core_soap
+from coverage.x12.interpret import IopContext, payer_error, read_eligibility
+
+SYNTHETIC_X12 = Path(__file__).resolve().parent / "fixtures" / "x12" / "synthetic"
+AAA_75_X12 = (SYNTHETIC_X12 / "synthetic-aaa-2100c-75.271").read_text()
+# What `eligibility_request()` says about Jane Doe that no payer error may repeat.
+REQUEST_PHI = ("W000000009", "Doe", "1990")
 
 
 def payer_config(
@@ -69,3 +82,44 @@ def eligibility_request(**overrides: Any) -> EligibilityRequest:
         **overrides,
     }
     return EligibilityRequest(**values)
+
+
+def raised_payer_error(
+    call: Callable[[], object], *, phi: Iterable[str] = REQUEST_PHI
+) -> PayerError:
+    """The PayerError that `call` raises; its message and action must name none of `phi`."""
+    with pytest.raises(PayerError) as caught:
+        call()
+    texts = str(caught.value) + caught.value.action
+    for word in phi:
+        assert word not in texts, f"{word!r} leaked into {texts!r}"
+    return caught.value
+
+
+def x12_aaa_error(code: str, follow_up: str = "") -> PayerError | None:
+    """What the X12 path raises for AAA `code` (follow-up `follow_up`) in the synthetic 271, for a
+    service on 2 March 2026: the other adapters must classify the same AAA the same way."""
+    x12 = AAA_75_X12.replace("AAA*N**75*C", f"AAA*N**{code}*{follow_up}")
+    return payer_error(read_eligibility(x12, IopContext(service_date=date(2026, 3, 2))))
+
+
+def reply_271(
+    text: str,
+    *,
+    error_code: str = core_mime.SUCCESS,
+    transport: Literal["mime", "soap"] = "mime",
+) -> dict[str, object]:
+    """A `responses` mock: the example CORE payer answers the 271 `text` in the envelope that
+    core_x12's `transport` setting names (MIME multipart or SOAP)."""
+    fields = core_mime.envelope(
+        payload_type=core_mime.RESPONSE_271,
+        payload=text,
+        sender_id="EXAMPLEPAYER",
+        receiver_id="EXAMPLEIOP",
+    )
+    fields = {**fields, "ErrorCode": error_code, "ErrorMessage": ""}
+    if transport == "soap":
+        body, content_type = core_soap.encode(fields, element=core_soap.RESPONSE)
+    else:
+        body, content_type = core_mime.encode(fields)
+    return {"body": body, "content_type": content_type, "status": 200}

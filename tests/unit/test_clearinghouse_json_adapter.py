@@ -4,7 +4,6 @@ what it reads, and that it classifies payer errors exactly as the X12 path does.
 import json
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,12 +20,9 @@ from coverage.domain.eligibility import (
 )
 from coverage.domain.payer import PayerConfig
 from coverage.errors import PayerError, PayerPermanentError, PayerTransientError
-from coverage.x12.interpret import IopContext, payer_error, read_eligibility
-from tests.payers import eligibility_request, payer_config
+from tests.payers import eligibility_request, payer_config, raised_payer_error, x12_aaa_error
 
 URL = "https://clearinghouse.example.test/change/medicalnetwork/eligibility/v3"
-SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "x12" / "synthetic"
-AAA_75_X12 = (SAMPLES / "synthetic-aaa-2100c-75.271").read_text()
 
 
 def payer(**settings: object) -> PayerConfig:
@@ -173,11 +169,7 @@ def check(**settings: object) -> Any:
 
 
 def error_of(**settings: object) -> PayerError:
-    with pytest.raises(PayerError) as caught:
-        check(**settings)
-    texts = str(caught.value) + caught.value.action
-    assert "W000000009" not in texts and "Doe" not in texts and "1990" not in texts
-    return caught.value
+    return raised_payer_error(lambda: check(**settings))
 
 
 @responses.activate
@@ -297,8 +289,7 @@ def test_aaa_errors_are_classified_exactly_as_the_same_aaa_in_x12(
 ) -> None:
     responses.post(URL, json=error_body(code, follow_up, loop))
     error = error_of()
-    x12 = AAA_75_X12.replace("AAA*N**75*C", f"AAA*N**{code}*{letter}")
-    expected = payer_error(read_eligibility(x12, IopContext(service_date=date(2026, 3, 2))))
+    expected = x12_aaa_error(code, letter)
     assert expected is not None
     assert type(error) is type(expected)
     assert error.action == expected.action

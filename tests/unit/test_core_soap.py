@@ -6,33 +6,21 @@ import pytest
 import responses
 
 from coverage.errors import PayerPermanentError, PayerTransientError
-from coverage.x12 import core_mime, core_soap
+from coverage.x12 import core_soap
 from coverage.x12.reader_270 import read_270
-from tests.unit.test_core_x12_adapter import LFH, URL, check, error_of
-
-
-def soap_reply(text: str, *, error_code: str = core_mime.SUCCESS) -> dict[str, object]:
-    fields = core_mime.envelope(
-        payload_type=core_mime.RESPONSE_271,
-        payload=text,
-        sender_id="EXAMPLEPAYER",
-        receiver_id="EXAMPLEIOP",
-    )
-    body, content_type = core_soap.encode(
-        {**fields, "ErrorCode": error_code, "ErrorMessage": ""}, element=core_soap.RESPONSE
-    )
-    return {"body": body, "content_type": content_type, "status": 200}
-
-
-@pytest.fixture(autouse=True)
-def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("IOP_TEST_CORE_USER", "iop-user")
-    monkeypatch.setenv("IOP_TEST_CORE_PASSWORD", "s3cret-test")
+from tests.payers import reply_271
+from tests.unit.test_core_x12_adapter import (  # noqa: F401 (credentials: autouse fixture)
+    LFH,
+    URL,
+    check,
+    credentials,
+    error_of,
+)
 
 
 @responses.activate
 def test_it_sends_a_soap_12_core_envelope_with_a_username_token() -> None:
-    responses.post(URL, **soap_reply(LFH))  # type: ignore[arg-type]
+    responses.post(URL, **reply_271(LFH, transport="soap"))  # type: ignore[arg-type]
     result = check(transport="soap", one_service_type_per_request=False)
 
     call = responses.calls[0]
@@ -62,7 +50,7 @@ def test_it_sends_a_soap_12_core_envelope_with_a_username_token() -> None:
     ("mock", "kind", "message"),
     [
         (
-            soap_reply(LFH, error_code="UnAuthorized"),
+            reply_271(LFH, error_code="UnAuthorized", transport="soap"),
             PayerPermanentError,
             "refused the CORE envelope: UnAuthorized",
         ),

@@ -14,7 +14,7 @@ from coverage.domain.payer import PayerConfig
 from coverage.errors import PayerError, PayerPermanentError, PayerTransientError
 from coverage.x12 import core_mime
 from coverage.x12.reader_270 import read_270
-from tests.payers import eligibility_request, payer_config
+from tests.payers import eligibility_request, payer_config, raised_payer_error, reply_271
 
 URL = "https://core.example-payer.test/realtime"
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "x12"
@@ -51,27 +51,12 @@ def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IOP_TEST_CORE_PASSWORD", "s3cret-test")
 
 
-def reply_271(text: str, *, error_code: str = core_mime.SUCCESS) -> dict[str, object]:
-    fields = core_mime.envelope(
-        payload_type=core_mime.RESPONSE_271,
-        payload=text,
-        sender_id="EXAMPLEPAYER",
-        receiver_id="EXAMPLEIOP",
-    )
-    body, content_type = core_mime.encode({**fields, "ErrorCode": error_code, "ErrorMessage": ""})
-    return {"body": body, "content_type": content_type, "status": 200}
-
-
 def check(**settings: object) -> object:
     return CoreX12Adapter().check(REQUEST, payer=payer(**settings))
 
 
 def error_of(**settings: object) -> PayerError:
-    with pytest.raises(PayerError) as caught:
-        check(**settings)
-    assert "W000000009" not in str(caught.value) + caught.value.action
-    assert "Doe" not in str(caught.value) + caught.value.action
-    return caught.value
+    return raised_payer_error(lambda: check(**settings), phi=("W000000009", "Doe"))
 
 
 @responses.activate
