@@ -50,7 +50,9 @@ def _policy_columns(prefix: str, section: str, primary: bool) -> tuple[Column, .
     def column(
         name: str, label: str, path: tuple[str, ...], kind: Kind = "text", **more: Any
     ) -> Column:
-        return Column(prefix + name, label, section, path, kind, policy=prefix, **more)
+        # Each label unique on the form: "Member ID" and "Secondary member ID".
+        shown = label if primary else f"Secondary {label[0].lower()}{label[1:]}"
+        return Column(prefix + name, shown, section, path, kind, policy=prefix, **more)
 
     return (
         column(

@@ -57,9 +57,12 @@ def serve(env: dict[str, str], workdir: Path, name: str = "web") -> Server:
         time.sleep(0.2)
 
 
+SANDBOX_LATENCY = 1.0  # seconds: long enough to watch a job move from queued to its result
+
+
 @pytest.fixture(scope="session")
 def web_env(database: str) -> dict[str, str]:
-    return dict(os.environ)
+    return os.environ | {"IOP_COVERAGE_SANDBOX_LATENCY_SECONDS": str(SANDBOX_LATENCY)}
 
 
 @pytest.fixture(scope="session")
@@ -70,7 +73,7 @@ def web_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def worker_process(web_env: dict[str, str], web_workdir: Path) -> Iterator[ServiceProcess]:
     redis.Redis.from_url(REDIS_URL).flushdb()
-    worker = start_worker(web_env, web_workdir, concurrency=2)
+    worker = start_worker(web_env, web_workdir, concurrency=4)
     yield worker
     worker.stop()
 

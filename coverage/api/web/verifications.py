@@ -195,6 +195,7 @@ def _form_page(
         values=values,
         errors=by_column,
         error_list=errors,
+        labels={c.name: c.label for c in COLUMNS},
         payers=_payers(),
         form_id=values.get("form_id") or uuid.uuid4().hex,
     )

@@ -1,0 +1,129 @@
+"""Admissions at the new-verification form: a result that appears live, field errors, and no PHI
+in any URL the pages make."""
+
+import re
+from collections.abc import Callable
+
+from playwright.sync_api import Page, Request, expect
+
+from coverage.domain.access import Role
+from tests.browser.conftest import Server, screenshot
+
+PPO = {
+    "First name": "Quillon",
+    "Last name": "Marrowby",
+    "Birth date": "1979-03-14",
+    "State of residence": "VA",
+    "Member ID": "SBX-PPO-7Q4Z",
+    "Diagnoses (ICD-10-CM)": "F33.1; F41.1",
+    "First day": "2026-12-07",
+    "Days a week": "3",
+    "Hours a day": "3",
+    "Weeks": "8",
+    "Household size": "3",
+    "Household income a year": "61000.00",
+}
+SELECTS = {
+    "Sex": "F",
+    "Payer": "sandbox-commercial",
+    "Program": "mental_health",
+    "Level of care the clinician recommends": "iop",
+}
+
+
+def fill_form(page: Page, fields: dict[str, str], selects: dict[str, str]) -> None:
+    for label, value in fields.items():
+        page.get_by_label(label, exact=True).fill(value)
+    for label, value in selects.items():
+        page.get_by_label(label, exact=True).select_option(value)
+
+
+def test_admissions_submits_the_form_and_watches_the_result_appear(
+    page: Page, server: Server, sign_in: Callable[[Server, Role], str]
+) -> None:
+    sign_in(server, Role.ADMISSIONS)
+    page.get_by_role("link", name="New verification").click()
+    fill_form(page, PPO, SELECTS)
+    screenshot(page, "new-verification-form")
+    page.get_by_role("button", name="Queue verification").click()
+    expect(page).to_have_url(re.compile(r"/verifications/[0-9a-f-]{36}$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Quillon Marrowby")
+    badge = page.locator("[data-status-label]").first
+    assert badge.inner_text() in ("Queued", "Checking with the payer")
+    navigations: list[str] = []
+    page.on("framenavigated", lambda frame: navigations.append(frame.url))
+    # The worker asks the sandbox payer (1 s); the page follows without a reload.
+    expect(badge).to_have_text("Ready for billing review", timeout=30_000)
+    expect(page.locator("#result")).to_contain_text("Patient pays")
+    expect(page.locator("#result .total").first).to_contain_text("$3,120.00")
+    assert navigations == []
+    screenshot(page, "verification-result-live")
+
+
+def test_three_bad_fields_show_three_field_errors_and_keep_what_was_typed(
+    page: Page, server: Server, sign_in: Callable[[Server, Role], str]
+) -> None:
+    sign_in(server, Role.ADMISSIONS)
+    page.goto(f"{server.url}/verifications/new")
+    fill_form(
+        page,
+        PPO | {"Member ID": "SBX PPO 7Q4Z", "Weeks": "0", "Diagnoses (ICD-10-CM)": "F33.1; 999"},
+        SELECTS,
+    )
+    page.get_by_role("button", name="Queue verification").click()
+    expect(page.get_by_role("alert")).to_contain_text("3 fields need a correction. Nothing was queued.")
+    errors = page.locator(".field-error")
+    expect(errors).to_have_count(3)
+    assert errors.all_inner_texts() == [
+        "Member ID: not in the expected form: letters, digits and hyphens, as on the insurance card",
+        "Diagnoses (ICD-10-CM): diagnosis 2 is not an ICD-10-CM code (e.g. F33.1)",
+        "Weeks: Input should be greater than or equal to 1",
+    ]
+    # Each error sits beside its field and is announced with it.
+    member = page.get_by_label("Member ID", exact=True)
+    expect(member).to_have_attribute("aria-invalid", "true")
+    expect(member).to_have_attribute("aria-describedby", "hint-member_id error-member_id")
+    # What was typed is kept, the bad values included.
+    expect(member).to_have_value("SBX PPO 7Q4Z")
+    expect(page.get_by_label("First name", exact=True)).to_have_value("Quillon")
+    expect(page.get_by_label("Weeks", exact=True)).to_have_value("0")
+    expect(page.get_by_label("Payer", exact=True)).to_have_value("sandbox-commercial")
+    screenshot(page, "new-verification-errors")
+
+
+def test_no_rendered_url_contains_a_name_birth_date_or_member_id(
+    page: Page, server: Server, sign_in: Callable[[Server, Role], str]
+) -> None:
+    phi = ["Quillon", "Marrowby", "1979-03-14", "03/14/1979", "1979", "7Q4Z", "SBX-PPO-7Q4Z"]
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+
+    def links_on_page() -> list[str]:
+        found: list[str] = page.eval_on_selector_all(
+            "[href], [action], [src], [data-live-job], [data-result-url], [data-live-list]",
+            "els => els.flatMap(e => ['href', 'action', 'src', 'data-live-job',"
+            " 'data-result-url', 'data-live-list'].map(a => e.getAttribute(a)).filter(Boolean))",
+        )
+        return found
+
+    seen: list[str] = []
+    sign_in(server, Role.ADMISSIONS)
+    page.goto(f"{server.url}/verifications/new")
+    fill_form(page, PPO, SELECTS)
+    page.get_by_role("button", name="Queue verification").click()
+    expect(page.locator("[data-status-label]").first).to_have_text(
+        "Ready for billing review", timeout=30_000
+    )
+    job_url = page.url
+    for path in (job_url, f"{server.url}/verifications"):
+        page.goto(path)
+        seen += links_on_page() + [page.url]
+    page.context.clear_cookies()
+    sign_in(server, Role.BILLING)
+    for path in (f"{server.url}/review", f"{server.url}/verifications", job_url):
+        page.goto(path)
+        seen += links_on_page() + [page.url]
+    urls = seen + requested
+    assert len(urls) > 20
+    leaks = [(value, url) for url in urls for value in phi if value.lower() in url.lower()]
+    assert leaks == []
