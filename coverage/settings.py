@@ -39,7 +39,9 @@ class Settings(BaseSettings):
     session_max_seconds: float = Field(default=43200.0, ge=60, le=7 * 86400)
     sign_in_link_seconds: float = Field(default=86400.0, ge=60, le=30 * 86400)
     # Where staff reach the web pages; printed in one-time sign-in links.
-    public_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://[^/?#]+(/[^?#]*)?$")
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", pattern=r"^https?://[^/?#]+(/[^?#]*)?$"
+    )
     # Times on the web pages are shown in this zone (stored and sent by the API in UTC).
     display_timezone: str = Field(default="America/New_York", max_length=64)
     # Wrong passwords in a row for one user name before sign-in pauses for 15 minutes.

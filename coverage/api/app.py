@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from coverage.api import web
 from coverage.api.routes import admin, estimates, manual_vob, verifications
@@ -30,8 +30,10 @@ def create_app() -> FastAPI:
         return {"status": "ok"}
 
     @app.exception_handler(CoverageError)
-    def coverage_error(request: Request, exc: CoverageError) -> JSONResponse:
+    def coverage_error(request: Request, exc: CoverageError) -> Response:
         code = next((c for cls, c in STATUS.items() if isinstance(exc, cls)), 400)
+        if web.is_page_request(request):
+            return web.error_page(request, code, str(exc))
         return JSONResponse(status_code=code, content={"detail": str(exc)})
 
     @app.exception_handler(RequestValidationError)

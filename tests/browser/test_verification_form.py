@@ -4,7 +4,7 @@ in any URL the pages make."""
 import re
 from collections.abc import Callable
 
-from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import Page, expect
 
 from coverage.domain.access import Role
 from tests.browser.conftest import Server, screenshot
@@ -71,7 +71,9 @@ def test_three_bad_fields_show_three_field_errors_and_keep_what_was_typed(
         SELECTS,
     )
     page.get_by_role("button", name="Queue verification").click()
-    expect(page.get_by_role("alert")).to_contain_text("3 fields need a correction. Nothing was queued.")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "3 fields need a correction. Nothing was queued."
+    )
     errors = page.locator(".field-error")
     expect(errors).to_have_count(3)
     assert errors.all_inner_texts() == [

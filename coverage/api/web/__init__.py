@@ -1,6 +1,7 @@
 """The staff web pages: server-rendered from the same app, same users, roles and audit as the API."""
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -36,6 +37,29 @@ def _wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
 
+def is_page_request(request: Request) -> bool:
+    """A browser asking for a staff page (not the JSON API, not a script's poll)."""
+    return not request.url.path.startswith("/api") and "text/html" in request.headers.get(
+        "accept", ""
+    )
+
+
+ERROR_HEADINGS = {404: "Not found", 409: "This cannot be done now", 422: "This was not accepted"}
+
+
+def error_page(request: Request, status_code: int, text: str) -> Response:
+    """An error as a plain page; the text is the service's own message, which never holds PHI."""
+    return page(
+        request,
+        "web/message.html",
+        None,
+        status_code=status_code,
+        heading=ERROR_HEADINGS.get(status_code, "Something went wrong"),
+        lines=[text[:1].upper() + text[1:] + "."],
+        link={"href": "/", "label": "Go to your start page"},
+    )
+
+
 def install(app: FastAPI) -> None:
     app.add_middleware(BaseHTTPMiddleware, dispatch=security_headers)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -44,10 +68,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(SignInRequired)
     def sign_in_required(request: Request, exc: SignInRequired) -> Response:
-        target = sign_in_url(exc.reason if exc.reason != "none" else None, exc.next_path)
+        reason = exc.reason if exc.reason != "none" else None
         if _wants_json(request):
+            # A page's background poll: after signing in again, back to that page.
+            back = urlsplit(request.headers.get("referer", "")).path or None
+            target = sign_in_url(reason, back)
             return JSONResponse({"detail": "signed out", "sign_in": target}, status_code=401)
-        return RedirectResponse(target, status_code=303)
+        return RedirectResponse(sign_in_url(reason, exc.next_path), status_code=303)
 
     @app.exception_handler(PageForbidden)
     def forbidden(request: Request, exc: PageForbidden) -> Response:
