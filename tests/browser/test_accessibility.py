@@ -1,0 +1,89 @@
+"""Keyboard-only use, visible focus, and axe-core's WCAG 2.1 A/AA rules (contrast, labels,
+landmarks, names) on the staff pages."""
+
+import re
+from collections.abc import Callable
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+from coverage.domain.access import Role
+from tests.browser.conftest import PASSWORD, Server, make_user
+
+WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+PAGES = {
+    Role.ADMISSIONS: ["/verifications", "/verifications/new"],
+    Role.BILLING: ["/review", "/verifications"],
+}
+
+
+def violations(page: Page) -> list[str]:
+    results = Axe().run(page, options=WCAG_AA)
+    return [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])} elements, e.g. {v['nodes'][0]['target']})"
+        for v in results.response["violations"]
+    ]
+
+
+def test_the_sign_in_page_meets_wcag_aa(page: Page, server: Server) -> None:
+    page.goto(f"{server.url}/sign-in")
+    assert violations(page) == []
+
+
+@pytest.mark.parametrize("role", list(PAGES), ids=lambda r: r.value)
+def test_the_main_pages_meet_wcag_aa(
+    page: Page, server: Server, sign_in: Callable[[Server, Role], str], role: Role
+) -> None:
+    sign_in(server, role)
+    for path in PAGES[role]:
+        page.goto(server.url + path)
+        assert violations(page) == [], path
+
+
+def test_a_form_with_errors_meets_wcag_aa(
+    page: Page, server: Server, sign_in: Callable[[Server, Role], str]
+) -> None:
+    sign_in(server, Role.ADMISSIONS)
+    page.goto(f"{server.url}/verifications/new")
+    page.get_by_role("button", name="Queue verification").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    assert violations(page) == []
+
+
+def focused_outline(page: Page) -> str:
+    style: str = page.evaluate(
+        "() => { const s = getComputedStyle(document.activeElement);"
+        " return s.outlineStyle + ' ' + s.outlineWidth; }"
+    )
+    return style
+
+
+def test_keyboard_only_sign_in_and_navigation_with_visible_focus(
+    page: Page, server: Server
+) -> None:
+    name = make_user(Role.ADMISSIONS)
+    page.goto(f"{server.url}/sign-in")
+    page.keyboard.type(name)  # the user name field has the focus when the page opens
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{server.url}/verifications")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    assert focused_outline(page) == "solid 3px"
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+    page.keyboard.press("Shift+Tab")  # back up into the header: the last control is Sign out
+    expect(page.get_by_role("button", name="Sign out")).to_be_focused()
+    assert focused_outline(page) == "solid 3px"
+    page.keyboard.press("Shift+Tab")  # Batches
+    page.keyboard.press("Shift+Tab")
+    expect(page.get_by_role("link", name="New verification")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/verifications/new$"))
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # the skip link again, straight to the form
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("First name", exact=True)).to_be_focused()
+    assert focused_outline(page) == "solid 3px"
