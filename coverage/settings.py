@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = Field(default=60.0, gt=0)
     queued_deadline_seconds: float = Field(default=300.0, gt=0)
     running_deadline_seconds: float = Field(default=600.0, gt=0)
+    # Hosts payer adapters may call, comma-separated (".example.com" allows its subdomains). In
+    # production a payer file whose URL is not https to one of them is refused when it loads.
+    payer_hosts: str = Field(default="", max_length=4000)
     # Per-payer defaults, held in Redis across workers; a payer file's `limits` overrides them.
     payer_max_concurrent: int = Field(default=4, ge=1, le=100)
     breaker_failure_threshold: int = Field(default=5, ge=1)
@@ -95,6 +98,10 @@ class Settings(BaseSettings):
     @property
     def encryption_key_list(self) -> list[str]:
         return [k.strip() for k in self.encryption_keys.get_secret_value().split(",") if k.strip()]
+
+    @property
+    def payer_host_list(self) -> list[str]:
+        return [h.strip().lower() for h in self.payer_hosts.split(",") if h.strip()]
 
     @property
     def in_process(self) -> bool:

@@ -10,14 +10,34 @@ from urllib.parse import urlsplit
 import requests
 
 from coverage.errors import PayerPermanentError, PayerTransientError
+from coverage.settings import get_settings
 
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 _LOOPBACK_NAMES = frozenset({"localhost"})
 
 
+def host_allowed(host: str, allowed: list[str]) -> bool:
+    """`payer.example.com` matches itself; `.example.com` matches any host below example.com."""
+    host = host.lower().rstrip(".")
+    return any(
+        host.endswith(entry) if entry.startswith(".") else host == entry for entry in allowed
+    )
+
+
 def check_url(url: str) -> str:
-    """https, or http to a loopback address only (the sandbox payer). Raises ValueError."""
+    """https, or http to a loopback address only (the sandbox payer); in production https only,
+    to a host on IOP_COVERAGE_PAYER_HOSTS. Raises ValueError (a file:line error in the rule book)."""
     parts = urlsplit(url)
+    settings = get_settings()
+    allowed = settings.payer_host_list
+    if (allowed or settings.environment == "production") and parts.hostname:
+        if parts.scheme != "https":
+            raise ValueError("payer URL must be https in production")
+        if not host_allowed(parts.hostname, allowed):
+            raise ValueError(
+                f"payer host {parts.hostname} is not on the allow-list IOP_COVERAGE_PAYER_HOSTS"
+            )
+        return url
     if parts.scheme == "https" and parts.hostname:
         return url
     if parts.scheme == "http" and parts.hostname:
