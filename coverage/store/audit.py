@@ -1,6 +1,7 @@
 """Append-only audit trail: actor, action, entity and outcome; never the values themselves."""
 
 import uuid
+from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 
@@ -36,11 +37,34 @@ def record(
 
 
 def list_(
-    session: Session, *, actor: str | None = None, action: str | None = None, limit: int = 100
+    session: Session,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
 ) -> list[AuditEvent]:
-    query = select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(limit)
+    """Newest first. `since` is inclusive, `until` exclusive (a day's entries: its midnight to
+    the next); a time without a zone is UTC."""
+    query = select(AuditEvent).order_by(col(AuditEvent.id).desc()).offset(offset).limit(limit)
     if actor:
         query = query.where(AuditEvent.actor == actor)
     if action:
         query = query.where(AuditEvent.action == action)
+    if since is not None:
+        query = query.where(col(AuditEvent.at) >= _utc(since))
+    if until is not None:
+        query = query.where(col(AuditEvent.at) < _utc(until))
     return list(session.exec(query))
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite stores the UTC wall time without its zone: compare in UTC on both databases.
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def actions(session: Session) -> list[str]:
+    """Every action the log holds, for the auditors' search form."""
+    return list(session.exec(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
