@@ -1,7 +1,9 @@
 """The `iop-coverage` command line: verify, serve, worker, beat, sweep, db, users."""
 
+import copy
 import getpass
 import logging
+import re
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -152,11 +154,95 @@ def render(detail: dict[str, Any]) -> str:
 
 @app.command()
 def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Run the API (and, without a broker, the pipeline in-process)."""
+    """Run the API and the staff pages (and, without a broker, the pipeline in-process).
+
+    On a database without users it first creates the administrator `admin` and prints its
+    one-time sign-in link."""
     import uvicorn
 
     _ensure_embedded_schema()
-    uvicorn.run("coverage.api.app:create_app", factory=True, host=host, port=port)
+    _first_admin(_pages_url(host, port))
+    uvicorn.run(
+        "coverage.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_config=_log_config(),
+    )
+
+
+_SIGN_IN_LINK = re.compile(r"/welcome/[^/?#\s]+")
+
+
+class HideSignInLinks(logging.Filter):
+    """The access log shows each request's path; a one-time sign-in link's token works like a
+    password until it is used, so it is replaced there."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _SIGN_IN_LINK.sub("/welcome/(link)", a) if isinstance(a, str) else a
+                for a in record.args
+            )
+        return True
+
+
+def _log_config() -> dict[str, Any]:
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["hide_sign_in_links"] = {"()": HideSignInLinks}
+    config["handlers"]["access"]["filters"] = ["hide_sign_in_links"]
+    return config
+
+
+def _pages_url(host: str, port: int) -> str:
+    """settings.public_url when set; otherwise where this server listens."""
+    settings = get_settings()
+    if "public_url" in settings.model_fields_set:
+        return settings.public_url
+    if host in ("0.0.0.0", "::", ""):  # every interface: this machine reaches it on loopback
+        host = "127.0.0.1"
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+
+def _first_admin(base_url: str) -> None:
+    from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+    from coverage.errors import ConflictError
+    from coverage.store import audit, users, web_sign_in
+    from coverage.store.db import session_scope
+
+    try:
+        with session_scope() as session:
+            token = users.create_first_admin(session)
+            if token is not None:
+                audit.record(
+                    session,
+                    actor=Actor(name="serve", role=Role.SYSTEM),
+                    action="user.create",
+                    entity_type="user",
+                    entity_id=users.FIRST_ADMIN,
+                )
+    except (ConflictError, IntegrityError):  # another server process made it at the same moment
+        return
+    except SQLAlchemyError as exc:  # the pages answer once the schema exists; say what is wrong
+        typer.echo(
+            f"could not look for users ({type(exc).__name__}): is the schema migrated? "
+            "Run `iop-coverage db upgrade`.",
+            err=True,
+        )
+        return
+    if token is None:
+        return
+    hours = get_settings().sign_in_link_seconds / 3600
+    typer.echo(
+        f"No users yet: created the administrator {users.FIRST_ADMIN!r}.\n"
+        f"Open this one-time link within {hours:g} hours to set its password and sign in:\n\n"
+        f"    {web_sign_in.link_url(token, base_url=base_url)}\n\n"
+        f"It is shown only now. A new one: iop-coverage users link {users.FIRST_ADMIN}",
+        err=True,
+    )
 
 
 @app.command()
@@ -218,27 +304,67 @@ def db_upgrade(revision: str = "head") -> None:
     typer.echo(f"database at {revision}")
 
 
+def _admin_actor() -> Actor:
+    return Actor(name=f"cli:{getpass.getuser()}"[:80], role=Role.ADMIN)
+
+
 @users_app.command("add")
 def users_add(
-    name: str, role: Annotated[Role, typer.Option(help="admissions, billing, operator or auditor")]
+    name: str,
+    role: Annotated[Role, typer.Option(help="admissions, billing, operator, auditor or admin")],
 ) -> None:
-    """Add a staff user and print a new API token (shown once)."""
-    from coverage.store import users
+    """Add a staff user: prints a new API token (shown once) on stdout, and a one-time sign-in
+    link for the web pages on stderr."""
+    from coverage.errors import ConflictError, InputError
+    from coverage.store import audit, users, web_sign_in
     from coverage.store.db import session_scope
 
     if role is Role.SYSTEM:
         typer.echo("role 'system' is reserved for workers", err=True)
         raise typer.Exit(code=1)
+    try:
+        users.check_name(name)
+    except InputError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(code=1) from None
     _ensure_embedded_schema()
-    from coverage.errors import ConflictError
-
     try:
         with session_scope() as session:
-            _user, token = users.create(session, name=name, role=role)
+            user, token = users.create(session, name=name, role=role)
+            link = web_sign_in.issue_link(session, user=user)
+            audit.record(
+                session,
+                actor=_admin_actor(),
+                action="user.create",
+                entity_type="user",
+                entity_id=name,
+            )
     except ConflictError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(code=1) from None
     typer.echo(token)
+    typer.echo(f"web pages, one-time sign-in link: {web_sign_in.link_url(link)}", err=True)
+
+
+@users_app.command("link")
+def users_link(name: str) -> None:
+    """Print a new one-time sign-in link for the web pages (a password reset: the user's old
+    password and web sessions stop working)."""
+    from coverage.store import audit, users
+    from coverage.store import web_sign_in as sign_in
+    from coverage.store.db import session_scope
+
+    _ensure_embedded_schema()
+    with session_scope() as session:
+        user = users.get(session, name=name)
+        if user is None or not user.active:
+            typer.echo(f"no active user {name!r}", err=True)
+            raise typer.Exit(code=1)
+        token = users.reset_sign_in(session, user=user)
+        audit.record(
+            session, actor=_admin_actor(), action="user.link", entity_type="user", entity_id=name
+        )
+    typer.echo(sign_in.link_url(token))
 
 
 @users_app.command("revoke")

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from functools import cache
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from coverage.domain.payer import PayerConfig, PayerLimits
 from coverage.errors import PayerTransientError
@@ -184,6 +186,49 @@ class RedisPayerGuard:
             log.warning("circuit opened for payer %s for %.0fs", payer.id, limits.open_seconds)
 
 
+@dataclass(frozen=True)
+class PayerHealth:
+    circuit: str  # closed, open, half-open, unknown, or not shared (in-process)
+    in_flight: int | None = None
+    failures: int | None = None
+    reopens_in_seconds: float | None = None  # while open: when the next probe may go
+
+
+UNKNOWN = PayerHealth(circuit="unknown")
+
+
+def _read_health(client: redis.Redis, payer_ids: list[str]) -> dict[str, PayerHealth]:
+    """Each payer's circuit and calls in flight, in one round trip, changing nothing."""
+    try:
+        seconds, micros = client.time()
+        now = seconds + micros / 1e6
+        pipe = client.pipeline(transaction=False)
+        for payer_id in payer_ids:
+            slots, breaker = RedisPayerGuard._keys(payer_id)
+            pipe.zcount(slots, f"({now}", "+inf")  # leases not yet expired
+            pipe.hmget(breaker, "failures", "open_until")
+        replies = pipe.execute()
+    except redis.RedisError:
+        return dict.fromkeys(payer_ids, UNKNOWN)
+    found: dict[str, PayerHealth] = {}
+    for index, payer_id in enumerate(payer_ids):
+        in_flight, (failures, open_until) = replies[2 * index], replies[2 * index + 1]
+        opened = float(open_until or 0)
+        if opened == 0:
+            circuit, wait = "closed", None
+        elif now < opened:
+            circuit, wait = "open", round(opened - now, 1)
+        else:  # the next call is the single probe
+            circuit, wait = "half-open", None
+        found[payer_id] = PayerHealth(
+            circuit=circuit,
+            in_flight=int(in_flight),
+            failures=int(failures or 0),
+            reopens_in_seconds=wait,
+        )
+    return found
+
+
 class NoPayerGuard:
     """In-process runs (no broker): one process, one call at a time; nothing to share."""
 
@@ -201,3 +246,19 @@ def _guard_for(url: str | None) -> RedisPayerGuard | NoPayerGuard:
 
 def payer_guard() -> RedisPayerGuard | NoPayerGuard:
     return _guard_for(get_settings().broker_url)
+
+
+@cache
+def _status_client(url: str) -> redis.Redis:
+    # A page must not hang on a Redis that does not answer: short timeouts, no retries.
+    return redis.Redis.from_url(
+        url, socket_connect_timeout=1, socket_timeout=1, retry=Retry(NoBackoff(), 0)
+    )
+
+
+def payer_health(payer_ids: list[str]) -> dict[str, PayerHealth]:
+    """Live guard state per payer for the operators' page; never raises for Redis."""
+    url = get_settings().broker_url
+    if url is None:  # in-process: one process, nothing shared to report
+        return dict.fromkeys(payer_ids, PayerHealth(circuit="not shared (in-process)"))
+    return _read_health(_status_client(url), payer_ids)

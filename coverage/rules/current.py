@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from coverage.rules.loader import RuleBook, RuleFileError
+from coverage.rules.loader import RuleBook, RuleFileError, RuleFileRef
 from coverage.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -45,10 +45,12 @@ def current_rulebook() -> RuleBook:
 
 
 def rulebook_status() -> dict[str, Any]:
+    """The book in force (its files with version, hash, effective date and status), when it was
+    loaded, and the error that kept a newer edit out, if any. No PHI: rule data only."""
     error = None
     try:
         book = current_rulebook()
-        files = [f.model_dump(mode="json") for f in book.files]
+        files = [_file_status(book, ref) for ref in book.files]
     except RuleFileError as exc:
         files = []
         error = str(exc)
@@ -57,4 +59,14 @@ def rulebook_status() -> dict[str, Any]:
         "loaded_at": _state["loaded_at"].isoformat() if _state["loaded_at"] else None,
         "error": error or _state["error"],
         "files": files,
+    }
+
+
+def _file_status(book: RuleBook, ref: RuleFileRef) -> dict[str, Any]:
+    dates = book.file_dates.get(ref.path)
+    return {
+        **ref.model_dump(mode="json"),
+        "effective": dates.effective.isoformat() if dates and dates.effective else None,
+        "expires": dates.expires.isoformat() if dates and dates.expires else None,
+        "status": dates.status if dates else "verified",
     }

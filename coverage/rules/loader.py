@@ -86,6 +86,34 @@ class RuleFileRef(BaseModel):
     sha256: str
 
 
+@dataclass(frozen=True)
+class RuleFileDates:
+    """A loaded file's effective window and status, for the operators' rule-book page (not
+    stored with results: RuleFileRef is)."""
+
+    effective: date | None
+    expires: date | None
+    status: str
+
+
+def _as_date(value: object) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _dates(data: Mapping[str, Any]) -> RuleFileDates:
+    status = data.get("status")
+    return RuleFileDates(
+        effective=_as_date(data.get("effective")),
+        expires=_as_date(data.get("expires")),
+        status=status if isinstance(status, str) else "verified",
+    )
+
+
 class _NoAliasLoader(yaml.SafeLoader):
     """SafeLoader that refuses aliases: no alias bombs, and no data silently shared by reference."""
 
@@ -364,6 +392,7 @@ class RuleBook:
         rules: list["LoadedRules"] | None = None,
         payer_files: dict[str, str] | None = None,
         part_b_files: tuple[tuple[str, MedicarePartBFile], ...] = (),
+        file_dates: dict[Path, RuleFileDates] | None = None,
     ) -> None:
         self.payers = payers
         self.payer_files = payer_files or {}  # payer id -> file (as displayed)
@@ -386,6 +415,8 @@ class RuleBook:
         self.sliding_scale_policy: SlidingScalePolicy = policy_file[1].policy()
         self.fee_schedules: list[FeeScheduleFile] = [f for _, f in fee_schedule_files]
         self.files = files
+        # path relative to the rules dir -> effective window and status
+        self.file_dates = file_dates or {}
         # kind -> [(path relative to the rules dir, parsed mapping)] for kinds loaded elsewhere.
         self.other_files = other_files
         self._part_b_files = part_b_files
@@ -482,6 +513,7 @@ class RuleBook:
             rules=rules,
             payer_files=payer_files,
             part_b_files=tuple(part_b_files),
+            file_dates={item.relative: _dates(item.data) for item in parsed},
         )
 
     def rules_for(

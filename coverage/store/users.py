@@ -1,13 +1,22 @@
-"""Users and their API tokens. Only a SHA-256 of each token is stored."""
+"""Users, their API tokens and their web access. Only a SHA-256 of each token is stored."""
 
 import hashlib
+import re
 import secrets
+import uuid
 
 from sqlmodel import Session, select
 
 from coverage.domain.access import Role
-from coverage.errors import ConflictError
+from coverage.errors import ConflictError, InputError
+from coverage.store import web_sign_in
 from coverage.store.tables import ApiToken, User, utcnow
+
+# Names appear in the audit log, the navigation and sign-in links' pages: plain and short.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,79}")
+NAME_RULE = "letters, digits, dots, dashes, underscores or @, starting with a letter or digit"
+# People sign in to the pages; `system` is for workers only.
+STAFF_ROLES = tuple(r for r in Role if r is not Role.SYSTEM)
 
 
 def _digest(token: str) -> str:
@@ -62,3 +71,53 @@ def revoke(session: Session, *, name: str) -> int:
         token.revoked_at = utcnow()
         session.add(token)
     return len(tokens)
+
+
+FIRST_ADMIN = "admin"
+
+
+def create_first_admin(session: Session) -> str | None:
+    """On a database without users: the administrator `admin` (no API token, no password yet)
+    and the token of its one-time sign-in link. None when any user exists."""
+    if any_exist(session):
+        return None
+    user, _ = create(session, name=FIRST_ADMIN, role=Role.ADMIN, api_token=False)
+    return web_sign_in.issue_link(session, user=user)
+
+
+def check_name(name: str) -> None:
+    if not NAME_PATTERN.fullmatch(name):
+        raise InputError(f"user name: 1 to 80 {NAME_RULE}")
+
+
+def by_id(session: Session, *, user_id: uuid.UUID) -> User | None:
+    return session.get(User, user_id)
+
+
+def deactivate(session: Session, *, user: User) -> tuple[int, int]:
+    """The user can no longer sign in or call the API: their web sessions end now and their API
+    tokens are revoked (a reactivated user needs a new token). Returns (sessions, tokens)."""
+    user.active = False
+    session.add(user)
+    ended = web_sign_in.end_all(session, user=user, reason="deactivated")
+    return ended, revoke(session, name=user.name)
+
+
+def reactivate(session: Session, *, user: User) -> None:
+    user.active = True
+    session.add(user)
+
+
+def change_role(session: Session, *, user: User, role: Role) -> None:
+    """Takes effect on the user's next request: pages and the API read the role every time."""
+    user.role = role.value
+    session.add(user)
+
+
+def reset_sign_in(session: Session, *, user: User) -> str:
+    """A new one-time sign-in link (a password reset): the old password stops working and the
+    user's web sessions end, so whoever knew it is out. Returns the link's token."""
+    user.password_hash = None
+    session.add(user)
+    web_sign_in.end_all(session, user=user, reason="password_reset")
+    return web_sign_in.issue_link(session, user=user)

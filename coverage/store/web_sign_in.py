@@ -138,6 +138,11 @@ def issue_link(session: Session, *, user: User) -> str:
     return token
 
 
+def link_url(token: str, *, base_url: str | None = None) -> str:
+    """Where a link's holder goes: the pages' public address (settings.public_url) by default."""
+    return f"{(base_url or get_settings().public_url).rstrip('/')}/welcome/{token}"
+
+
 def link_user(session: Session, *, token: str, now: datetime | None = None) -> User | None:
     """The user a live (unused, unexpired) link belongs to, or None."""
     now = now or utcnow()

@@ -15,20 +15,20 @@ from coverage.store.db import session_scope
 from tests.factories import request, request_body
 from tests.integration.conftest import queue_in_process
 
-ROLES = ["admissions", "billing", "operator", "auditor", "anonymous"]
+ROLES = ["admissions", "billing", "operator", "auditor", "admin", "anonymous"]
 # route -> expected status per role, in the order of ROLES
-MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
-    ("GET", "/healthz"): (200, 200, 200, 200, 200),
-    ("POST", "/api/verifications"): (202, 403, 403, 403, 401),
-    ("GET", "/api/verifications"): (200, 200, 403, 403, 401),
-    ("GET", "/api/verifications/{job_id}"): (200, 200, 403, 403, 401),
-    ("GET", "/api/verifications/{job_id}/fhir"): (200, 200, 403, 403, 401),
-    ("POST", "/api/verifications/{job_id}/review"): (403, 200, 403, 403, 401),
-    ("POST", "/api/verifications/{job_id}/rerun"): (403, 202, 403, 403, 401),
-    ("GET", "/api/verifications/{job_id}/good-faith-estimate"): (200, 200, 403, 403, 401),
-    ("POST", "/api/verifications/{job_id}/phone-vob"): (201, 201, 403, 403, 401),
-    ("GET", "/api/rules/status"): (403, 403, 200, 403, 401),
-    ("GET", "/api/audit"): (403, 403, 403, 200, 401),
+MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
+    ("GET", "/healthz"): (200, 200, 200, 200, 200, 200),
+    ("POST", "/api/verifications"): (202, 403, 403, 403, 403, 401),
+    ("GET", "/api/verifications"): (200, 200, 403, 403, 403, 401),
+    ("GET", "/api/verifications/{job_id}"): (200, 200, 403, 403, 403, 401),
+    ("GET", "/api/verifications/{job_id}/fhir"): (200, 200, 403, 403, 403, 401),
+    ("POST", "/api/verifications/{job_id}/review"): (403, 200, 403, 403, 403, 401),
+    ("POST", "/api/verifications/{job_id}/rerun"): (403, 202, 403, 403, 403, 401),
+    ("GET", "/api/verifications/{job_id}/good-faith-estimate"): (200, 200, 403, 403, 403, 401),
+    ("POST", "/api/verifications/{job_id}/phone-vob"): (201, 201, 403, 403, 403, 401),
+    ("GET", "/api/rules/status"): (403, 403, 200, 403, 403, 401),
+    ("GET", "/api/audit"): (403, 403, 403, 200, 403, 401),
 }
 
 

@@ -1,5 +1,6 @@
 """Routes for operators (rule book) and auditors (audit log). Neither shows PHI."""
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -23,9 +24,25 @@ def audit_log(
     session: SessionDep,
     user: str | None = None,
     action: str | None = None,
+    since: Annotated[
+        datetime | None, Query(description="ISO 8601; entries at or after (no zone: UTC)")
+    ] = None,
+    until: Annotated[
+        datetime | None, Query(description="ISO 8601; entries before (no zone: UTC)")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[AuditEntry]:
+    """Newest first."""
     return [
         AuditEntry.model_validate(e, from_attributes=True)
-        for e in audit.list_(session, actor=user, action=action, limit=limit)
+        for e in audit.list_(
+            session,
+            actor=user,
+            action=action,
+            since=since,
+            until=until,
+            limit=limit,
+            offset=offset,
+        )
     ]

@@ -1,0 +1,61 @@
+"""A TestClient signed in to the staff pages the way a browser is: through the sign-in form."""
+
+import re
+import uuid
+from typing import NamedTuple
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import col, select
+
+from coverage.domain.access import Role
+from coverage.store import users, web_sign_in
+from coverage.store.db import session_scope
+from coverage.store.tables import WebSession
+
+PASSWORD = "a long test password 1"
+
+
+class SignedInClient(NamedTuple):
+    client: TestClient  # holds the session cookie
+    csrf: str  # the session's CSRF token, for the forms it posts
+    name: str  # the signed-in user's name
+
+
+def make_web_user(role: Role, *, name: str | None = None, password: str = PASSWORD) -> str:
+    """A user of `role` with a password and no API token; returns the name."""
+    name = name or f"web-{role.value}-{uuid.uuid4().hex[:6]}"
+    with session_scope() as session:
+        user, _ = users.create(session, name=name, role=role, api_token=False)
+        web_sign_in.set_password(session, user=user, password=password)
+    return name
+
+
+def sign_in(client: TestClient, name: str, password: str = PASSWORD) -> str:
+    """Signs `client` in through GET and POST /sign-in; returns the new session's CSRF token."""
+    form = client.get("/sign-in")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token, "the sign-in form carries a CSRF token"
+    signed = client.post(
+        "/sign-in",
+        data={"csrf_token": token.group(1), "name": name, "password": password},
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303, signed.text
+    with session_scope() as session:
+        user = users.get(session, name=name)
+        assert user is not None
+        latest = session.exec(
+            select(WebSession)
+            .where(WebSession.user_id == user.id)
+            .order_by(col(WebSession.created_at).desc())
+        ).first()
+        assert latest is not None
+        return latest.csrf_token
+
+
+def signed_in_client(app: FastAPI, role: Role, *, name: str | None = None) -> SignedInClient:
+    """A new client on `app`, signed in as a new user of `role` (or a new user called `name`)."""
+    name = make_web_user(role, name=name)
+    client = TestClient(app)
+    return SignedInClient(client, sign_in(client, name), name)
