@@ -20,13 +20,17 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from coverage.domain.access import Role
 from coverage.store import users, web_sign_in
 from coverage.store.db import session_scope
-from tests.conftest import REDIS_URL, ROOT
+from tests.conftest import ROOT
 from tests.e2e.processes import ServiceProcess, start_worker
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("IOP_COVERAGE_ARTIFACTS", ROOT / "artifacts")) / "screenshots"
 PASSWORD = "a long test password 1"
+# The browser tests' worker has a Redis database of its own: the e2e tests flush theirs.
+BROWSER_REDIS_URL = os.environ.get(
+    "IOP_COVERAGE_TEST_BROWSER_REDIS_URL", "redis://127.0.0.1:6379/14"
+)
 
 
 def free_port() -> int:
@@ -60,25 +64,31 @@ def serve(env: dict[str, str], workdir: Path, name: str = "web") -> Server:
 SANDBOX_LATENCY = 1.0  # seconds: long enough to watch a job move from queued to its result
 
 
-@pytest.fixture(scope="session")
+# Package scope: the server and worker stop when the browser tests end, before other packages run.
+@pytest.fixture(scope="package")
 def web_env(database: str) -> dict[str, str]:
-    return os.environ | {"IOP_COVERAGE_SANDBOX_LATENCY_SECONDS": str(SANDBOX_LATENCY)}
+    return os.environ | {
+        "IOP_COVERAGE_SANDBOX_LATENCY_SECONDS": str(SANDBOX_LATENCY),
+        "IOP_COVERAGE_BROKER_URL": BROWSER_REDIS_URL,
+    }
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def web_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("web")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def worker_process(web_env: dict[str, str], web_workdir: Path) -> Iterator[ServiceProcess]:
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    broker = redis.Redis.from_url(BROWSER_REDIS_URL)
+    broker.flushdb()
     worker = start_worker(web_env, web_workdir, concurrency=4)
     yield worker
     worker.stop()
+    broker.flushdb()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(
     web_env: dict[str, str], web_workdir: Path, worker_process: ServiceProcess
 ) -> Iterator[Server]:
@@ -87,7 +97,7 @@ def server(
     started.process.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(

@@ -19,8 +19,7 @@ from coverage.store.db import session_scope
 from coverage.store.tables import AuditEvent, WebSession, utcnow
 from tests.factories import request
 from tests.integration.conftest import queue_in_process
-
-PASSWORD = "a long test password 2"
+from tests.integration.web_session import PASSWORD, make_web_user, sign_in
 
 
 @pytest.fixture
@@ -31,28 +30,11 @@ def client(database: str) -> Iterator[TestClient]:
         yield test_client
 
 
-def new_user(role: Role) -> str:
-    name = f"sess-{role.value}-{uuid.uuid4().hex[:6]}"
-    with session_scope() as session:
-        user, _ = users.create(session, name=name, role=role, api_token=False)
-        web_sign_in.set_password(session, user=user, password=PASSWORD)
-    return name
-
-
 def sign_in_form_token(client: TestClient, path: str = "/sign-in") -> str:
     page = client.get(path)
     match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert match, page.text
     return match.group(1)
-
-
-def sign_in(client: TestClient, name: str, password: str = PASSWORD) -> TestClient:
-    token = sign_in_form_token(client)
-    response = client.post(
-        "/sign-in", data={"csrf_token": token, "name": name, "password": password}
-    )
-    assert response.status_code == 200, response.text
-    return client
 
 
 def live_session(session: Session, name: str) -> WebSession:
@@ -79,7 +61,7 @@ def test_a_session_idle_past_the_timeout_ends_and_one_just_inside_it_lives(
     client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(get_settings(), "session_idle_seconds", 900.0)
-    name = new_user(Role.BILLING)
+    name = make_web_user(Role.BILLING)
     sign_in(client, name)
     age_session(name, idle=timedelta(seconds=895))
     assert client.get("/review", follow_redirects=False).status_code == 200
@@ -97,7 +79,7 @@ def test_a_session_idle_past_the_timeout_ends_and_one_just_inside_it_lives(
 
 
 def test_a_session_ends_at_its_absolute_lifetime_however_active(client: TestClient) -> None:
-    name = new_user(Role.BILLING)
+    name = make_web_user(Role.BILLING)
     sign_in(client, name)
     age_session(name, age=timedelta(seconds=get_settings().session_max_seconds + 1))
     response = client.get("/review", follow_redirects=False)
@@ -105,7 +87,7 @@ def test_a_session_ends_at_its_absolute_lifetime_however_active(client: TestClie
 
 
 def test_a_background_poll_does_not_count_as_activity(client: TestClient, session: Session) -> None:
-    name = new_user(Role.ADMISSIONS)
+    name = make_web_user(Role.ADMISSIONS)
     sign_in(client, name)
     age_session(name, idle=timedelta(seconds=300))
     before = live_session(session, name).last_seen_at
@@ -119,7 +101,7 @@ def test_a_background_poll_does_not_count_as_activity(client: TestClient, sessio
 
 
 def test_an_expired_session_answers_a_background_request_with_401(client: TestClient) -> None:
-    name = new_user(Role.ADMISSIONS)
+    name = make_web_user(Role.ADMISSIONS)
     sign_in(client, name)
     age_session(name, idle=timedelta(hours=1))
     poll = client.get("/verifications/live?ids=", headers={"Accept": "application/json"})
@@ -128,7 +110,7 @@ def test_an_expired_session_answers_a_background_request_with_401(client: TestCl
 
 
 def test_the_session_cookie_is_httponly_strict_and_secure_over_https(database: str) -> None:
-    name = new_user(Role.BILLING)
+    name = make_web_user(Role.BILLING)
     with TestClient(create_app(), base_url="https://testserver") as client:
         token = sign_in_form_token(client)
         response = client.post(
@@ -143,7 +125,7 @@ def test_the_session_cookie_is_httponly_strict_and_secure_over_https(database: s
 
 
 def test_pages_carry_the_csp_and_are_never_cached(client: TestClient) -> None:
-    sign_in(client, new_user(Role.ADMISSIONS))
+    sign_in(client, make_web_user(Role.ADMISSIONS))
     response = client.get("/verifications/new")
     assert response.headers["content-security-policy"] == (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -155,7 +137,7 @@ def test_pages_carry_the_csp_and_are_never_cached(client: TestClient) -> None:
 
 
 def test_wrong_passwords_pause_sign_in_for_that_user_name(client: TestClient) -> None:
-    name = new_user(Role.BILLING)
+    name = make_web_user(Role.BILLING)
     token = sign_in_form_token(client)
     for _ in range(get_settings().sign_in_attempts):
         wrong = client.post(
@@ -169,7 +151,7 @@ def test_wrong_passwords_pause_sign_in_for_that_user_name(client: TestClient) ->
 
 
 def test_next_never_leads_off_the_site(client: TestClient) -> None:
-    name = new_user(Role.BILLING)
+    name = make_web_user(Role.BILLING)
     token = sign_in_form_token(client)
     response = client.post(
         "/sign-in",
@@ -206,7 +188,7 @@ def test_a_one_time_link_sets_a_password_once(client: TestClient) -> None:
 
 
 def test_pages_showing_phi_are_audited(client: TestClient, session: Session) -> None:
-    name = new_user(Role.BILLING)
+    name = make_web_user(Role.BILLING)
     job_id = queue_in_process(request("ppo"), Actor(name="clerk-audit", role=Role.ADMISSIONS))
     sign_in(client, name)
     first = session.exec(select(AuditEvent.id).order_by(col(AuditEvent.id).desc())).first() or 0
@@ -226,7 +208,7 @@ def test_pages_showing_phi_are_audited(client: TestClient, session: Session) -> 
 
 def test_a_job_outside_the_users_view_is_a_plain_not_found_page(client: TestClient) -> None:
     job_id = queue_in_process(request("ppo"), Actor(name="clerk-other", role=Role.ADMISSIONS))
-    sign_in(client, new_user(Role.ADMISSIONS))
+    sign_in(client, make_web_user(Role.ADMISSIONS))
     response = client.get(f"/verifications/{job_id}", headers={"Accept": "text/html"})
     assert response.status_code == 404
     assert "<h1>Not found</h1>" in response.text

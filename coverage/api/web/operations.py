@@ -8,10 +8,9 @@ import os
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
@@ -19,7 +18,7 @@ from fastapi.responses import HTMLResponse
 from coverage.api.deps import SessionDep
 from coverage.api.web import users
 from coverage.api.web.auth import WebUser, page_for
-from coverage.api.web.render import page
+from coverage.api.web.render import day_start, page
 from coverage.domain.access import Role
 from coverage.domain.payer import PayerConfig
 from coverage.payer_guard import PayerHealth, payer_health
@@ -155,11 +154,6 @@ def payers_page(request: Request, user: Operator) -> HTMLResponse:
     return page(request, "web/payers.html", user, rows=rows, error=error)
 
 
-def _day_start(day: date) -> datetime:
-    """Midnight of a day as staff see it (display zone); the log stores UTC."""
-    return datetime.combine(day, time(), tzinfo=ZoneInfo(get_settings().display_timezone))
-
-
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(
     request: Request,
@@ -177,8 +171,8 @@ def audit_page(
         session,
         actor=actor or None,
         action=action or None,
-        since=_day_start(date_from) if date_from else None,
-        until=_day_start(date_to + timedelta(days=1)) if date_to else None,
+        since=day_start(date_from) if date_from else None,
+        until=day_start(date_to + timedelta(days=1)) if date_to else None,
         limit=AUDIT_PAGE_SIZE + 1,  # one more tells whether a next page exists
         offset=(page_number - 1) * AUDIT_PAGE_SIZE,
     )

@@ -1,6 +1,6 @@
 """Jinja2 pages: US formats for staff (MM/DD/YYYY, $1,234.56), ISO stays in the API."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
@@ -44,6 +44,13 @@ def us_date(value: Any) -> str:
     if isinstance(value, date):
         return value.strftime("%m/%d/%Y")
     return str(value)
+
+
+def day_start(day: date) -> datetime:
+    """Midnight of a day as staff see it (display zone), in UTC as times are stored (SQLite
+    compares stored times as text, without their zone)."""
+    local = datetime.combine(day, time(), tzinfo=ZoneInfo(get_settings().display_timezone))
+    return local.astimezone(UTC)
 
 
 def percent(value: Any) -> str:

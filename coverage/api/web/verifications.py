@@ -3,10 +3,9 @@ live status and result, and the review queue. Every page that shows PHI is audit
 coverage.api.reads, as the API is; URLs carry job IDs only."""
 
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -16,13 +15,12 @@ from coverage.api import reads
 from coverage.api.deps import EnqueueDep, SessionDep
 from coverage.api.web.auth import WebUser, form_for, page_for
 from coverage.api.web.navigation import status_text
-from coverage.api.web.render import page, templates
+from coverage.api.web.render import day_start, page, templates
 from coverage.domain.access import Role
 from coverage.domain.flat_request import COLUMNS, SECTIONS, FieldError, FlatRequestError, to_request
 from coverage.domain.job_state import OPEN, JobStatus
 from coverage.errors import NotFoundError
 from coverage.rules.current import current_rulebook
-from coverage.settings import get_settings
 from coverage.store import jobs
 
 router = APIRouter(include_in_schema=False)
@@ -38,13 +36,6 @@ OPTIONAL_SECTIONS = frozenset({"Address", "Secondary policy", "Level-of-care rat
 
 def _payers() -> list[tuple[str, str]]:
     return sorted((p.id, p.name) for p in current_rulebook().payers.values())
-
-
-def _day_start(day: date | None) -> datetime | None:
-    """Midnight of a day as staff see it (display zone), for filters on stored UTC times."""
-    if day is None:
-        return None
-    return datetime.combine(day, time(), tzinfo=ZoneInfo(get_settings().display_timezone))
 
 
 def _job_list_page(
@@ -66,13 +57,13 @@ def _job_list_page(
         "submitted_from": submitted_from.isoformat() if submitted_from else "",
         "submitted_to": submitted_to.isoformat() if submitted_to else "",
     }
-    to = _day_start(submitted_to)
+    to = day_start(submitted_to) if submitted_to else None
     listed = reads.job_list(
         session,
         actor=user.actor,
         status=status,
         payer_id=payer or None,
-        created_from=_day_start(submitted_from),
+        created_from=day_start(submitted_from) if submitted_from else None,
         created_before=to + timedelta(days=1) if to else None,
         oldest_first=oldest_first,
         limit=PAGE_SIZE + 1,  # one more tells whether a next page exists
