@@ -384,6 +384,9 @@ app.command()(sandbox)
 from coverage.cli_vob import vob_app  # noqa: E402
 
 app.add_typer(vob_app, name="vob")
+from coverage.cli_batch import batch  # noqa: E402
+
+app.command()(batch)
 
 
 def main() -> None:

@@ -1,9 +1,10 @@
 """Append-only audit trail: actor, action, entity and outcome; never the values themselves."""
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlmodel import Session, col, select
 
 from coverage.domain.access import Actor
@@ -81,3 +82,33 @@ _ACTIONS = text(
 def actions(session: Session) -> list[str]:
     """Every action the log holds, in order, for the auditors' search form."""
     return [str(row[0]) for row in session.connection().execute(_ACTIONS)]
+
+
+def record_many(
+    session: Session,
+    *,
+    actor: Actor,
+    action: str,
+    entity_type: str,
+    entities: Sequence[tuple[uuid.UUID | str, bool]],
+) -> None:
+    """record() for many entities at once, (entity id, part2) each, as one multi-row INSERT:
+    the jobs of a CSV batch."""
+    if entities:
+        session.execute(
+            insert(AuditEvent),
+            [
+                {
+                    "actor": actor.name,
+                    "actor_role": actor.role.value,
+                    "action": action,
+                    "entity_type": entity_type,
+                    "entity_id": str(entity_id),
+                    "outcome": "ok",
+                    "part2": part2,
+                    "client": actor.client,
+                    "detail": "",
+                }
+                for entity_id, part2 in entities
+            ],
+        )

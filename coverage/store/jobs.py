@@ -1,11 +1,12 @@
 """Verification jobs: creation, compare-and-set state changes, results. Keyword-only, session first."""
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, or_, update
+from sqlalchemy import CursorResult, func, insert, or_, update
 from sqlmodel import Session, col, select
 
 from coverage.domain.access import Actor
@@ -35,6 +36,53 @@ class JobInputs:
     policy_ids: list[uuid.UUID]
 
 
+def _rows_for(
+    request: VerificationRequest,
+    *,
+    actor: Actor,
+    idempotency_key: str | None,
+    fresh_check: bool = False,
+    reverifies: uuid.UUID | None = None,
+) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
+    """The enrollee, policy and queued-job rows of one request; their IDs are made here, so rows
+    can be linked before anything is written."""
+    enrollee_id = uuid.uuid4()
+    enrollee = {
+        "id": enrollee_id,
+        "identity": request.enrollee.model_dump(
+            mode="json", include={"first_name", "last_name", "birth_date", "address"}
+        ),
+        "sex": request.enrollee.sex.value,
+        "state": request.enrollee.state,
+    }
+    policies = [
+        {
+            "id": uuid.uuid4(),
+            "enrollee_id": enrollee_id,
+            "payer_id": policy.payer_id,
+            "member_id_hash": keyed_hash(policy.member_id),
+            "member": {"member_id": policy.member_id, "group_number": policy.group_number},
+            "relationship": policy.relationship.value,
+            "priority": policy.priority.value,
+        }
+        for policy in request.policies
+    ]
+    job = {
+        "id": uuid.uuid4(),
+        "enrollee_id": enrollee_id,
+        "status": JobStatus.QUEUED.value,
+        "part2": request.part2,
+        "request": request.model_dump(
+            mode="json", include={"intake", "plan", "household", "self_pay", "gfe_requested_on"}
+        ),
+        "submitter": actor.name,
+        "idempotency_key": idempotency_key,
+        "fresh_check": fresh_check,
+        "reverifies": reverifies,
+    }
+    return enrollee, policies, job
+
+
 def create(
     session: Session,
     *,
@@ -45,36 +93,17 @@ def create(
     reverifies: uuid.UUID | None = None,
 ) -> VerificationJob:
     """Stores enrollee, policies and a queued job in the caller's transaction."""
-    enrollee = Enrollee(
-        identity=request.enrollee.model_dump(
-            mode="json", include={"first_name", "last_name", "birth_date", "address"}
-        ),
-        sex=request.enrollee.sex.value,
-        state=request.enrollee.state,
-    )
-    session.add(enrollee)
-    session.flush()
-    for policy in request.policies:
-        session.add(
-            Policy(
-                enrollee_id=enrollee.id,
-                payer_id=policy.payer_id,
-                member_id_hash=keyed_hash(policy.member_id),
-                member={"member_id": policy.member_id, "group_number": policy.group_number},
-                relationship=policy.relationship.value,
-                priority=policy.priority.value,
-            )
-        )
-    job = VerificationJob(
-        enrollee_id=enrollee.id,
-        status=JobStatus.QUEUED.value,
-        part2=request.part2,
-        request=request.model_dump(mode="json", include={"intake", "plan", "household"}),
-        submitter=actor.name,
+    enrollee, policies, values = _rows_for(
+        request,
+        actor=actor,
         idempotency_key=idempotency_key,
         fresh_check=fresh_check,
         reverifies=reverifies,
     )
+    session.add(Enrollee(**enrollee))
+    session.flush()
+    session.add_all(Policy(**policy) for policy in policies)
+    job = VerificationJob(**values)
     session.add(job)
     session.flush()
     audit.record(
@@ -86,6 +115,32 @@ def create(
         part2=job.part2,
     )
     return job
+
+
+def create_many(
+    session: Session,
+    *,
+    requests: Sequence[tuple[VerificationRequest, str | None]],
+    actor: Actor,
+) -> list[uuid.UUID]:
+    """create() for many (request, idempotency key) pairs, e.g. a CSV batch: the same rows and
+    audit entries, written as one multi-row INSERT per table. Returns the job IDs in order."""
+    built = [_rows_for(request, actor=actor, idempotency_key=key) for request, key in requests]
+    if not built:
+        return []
+    session.execute(insert(Enrollee), [enrollee for enrollee, _, _ in built])
+    policies = [policy for _, policies, _ in built for policy in policies]
+    if policies:
+        session.execute(insert(Policy), policies)
+    session.execute(insert(VerificationJob), [job for _, _, job in built])
+    audit.record_many(
+        session,
+        actor=actor,
+        action="job.create",
+        entity_type="job",
+        entities=[(job["id"], job["part2"]) for _, _, job in built],
+    )
+    return [job["id"] for _, _, job in built]
 
 
 def find_by_idempotency_key(

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from coverage import batches
 from coverage.api.app import create_app
 from coverage.api.deps import get_enqueue
 from coverage.domain.access import Actor, Role
@@ -29,6 +30,9 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("POST", "/api/verifications/{job_id}/phone-vob"): (201, 201, 403, 403, 403, 401),
     ("GET", "/api/rules/status"): (403, 403, 200, 403, 403, 401),
     ("GET", "/api/audit"): (403, 403, 403, 200, 403, 401),
+    ("POST", "/api/batches"): (202, 403, 403, 403, 403, 401),
+    ("GET", "/api/batches/template.csv"): (200, 403, 403, 403, 403, 401),
+    ("GET", "/api/batches/{batch_id}"): (200, 200, 403, 403, 403, 401),
 }
 
 
@@ -81,11 +85,15 @@ def test_role_route_matrix(
     method, path = route
     expected = MATRIX[route][ROLES.index(role)]
     headers = {"Authorization": f"Bearer {tokens[role]}"} if role != "anonymous" else {}
+    owner = Actor(name=_user_name(tokens["admissions"]), role=Role.ADMISSIONS)
     if "{job_id}" in path:
         # a job in needs_review, submitted by the admissions user so that it is theirs to read
-        owner = Actor(name=_user_name(tokens["admissions"]), role=Role.ADMISSIONS)
         job = request("ppo") if "good-faith" not in path else uninsured()
         path = path.replace("{job_id}", str(queue_in_process(job, owner)))
+    if "{batch_id}" in path:  # a batch the admissions user uploaded
+        accepted = batches.accept(batches.template_csv().encode(), actor=owner)
+        path = path.replace("{batch_id}", str(accepted.batch_id))
+    files = {"file": ("batch.csv", batches.template_csv())} if path == "/api/batches" else None
     body: dict[str, object] | None = None
     if path == "/api/verifications" and method == "POST":
         body = request_body("ppo")
@@ -98,7 +106,7 @@ def test_role_route_matrix(
             "call_date": "2026-03-01",
             "active": True,
         }
-    response = client.request(method, path, headers=headers, json=body)
+    response = client.request(method, path, headers=headers, json=body, files=files)
     assert response.status_code == expected, response.text
     if expected == 401:
         assert response.json() == {"detail": "missing, unknown or revoked API token"}
