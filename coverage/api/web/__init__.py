@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
-from coverage.api.web import sign_in, verifications
+from coverage.api.web import review, sign_in, verifications
 from coverage.api.web.auth import CsrfRefused, PageForbidden, SignInRequired, sign_in_url
 from coverage.api.web.navigation import ROLE_NAMES, home
 from coverage.api.web.render import page
@@ -41,6 +41,7 @@ def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(sign_in.router)
     app.include_router(verifications.router)
+    app.include_router(review.router)
 
     @app.exception_handler(SignInRequired)
     def sign_in_required(request: Request, exc: SignInRequired) -> Response:
