@@ -42,6 +42,13 @@ class PatientPrice(BaseModel):
     plan: PaymentPlanShown | None = None
 
 
+# How the patient's page names an option (the result's labels are written for staff).
+PATIENT_LABELS = {
+    "full_price": "Self-pay at the full price",
+    "hardship_discount": "Your share after a financial-hardship reduction",
+}
+
+
 def _options(result: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return list((result.get("sliding_scale") or {}).get("options") or [])
 
@@ -104,7 +111,7 @@ def patient_price(result: Mapping[str, Any], adjustment: Adjustment | None) -> P
         None,
     )
     return PatientPrice(
-        label=str(chosen["label"]),
+        label=PATIENT_LABELS.get(adjustment.option, str(chosen["label"])),
         total=Decimal(str(chosen["total"])),
         option=adjustment.option,
         requires=chosen.get("requires"),

@@ -23,7 +23,7 @@ RESULT: dict[str, Any] = {
         "options": [
             {"kind": "full_price", "label": "Self-pay at the full price", "total": "9600.00",
              "requires": None, "payment_plans": plans((3, "3200.00"), (6, "1600.00"))},
-            {"kind": "hardship_discount", "label": "Financial-hardship reduction",
+            {"kind": "hardship_discount", "label": "Financial-hardship reduction (option, not applied)",
              "total": "1920.00", "requires": "a documented determination",
              "payment_plans": plans((3, "640.00"))},
         ]
@@ -69,7 +69,7 @@ def test_the_patient_reads_the_plain_estimate_or_the_chosen_option() -> None:
     )
     chosen = patient_price(RESULT, Adjustment(option="hardship_discount", plan_months=3))
     assert (chosen.label, chosen.total, chosen.requires) == (
-        "Financial-hardship reduction",
+        "Your share after a financial-hardship reduction",
         D("1920.00"),
         "a documented determination",
     )
