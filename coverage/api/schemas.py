@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
+from coverage.domain.adjustment import Adjustment
 from coverage.domain.job_state import JobStatus
 from coverage.domain.request import VerificationRequest
 
@@ -54,8 +55,9 @@ class CheckPublic(BaseModel):
 
 class ReviewPublic(BaseModel):
     reviewer: str
-    decision: str
+    decision: str  # approved, rejected, note, adjust
     note: str | None
+    adjustment: dict[str, Any] | None = None  # adjust: {"option": kind, "plan_months": n}
     created_at: datetime
 
 
@@ -74,8 +76,12 @@ class JobDetail(BaseModel):
 
 
 class ReviewIn(BaseModel):
-    decision: Literal["approve", "reject"]
+    """approve / reject (from needs_review); note (a note is required) or adjust (which price
+    option and payment plan the patient's printed estimate shows) change no state."""
+
+    decision: Literal["approve", "reject", "note", "adjust"]
     note: str | None = Field(default=None, max_length=2000)
+    adjustment: Adjustment | None = None
 
 
 class AuditEntry(BaseModel):

@@ -238,6 +238,9 @@ class PlanYearTotal(Frozen):
     days: int
     patient: Money
     payer: Money
+    # What the first policy's out-of-pocket maximum (individual or family, whichever has less)
+    # had left when this plan year's days began; None: no maximum known (or self-pay).
+    oop_remaining: Money | None = None
 
 
 class PolicyTotal(Frozen):
@@ -297,7 +300,12 @@ def _weeks(plan: Plan, days: Sequence[EstimateDay]) -> list[EstimateWeek]:
     return weeks
 
 
-def _plan_years(days: Sequence[EstimateDay]) -> list[PlanYearTotal]:
+def _oop_left(policy: PolicyTerms | None, start: date) -> Decimal | None:
+    terms = next((t for t in policy.years if t.start == start), None) if policy else None
+    return None if terms is None else Accumulators(terms.cost_sharing).oop_room()
+
+
+def _plan_years(days: Sequence[EstimateDay], first: PolicyTerms | None) -> list[PlanYearTotal]:
     starts = sorted({d.plan_year for d in days})
     totals = []
     for start in starts:
@@ -310,6 +318,7 @@ def _plan_years(days: Sequence[EstimateDay]) -> list[PlanYearTotal]:
                 days=len(in_year),
                 patient=_total([d.patient for d in in_year]),
                 payer=_total([d.payer for d in in_year]),
+                oop_remaining=_oop_left(first, start),
             )
         )
     return totals
@@ -382,7 +391,7 @@ def estimate_episode(
         balance_bill_total=_total([d.balance_bill for d in days]),
         days=days,
         weeks=_weeks(plan, days),
-        plan_years=_plan_years(days),
+        plan_years=_plan_years(days, policies[0] if policies else None),
         per_policy=per_policy,
         assumptions=list(assumptions),
         if_not_authorized=outcome,

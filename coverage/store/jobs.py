@@ -4,15 +4,17 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from sqlalchemy import CursorResult, func, insert, or_, update
 from sqlmodel import Session, col, select
 
+from coverage.domain import adjustment as adjustments
 from coverage.domain.access import Actor
+from coverage.domain.adjustment import Adjustment
 from coverage.domain.job_state import OPEN, JobStatus, check_transition
 from coverage.domain.request import VerificationRequest
-from coverage.errors import ConflictError, NotFoundError
+from coverage.errors import ConflictError, InputError, NotFoundError
 from coverage.store import audit
 from coverage.store.crypto import keyed_hash
 from coverage.store.tables import (
@@ -389,16 +391,77 @@ def checks_for(session: Session, *, job_id: uuid.UUID) -> list[EligibilityCheck]
 
 
 def review(
-    session: Session, *, job_id: uuid.UUID, decision: JobStatus, note: str | None, actor: Actor
+    session: Session,
+    *,
+    job_id: uuid.UUID,
+    decision: JobStatus | Literal["note", "adjust"],
+    note: str | None,
+    actor: Actor,
+    adjustment: Adjustment | None = None,
 ) -> ReviewDecision:
-    transition(session, job_id=job_id, current=JobStatus.NEEDS_REVIEW, target=decision, actor=actor)
-    row = ReviewDecision(job_id=job_id, reviewer=actor.name, decision=decision.value, note=note)
+    """Approve or reject: a compare-and-set from needs_review (audited job.approved / job.rejected).
+    A note or an adjustment of the printed estimate changes no state (audited job.note /
+    job.adjust, without the note or the choice: both are stored encrypted with the decision)."""
+    if isinstance(decision, JobStatus):
+        transition(
+            session, job_id=job_id, current=JobStatus.NEEDS_REVIEW, target=decision, actor=actor
+        )
+        stored = None
+    else:
+        job = get_or_raise(session, job_id=job_id)
+        if decision == "adjust":
+            stored = _checked_adjustment(session, job, adjustment).model_dump()
+        elif not (note or "").strip():
+            raise InputError("note: write the note to add")
+        else:
+            stored = None
+        audit.record(
+            session,
+            actor=actor,
+            action=f"job.{decision}",
+            entity_type="job",
+            entity_id=job_id,
+            part2=job.part2,
+        )
+    row = ReviewDecision(
+        job_id=job_id,
+        reviewer=actor.name,
+        decision=decision.value if isinstance(decision, JobStatus) else decision,
+        note=(note or "").strip() or None,
+        adjustment=stored,
+    )
     session.add(row)
     return row
 
 
+# The printed estimate may change while billing reviews it, and after approval (a hardship
+# determination often comes later); not once the result is rejected or being re-run.
+ADJUSTABLE = frozenset({JobStatus.NEEDS_REVIEW, JobStatus.APPROVED})
+
+
+def _checked_adjustment(
+    session: Session, job: VerificationJob, adjustment: Adjustment | None
+) -> Adjustment:
+    if adjustment is None:
+        raise InputError("adjustment: choose the price option to print")
+    result = get_result(session, job_id=job.id)
+    if result is None or JobStatus(job.status) not in ADJUSTABLE:
+        raise ConflictError(
+            f"job {job.id} is {job.status}: only a result waiting for review or approved "
+            "can be adjusted"
+        )
+    return adjustments.check(result.body, adjustment)
+
+
 def reviews_for(session: Session, *, job_id: uuid.UUID) -> list[ReviewDecision]:
-    return list(session.exec(select(ReviewDecision).where(ReviewDecision.job_id == job_id)))
+    """Oldest first: the last adjustment is the one in force."""
+    return list(
+        session.exec(
+            select(ReviewDecision)
+            .where(ReviewDecision.job_id == job_id)
+            .order_by(col(ReviewDecision.created_at))
+        )
+    )
 
 
 def stuck(

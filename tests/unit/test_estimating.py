@@ -45,9 +45,9 @@ def test_commercial_episode_crossing_1_january(book: RuleBook) -> None:
     }
     assert est["plan_years"] == [
         {"start": "2026-01-01", "first_day": "2026-12-07", "last_day": "2026-12-30", "days": 12,
-         "patient": "1080.00", "payer": "3120.00"},
+         "patient": "1080.00", "payer": "3120.00", "oop_remaining": "3000.00"},
         {"start": "2027-01-01", "first_day": "2027-01-04", "last_day": "2027-01-27", "days": 12,
-         "patient": "2040.00", "payer": "2160.00"},
+         "patient": "2040.00", "payer": "2160.00", "oop_remaining": "4000.00"},
     ]  # fmt: skip
     assert est["days"][12]["flags"] == ["new_plan_year", "covered_if_authorized"]
     assert est["days"][16]["flags"] == ["covered_if_authorized", "deductible_met"]

@@ -1,7 +1,7 @@
 """/api/verifications: queue, read, list and review verification jobs."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
@@ -15,6 +15,12 @@ from coverage.store import jobs
 
 FHIR_JSON = "application/fhir+json"
 router = APIRouter(prefix="/api/verifications", tags=["verifications"])
+DECISIONS: dict[str, JobStatus | Literal["note", "adjust"]] = {
+    "approve": JobStatus.APPROVED,
+    "reject": JobStatus.REJECTED,
+    "note": "note",
+    "adjust": "adjust",
+}
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobCreated)
@@ -77,8 +83,14 @@ def list_verifications(
 def review_verification(
     job_id: uuid.UUID, body: ReviewIn, actor: Billing, session: SessionDep
 ) -> JobDetail:
-    decision = JobStatus.APPROVED if body.decision == "approve" else JobStatus.REJECTED
-    jobs.review(session, job_id=job_id, decision=decision, note=body.note, actor=actor)
+    jobs.review(
+        session,
+        job_id=job_id,
+        decision=DECISIONS[body.decision],
+        note=body.note,
+        actor=actor,
+        adjustment=body.adjustment,
+    )
     session.commit()  # the decision and its audit entry together
     return reads.job_detail(session, job_id=job_id, actor=actor)
 

@@ -33,6 +33,7 @@ function liveJob(el) {
       el.querySelectorAll("[data-message]").forEach((n) => { n.textContent = data.message; });
     }
     if (data.open) return true;
+    if (data.status === el.dataset.status) return false; // settled before the page loaded: keep what is shown (typed notes, errors)
     const target = document.getElementById("result");
     if (target && el.dataset.resultUrl) {
       const response = await fetch(el.dataset.resultUrl, { credentials: "same-origin" });

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
-from coverage.api.web import batches, operations, sign_in, verifications
+from coverage.api.web import batches, operations, review, sign_in, verifications
 from coverage.api.web.auth import CsrfRefused, PageForbidden, SignInRequired, sign_in_url
 from coverage.api.web.navigation import ROLE_NAMES, home
 from coverage.api.web.render import page
@@ -67,6 +67,7 @@ def install(app: FastAPI) -> None:
     app.include_router(verifications.router)
     app.include_router(operations.router)
     app.include_router(batches.router)
+    app.include_router(review.router)
 
     @app.exception_handler(SignInRequired)
     def sign_in_required(request: Request, exc: SignInRequired) -> Response:
