@@ -11,7 +11,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # Development-only keys: fine on a laptop, refused in production.
 DEV_ENCRYPTION_KEY = "ZGV2LW9ubHktZmVybmV0LWtleS1kby1ub3QtdXNlLTA="
 DEV_HASH_KEY = "dev-only-member-id-hash-key"
-DEV_SECRET_KEY = "dev-only-secret-key"
 
 
 class Settings(BaseSettings):
@@ -24,7 +23,6 @@ class Settings(BaseSettings):
     # Comma-separated Fernet keys, newest first: MultiFernet encrypts with the first, decrypts with any.
     encryption_keys: SecretStr = SecretStr(DEV_ENCRYPTION_KEY)
     hash_key: SecretStr = SecretStr(DEV_HASH_KEY)
-    secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
     provider_npi: str = Field(default="1234567893", pattern=r"^[0-9]{10}$")
     # The convening facility named on Good Faith Estimates (45 CFR 149.610(c)(1)(v)); its NPI is
     # provider_npi. Development defaults are visibly fictitious.
@@ -84,7 +82,6 @@ class Settings(BaseSettings):
             "IOP_COVERAGE_ENCRYPTION_KEYS": DEV_ENCRYPTION_KEY
             in self.encryption_keys.get_secret_value(),
             "IOP_COVERAGE_HASH_KEY": self.hash_key.get_secret_value() == DEV_HASH_KEY,
-            "IOP_COVERAGE_SECRET_KEY": self.secret_key.get_secret_value() == DEV_SECRET_KEY,
         }
         bad = [name for name, is_dev in dev.items() if is_dev]
         if self.broker_url and self.broker_url.startswith("redis://"):

@@ -10,18 +10,22 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import pytest
 import redis
 import requests
+from celery import Celery
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from coverage.domain.access import Role
+from coverage.settings import get_settings
 from coverage.store import users, web_sign_in
 from coverage.store.db import session_scope
 from tests.conftest import ROOT
 from tests.e2e.processes import ServiceProcess, start_worker
+from workers.celery_app import create_app
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
@@ -31,6 +35,18 @@ PASSWORD = "a long test password 1"
 BROWSER_REDIS_URL = os.environ.get(
     "IOP_COVERAGE_TEST_BROWSER_REDIS_URL", "redis://127.0.0.1:6379/14"
 )
+
+
+def enqueue(job_id: uuid.UUID) -> None:
+    """Sends a job to the browser tests' worker (its own broker database)."""
+    _browser_celery().send_task(
+        "coverage.verify", args=[str(job_id)], queue=get_settings().verify_queue
+    )
+
+
+@cache
+def _browser_celery() -> Celery:
+    return create_app(get_settings().model_copy(update={"broker_url": BROWSER_REDIS_URL}))
 
 
 def free_port() -> int:

@@ -13,9 +13,8 @@ from coverage.domain.access import Actor, Role
 from coverage.domain.request import VerificationRequest
 from coverage.store.db import session_scope
 from coverage.store.tables import VerificationJob
-from tests.browser.conftest import ARTIFACTS, Server, screenshot
+from tests.browser.conftest import ARTIFACTS, Server, enqueue, screenshot
 from tests.conftest import ROOT
-from workers.tasks import enqueue
 
 CLERK = Actor(name="browser-review-clerk", role=Role.ADMISSIONS)
 

@@ -6,7 +6,6 @@ from coverage.settings import DEV_ENCRYPTION_KEY, Settings
 PROD_KEYS = {
     "encryption_keys": "cHJvZC10ZXN0LWtleS1ub3QtYS1kZXYta2V5LTAwMDA=",
     "hash_key": "prod-hash",
-    "secret_key": "prod-secret",
 }
 
 
@@ -18,7 +17,6 @@ def test_production_refuses_development_secrets_and_names_them() -> None:
     for name in (
         "IOP_COVERAGE_ENCRYPTION_KEYS",
         "IOP_COVERAGE_HASH_KEY",
-        "IOP_COVERAGE_SECRET_KEY",
     ):
         assert name in message
 
