@@ -159,6 +159,7 @@ def _check_policies(
             birth_date=request.enrollee.birth_date,
             sex=request.enrollee.sex,
             relationship=policy.relationship,
+            subscriber=policy.subscriber,
             service_start=days[0],
             service_end=days[-1],
             trace_number=f"{job_id.hex[:20]}{attempt:02d}",

@@ -87,18 +87,33 @@ def control_number(attempt: int) -> str:
 def request_body(
     request: EligibilityRequest, settings: ClearinghouseJsonSettings, service_types: list[str]
 ) -> dict[str, Any]:
-    """The patient is the subscriber: the request carries the patient's own member ID."""
+    """The patient is the subscriber with their own member ID, or, covered under the
+    subscriber's ID, the one entry of `dependents` (its relationship field is unverified, so it
+    is not sent)."""
+    patient = {
+        "firstName": request.first_name,
+        "lastName": request.last_name,
+        "dateOfBirth": request.birth_date.strftime("%Y%m%d"),
+        "gender": request.sex.value,
+    }
+    people: dict[str, Any] = {"subscriber": {"memberId": request.member_id, **patient}}
+    if request.subscriber is not None:
+        holder = request.subscriber
+        people = {
+            "subscriber": {
+                "memberId": request.member_id,
+                "firstName": holder.first_name,
+                "lastName": holder.last_name,
+                "dateOfBirth": holder.birth_date.strftime("%Y%m%d"),
+                "gender": holder.sex.value,
+            },
+            "dependents": [patient],
+        }
     return {
         "controlNumber": control_number(request.attempt),
         "tradingPartnerServiceId": settings.trading_partner_service_id,
         "provider": {"organizationName": settings.provider_name, "npi": request.provider_npi},
-        "subscriber": {
-            "memberId": request.member_id,
-            "firstName": request.first_name,
-            "lastName": request.last_name,
-            "dateOfBirth": request.birth_date.strftime("%Y%m%d"),
-            "gender": request.sex.value,
-        },
+        **people,
         "encounter": {
             "serviceTypeCodes": service_types,
             settings.service_date_field: request.service_start.strftime("%Y%m%d"),

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from coverage.adapters import http
 from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
 from coverage.domain.payer import PayerConfig
+from coverage.domain.request import Relationship
 from coverage.errors import PayerPermanentError, PayerTransientError
 from coverage.x12 import core_mime, core_soap
 from coverage.x12.codes import SUD_SERVICE_TYPES
@@ -95,21 +96,38 @@ def _credentials(settings: CoreX12Settings, payer: PayerConfig) -> dict[str, str
     return fields
 
 
+# X12 INS02 for a patient in the dependent loop (x12-eligibility.md 1.2).
+_INS02 = {Relationship.SPOUSE: "01", Relationship.CHILD: "19", Relationship.OTHER: "34"}
+
+
 def inquiry_for(request: EligibilityRequest, settings: CoreX12Settings) -> Inquiry270:
-    """The patient goes in the subscriber loop: the request carries one member ID, the patient's
-    own (x12-eligibility.md 1.2: the dependent loop is only for patients without one)."""
+    """A patient with a member ID of their own goes in the subscriber loop (even a dependent:
+    x12-eligibility.md 1.2); one covered under the subscriber's ID goes in the dependent loop,
+    with no ID, below the subscriber."""
+    patient = Person270(
+        last_name=request.last_name,
+        first_name=request.first_name,
+        member_id="" if request.subscriber else request.member_id,
+        birth_date=request.birth_date,
+        gender=request.sex.value,
+    )
+    subscriber = patient
+    if request.subscriber is not None:
+        subscriber = Person270(
+            last_name=request.subscriber.last_name,
+            first_name=request.subscriber.first_name,
+            member_id=request.member_id,
+            birth_date=request.subscriber.birth_date,
+            gender=request.subscriber.sex.value,
+        )
     return Inquiry270(
         payer_name=settings.payer_name,
         payer_id=settings.payer_x12_id,
         provider_name=settings.provider_name,
         provider_id=request.provider_npi,
-        subscriber=Person270(
-            last_name=request.last_name,
-            first_name=request.first_name,
-            member_id=request.member_id,
-            birth_date=request.birth_date,
-            gender=request.sex.value,
-        ),
+        subscriber=subscriber,
+        dependent=patient if request.subscriber else None,
+        dependent_relationship=_INS02.get(request.relationship, "") if request.subscriber else "",
         reference=request.trace_number[:30],
         trace_number=request.trace_number,
         trace_originator=settings.trace_originator,

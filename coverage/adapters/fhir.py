@@ -14,7 +14,7 @@ payer needs no prior Patient or Coverage on its side. Settings from the payer fi
 
 import json
 import os
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from coverage.adapters import http
 from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
 from coverage.domain.payer import PayerConfig
+from coverage.domain.request import Sex
 from coverage.errors import PayerPermanentError, PayerTransientError
 from coverage.fhir_in import FhirShapeError, read_fhir_response
 from coverage.fhir_out import NPI, PAYER_SYSTEM, X12_SERVICE_TYPES
@@ -34,6 +35,8 @@ from coverage.x12.interpret import IopContext, interpret_responses, payer_error
 MEDIA_TYPE = "application/fhir+json"
 TRACE_SYSTEM = "urn:iop-coverage:trace-number"
 _GENDER = {"F": "female", "M": "male", "U": "unknown"}
+# Our Relationship values are codes of this HL7 system (self, spouse, child, other).
+SUBSCRIBER_RELATIONSHIP = "http://terminology.hl7.org/CodeSystem/subscriber-relationship"
 
 
 class FhirSettings(BaseModel):
@@ -77,6 +80,16 @@ def _headers(settings: FhirSettings, payer: PayerConfig) -> dict[str, str]:
     return headers
 
 
+def _person(id: str, first_name: str, last_name: str, birth_date: date, sex: Sex) -> dict[str, Any]:
+    return {
+        "resourceType": "Patient",
+        "id": id,
+        "name": [{"family": last_name, "given": [first_name]}],
+        "birthDate": birth_date.isoformat(),
+        "gender": _GENDER[sex.value],
+    }
+
+
 def request_resource(
     request: EligibilityRequest, settings: FhirSettings, *, now: datetime
 ) -> CoverageEligibilityRequest:
@@ -91,19 +104,34 @@ def request_resource(
         "status": "active",
         "purpose": ["validation", "benefits"],
         "contained": [
-            {
-                "resourceType": "Patient",
-                "id": "patient",
-                "name": [{"family": request.last_name, "given": [request.first_name]}],
-                "birthDate": request.birth_date.isoformat(),
-                "gender": _GENDER[request.sex.value],
-            },
+            _person(
+                "patient", request.first_name, request.last_name, request.birth_date, request.sex
+            ),
+            *(
+                [
+                    _person(
+                        "subscriber",
+                        holder.first_name,
+                        holder.last_name,
+                        holder.birth_date,
+                        holder.sex,
+                    )
+                ]
+                if (holder := request.subscriber)
+                else []
+            ),
             {
                 "resourceType": "Coverage",
                 "id": "coverage",
                 "status": "active",
                 "subscriberId": request.member_id,
+                "subscriber": {"reference": "#subscriber" if holder else "#patient"},
                 "beneficiary": {"reference": "#patient"},
+                "relationship": {
+                    "coding": [
+                        {"system": SUBSCRIBER_RELATIONSHIP, "code": request.relationship.value}
+                    ]
+                },
                 "payor": [insurer],
             },
         ],

@@ -7,7 +7,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from coverage.domain.money import Money
-from coverage.domain.request import Relationship, Sex
+from coverage.domain.request import Relationship, Sex, Subscriber
 
 
 class InsuranceType(StrEnum):
@@ -39,6 +39,9 @@ class EligibilityRequest(Frozen):
     birth_date: date
     sex: Sex
     relationship: Relationship
+    # Set when the member ID is the subscriber's and the patient has none: the patient is then
+    # asked about as the subscriber's dependent.
+    subscriber: Subscriber | None = None
     service_start: date
     service_end: date
     service_types: tuple[str, ...] = ("30", "MH")

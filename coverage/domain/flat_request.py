@@ -48,11 +48,20 @@ def _choices(enum: type[StrEnum]) -> tuple[str, ...]:
 
 def _policy_columns(prefix: str, section: str, primary: bool) -> tuple[Column, ...]:
     def column(
-        name: str, label: str, path: tuple[str, ...], kind: Kind = "text", **more: Any
+        name: str,
+        label: str,
+        path: tuple[str, ...],
+        kind: Kind = "text",
+        in_section: str = section,
+        **more: Any,
     ) -> Column:
         # Each label unique on the form: "Member ID" and "Secondary member ID".
         shown = label if primary else f"Secondary {label[0].lower()}{label[1:]}"
-        return Column(prefix + name, shown, section, path, kind, policy=prefix, **more)
+        return Column(prefix + name, shown, in_section, path, kind, policy=prefix, **more)
+
+    # Only for a patient covered under the subscriber's member ID, with none of their own.
+    holder = f"{section}: subscriber"
+    holder_hint = "only when the member ID is the subscriber's and the patient has none"
 
     return (
         column(
@@ -97,6 +106,36 @@ def _policy_columns(prefix: str, section: str, primary: bool) -> tuple[Column, .
             ("authorization", "approved_days"),
             "int",
             hint="Only when authorization is approved",
+        ),
+        column(
+            "subscriber_first_name",
+            "Subscriber's first name",
+            ("subscriber", "first_name"),
+            in_section=holder,
+            hint=holder_hint,
+        ),
+        column(
+            "subscriber_last_name",
+            "Subscriber's last name",
+            ("subscriber", "last_name"),
+            in_section=holder,
+        ),
+        column(
+            "subscriber_birth_date",
+            "Subscriber's birth date",
+            ("subscriber", "birth_date"),
+            "date",
+            in_section=holder,
+            hint="MM/DD/YYYY or YYYY-MM-DD",
+        ),
+        column(
+            "subscriber_sex",
+            "Subscriber's sex",
+            ("subscriber", "sex"),
+            "choice",
+            in_section=holder,
+            choices=_choices(Sex),
+            hint="F, M or U; blank: U",
         ),
     )
 
@@ -396,7 +435,7 @@ def _convert(column: Column, text: str) -> Any:
                     raise ValueError("weekdays are mon, tue, wed, thu, fri, sat, sun")
             return items
         case "choice":
-            value = text.upper() if column.name == "sex" else text.lower()
+            value = text.upper() if column.name.endswith("sex") else text.lower()
             if value not in column.choices:
                 raise ValueError(f"must be one of: {', '.join(column.choices)}")
             return value
@@ -470,9 +509,17 @@ def _column_for(loc: tuple[int | str, ...], message: str, order: list[str]) -> t
             return "payer_id", reason
         path.append(named.group(1))
     while path:
-        column = _BY_PATH.get((policy, tuple(path)))
-        if column:
-            return column, reason
+        # The column itself, or the first column of a group ("subscriber": its first name).
+        found = _BY_PATH.get((policy, tuple(path))) or next(
+            (
+                name
+                for (group, where), name in _BY_PATH.items()
+                if group == policy and where[: len(path)] == tuple(path)
+            ),
+            None,
+        )
+        if found:
+            return found, reason
         path.pop()
     return ROW, reason
 

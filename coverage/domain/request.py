@@ -139,15 +139,36 @@ class Authorization(Strict):
         return self
 
 
+class Subscriber(Strict):
+    """The policyholder, for a patient covered as their dependent with no member ID of their own:
+    the payer finds the subscriber by the member ID, then the patient among their dependents
+    (X12 2100C and 2100D)."""
+
+    first_name: Name
+    last_name: Name
+    birth_date: date
+    sex: Sex = Sex.UNKNOWN
+
+
 class PolicyIn(Strict):
     payer_id: PayerId
-    member_id: MemberId
+    member_id: MemberId  # the patient's own, or the subscriber's when `subscriber` is given
     group_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] | None = (
         None
     )
     relationship: Relationship = Relationship.SELF
     priority: Priority = Priority.PRIMARY
     authorization: Authorization = Authorization()
+    subscriber: Subscriber | None = None
+
+    @model_validator(mode="after")
+    def _subscriber_only_for_a_dependent(self) -> "PolicyIn":
+        if self.subscriber is not None and self.relationship is Relationship.SELF:
+            raise ValueError(
+                "subscriber: only for a patient who is not the subscriber "
+                "(relationship spouse, child or other)"
+            )
+        return self
 
 
 class Ratings(Strict):

@@ -28,6 +28,9 @@ from coverage.store.tables import (
     utcnow,
 )
 
+# A policy's fields kept in its encrypted `member` column (the others have columns of their own).
+_POLICY_MEMBER_FIELDS = {"member_id", "group_number", "authorization", "subscriber"}
+
 
 @dataclass(frozen=True)
 class JobInputs:
@@ -63,7 +66,8 @@ def _rows_for(
             "enrollee_id": enrollee_id,
             "payer_id": policy.payer_id,
             "member_id_hash": keyed_hash(policy.member_id),
-            "member": {"member_id": policy.member_id, "group_number": policy.group_number},
+            # Encrypted: the member ID and, for a dependent, the subscriber's identity.
+            "member": policy.model_dump(mode="json", include=_POLICY_MEMBER_FIELDS),
             "relationship": policy.relationship.value,
             "priority": policy.priority.value,
         }
@@ -174,10 +178,9 @@ def load_inputs(session: Session, *, job_id: uuid.UUID) -> JobInputs:
             "policies": [
                 {
                     "payer_id": p.payer_id,
-                    "member_id": p.member["member_id"],
-                    "group_number": p.member["group_number"],
                     "relationship": p.relationship,
                     "priority": p.priority,
+                    **p.member,
                 }
                 for p in ordered
             ],

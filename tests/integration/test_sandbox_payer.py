@@ -22,6 +22,7 @@ from coverage.domain.eligibility import (
     OtherPayerRole,
 )
 from coverage.domain.payer import PayerConfig
+from coverage.domain.request import Relationship, Subscriber
 from coverage.errors import PayerError, PayerPermanentError, PayerTransientError
 from coverage.sandbox.app import SandboxPayer
 from coverage.sandbox.faults import Fault, FaultPlan
@@ -227,3 +228,22 @@ def test_the_sandbox_command_refuses_a_bad_fault_spec() -> None:
     assert done.stderr.startswith(
         "sandbox: fault 'boom=0.5': expected KIND=RATE with KIND one of timeout, 503"
     )
+
+
+def test_a_dependent_without_an_own_id_is_answered_in_the_dependent_loop(
+    sandbox: SandboxPayer,
+) -> None:
+    holder = Subscriber(first_name="John", last_name="Doe", birth_date=date(1975, 2, 3))
+    child = request("SBX-PPO-0001").model_copy(
+        update={
+            "first_name": "Jim",
+            "birth_date": date(2010, 6, 30),
+            "relationship": Relationship.CHILD,
+            "subscriber": holder,
+        }
+    )
+    in_process, over_x12 = both(sandbox, child)
+    assert isinstance(in_process, EligibilityResponse) and isinstance(over_x12, EligibilityResponse)
+    assert over_x12.active is True
+    assert over_x12.cost_sharing == in_process.cost_sharing
+    assert "HL*4*3*23*0~" in over_x12.raw_payload  # the answer came in the 2000D loop

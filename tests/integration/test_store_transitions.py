@@ -7,10 +7,11 @@ from sqlmodel import Session
 
 from coverage.domain.access import Actor, Role
 from coverage.domain.job_state import TRANSITIONS, JobStatus
+from coverage.domain.request import VerificationRequest
 from coverage.errors import ConflictError, IllegalTransitionError
 from coverage.store import jobs
 from coverage.store.db import session_scope
-from tests.factories import request
+from tests.factories import request, request_body
 from tests.integration.conftest import actions, job_row
 
 STAFF = Actor(name="transitions-test", role=Role.BILLING)
@@ -92,3 +93,18 @@ def test_audit_rows_cannot_be_changed_or_deleted(session: Session) -> None:
     for statement in ("UPDATE audit_events SET actor = 'x'", "DELETE FROM audit_events"):
         with pytest.raises(DatabaseError, match="append-only"), session_scope() as s:
             s.execute(text(statement))
+
+
+def test_the_pipeline_reads_back_exactly_what_admissions_submitted(session: Session) -> None:
+    """Authorization and a dependent's subscriber are kept with the policy, encrypted."""
+    body = request_body("ppo", first_name="Jim")
+    body["policies"][0] |= {
+        "relationship": "child",
+        "authorization": {"status": "approved", "approved_days": 12},
+        "subscriber": {"first_name": "John", "last_name": "Sample", "birth_date": "1975-02-03"},
+    }
+    body |= {"self_pay": False, "gfe_requested_on": "2026-11-30"}
+    submitted = VerificationRequest.model_validate(body)
+    job = jobs.create(session, request=submitted, actor=STAFF)
+    session.commit()
+    assert jobs.load_inputs(session, job_id=job.id).request == submitted

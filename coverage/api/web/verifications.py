@@ -31,7 +31,15 @@ Admissions = Annotated[WebUser, Depends(page_for(Role.ADMISSIONS))]
 AdmissionsForm = Annotated[WebUser, Depends(form_for(Role.ADMISSIONS))]
 Billing = Annotated[WebUser, Depends(page_for(Role.BILLING))]
 # Sections of the form that start folded unless they hold a value or an error.
-OPTIONAL_SECTIONS = frozenset({"Address", "Secondary policy", "Level-of-care ratings"})
+OPTIONAL_SECTIONS = frozenset(
+    {
+        "Address",
+        "Primary policy: subscriber",
+        "Secondary policy",
+        "Secondary policy: subscriber",
+        "Level-of-care ratings",
+    }
+)
 
 
 def _payers() -> list[tuple[str, str]]:
