@@ -27,12 +27,12 @@ from coverage.api.web import chart
 from coverage.api.web.auth import WebUser, form_for, page_for
 from coverage.api.web.navigation import status_text
 from coverage.api.web.render import environment, money, page, us_date
+from coverage.api.web.verifications import detail_page, payer_names
 from coverage.domain import adjustment as adjustments
 from coverage.domain.access import Role
 from coverage.domain.adjustment import Adjustment, PatientPrice
-from coverage.domain.job_state import OPEN, JobStatus
+from coverage.domain.job_state import JobStatus
 from coverage.errors import ConflictError, InputError
-from coverage.rules.current import current_rulebook
 from coverage.settings import get_settings
 from coverage.store import jobs
 
@@ -157,10 +157,6 @@ environment().globals.update(
 )
 
 
-def _payer_names() -> dict[str, str]:
-    return {p.id: p.name for p in current_rulebook().payers.values()}
-
-
 def _detail_page(
     request: Request,
     session: SessionDep,
@@ -173,15 +169,12 @@ def _detail_page(
     problem: str | None = None,
 ) -> HTMLResponse:
     """The detail page again, with what went wrong beside the field and what was typed kept."""
-    detail = reads.job_detail(session, job_id=job_id, actor=user.actor)
-    return page(
+    return detail_page(
         request,
-        "web/verification.html",
+        session,
         user,
+        job_id,
         status_code=status_code,
-        detail=detail,
-        payer_names=_payer_names(),
-        open=JobStatus(detail.status) in OPEN,
         review_errors=errors or {},
         review_values=values or {},
         review_problem=problem,
@@ -357,7 +350,7 @@ def patient_estimate(
         user,
         detail=detail,
         view=review_view(detail),
-        payer_names=_payer_names(),
+        payer_names=payer_names(),
         printed_on=_today(),
         facility_address=get_settings().facility_address,
     )

@@ -46,6 +46,10 @@ def _payers() -> list[tuple[str, str]]:
     return sorted((p.id, p.name) for p in current_rulebook().payers.values())
 
 
+def payer_names() -> dict[str, str]:
+    return dict(_payers())
+
+
 def _job_list_page(
     request: Request,
     session: SessionDep,
@@ -233,19 +237,35 @@ async def submit_verification(
     return RedirectResponse(f"/verifications/{job.id}", status_code=303)
 
 
-@router.get("/verifications/{job_id}", response_class=HTMLResponse)
-def verification_detail(
-    request: Request, session: SessionDep, user: Staff, job_id: uuid.UUID
+def detail_page(
+    request: Request,
+    session: SessionDep,
+    user: WebUser,
+    job_id: uuid.UUID,
+    *,
+    status_code: int = 200,
+    **review_form: Any,
 ) -> HTMLResponse:
+    """A verification's page (an audited read); a refused review form passes `review_errors`,
+    `review_values` and `review_problem` to show beside its fields."""
     detail = reads.job_detail(session, job_id=job_id, actor=user.actor)
     return page(
         request,
         "web/verification.html",
         user,
+        status_code=status_code,
         detail=detail,
-        payer_names=dict(_payers()),
+        payer_names=payer_names(),
         open=JobStatus(detail.status) in OPEN,
+        **review_form,
     )
+
+
+@router.get("/verifications/{job_id}", response_class=HTMLResponse)
+def verification_detail(
+    request: Request, session: SessionDep, user: Staff, job_id: uuid.UUID
+) -> HTMLResponse:
+    return detail_page(request, session, user, job_id)
 
 
 @router.get("/verifications/{job_id}/live")
@@ -266,7 +286,7 @@ def verification_result(
     response = templates().TemplateResponse(
         request,
         "web/result.html",
-        {"detail": detail, "user": user, "payer_names": dict(_payers())},
+        {"detail": detail, "user": user, "payer_names": payer_names()},
     )
     response.headers["Cache-Control"] = "no-store"
     return response
