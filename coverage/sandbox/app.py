@@ -6,8 +6,9 @@ X12_270_Request_005010X279A1 and the 270 in Payload; the answer is a CORE envelo
 X12_271_Response_005010X279A1 and the 271 in Payload. Envelope or 270 errors answer 400 with
 PayloadType CoreEnvelopeError. POST /eligibility/v3: the clearinghouse JSON shape
 (coverage/sandbox/json_api.py), and POST /fhir/CoverageEligibilityRequest: FHIR R4
-(coverage/sandbox/fhir_api.py), both with the same personas and faults. GET /healthz answers 200. It logs no
-request content (PHI).
+(coverage/sandbox/fhir_api.py), both with the same personas and faults. GET /healthz answers 200;
+GET /stats answers the call counters as JSON (calls, in_flight, peak_in_flight), so a benchmark
+can check a concurrency cap from outside the process. It logs no request content (PHI).
 """
 
 import json
@@ -51,6 +52,14 @@ class Counters:
     def arrived(self, member: str | None, retry_after: float | None = None) -> None:
         with self._lock:
             self.by_member.append((time.monotonic(), member, retry_after))
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return {
+                "calls": self.calls,
+                "in_flight": self.in_flight,
+                "peak_in_flight": self.peak_in_flight,
+            }
 
     @contextmanager
     def call(self) -> Iterator[None]:
@@ -200,6 +209,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         if self.path == "/healthz":
             self._send(200, b"ok", "text/plain")
+        elif self.path == "/stats":
+            stats = json.dumps(self.server.counters.snapshot()).encode()
+            self._send(200, stats, "application/json")
         else:
             self._send(404, b"not found", "text/plain")
 

@@ -4,6 +4,7 @@ against the in-process sandbox adapter; fault injection; the `iop-coverage sandb
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -159,6 +160,36 @@ def test_latency_is_applied(sandbox: SandboxPayer) -> None:
         assert time.monotonic() - started >= 0.6  # two service types, 0.3 s each
 
 
+def stats(server_url: str) -> dict[str, int]:
+    response = requests.get(server_url.replace("/core", "/stats"), timeout=5)
+    assert response.headers["Content-Type"] == "application/json"
+    data: dict[str, int] = response.json()
+    return data
+
+
+def test_stats_count_calls_in_flight_and_their_peak() -> None:
+    with SandboxPayer(faults=FaultPlan(latency=(1.0, 1.0))) as server:
+        assert stats(server.url) == {"calls": 0, "in_flight": 0, "peak_in_flight": 0}
+        one_call = payer(server.url, one_service_type_per_request=False)
+        callers = [
+            threading.Thread(
+                target=CoreX12Adapter().check,
+                args=(request("SBX-PPO-0001"),),
+                kwargs={"payer": one_call},
+            )
+            for _ in range(3)
+        ]
+        for caller in callers:
+            caller.start()
+        deadline = time.monotonic() + 5
+        while (during := stats(server.url))["in_flight"] < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        for caller in callers:
+            caller.join(timeout=10)
+        assert during == {"calls": 3, "in_flight": 3, "peak_in_flight": 3}
+        assert stats(server.url) == {"calls": 3, "in_flight": 0, "peak_in_flight": 3}
+
+
 def test_wrong_credentials_are_refused_as_final(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IOP_TEST_SBX_USER", "someone")
     monkeypatch.setenv("IOP_TEST_SBX_PASSWORD", "wrong")
@@ -210,6 +241,7 @@ def test_the_sandbox_command_serves_until_stopped() -> None:
         assert (health.status_code, health.text) == (200, "ok")
         result = CoreX12Adapter().check(request("SBX-PPO-0001"), payer=payer(url))
         assert result.active is True
+        assert stats(url) == {"calls": 2, "in_flight": 0, "peak_in_flight": 1}
     finally:
         process.terminate()
         process.wait(timeout=10)
