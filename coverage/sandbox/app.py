@@ -17,7 +17,7 @@ import select
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -62,17 +62,28 @@ class Counters:
             }
 
     @contextmanager
-    def call(self) -> Iterator[None]:
+    def call(self) -> Iterator[Callable[[], None]]:
+        """One call in flight from its arrival until `answered()` (its answer is ready to send)
+        or its end, whichever comes first. Once the answer is on the wire the caller may start
+        its next call before this thread runs again; that is not two calls at once."""
         with self._lock:
             self.calls += 1
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             self.call_times.append(time.monotonic())
-        try:
-            yield
-        finally:
+        done = False
+
+        def answered() -> None:
+            nonlocal done
             with self._lock:
-                self.in_flight -= 1
+                if not done:
+                    done = True
+                    self.in_flight -= 1
+
+        try:
+            yield answered
+        finally:
+            answered()
 
 
 class SandboxPayer(ThreadingHTTPServer):
@@ -202,6 +213,7 @@ def _member_of(body: bytes, content_type: str) -> str | None:
 class _Handler(BaseHTTPRequestHandler):
     server: SandboxPayer
     protocol_version = "HTTP/1.1"
+    _answered: Callable[[], None] | None = None
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         log.debug("sandbox payer: %s", format % args)  # method, path, status: no content
@@ -216,8 +228,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, b"not found", "text/plain")
 
     def do_POST(self) -> None:  # noqa: N802
-        with self.server.counters.call():
-            self._post()
+        with self.server.counters.call() as answered:
+            self._answered = answered
+            try:
+                self._post()
+            finally:
+                self._answered = None
 
     def _post(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -293,6 +309,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(
         self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None
     ) -> None:
+        if self._answered is not None:
+            self._answered()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))

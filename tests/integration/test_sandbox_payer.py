@@ -190,6 +190,29 @@ def test_stats_count_calls_in_flight_and_their_peak() -> None:
         assert stats(server.url) == {"calls": 3, "in_flight": 0, "peak_in_flight": 3}
 
 
+def test_a_call_answered_is_no_longer_in_flight_even_before_its_thread_finishes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On a busy machine the handler thread may run again only well after its answer went out;
+    the caller's next call by then is not a second call at once (a cap check would fail falsely)."""
+    from coverage.sandbox import app
+
+    send = app._Handler._send
+
+    def send_then_stall(self: app._Handler, *args: object, **kwargs: object) -> None:
+        send(self, *args, **kwargs)  # type: ignore[arg-type]
+        time.sleep(0.5)  # descheduled after writing the answer
+
+    monkeypatch.setattr(app._Handler, "_send", send_then_stall)
+    with SandboxPayer() as server:
+        one_call = payer(server.url, one_service_type_per_request=False)
+        for _ in range(2):
+            CoreX12Adapter().check(request("SBX-PPO-0001"), payer=one_call)
+        assert server.counters.snapshot()["peak_in_flight"] == 1
+        time.sleep(0.6)
+        assert stats(server.url) == {"calls": 2, "in_flight": 0, "peak_in_flight": 1}
+
+
 def test_wrong_credentials_are_refused_as_final(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IOP_TEST_SBX_USER", "someone")
     monkeypatch.setenv("IOP_TEST_SBX_PASSWORD", "wrong")
