@@ -6,8 +6,9 @@ X12_270_Request_005010X279A1 and the 270 in Payload; the answer is a CORE envelo
 X12_271_Response_005010X279A1 and the 271 in Payload. Envelope or 270 errors answer 400 with
 PayloadType CoreEnvelopeError. POST /eligibility/v3: the clearinghouse JSON shape
 (coverage/sandbox/json_api.py), and POST /fhir/CoverageEligibilityRequest: FHIR R4
-(coverage/sandbox/fhir_api.py), both with the same personas and faults. GET /healthz answers 200. It logs no
-request content (PHI).
+(coverage/sandbox/fhir_api.py), both with the same personas and faults. GET /healthz answers 200;
+GET /stats answers the call counters as JSON (calls, in_flight, peak_in_flight), so a benchmark
+can check a concurrency cap from outside the process. It logs no request content (PHI).
 """
 
 import json
@@ -16,7 +17,7 @@ import select
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -52,18 +53,37 @@ class Counters:
         with self._lock:
             self.by_member.append((time.monotonic(), member, retry_after))
 
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return {
+                "calls": self.calls,
+                "in_flight": self.in_flight,
+                "peak_in_flight": self.peak_in_flight,
+            }
+
     @contextmanager
-    def call(self) -> Iterator[None]:
+    def call(self) -> Iterator[Callable[[], None]]:
+        """One call in flight from its arrival until `answered()` (its answer is ready to send)
+        or its end, whichever comes first. Once the answer is on the wire the caller may start
+        its next call before this thread runs again; that is not two calls at once."""
         with self._lock:
             self.calls += 1
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             self.call_times.append(time.monotonic())
-        try:
-            yield
-        finally:
+        done = False
+
+        def answered() -> None:
+            nonlocal done
             with self._lock:
-                self.in_flight -= 1
+                if not done:
+                    done = True
+                    self.in_flight -= 1
+
+        try:
+            yield answered
+        finally:
+            answered()
 
 
 class SandboxPayer(ThreadingHTTPServer):
@@ -193,6 +213,7 @@ def _member_of(body: bytes, content_type: str) -> str | None:
 class _Handler(BaseHTTPRequestHandler):
     server: SandboxPayer
     protocol_version = "HTTP/1.1"
+    _answered: Callable[[], None] | None = None
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         log.debug("sandbox payer: %s", format % args)  # method, path, status: no content
@@ -200,12 +221,19 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         if self.path == "/healthz":
             self._send(200, b"ok", "text/plain")
+        elif self.path == "/stats":
+            stats = json.dumps(self.server.counters.snapshot()).encode()
+            self._send(200, stats, "application/json")
         else:
             self._send(404, b"not found", "text/plain")
 
     def do_POST(self) -> None:  # noqa: N802
-        with self.server.counters.call():
-            self._post()
+        with self.server.counters.call() as answered:
+            self._answered = answered
+            try:
+                self._post()
+            finally:
+                self._answered = None
 
     def _post(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -281,6 +309,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(
         self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None
     ) -> None:
+        if self._answered is not None:
+            self._answered()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))

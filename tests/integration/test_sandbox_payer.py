@@ -4,6 +4,7 @@ against the in-process sandbox adapter; fault injection; the `iop-coverage sandb
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -160,6 +161,59 @@ def test_latency_is_applied(sandbox: SandboxPayer) -> None:
         assert time.monotonic() - started >= 0.6  # two service types, 0.3 s each
 
 
+def stats(server_url: str) -> dict[str, int]:
+    response = requests.get(server_url.replace("/core", "/stats"), timeout=5)
+    assert response.headers["Content-Type"] == "application/json"
+    data: dict[str, int] = response.json()
+    return data
+
+
+def test_stats_count_calls_in_flight_and_their_peak() -> None:
+    with SandboxPayer(faults=FaultPlan(latency=(1.0, 1.0))) as server:
+        assert stats(server.url) == {"calls": 0, "in_flight": 0, "peak_in_flight": 0}
+        one_call = payer(server.url, one_service_type_per_request=False)
+        callers = [
+            threading.Thread(
+                target=CoreX12Adapter().check,
+                args=(request("SBX-PPO-0001"),),
+                kwargs={"payer": one_call},
+            )
+            for _ in range(3)
+        ]
+        for caller in callers:
+            caller.start()
+        deadline = time.monotonic() + 5
+        while (during := stats(server.url))["in_flight"] < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        for caller in callers:
+            caller.join(timeout=10)
+        assert during == {"calls": 3, "in_flight": 3, "peak_in_flight": 3}
+        assert stats(server.url) == {"calls": 3, "in_flight": 0, "peak_in_flight": 3}
+
+
+def test_a_call_answered_is_no_longer_in_flight_even_before_its_thread_finishes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On a busy machine the handler thread may run again only well after its answer went out;
+    the caller's next call by then is not a second call at once (a cap check would fail falsely)."""
+    from coverage.sandbox import app
+
+    send = app._Handler._send
+
+    def send_then_stall(self: app._Handler, *args: object, **kwargs: object) -> None:
+        send(self, *args, **kwargs)  # type: ignore[arg-type]
+        time.sleep(0.5)  # descheduled after writing the answer
+
+    monkeypatch.setattr(app._Handler, "_send", send_then_stall)
+    with SandboxPayer() as server:
+        one_call = payer(server.url, one_service_type_per_request=False)
+        for _ in range(2):
+            CoreX12Adapter().check(request("SBX-PPO-0001"), payer=one_call)
+        assert server.counters.snapshot()["peak_in_flight"] == 1
+        time.sleep(0.6)
+        assert stats(server.url) == {"calls": 2, "in_flight": 0, "peak_in_flight": 1}
+
+
 def test_wrong_credentials_are_refused_as_final(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IOP_TEST_SBX_USER", "someone")
     monkeypatch.setenv("IOP_TEST_SBX_PASSWORD", "wrong")
@@ -211,6 +265,7 @@ def test_the_sandbox_command_serves_until_stopped() -> None:
         assert (health.status_code, health.text) == (200, "ok")
         result = CoreX12Adapter().check(request("SBX-PPO-0001"), payer=payer(url))
         assert result.active is True
+        assert stats(url) == {"calls": 2, "in_flight": 0, "peak_in_flight": 1}
     finally:
         process.terminate()
         process.wait(timeout=10)
