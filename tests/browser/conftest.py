@@ -4,6 +4,7 @@ worker on Redis, and Debian's Chromium driven by Playwright.
 Screenshots go to $IOP_COVERAGE_ARTIFACTS (default artifacts/ in the checkout, not committed).
 """
 
+import json
 import os
 import socket
 import time
@@ -19,10 +20,13 @@ import requests
 from celery import Celery
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from coverage.domain.access import Role
+from coverage import service
+from coverage.domain.access import Actor, Role
+from coverage.domain.request import VerificationRequest
 from coverage.settings import get_settings
 from coverage.store import users, web_sign_in
 from coverage.store.db import session_scope
+from coverage.store.tables import VerificationJob
 from tests.conftest import ROOT
 from tests.e2e.processes import ServiceProcess, start_worker
 from workers.celery_app import create_app
@@ -47,6 +51,25 @@ def enqueue(job_id: uuid.UUID) -> None:
 @cache
 def _browser_celery() -> Celery:
     return create_app(get_settings().model_copy(update={"broker_url": BROWSER_REDIS_URL}))
+
+
+CLERK = Actor(name="browser-clerk", role=Role.ADMISSIONS)
+
+
+def queued_for_review(example: str) -> uuid.UUID:
+    """Queues an example for the worker and waits until it needs review."""
+    body = json.loads((ROOT / "examples" / f"{example}.json").read_text())
+    job, _ = service.queue(VerificationRequest.model_validate(body), actor=CLERK, enqueue=enqueue)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with session_scope() as session:
+            found = session.get(VerificationJob, job.id)
+            assert found is not None
+            if found.status not in ("queued", "running"):
+                assert found.status == "needs_review", found.message
+                return job.id
+        time.sleep(0.2)
+    raise AssertionError(f"job {job.id} did not finish")
 
 
 def free_port() -> int:

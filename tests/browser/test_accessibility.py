@@ -9,12 +9,15 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from coverage.domain.access import Role
-from tests.browser.conftest import PASSWORD, Server, make_user
+from tests.browser.conftest import PASSWORD, Server, make_user, queued_for_review
 
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 PAGES = {
-    Role.ADMISSIONS: ["/verifications", "/verifications/new"],
+    Role.ADMISSIONS: ["/verifications", "/verifications/new", "/batches"],
     Role.BILLING: ["/review", "/verifications"],
+    Role.OPERATOR: ["/rules", "/payers"],
+    Role.AUDITOR: ["/audit"],
+    Role.ADMIN: ["/users"],
 }
 
 
@@ -37,6 +40,21 @@ def test_the_main_pages_meet_wcag_aa(
 ) -> None:
     sign_in(server, role)
     for path in PAGES[role]:
+        page.goto(server.url + path)
+        assert violations(page) == [], path
+
+
+def test_a_result_its_review_forms_and_the_print_pages_meet_wcag_aa(
+    page: Page, server: Server, sign_in: Callable[[Server, Role], str]
+) -> None:
+    insured, uninsured = queued_for_review("commercial-ppo"), queued_for_review("self-pay")
+    sign_in(server, Role.BILLING)
+    for path in (
+        f"/verifications/{insured}",
+        f"/verifications/{insured}/estimate",
+        f"/verifications/{uninsured}",
+        f"/verifications/{uninsured}/good-faith-estimate",
+    ):
         page.goto(server.url + path)
         assert violations(page) == [], path
 

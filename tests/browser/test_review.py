@@ -1,38 +1,13 @@
 """Billing reviews a result in the browser and prints the patient estimate and the Good Faith
 Estimate; the jobs are run by the real worker."""
 
-import json
-import time
 import uuid
 from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
-from coverage import service
-from coverage.domain.access import Actor, Role
-from coverage.domain.request import VerificationRequest
-from coverage.store.db import session_scope
-from coverage.store.tables import VerificationJob
-from tests.browser.conftest import ARTIFACTS, Server, enqueue, screenshot
-from tests.conftest import ROOT
-
-CLERK = Actor(name="browser-review-clerk", role=Role.ADMISSIONS)
-
-
-def queued_for_review(example: str) -> uuid.UUID:
-    """Queues an example for the worker and waits until it needs review."""
-    body = json.loads((ROOT / "examples" / f"{example}.json").read_text())
-    job, _ = service.queue(VerificationRequest.model_validate(body), actor=CLERK, enqueue=enqueue)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        with session_scope() as session:
-            found = session.get(VerificationJob, job.id)
-            assert found is not None
-            if found.status not in ("queued", "running"):
-                assert found.status == "needs_review", found.message
-                return job.id
-        time.sleep(0.2)
-    raise AssertionError(f"job {job.id} did not finish")
+from coverage.domain.access import Role
+from tests.browser.conftest import ARTIFACTS, Server, queued_for_review, screenshot
 
 
 def shown_in_review_queue(page: Page, job_id: uuid.UUID) -> bool:
