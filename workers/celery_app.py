@@ -1,16 +1,11 @@
 """The Celery app, configured for work that must not be lost or run twice (see README, Workers)."""
 
-import logging
 import uuid
 from typing import Any
 
-from celery import Celery, Task, signals
+from celery import Celery, Task
 
-from coverage.rules.current import current_rulebook
-from coverage.rules.loader import RuleFileError
 from coverage.settings import Settings, get_settings
-
-log = logging.getLogger(__name__)
 
 
 class IdOnlyTask(Task):  # type: ignore[misc]
@@ -62,24 +57,6 @@ def create_app(settings: Settings | None = None) -> Celery:
         include=["workers.tasks"],
     )
     return app
-
-
-@signals.celeryd_after_setup.connect  # type: ignore[untyped-decorator]
-def load_rule_book(**_: Any) -> None:
-    """Loads the rule book in the worker's main process, after logging is set up and before the
-    prefork pool forks.
-
-    The pool children inherit it (and go on reloading it when a file changes), instead of each
-    loading it on its first job: C loads at once, the moment a worker starts, each about half a
-    CPU-second (bench/load.py saw the first job of every child take 5-10 s on a busy machine).
-    A rule book that does not load is logged; the jobs then fail with the reason, as before.
-    """
-    try:
-        book = current_rulebook()
-    except RuleFileError as exc:
-        log.error("rule book not loaded at worker start: %s", exc)
-        return
-    log.info("rule book loaded at worker start: %d files", len(book.files))
 
 
 app = create_app()
