@@ -27,7 +27,7 @@ from coverage.domain.gfe import Facility
 from coverage.domain.job_state import JobStatus
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import VerificationRequest
-from coverage.errors import PayerError, PayerPermanentError, PayerTransientError
+from coverage.errors import ConflictError, PayerError, PayerPermanentError, PayerTransientError
 from coverage.estimating import estimate_result
 from coverage.payer_guard import PayerDeferred, payer_guard
 from coverage.reverify import changes_since
@@ -88,6 +88,26 @@ def run(
         )
     attempt = inputs.job.attempts
     log.info("job %s attempt %d started", job_id, attempt)
+    try:
+        return _attempt(job_id, attempt, inputs, rulebook, adapters)
+    except ConflictError:
+        # It ran past the running deadline and the sweeper handed it to a new attempt, which
+        # owns it now: this attempt's result or release must not overwrite that one's.
+        log.warning(
+            "job %s attempt %d outlived the running deadline; its outcome is dropped",
+            job_id,
+            attempt,
+        )
+        return Outcome(status=None)
+
+
+def _attempt(
+    job_id: uuid.UUID,
+    attempt: int,
+    inputs: jobs.JobInputs,
+    rulebook: RuleBook | None,
+    adapters: dict[str, PayerAdapter] | None,
+) -> Outcome:
     try:
         book = rulebook or current_rulebook()
         responses = _check_policies(

@@ -32,6 +32,9 @@ LATENCY = 0.5  # seconds the sandbox payer takes: the window in which a job is k
 RUNNING_DEADLINE = 4  # the sweeper releases a job running longer than this
 SWEEP_EVERY = 1
 VISIBILITY_TIMEOUT = 30
+# A killed worker's payer slots free themselves after this; at the default (120 s) the slots of
+# a few whole-worker kills would hold every later job back for minutes.
+PAYER_CALL_LEASE = 4 * LATENCY
 
 
 @pytest.fixture
@@ -43,6 +46,7 @@ def env(broker: redis.Redis, tmp_path: Path) -> dict[str, str]:
         "IOP_COVERAGE_QUEUED_DEADLINE_SECONDS": "30",
         "IOP_COVERAGE_VISIBILITY_TIMEOUT_SECONDS": str(VISIBILITY_TIMEOUT),
         "IOP_COVERAGE_MAX_ATTEMPTS": "10",
+        "IOP_COVERAGE_PAYER_CALL_LEASE_SECONDS": str(PAYER_CALL_LEASE),
     }
 
 

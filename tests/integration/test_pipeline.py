@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+import pytest
 from sqlmodel import Session
 
 from coverage.domain.access import Actor
@@ -272,3 +273,38 @@ def test_an_uninsured_enrollee_gets_a_stored_good_faith_estimate(
     # 121.21% of $33,000 -> class B, 80% off $400 = $80 x 18 days.
     assert (gfe["reason"], gfe["total_expected_charges"]) == ("uninsured", "1440.00")
     assert result["sliding_scale"]["discounted_price"] == "1440.00"
+
+
+def test_an_attempt_that_outlives_the_running_deadline_leaves_the_job_to_its_successor(
+    session: Session, clerk: Actor, caplog: pytest.LogCaptureFixture
+) -> None:
+    from datetime import timedelta
+
+    from coverage import pipeline, service
+    from coverage.adapters.sandbox import SandboxAdapter
+    from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
+    from coverage.domain.payer import PayerConfig
+    from coverage.store.tables import utcnow
+
+    class SweptDuringTheCall:
+        """The payer answers only after the sweeper has presumed the worker dead."""
+
+        name = "sandbox"
+
+        def check(self, request: EligibilityRequest, *, payer: PayerConfig) -> EligibilityResponse:
+            far_ahead = utcnow() + timedelta(days=1)
+            assert service.sweep(enqueue=lambda _id: None, now=far_ahead) == [job.id]
+            return SandboxAdapter().check(request, payer=payer)
+
+    job, _ = service.queue(request("ppo"), actor=clerk, enqueue=lambda _id: None)
+    outcome = pipeline.run(job.id, adapters={"sandbox": SweptDuringTheCall()})
+    assert outcome.status is None
+    row = job_row(session, job.id)
+    assert (row.status, row.attempts) == ("queued", 1)  # the next attempt will be number 2
+    assert result_count(session, job.id) == 0
+    assert f"job {job.id} attempt 1 outlived the running deadline; its outcome is dropped" in (
+        caplog.text
+    )
+    # the successor runs normally and stores the one result
+    assert pipeline.run(job.id).status == "needs_review"
+    assert result_count(session, job.id) == 1
