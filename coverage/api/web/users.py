@@ -99,12 +99,24 @@ def add_user(
     if user is None:
         return _users_page(request, session, admin, errors=errors, values=values, status_code=422)
     token = web_sign_in.issue_link(session, user=user)
-    audit.record(
-        session, actor=admin.actor, action="user.create", entity_type="user", entity_id=name
-    )
-    session.commit()
+    _record(session, admin, "user.create", name)
     link = NewLink(user=user, url=web_sign_in.link_url(token), first=True)
     return _users_page(request, session, admin, new_link=link)
+
+
+def _record(
+    session: Session, admin: WebUser, action: str, user_name: str, detail: str = ""
+) -> None:
+    """Every change an administrator makes is audited, then committed with it."""
+    audit.record(
+        session,
+        actor=admin.actor,
+        action=action,
+        entity_type="user",
+        entity_id=user_name,
+        detail=detail,
+    )
+    session.commit()
 
 
 def _target(session: Session, user_id: uuid.UUID) -> User | None:
@@ -134,10 +146,7 @@ def new_link(
             status_code=409,
         )
     token = users.reset_sign_in(session, user=user)
-    audit.record(
-        session, actor=admin.actor, action="user.link", entity_type="user", entity_id=user.name
-    )
-    session.commit()
+    _record(session, admin, "user.link", user.name)
     link = NewLink(user=user, url=web_sign_in.link_url(token), first=False)
     return _users_page(request, session, admin, new_link=link)
 
@@ -158,15 +167,13 @@ def deactivate(
             status_code=409,
         )
     ended, revoked = users.deactivate(session, user=user)
-    audit.record(
+    _record(
         session,
-        actor=admin.actor,
-        action="user.deactivate",
-        entity_type="user",
-        entity_id=user.name,
-        detail=f"{ended} web sessions ended, {revoked} API tokens revoked",
+        admin,
+        "user.deactivate",
+        user.name,
+        f"{ended} web sessions ended, {revoked} API tokens revoked",
     )
-    session.commit()
     return _users_page(
         request,
         session,
@@ -184,14 +191,7 @@ def reactivate(
     if user is None:
         return _gone(request, session, admin)
     users.reactivate(session, user=user)
-    audit.record(
-        session,
-        actor=admin.actor,
-        action="user.reactivate",
-        entity_type="user",
-        entity_id=user.name,
-    )
-    session.commit()
+    _record(session, admin, "user.reactivate", user.name)
     return _users_page(
         request,
         session,
@@ -227,15 +227,7 @@ def change_role(
         )
     before = user.role
     users.change_role(session, user=user, role=Role(role))
-    audit.record(
-        session,
-        actor=admin.actor,
-        action="user.role",
-        entity_type="user",
-        entity_id=user.name,
-        detail=f"{before} -> {role}",
-    )
-    session.commit()
+    _record(session, admin, "user.role", user.name, f"{before} -> {role}")
     return _users_page(
         request, session, admin, notice=f"{user.name} is now one of the {ROLE_NAMES[Role(role)]}."
     )
