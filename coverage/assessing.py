@@ -73,7 +73,7 @@ class CostSharingFinding(Frozen):
     rule: str
     patient_owes_nothing: bool = False
     reason: str | None = None
-    part_b_coinsurance: Decimal | None = None  # deductible: the medicare_part_b kind's data
+    part_b_coinsurance: Decimal | None = None  # for the first service day's year
     percent_of_poverty: Money | None = None
     copay_cap_per_day: Money | None = None
     household_cap: Money | None = None
@@ -379,8 +379,10 @@ def _cost_sharing(
         "status": status_of(model, rules),
         "payer_of_last_resort": rules.payer_of_last_resort,
         "no_balance_billing": rules.no_balance_billing,
-        "part_b_coinsurance": rules.part_b.coinsurance if rules.part_b else None,
     }
+    if rules.part_b is not None:
+        part_b, _ = book.part_b(request.plan.start_date.year)
+        fields["part_b_coinsurance"] = part_b.coinsurance
     if rules.qmb_owes_nothing and response.medicare_qmb:
         fields["patient_owes_nothing"] = True
         fields["reason"] = (

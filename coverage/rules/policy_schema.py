@@ -190,10 +190,10 @@ class CopayBand(Sourced):
 
 
 class PartBReference(Sourced):
-    """Medicare Part B cost sharing: the deductible lives in the `medicare_part_b` kind's data."""
+    """Medicare Part B cost sharing: the deductible and coinsurance by calendar year live in the
+    `medicare_part_b` kind's data, the one source the estimate reads too."""
 
-    deductible_from: Literal["medicare_part_b"] = "medicare_part_b"
-    coinsurance: Share
+    terms_from: Literal["medicare_part_b"] = "medicare_part_b"
 
 
 class CostSharingRules(Sourced):

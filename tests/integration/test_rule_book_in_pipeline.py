@@ -136,7 +136,7 @@ def test_the_api_and_the_cli_explain_a_result(session: Session, clerk: Actor) ->
     files = {f["path"]: f for f in detail["rule_files"]}
     medicare = files["coverage/medicare-iop.yaml"]
     sha = hashlib.sha256((ROOT / "payer_rules/coverage/medicare-iop.yaml").read_bytes()).hexdigest()
-    assert (medicare["version"], medicare["sha256"]) == ("2026.1", sha)
+    assert (medicare["version"], medicare["sha256"]) == ("2026.2", sha)
     hours = next(
         c
         for c in detail["result"]["assessment"]["checks"]
@@ -157,7 +157,7 @@ def test_the_api_and_the_cli_explain_a_result(session: Session, clerk: Actor) ->
     assert printed.exit_code == 0, printed.output
     lines = printed.output.splitlines()
     assert lines[0] == f"Verification {job_id}: needs_review - Ready for billing review"
-    assert f"  coverage/medicare-iop.yaml  v2026.1  sha256 {sha}" in lines
+    assert f"  coverage/medicare-iop.yaml  v2026.2  sha256 {sha}" in lines
     assert (
         "  [met] medicare-iop/hours-per-week: Planned 9 hours/week is within 9-19 for Medicare "
         "beneficiaries." in lines

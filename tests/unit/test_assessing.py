@@ -1,5 +1,6 @@
 """Findings from the shipped rule book: Medicare, Medicaid, commercial, self-pay."""
 
+import shutil
 from datetime import date
 from decimal import Decimal as D
 from pathlib import Path
@@ -105,6 +106,26 @@ def test_medicare_qmb_owes_nothing_and_part_b_points_at_its_kind(book: RuleBook)
     assert rules.reason is not None and rules.reason.startswith("Qualified Medicare Beneficiary")
     not_qmb = _run(book, _request("sandbox-medicare"), medicare_qmb=False).cost_sharing[0]
     assert not_qmb.patient_owes_nothing is False
+
+
+def test_the_part_b_coinsurance_staff_read_comes_from_the_file_the_estimate_uses(
+    tmp_path: Path,
+) -> None:
+    rules = tmp_path / "payer_rules"
+    shutil.copytree(RULES, rules)
+    part_b = rules / "medicare" / "part_b.yaml"
+    text = part_b.read_text()
+    year_2026 = text.index("  2026:")
+    part_b.write_text(
+        text[:year_2026] + text[year_2026:].replace('coinsurance: "0.20"', 'coinsurance: "0.25"', 1)
+    )
+    edited = RuleBook.load(rules)
+    assert _run(edited, _request("sandbox-medicare")).cost_sharing[0].part_b_coinsurance == D(
+        "0.25"
+    )
+    # an episode starting in 2025 reads that year's line, left at 20 %
+    in_2025 = _request("sandbox-medicare", plan={"start_date": "2025-03-03"})
+    assert _run(edited, in_2025).cost_sharing[0].part_b_coinsurance == D("0.20")
 
 
 @pytest.mark.parametrize(

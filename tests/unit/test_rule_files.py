@@ -62,7 +62,7 @@ def test_rules_list_shows_payers_and_effective_dates() -> None:
         in result.output
     )
     assert (
-        "  coverage_policy   medicare-iop               2024-01-01..open       v2026.1 verified "
+        "  coverage_policy   medicare-iop               2024-01-01..open       v2026.2 verified "
         "payer_rules/coverage/medicare-iop.yaml" in result.output
     )
     assert "Poverty guidelines: 2024, 2025, 2026" in result.output
@@ -232,7 +232,7 @@ def test_next_years_version_is_added_in_advance_and_chosen_by_service_date(rules
         text.replace("effective: 2024-01-01\n", "effective: 2024-01-01\nexpires: 2026-12-31\n")
     )
     (rules / "coverage" / "medicare-iop-2027.yaml").write_text(
-        text.replace('version: "2026.1"', 'version: "2027.1"').replace(
+        text.replace('version: "2026.2"', 'version: "2027.1"').replace(
             "effective: 2024-01-01", "effective: 2027-01-01"
         )
     )
@@ -243,5 +243,5 @@ def test_next_years_version_is_added_in_advance_and_chosen_by_service_date(rules
         found = book.rules_for(payer, Program.MENTAL_HEALTH, on)
         return [(r.display, r.model.version) for r in found if r.model.kind == "coverage_policy"]
 
-    assert chosen(date(2026, 12, 31)) == [("payer_rules/coverage/medicare-iop.yaml", "2026.1")]
+    assert chosen(date(2026, 12, 31)) == [("payer_rules/coverage/medicare-iop.yaml", "2026.2")]
     assert chosen(date(2027, 1, 4)) == [("payer_rules/coverage/medicare-iop-2027.yaml", "2027.1")]
