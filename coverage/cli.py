@@ -5,6 +5,7 @@ import getpass
 import logging
 import re
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +15,7 @@ from pydantic import ValidationError
 from coverage.cli_rules import rules_app
 from coverage.domain.access import Actor, Role
 from coverage.domain.job_state import OPEN, JobStatus
+from coverage.domain.money import usd
 from coverage.domain.request import VerificationRequest
 from coverage.settings import get_settings
 
@@ -103,6 +105,10 @@ def _wait(job_id: Any, seconds: float) -> None:
     typer.echo(f"job {job_id} still open after {seconds:g}s; check it later with the API", err=True)
 
 
+def _usd(amount: str) -> str:
+    return usd(Decimal(amount))
+
+
 def render(detail: dict[str, Any]) -> str:
     """A plain-text report for admissions staff."""
     lines = [f"Verification {detail['id']}: {detail['status']}"]
@@ -122,7 +128,8 @@ def render(detail: dict[str, Any]) -> str:
     lines += [f"  [{f['status']}] {f['reason']}" for f in result["findings"]]
     est = result["estimate"]
     lines.append(
-        f"Estimate: allowed ${est['allowed_total']}, payer ${est['payer_total']}, patient ${est['patient_total']}"
+        f"Estimate: allowed {_usd(est['allowed_total'])}, payer {_usd(est['payer_total'])}, "
+        f"patient {_usd(est['patient_total'])}"
     )
     lines.append("  week  start       days   allowed    payer  patient")
     lines += [
@@ -132,19 +139,21 @@ def render(detail: dict[str, Any]) -> str:
     if est.get("if_not_authorized"):
         alt = est["if_not_authorized"]
         lines.append(
-            f"  If authorization is not granted: payer ${alt['payer_total']}, patient ${alt['patient_total']}"
+            f"  If authorization is not granted: payer {_usd(alt['payer_total'])}, "
+            f"patient {_usd(alt['patient_total'])}"
         )
     lines += [f"  - {a['text']} [{a['source']}]" for a in est["assumptions"]]
     scale = result["sliding_scale"]
     lines.append(f"Sliding scale: {scale['message']}")
     for plan in scale.get("payment_plans", []):
         lines.append(
-            f"  {plan['months']} monthly payments of ${plan['monthly']} (last ${plan['last_month']})"
+            f"  {plan['months']} monthly payments of {_usd(plan['monthly'])} "
+            f"(last {_usd(plan['last_month'])})"
         )
     gfe = result.get("good_faith_estimate")
     if gfe:
         lines.append(
-            f"Good Faith Estimate ({gfe['reason']}): ${gfe['total_expected_charges']} for "
+            f"Good Faith Estimate ({gfe['reason']}): {_usd(gfe['total_expected_charges'])} for "
             f"{gfe['total_visits']} service days, {gfe['period_start']} to {gfe['period_end']}"
         )
     if result["drafts_used"]:

@@ -33,7 +33,7 @@ from coverage.domain.estimate import (
     estimate_episode,
 )
 from coverage.domain.gfe import Facility, GoodFaithEstimate, build_gfe
-from coverage.domain.money import cents
+from coverage.domain.money import cents, usd
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import AuthStatus, PolicyIn, Priority, VerificationRequest
 from coverage.domain.sliding_scale import SlidingScaleOptions, sliding_scale
@@ -54,10 +54,6 @@ class _Notes:
     def add(self, text: str, source: Source) -> None:
         if all(a.text != text for a in self.items):
             self.items.append(Assumption(text=text, source=source))
-
-
-def _usd(amount: Decimal) -> str:
-    return f"${amount:,.2f}"
 
 
 def _percent(rate: Decimal) -> str:
@@ -82,7 +78,7 @@ def _by_date(days: Sequence[date], lookup: Any, what: str, notes: _Notes) -> dic
                 carried = True
                 notes.add(
                     f"No {what} in the rule book from {day.isoformat()}: the last known "
-                    f"amount {_usd(last)} is carried forward",
+                    f"amount {usd(last)} is carried forward",
                     "default",
                 )
         assert last is not None
@@ -93,7 +89,7 @@ def _by_date(days: Sequence[date], lookup: Any, what: str, notes: _Notes) -> dic
 def _benefit_notes(name: str, cs: CostSharing, medicare: bool, notes: _Notes) -> None:
     if cs.deductible_remaining:
         notes.add(
-            f"{name}: deductible remaining {_usd(cs.deductible_remaining)} applied first",
+            f"{name}: deductible remaining {usd(cs.deductible_remaining)} applied first",
             "payer_response",
         )
     else:
@@ -104,7 +100,7 @@ def _benefit_notes(name: str, cs: CostSharing, medicare: bool, notes: _Notes) ->
         notes.add(f"{name}: family deductible not reported, individual used", "default")
     else:
         notes.add(
-            f"{name}: family deductible remaining {_usd(cs.family_deductible_remaining)}; "
+            f"{name}: family deductible remaining {usd(cs.family_deductible_remaining)}; "
             "the lower of individual and family binds",
             "payer_response",
         )
@@ -115,7 +111,7 @@ def _benefit_notes(name: str, cs: CostSharing, medicare: bool, notes: _Notes) ->
             else "from the first day, outside the deductible"
         )
         notes.add(
-            f"{name}: copay {_usd(cs.copay_per_day)} per service day, {when}", "payer_response"
+            f"{name}: copay {usd(cs.copay_per_day)} per service day, {when}", "payer_response"
         )
     if cs.coinsurance:
         notes.add(
@@ -131,7 +127,7 @@ def _benefit_notes(name: str, cs: CostSharing, medicare: bool, notes: _Notes) ->
         )
     else:
         notes.add(
-            f"{name}: out-of-pocket maximum remaining {_usd(oop)} caps the patient's share",
+            f"{name}: out-of-pocket maximum remaining {usd(oop)} caps the patient's share",
             "payer_response",
         )
     if cs.day_limit_remaining is not None:
@@ -211,7 +207,7 @@ def _next_year_terms(
             notes.drafts.append(f"Medicare Part B {year_start.year} ({display})")
         notes.add(
             f"{payer.name}: from {label} the {year_start.year} Part B deductible "
-            f"{_usd(part_b.deductible)} and {_percent(part_b.coinsurance)} coinsurance apply "
+            f"{usd(part_b.deductible)} and {_percent(part_b.coinsurance)} coinsurance apply "
             f"({display})",
             "rule_file",
         )
@@ -253,7 +249,7 @@ def _next_year_terms(
         if amount is not None:
             update[field_name] = amount
             notes.add(
-                f"{payer.name}: from {label} the full {what} {_usd(amount)} applies again",
+                f"{payer.name}: from {label} the full {what} {usd(amount)} applies again",
                 "payer_response",
             )
         elif current is not None:
@@ -261,7 +257,7 @@ def _next_year_terms(
             source = "default"
             notes.add(
                 f"{payer.name}: the plan's full {what} was not reported; from {label} this year's "
-                f"remaining {_usd(current)} is used, so the patient may owe more",
+                f"remaining {usd(current)} is used, so the patient may owe more",
                 "default",
             )
     if first.day_limit_remaining is not None:
@@ -311,7 +307,7 @@ def _caps(
     name, where = payer.name, f"rule {rules.rule}"
     if rules.copay_cap_per_day is not None:
         notes.add(
-            f"{name}: cost sharing capped at {_usd(rules.copay_cap_per_day)} per service day for "
+            f"{name}: cost sharing capped at {usd(rules.copay_cap_per_day)} per service day for "
             f"a household at {rules.percent_of_poverty}% of poverty ({where})",
             "rule_file",
         )
@@ -321,7 +317,7 @@ def _caps(
     if rules.household_cap is not None:
         period = "quarterly" if rules.household_cap_period == "quarterly" else "monthly"
         notes.add(
-            f"{name}: the household's cost sharing is capped at {_usd(rules.household_cap)} per "
+            f"{name}: the household's cost sharing is capped at {usd(rules.household_cap)} per "
             f"calendar {'quarter' if period == 'quarterly' else 'month'} (5% of income, {where})",
             "rule_file",
         )
@@ -410,12 +406,12 @@ def _policy_terms(
             notes.drafts.append(f"fee schedule amount for {payer.id}")
         if rate.unit == "per_hour":
             notes.add(
-                f"{name}: allowed {_usd(rate.per_day)} per hour x {plan.hours_per_day:g} hours per service day",
+                f"{name}: allowed {usd(rate.per_day)} per hour x {plan.hours_per_day:g} hours per service day",
                 "rule_file",
             )
             return cents(rate.per_day * Decimal(str(plan.hours_per_day)))
         notes.add(
-            f"{name}: allowed amount {_usd(rate.per_day)} per service day (fee schedule, per diem)",
+            f"{name}: allowed amount {usd(rate.per_day)} per service day (fee schedule, per diem)",
             "rule_file",
         )
         return rate.per_day
@@ -524,7 +520,7 @@ def estimate_result(
     )
     charges = _by_date(days, book.self_pay_per_day, "self-pay rate", notes)
     notes.add(
-        f"Facility charge (self-pay rate) {_usd(charges[days[0]])} per service day (fee schedule)",
+        f"Facility charge (self-pay rate) {usd(charges[days[0]])} per service day (fee schedule)",
         "rule_file",
     )
     terms: list[PolicyTerms] = []

@@ -14,5 +14,11 @@ def cents(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def usd(amount: Decimal) -> str:
+    """$1,234.56 as staff and patients read it: half-up to the cent, the sign before the dollar."""
+    rounded = cents(amount)
+    return f"-${-rounded:,}" if rounded < 0 else f"${rounded:,}"
+
+
 # Serialized as a string so JSON never turns an amount into a binary float.
 Money = Annotated[Decimal, PlainSerializer(lambda d: str(d), return_type=str, when_used="json")]

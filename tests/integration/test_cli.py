@@ -63,8 +63,8 @@ def test_readable_output_shows_totals_and_the_week_table(tmp_path: Path) -> None
     proc = _cli(tmp_path, "verify", str(ROOT / "examples" / "commercial-ppo.json"))
     assert proc.returncode == 0, proc.stderr
     assert "needs_review" in proc.stdout.splitlines()[0]
-    assert "Estimate: allowed $8400.00, payer $5280.00, patient $3120.00" in proc.stdout
-    assert "  If authorization is not granted: payer $0.00, patient $9600.00" in proc.stdout
+    assert "Estimate: allowed $8,400.00, payer $5,280.00, patient $3,120.00" in proc.stdout
+    assert "  If authorization is not granted: payer $0.00, patient $9,600.00" in proc.stdout
     assert "     1  2026-12-07     3   1050.00   600.00   450.00" in proc.stdout
 
 

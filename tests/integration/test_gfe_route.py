@@ -50,7 +50,7 @@ def test_html_and_json_of_an_uninsured_enrollees_gfe(
     html = client.get(url, headers=billing)
     assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
     # 40,000 / 33,000 = 121.21% of the 2026 guideline: class B, $80 a day x 18 days = $1,440.00.
-    assert "$1440.00" in html.text and "Jordan Sample" in html.text
+    assert "$1,440.00" in html.text and "Jordan Sample" in html.text
     data = client.get(url, params={"format": "json"}, headers=billing).json()
     assert (data["reason"], data["total_expected_charges"], data["total_visits"]) == (
         "uninsured",

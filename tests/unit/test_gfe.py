@@ -75,7 +75,7 @@ def test_html_is_printable_and_escapes_patient_text() -> None:
     html = render_gfe(gfe_for().model_dump(mode="json"))
     assert "Good Faith Estimate for Health Care Items and Services" in html
     assert "Quinn &lt;Selfpay&gt;" in html and "<Selfpay>" not in html
-    assert "$1920.00" in html and "S9480" in html and "12-3456789" in html
+    assert "$1,920.00" in html and "S9480" in html and "12-3456789" in html
     assert "@media print" in html
 
 

@@ -5,6 +5,7 @@ import hashlib
 import re
 import uuid
 from collections.abc import Callable
+from decimal import Decimal
 from functools import cache
 from typing import Any, Literal
 
@@ -15,6 +16,7 @@ from markupsafe import Markup
 
 from coverage.api import reads
 from coverage.api.deps import Reader, SessionDep
+from coverage.domain.money import usd
 from coverage.errors import NotFoundError
 
 router = APIRouter(prefix="/api/verifications", tags=["estimates"])
@@ -35,7 +37,7 @@ def _iso(value: Any) -> str:
 
 
 def _dollars(value: Any) -> str:
-    return f"${value}"
+    return usd(Decimal(str(value)))
 
 
 def render_gfe(

@@ -13,7 +13,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from coverage.api.web.auth import CSRF_FIELD, WebUser
 from coverage.api.web.navigation import ROLE_NAMES, navigation, status_text
-from coverage.domain.money import cents
+from coverage.domain.money import usd
 from coverage.settings import get_settings
 
 
@@ -22,10 +22,9 @@ def money(value: Any) -> str:
     if value is None or value == "":
         return ""
     try:
-        amount = cents(Decimal(str(value)))
+        return usd(Decimal(str(value)))
     except InvalidOperation:
         return str(value)
-    return f"-${-amount:,}" if amount < 0 else f"${amount:,}"
 
 
 def us_date(value: Any) -> str:
