@@ -91,8 +91,8 @@ def run(
     try:
         return _attempt(job_id, attempt, inputs, rulebook, adapters)
     except ConflictError:
-        # It ran past the running deadline and the sweeper handed it to a new attempt, which
-        # owns it now: this attempt's result or release must not overwrite that one's.
+        # It ran past the running deadline: the sweeper released the job (or failed it at the
+        # attempt cap) and a later attempt owns it now, whose outcome this one must not replace.
         log.warning(
             "job %s attempt %d outlived the running deadline; its outcome is dropped",
             job_id,
@@ -125,16 +125,20 @@ def _attempt(
     except PayerTransientError as exc:
         return _release_or_fail(job_id, attempt, exc)
     except PayerPermanentError as exc:
-        return _finish(job_id, JobStatus.NEEDS_INFO, exc.action)
+        return _finish(job_id, attempt, JobStatus.NEEDS_INFO, exc.action)
     except RuleFileError as exc:  # no rule book has loaded since the worker started
         return _finish(
             job_id,
+            attempt,
             JobStatus.FAILED,
             f"The rule book does not load ({exc}). An operator must fix it; then re-run.",
         )
     except RuleLookupError as exc:  # a gap in the rule data, not in the request
         return _finish(
-            job_id, JobStatus.FAILED, f"Rule book gap: {exc}. An operator must add it; then re-run."
+            job_id,
+            attempt,
+            JobStatus.FAILED,
+            f"Rule book gap: {exc}. An operator must add it; then re-run.",
         )
     except OperationalError:
         raise  # the database is unreachable: the task retries, the sweeper has the job otherwise
@@ -143,11 +147,16 @@ def _attempt(
         log.error("job %s failed: unexpected %s", job_id, type(exc).__name__)
         return _finish(
             job_id,
+            attempt,
             JobStatus.FAILED,
             f"Unexpected error ({type(exc).__name__}); the worker log has the details. Re-run once it is fixed.",
         )
     return _finish(
-        job_id, JobStatus.NEEDS_REVIEW, body.pop("review_message"), result=(body, rule_files)
+        job_id,
+        attempt,
+        JobStatus.NEEDS_REVIEW,
+        body.pop("review_message"),
+        result=(body, rule_files),
     )
 
 
@@ -342,12 +351,14 @@ def _release_or_fail(job_id: uuid.UUID, attempt: int, exc: PayerTransientError) 
     if attempt >= settings.max_attempts:
         return _finish(
             job_id,
+            attempt,
             JobStatus.FAILED,
             f"The payer did not answer after {attempt} attempts ({exc.action}) "
             "Re-run the verification when the payer is back.",
         )
     return _requeue(
         job_id,
+        attempt,
         backoff(attempt, exc.retry_after),
         f"Payer unavailable; retry {attempt + 1} of {settings.max_attempts} scheduled",
     )
@@ -361,15 +372,20 @@ def _defer(job_id: uuid.UUID, attempt: int, exc: PayerDeferred) -> Outcome:
     if (utcnow() - created.replace(tzinfo=created.tzinfo or UTC)).total_seconds() > limit:
         return _finish(
             job_id,
+            attempt,
             JobStatus.FAILED,
             f"{exc.action} It has not answered for {limit / 3600:g} hours; "
             "re-run the verification when the payer is back.",
         )
     delay = (exc.retry_after or 0.0) + random.uniform(0, 1)  # spread the waiting jobs out
-    return _requeue(job_id, delay, f"Waiting for the payer: {exc.action}", attempts=attempt - 1)
+    return _requeue(
+        job_id, attempt, delay, f"Waiting for the payer: {exc.action}", attempts=attempt - 1
+    )
 
 
-def _requeue(job_id: uuid.UUID, delay: float, message: str, **changes: Any) -> Outcome:
+def _requeue(
+    job_id: uuid.UUID, attempt: int, delay: float, message: str, **changes: Any
+) -> Outcome:
     with session_scope() as session:
         jobs.transition(
             session,
@@ -377,6 +393,7 @@ def _requeue(job_id: uuid.UUID, delay: float, message: str, **changes: Any) -> O
             current=JobStatus.RUNNING,
             target=JobStatus.QUEUED,
             actor=WORKER,
+            attempt=attempt,
             message=message,
             not_before=utcnow() + timedelta(seconds=delay),
             **changes,
@@ -387,6 +404,7 @@ def _requeue(job_id: uuid.UUID, delay: float, message: str, **changes: Any) -> O
 
 def _finish(
     job_id: uuid.UUID,
+    attempt: int,
     status: JobStatus,
     message: str,
     *,
@@ -402,6 +420,7 @@ def _finish(
             current=JobStatus.RUNNING,
             target=status,
             actor=WORKER,
+            attempt=attempt,
             message=message,
         )
     log.info("job %s ended %s", job_id, status.value)

@@ -256,10 +256,12 @@ def transition(
     actor: Actor,
     message: str | None = None,
     due: datetime | None = None,
+    attempt: int | None = None,
     **changes: Any,
 ) -> None:
-    """Compare-and-set: moves the job only if it is still in `current` (and, with `due`, its
-    `not_before` has passed); the audit entry joins the same transaction."""
+    """Compare-and-set: moves the job only if it is still in `current` (with `due`, only once its
+    `not_before` has passed; with `attempt`, only while that attempt is the job's latest); the
+    audit entry joins the same transaction."""
     check_transition(current, target)
     values: dict[str, Any] = {
         "status": target.value,
@@ -273,10 +275,14 @@ def transition(
         conditions.append(
             or_(col(VerificationJob.not_before).is_(None), col(VerificationJob.not_before) <= due)
         )
+    if attempt is not None:
+        conditions.append(col(VerificationJob.attempts) == attempt)
     result = session.execute(update(VerificationJob).where(*conditions).values(**values))
     job = get_or_raise(session, job_id=job_id)
     session.refresh(job)
     if cast(CursorResult[Any], result).rowcount != 1:
+        if job.status == current.value and attempt is not None:
+            raise ConflictError(f"job {job_id} is on attempt {job.attempts}, not {attempt}")
         raise ConflictError(f"job {job_id} is {job.status}, not {current.value}")
     audit.record(
         session,
