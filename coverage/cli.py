@@ -5,7 +5,6 @@ import getpass
 import logging
 import re
 import time
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -105,10 +104,6 @@ def _wait(job_id: Any, seconds: float) -> None:
     typer.echo(f"job {job_id} still open after {seconds:g}s; check it later with the API", err=True)
 
 
-def _usd(amount: str) -> str:
-    return usd(Decimal(amount))
-
-
 def render(detail: dict[str, Any]) -> str:
     """A plain-text report for admissions staff."""
     lines = [f"Verification {detail['id']}: {detail['status']}"]
@@ -128,8 +123,8 @@ def render(detail: dict[str, Any]) -> str:
     lines += [f"  [{f['status']}] {f['reason']}" for f in result["findings"]]
     est = result["estimate"]
     lines.append(
-        f"Estimate: allowed {_usd(est['allowed_total'])}, payer {_usd(est['payer_total'])}, "
-        f"patient {_usd(est['patient_total'])}"
+        f"Estimate: allowed {usd(est['allowed_total'])}, payer {usd(est['payer_total'])}, "
+        f"patient {usd(est['patient_total'])}"
     )
     lines.append("  week  start       days   allowed    payer  patient")
     lines += [
@@ -139,21 +134,21 @@ def render(detail: dict[str, Any]) -> str:
     if est.get("if_not_authorized"):
         alt = est["if_not_authorized"]
         lines.append(
-            f"  If authorization is not granted: payer {_usd(alt['payer_total'])}, "
-            f"patient {_usd(alt['patient_total'])}"
+            f"  If authorization is not granted: payer {usd(alt['payer_total'])}, "
+            f"patient {usd(alt['patient_total'])}"
         )
     lines += [f"  - {a['text']} [{a['source']}]" for a in est["assumptions"]]
     scale = result["sliding_scale"]
     lines.append(f"Sliding scale: {scale['message']}")
     for plan in scale.get("payment_plans", []):
         lines.append(
-            f"  {plan['months']} monthly payments of {_usd(plan['monthly'])} "
-            f"(last {_usd(plan['last_month'])})"
+            f"  {plan['months']} monthly payments of {usd(plan['monthly'])} "
+            f"(last {usd(plan['last_month'])})"
         )
     gfe = result.get("good_faith_estimate")
     if gfe:
         lines.append(
-            f"Good Faith Estimate ({gfe['reason']}): {_usd(gfe['total_expected_charges'])} for "
+            f"Good Faith Estimate ({gfe['reason']}): {usd(gfe['total_expected_charges'])} for "
             f"{gfe['total_visits']} service days, {gfe['period_start']} to {gfe['period_end']}"
         )
     if result["drafts_used"]:

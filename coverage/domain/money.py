@@ -14,9 +14,11 @@ def cents(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def usd(amount: Decimal) -> str:
-    """$1,234.56 as staff and patients read it: half-up to the cent, the sign before the dollar."""
-    rounded = cents(amount)
+def usd(amount: Decimal | str) -> str:
+    """$1,234.56 as staff and patients read it: half-up to the cent, the sign before the dollar.
+
+    Takes the two-place strings a stored result carries as well as a Decimal."""
+    rounded = cents(Decimal(amount))
     return f"-${-rounded:,}" if rounded < 0 else f"${rounded:,}"
 
 

@@ -5,7 +5,6 @@ import hashlib
 import re
 import uuid
 from collections.abc import Callable
-from decimal import Decimal
 from functools import cache
 from typing import Any, Literal
 
@@ -36,16 +35,12 @@ def _iso(value: Any) -> str:
     return str(value)
 
 
-def _dollars(value: Any) -> str:
-    return usd(Decimal(str(value)))
-
-
 def render_gfe(
     gfe: dict[str, Any],
     *,
     standalone: bool = True,
     show_date: Callable[[Any], str] = _iso,
-    show_money: Callable[[Any], str] = _dollars,
+    show_money: Callable[[Any], str] = usd,
 ) -> str:
     """The whole printable document (the API's), or only its content for a staff page."""
     template = GFE_DOCUMENT if standalone else "good_faith_estimate_content.html"

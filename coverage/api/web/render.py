@@ -22,7 +22,7 @@ def money(value: Any) -> str:
     if value is None or value == "":
         return ""
     try:
-        return usd(Decimal(str(value)))
+        return usd(str(value))
     except InvalidOperation:
         return str(value)
 
