@@ -82,7 +82,10 @@ def test_keyboard_only_sign_in_and_navigation_with_visible_focus(
 ) -> None:
     name = make_user(Role.ADMISSIONS)
     page.goto(f"{server.url}/sign-in")
-    page.keyboard.type(name)  # the user name field has the focus when the page opens
+    # The user name field has the focus when the page opens; typing before autofocus has run
+    # would lose the first letters.
+    expect(page.get_by_label("User name", exact=True)).to_be_focused()
+    page.keyboard.type(name)
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
