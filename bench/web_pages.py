@@ -31,14 +31,14 @@ def main() -> None:
     from coverage.store.db import upgrade
     from tests.factories import request, request_body
     from tests.integration.conftest import queue_in_process
-    from tests.integration.web_session import sign_in
+    from tests.integration.web_session import signed_in_client
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=20)
     runs = parser.parse_args().runs
     upgrade(get_settings().database_url)
     app = create_app()
-    billing = sign_in(app, Role.BILLING)
+    billing = signed_in_client(app, Role.BILLING)
     clerk = Actor(name="bench-clerk", role=Role.ADMISSIONS)
     household = {"size": 4, "annual_income": "40000.00"}
     insured = queue_in_process(

@@ -3,7 +3,8 @@
 # Needs Redis on 127.0.0.1:6379 and PostgreSQL on 127.0.0.1:5432 (scripts/services.sh starts them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-.venv/bin/ruff check coverage workers tests
+.venv/bin/ruff check coverage workers tests bench
+.venv/bin/ruff format --check coverage workers tests bench
 .venv/bin/mypy
 echo "== rule book: validate payer_rules/ and run its example cases"
 .venv/bin/iop-coverage rules check payer_rules

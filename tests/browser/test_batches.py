@@ -26,11 +26,12 @@ def phi_of_the_file() -> set[str]:
 
 
 def rendered_urls(page: Page) -> list[str]:
-    return [page.url] + page.eval_on_selector_all(
+    urls: list[str] = page.eval_on_selector_all(
         "[href], [src], [action], [data-live-batch], [data-live-list]",
         """nodes => nodes.flatMap(n => ["href", "src", "action", "data-live-batch", "data-live-list"]
             .map(a => n.getAttribute(a)).filter(Boolean))""",
     )
+    return [page.url] + urls
 
 
 def test_a_50_row_csv_with_2_bad_rows_shows_progress_reaching_100_percent_48_jobs_and_2_errors(

@@ -9,13 +9,17 @@ import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from decimal import Decimal
+from pathlib import Path
+from typing import cast
 
 import pytest
 import redis
+from redis.typing import ZSetScoredMembers
 
 from coverage import service
 from coverage.api.reads import job_detail
 from coverage.domain.access import Actor, Role
+from coverage.domain.request import VerificationRequest
 from coverage.store.db import get_engine, session_scope
 from tests.conftest import BACKEND, PG_URL
 from tests.e2e.conftest import wait_settled
@@ -26,7 +30,7 @@ CLERK = Actor(name="e2e-canary-clerk", role=Role.ADMISSIONS)
 JOBS = 20
 
 
-def _canary_requests() -> tuple[list[object], list[str]]:
+def _canary_requests() -> tuple[list[VerificationRequest], list[str]]:
     requests, canaries = [], []
     for index in range(JOBS):
         tag = f"CNRY{uuid.uuid4().hex[:12].upper()}"
@@ -55,7 +59,7 @@ def _broker_dump(broker: redis.Redis) -> str:
     chunks: list[str] = []
     for key in broker.keys("*"):
         kind = broker.type(key)
-        values: list[bytes] = []
+        values: list[bytes | str] = []
         if kind == b"list":
             values = broker.lrange(key, 0, -1)
         elif kind == b"hash":
@@ -63,8 +67,10 @@ def _broker_dump(broker: redis.Redis) -> str:
         elif kind == b"string":
             values = [broker.get(key) or b""]
         elif kind == b"zset":
-            values = [member for member, _ in broker.zrange(key, 0, -1, withscores=True)]
+            scored = cast(ZSetScoredMembers, broker.zrange(key, 0, -1, withscores=True))
+            values = [member for member, _ in scored]
         for raw in values:
+            assert isinstance(raw, bytes)  # the client does not decode responses
             chunks.append(raw.decode(errors="replace"))
             try:
                 message = json.loads(raw)
@@ -86,12 +92,12 @@ def test_canaries_reach_neither_broker_nor_logs_nor_the_database_file(
     broker: redis.Redis,
     request_worker: Callable[[], AbstractContextManager[None]],
     caplog: pytest.LogCaptureFixture,
-    sqlite_path,
-    tmp_path,
+    sqlite_path: Path,
+    tmp_path: Path,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     requests, canaries = _canary_requests()
-    job_ids = [service.queue(req, actor=CLERK, enqueue=enqueue)[0].id for req in requests]  # type: ignore[arg-type]
+    job_ids = [service.queue(req, actor=CLERK, enqueue=enqueue)[0].id for req in requests]
 
     queued = _broker_dump(broker)
     assert (
@@ -108,7 +114,7 @@ def test_canaries_reach_neither_broker_nor_logs_nor_the_database_file(
     # the service still decrypts every canary
     with session_scope() as session:
         detail = job_detail(session, job_id=job_ids[0], actor=CLERK)
-    assert detail.request.enrollee.first_name == requests[0].enrollee.first_name  # type: ignore[attr-defined]
+    assert detail.request.enrollee.first_name == requests[0].enrollee.first_name
 
     if BACKEND == "sqlite":
         get_engine().dispose()

@@ -5,6 +5,7 @@ import hashlib
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -32,13 +33,15 @@ def _headers(role: Role) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def _verify(client: TestClient, headers: dict[str, dict[str, str]], payer_id: str) -> dict:
+def _verify(
+    client: TestClient, headers: dict[str, dict[str, str]], payer_id: str
+) -> dict[str, Any]:
     body = request_body("ppo")
     body["policies"][0]["payer_id"] = payer_id
     created = client.post("/api/verifications", headers=headers["admissions"], json=body)
     assert created.status_code == 202, created.text
     wait_settled(created.json()["id"])
-    detail: dict = client.get(created.json()["url"], headers=headers["billing"]).json()
+    detail: dict[str, Any] = client.get(created.json()["url"], headers=headers["billing"]).json()
     return detail
 
 

@@ -1,5 +1,7 @@
 """A job whose broker message is lost is re-enqueued by the sweeper and completes exactly once."""
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import timedelta
 
 import pytest
@@ -21,7 +23,7 @@ CLERK = Actor(name="e2e-sweeper-clerk", role=Role.ADMISSIONS)
 
 
 def test_a_lost_message_is_re_enqueued_and_the_job_completes_once(
-    broker: redis.Redis, request_worker
+    broker: redis.Redis, request_worker: Callable[[], AbstractContextManager[None]]
 ) -> None:
     queue = get_settings().verify_queue
     job, _ = service.queue(request("ppo"), actor=CLERK, enqueue=enqueue)

@@ -2,7 +2,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from coverage.domain.access import Actor, Role
 from coverage.domain.request import VerificationRequest
@@ -51,6 +51,6 @@ def result_count(session: Session, job_id: uuid.UUID) -> int:
 
 def actions(session: Session, job_id: uuid.UUID) -> list[str]:
     rows = session.exec(
-        select(AuditEvent).where(AuditEvent.entity_id == str(job_id)).order_by(AuditEvent.id)
+        select(AuditEvent).where(AuditEvent.entity_id == str(job_id)).order_by(col(AuditEvent.id))
     ).all()
     return [r.action for r in rows]

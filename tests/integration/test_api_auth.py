@@ -4,6 +4,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from coverage import batches
@@ -46,12 +47,12 @@ def client(database: str) -> Iterator[TestClient]:
 
 @pytest.fixture(scope="module")
 def tokens(database: str) -> dict[str, str]:
-    made = {}
+    made: dict[str, str] = {}
     with session_scope() as session:
         for role in ROLES[:-1]:
-            _, made[role] = users.create(
-                session, name=f"{role}-{uuid.uuid4().hex[:6]}", role=Role(role)
-            )
+            _, token = users.create(session, name=f"{role}-{uuid.uuid4().hex[:6]}", role=Role(role))
+            assert token is not None
+            made[role] = token
     return made
 
 
@@ -69,10 +70,10 @@ def _user_name(token: str) -> str:
 
 
 def test_every_route_in_the_openapi_document_is_in_the_matrix(client: TestClient) -> None:
+    app = client.app
+    assert isinstance(app, FastAPI)
     documented = {
-        (method.upper(), path)
-        for path, ops in client.app.openapi()["paths"].items()
-        for method in ops  # type: ignore[attr-defined]
+        (method.upper(), path) for path, ops in app.openapi()["paths"].items() for method in ops
     }
     assert documented == set(MATRIX)
 

@@ -12,6 +12,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -42,10 +43,10 @@ def new_user(role: Role) -> tuple[str, dict[str, str]]:
     return user.name, {"Authorization": f"Bearer {token}"}
 
 
-def upload(client: TestClient, headers: dict[str, str], data: bytes) -> dict[str, object]:
+def upload(client: TestClient, headers: dict[str, str], data: bytes) -> dict[str, Any]:
     response = client.post("/api/batches", headers=headers, files={"file": ("b.csv", data)})
     assert response.status_code == 202, response.text
-    body: dict[str, object] = response.json()
+    body: dict[str, Any] = response.json()
     assert response.headers["Location"] == f"http://testserver/api/batches/{body['id']}"
     return body
 
@@ -102,19 +103,19 @@ def test_uploading_the_same_file_again_queues_nothing_and_names_the_earlier_jobs
         example_with(BAD | {2: {"birth_date": "1970-01-01", "start_date": "2026-11-02"}}),
     )
     assert (again["queued"], again["duplicates"], again["rejected"]) == (0, 48, 2)
-    earlier = {r["row"]: r["job_id"] for r in first["report"]}  # type: ignore[union-attr]
-    for row in again["report"]:  # type: ignore[union-attr]
+    earlier = {r["row"]: r["job_id"] for r in first["report"]}
+    for row in again["report"]:
         if row["outcome"] == "duplicate":
             assert row["job_id"] == earlier[row["row"]]
     assert jobs_of(name) == 48
-    assert again["progress"]["total"] == 0  # type: ignore[index]
+    assert again["progress"]["total"] == 0
 
 
 def test_the_same_row_twice_in_one_file_is_queued_once(client: TestClient) -> None:
     name, headers = new_user(Role.ADMISSIONS)
     data = batches.template_csv() + ",".join(TEMPLATE_ROW) + "\r\n"
     body = upload(client, headers, data.encode())
-    first, second = body["report"]  # type: ignore[misc]
+    first, second = body["report"]
     assert (first["outcome"], second["outcome"]) == ("queued", "duplicate")
     assert second["job_id"] == first["job_id"]
     assert jobs_of(name) == 1
@@ -123,7 +124,7 @@ def test_the_same_row_twice_in_one_file_is_queued_once(client: TestClient) -> No
 def test_each_queued_row_and_the_batch_leave_audit_entries_without_phi(client: TestClient) -> None:
     name, headers = new_user(Role.ADMISSIONS)
     body = upload(client, headers, example_with(BAD))
-    job_ids = [r["job_id"] for r in body["report"] if r["job_id"]]  # type: ignore[union-attr]
+    job_ids = [r["job_id"] for r in body["report"] if r["job_id"]]
     with Session(get_engine()) as session:
         entries = session.exec(select(AuditEvent).where(AuditEvent.actor == name)).all()
     created = [e for e in entries if e.action == "job.create"]
@@ -152,7 +153,7 @@ def test_another_admissions_user_gets_404_and_billing_reads_any_batch(client: Te
 def test_progress_follows_the_jobs_to_their_results(client: TestClient) -> None:
     _, headers = new_user(Role.ADMISSIONS)
     body = upload(client, headers, example_with(BAD))
-    for row in body["report"]:  # type: ignore[union-attr]
+    for row in body["report"]:
         if row["outcome"] == "queued":
             run_until_settled(uuid.UUID(row["job_id"]))
     read = client.get(f"/api/batches/{body['id']}", headers=headers).json()
@@ -204,7 +205,7 @@ def test_self_pay_and_the_gfe_request_date_are_kept_with_the_job(client: TestCli
     _, headers = new_user(Role.ADMISSIONS)
     data = example_with({2: {"self_pay": "yes", "gfe_requested_on": "10/20/2026"}})
     body = upload(client, headers, data)
-    job_id = uuid.UUID(body["report"][0]["job_id"])  # type: ignore[index]
+    job_id = uuid.UUID(body["report"][0]["job_id"])
     with Session(get_engine()) as session:
         stored = jobs.load_inputs(session, job_id=job_id).request
     assert stored.self_pay is True

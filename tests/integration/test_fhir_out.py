@@ -3,9 +3,11 @@
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import cast
 
 import pytest
 from fastapi.testclient import TestClient
+from fhir.resources.R4B.coding import Coding
 from fhir.resources.R4B.coverageeligibilityresponse import CoverageEligibilityResponse
 
 from coverage.api.app import create_app
@@ -50,25 +52,33 @@ def test_a_commercial_ppo_answer_as_fhir(client: TestClient, clerk: Actor) -> No
     assert (resource.status, resource.outcome) == ("active", "complete")
     assert resource.purpose == ["validation", "benefits"]
     assert resource.insurer.display == "Sandbox Commercial PPO"
+    assert resource.requestor is not None and resource.requestor.identifier is not None
     assert resource.requestor.identifier.system == "http://hl7.org/fhir/sid/us-npi"
+    assert resource.servicedPeriod is not None
     assert (str(resource.servicedPeriod.start), str(resource.servicedPeriod.end)) == (
         "2026-12-07",
         "2027-01-27",
     )
+    assert resource.insurance is not None
     [insurance] = resource.insurance
     assert insurance.inforce is True
+    assert insurance.benefitPeriod is not None
     assert (str(insurance.benefitPeriod.start), str(insurance.benefitPeriod.end)) == (
         "2026-01-01",
         "2026-12-31",
     )
+    assert insurance.item is not None
     [item] = insurance.item
     assert codes(item.category) == [("https://x12.org/codes/service-type-codes", "MH")]
     assert codes(item.network) == [(HL7 + "benefit-network", "in")]
     assert codes(item.unit) == [(HL7 + "benefit-unit", "individual")]
     assert codes(item.term) == [(HL7 + "benefit-term", "annual")]
     assert item.authorizationRequired is True
-    benefits = {(b.type.text or b.type.coding[0].code): b for b in item.benefit}
+    assert item.benefit is not None
+    benefits = {(b.type.text or cast(list[Coding], b.type.coding)[0].code): b for b in item.benefit}
+    assert benefits["Deductible remaining"].allowedMoney is not None
     assert benefits["Deductible remaining"].allowedMoney.value == Decimal("300.00")
+    assert benefits["Out-of-pocket maximum remaining"].allowedMoney is not None
     assert benefits["Out-of-pocket maximum remaining"].allowedMoney.value == Decimal("3000.00")
     assert benefits["copay-percent"].allowedUnsignedInt == 20
     assert codes(benefits["copay-percent"].type) == [(HL7 + "benefit-type", "copay-percent")]
@@ -81,12 +91,14 @@ def test_an_unknown_member_is_an_error_outcome_with_the_fix(
     resource = fhir(client, job_id, token_for(clerk))
     assert resource.outcome == "error"
     assert resource.insurance is None
+    assert resource.disposition is not None
     assert resource.disposition.startswith("The payer did not find this member.")
 
 
 def test_inactive_coverage_is_not_in_force(client: TestClient, clerk: Actor) -> None:
     job_id = queue_in_process(request("inactive"), clerk)
     resource = fhir(client, job_id, token_for(clerk))
+    assert resource.insurance is not None
     [insurance] = resource.insurance
     assert (resource.outcome, insurance.inforce, insurance.item) == ("complete", False, None)
 

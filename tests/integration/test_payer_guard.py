@@ -4,7 +4,7 @@ import multiprocessing
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
 import pytest
@@ -78,7 +78,7 @@ def test_the_concurrency_cap_holds_across_worker_processes(guard: RedisPayerGuar
     p = payer(cap=3)
     ctx = multiprocessing.get_context("spawn")
     with ctx.Manager() as manager:
-        spans = manager.list()
+        spans: Sequence[tuple[float, float]] = manager.list()
         procs = [
             ctx.Process(target=_hold_a_slot, args=(p.model_dump_json(), 3, spans)) for _ in range(4)
         ]

@@ -1,6 +1,8 @@
 """The pipeline in-process on the test database, one test per sandbox persona, exact amounts."""
 
+import uuid
 from decimal import Decimal
+from typing import Any, ClassVar
 
 import pytest
 from sqlmodel import Session
@@ -12,7 +14,7 @@ from tests.factories import request, request_body
 from tests.integration.conftest import actions, job_row, queue_in_process, result_count
 
 
-def _result(session: Session, job_id) -> dict:
+def _result(session: Session, job_id: uuid.UUID) -> dict[str, Any]:
     row = jobs.get_result(session, job_id=job_id)
     assert row is not None
     return row.body
@@ -75,7 +77,7 @@ def test_commercial_ppo_gets_an_exact_estimate_and_waits_for_review(
     assert actions(session, job_id) == ["job.create", "job.running", "job.needs_review"]
 
 
-def job_rule_files(session: Session, job_id) -> list[dict]:
+def job_rule_files(session: Session, job_id: uuid.UUID) -> list[dict[str, Any]]:
     row = jobs.get_result(session, job_id=job_id)
     assert row is not None
     return row.rule_files
@@ -202,7 +204,7 @@ def test_the_same_job_run_twice_at_once_stores_one_result(session: Session, cler
 
 
 def test_a_payer_still_down_at_the_attempt_cap_fails_the_job_with_its_reason(
-    session: Session, clerk: Actor, monkeypatch
+    session: Session, clerk: Actor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from coverage.settings import get_settings
 
@@ -292,7 +294,7 @@ def test_an_attempt_that_outlives_the_running_deadline_leaves_the_job_to_its_suc
     class SweptDuringTheCall:
         """The payer answers only after the sweeper has presumed the worker dead."""
 
-        name = "sandbox"
+        name: ClassVar[str] = "sandbox"
 
         def check(self, request: EligibilityRequest, *, payer: PayerConfig) -> EligibilityResponse:
             far_ahead = utcnow() + timedelta(days=1)

@@ -4,6 +4,7 @@ and the explanation of a stored result over the API and the CLI."""
 import hashlib
 import uuid
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session
@@ -53,7 +54,7 @@ payers:
 """
 
 
-def _body(session: Session, job_id: uuid.UUID) -> dict:
+def _body(session: Session, job_id: uuid.UUID) -> dict[str, Any]:
     row = jobs.get_result(session, job_id=job_id)
     assert row is not None
     return row.body

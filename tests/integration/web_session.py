@@ -36,7 +36,10 @@ class SignedInClient:
         """A form post as the page sends it (with its CSRF token unless `csrf` is False); the
         redirect is not followed, so the test sees the 303 and where it points."""
         body = {**data, "csrf_token": self.csrf} if csrf else data
-        return self.client.post(path, data=body, follow_redirects=False, **kwargs)
+        response: httpx.Response = self.client.post(
+            path, data=body, follow_redirects=False, **kwargs
+        )
+        return response
 
 
 def make_web_user(role: Role, *, name: str | None = None, password: str = PASSWORD) -> str:

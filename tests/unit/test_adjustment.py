@@ -82,7 +82,7 @@ def test_an_option_a_rerun_no_longer_offers_falls_back_to_the_plain_estimate() -
 
 
 def test_the_latest_adjustment_wins() -> None:
-    decisions = [
+    decisions: list[dict[str, Any]] = [
         {"decision": "adjust", "adjustment": {"option": "full_price", "plan_months": 6}},
         {"decision": "adjust", "adjustment": {"option": "hardship_discount", "plan_months": None}},
         {"decision": "note", "adjustment": None},

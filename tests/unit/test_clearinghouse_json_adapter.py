@@ -351,7 +351,7 @@ def test_aaa_errors_are_classified_exactly_as_the_same_aaa_in_x12(
 def test_transport_failures_are_classified(
     mock: dict[str, object], kind: type[PayerError], message: str, retry_after: float | None
 ) -> None:
-    responses.post(URL, **mock)  # type: ignore[arg-type]
+    responses.post(URL, **mock)
     error = error_of()
     assert type(error) is kind
     assert message in str(error)

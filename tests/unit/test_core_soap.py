@@ -20,7 +20,7 @@ from tests.unit.test_core_x12_adapter import (  # noqa: F401 (credentials: autou
 
 @responses.activate
 def test_it_sends_a_soap_12_core_envelope_with_a_username_token() -> None:
-    responses.post(URL, **reply_271(LFH, transport="soap"))  # type: ignore[arg-type]
+    responses.post(URL, **reply_271(LFH, transport="soap"))
     result = check(transport="soap", one_service_type_per_request=False)
 
     call = responses.calls[0]
@@ -76,7 +76,7 @@ def test_it_sends_a_soap_12_core_envelope_with_a_username_token() -> None:
 )
 @responses.activate
 def test_soap_replies_are_classified(mock: dict[str, object], kind: type, message: str) -> None:
-    responses.post(URL, **mock)  # type: ignore[arg-type]
+    responses.post(URL, **mock)
     error = error_of(transport="soap")
     assert type(error) is kind
     assert message in str(error)

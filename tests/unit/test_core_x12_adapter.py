@@ -9,7 +9,7 @@ import requests
 import responses
 
 from coverage.adapters.core_x12 import CoreX12Adapter
-from coverage.domain.eligibility import Network
+from coverage.domain.eligibility import EligibilityResponse, Network
 from coverage.domain.payer import PayerConfig
 from coverage.errors import PayerError, PayerPermanentError, PayerTransientError
 from coverage.x12 import core_mime
@@ -51,7 +51,7 @@ def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IOP_TEST_CORE_PASSWORD", "s3cret-test")
 
 
-def check(**settings: object) -> object:
+def check(**settings: object) -> EligibilityResponse:
     return CoreX12Adapter().check(REQUEST, payer=payer(**settings))
 
 
@@ -61,7 +61,7 @@ def error_of(**settings: object) -> PayerError:
 
 @responses.activate
 def test_it_sends_one_core_270_per_service_type_with_credentials() -> None:
-    responses.post(URL, **reply_271(LFH))  # type: ignore[arg-type]
+    responses.post(URL, **reply_271(LFH))
     result = check()
 
     assert len(responses.calls) == 2
@@ -87,14 +87,14 @@ def test_it_sends_one_core_270_per_service_type_with_credentials() -> None:
 
 @responses.activate
 def test_all_service_types_in_one_request_when_the_payer_accepts_it() -> None:
-    responses.post(URL, **reply_271(LFH))  # type: ignore[arg-type]
+    responses.post(URL, **reply_271(LFH))
     check(one_service_type_per_request=False)
     assert len(responses.calls) == 1
 
 
 @responses.activate
 def test_aaa_75_is_final_after_exactly_one_call_with_the_fix_hint() -> None:
-    responses.post(URL, **reply_271(AAA_75))  # type: ignore[arg-type]
+    responses.post(URL, **reply_271(AAA_75))
     error = error_of()
     assert isinstance(error, PayerPermanentError)
     assert str(error) == "payer answered AAA 75 in loop 2100C"
@@ -115,7 +115,7 @@ def test_aaa_75_is_final_after_exactly_one_call_with_the_fix_hint() -> None:
 def test_subscriber_level_aaa_codes_are_classified(
     code: str, retryable: bool, hint_start: str
 ) -> None:
-    responses.post(URL, **reply_271(AAA_75.replace("AAA*N**75*C", f"AAA*N**{code}*C")))  # type: ignore[arg-type]
+    responses.post(URL, **reply_271(AAA_75.replace("AAA*N**75*C", f"AAA*N**{code}*C")))
     error = error_of()
     assert isinstance(error, PayerTransientError if retryable else PayerPermanentError)
     assert error.action.startswith(hint_start)
@@ -125,7 +125,7 @@ def test_subscriber_level_aaa_codes_are_classified(
 @pytest.mark.parametrize("text", [AAA_42, AAA_42.replace("AAA*Y**42*R", "AAA*Y**80*R")])
 @responses.activate
 def test_aaa_42_and_80_at_the_payer_are_retryable(text: str) -> None:
-    responses.post(URL, **reply_271(text))  # type: ignore[arg-type]
+    responses.post(URL, **reply_271(text))
     error = error_of()
     assert isinstance(error, PayerTransientError)
     assert error.action == "The payer could not answer now; the check is retried automatically."
@@ -182,7 +182,7 @@ def test_aaa_42_and_80_at_the_payer_are_retryable(text: str) -> None:
 def test_transport_failures_are_classified(
     mock: dict[str, object], kind: type[PayerError], message: str, retry_after: float | None
 ) -> None:
-    responses.post(URL, **mock)  # type: ignore[arg-type]
+    responses.post(URL, **mock)
     error = error_of()
     assert type(error) is kind
     assert message in str(error)

@@ -36,7 +36,7 @@ def test_commercial_episode_crossing_1_january(book: RuleBook) -> None:
     assert (est["patient_total"], est["payer_total"], est["allowed_total"]) == (
         "3120.00", "5280.00", "8400.00",
     )  # fmt: skip
-    by_year = {}
+    by_year: dict[str, list[D]] = {}
     for day in est["days"]:
         by_year.setdefault(day["plan_year"], []).append(D(day["patient"]))
     assert {y: (len(v), sum(v)) for y, v in by_year.items()} == {

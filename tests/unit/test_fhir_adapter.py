@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 import requests
 import responses
+from fhir.resources.R4B.coverage import Coverage
 from fhir.resources.R4B.coverageeligibilityrequest import CoverageEligibilityRequest
+from fhir.resources.R4B.patient import Patient
 
 from coverage.adapters.fhir import FhirAdapter
 from coverage.domain.eligibility import CostSharing, Network
@@ -174,17 +176,21 @@ def test_it_posts_one_valid_coverage_eligibility_request() -> None:
     sent = CoverageEligibilityRequest.model_validate(json.loads(call.request.body))  # type: ignore[arg-type]
     assert sent.purpose == ["validation", "benefits"]
     assert [c.coding[0].code for c in (i.category for i in sent.item)] == ["30", "MH"]  # type: ignore[index,union-attr]
-    patient, coverage = sent.contained  # type: ignore[misc]
+    assert sent.contained is not None
+    patient, coverage = sent.contained
+    assert isinstance(patient, Patient) and isinstance(coverage, Coverage)
     assert coverage.subscriberId == "W000000009"
+    assert patient.name is not None
     assert (patient.name[0].family, str(patient.birthDate), patient.gender) == (
         "Doe",
         "1990-01-01",
         "female",
     )
+    assert sent.servicedPeriod is not None
     assert (str(sent.servicedPeriod.start), str(sent.servicedPeriod.end)) == (
         "2026-03-02",
         "2026-05-22",
-    )  # type: ignore[union-attr]
+    )
     assert sent.insurer.identifier.value == "60054"  # type: ignore[union-attr]
     assert sent.provider.identifier.value == "1234567893"  # type: ignore[union-attr]
 
@@ -305,7 +311,7 @@ def test_an_answer_without_a_result_is_classified(
 def test_transport_failures_are_classified(
     mock: dict[str, object], kind: type[PayerError], message: str, retry_after: float | None
 ) -> None:
-    responses.post(URL, **mock)  # type: ignore[arg-type]
+    responses.post(URL, **mock)
     raised = error_of()
     assert type(raised) is kind
     assert message in str(raised)

@@ -1,3 +1,5 @@
+from typing import Any
+
 import pytest
 from pydantic import ValidationError
 
@@ -5,7 +7,7 @@ from coverage.domain.request import VerificationRequest
 from tests.factories import request, request_body
 
 
-def _errors(body: dict) -> list[tuple[str, str]]:
+def _errors(body: dict[str, Any]) -> list[tuple[str, str]]:
     with pytest.raises(ValidationError) as info:
         VerificationRequest.model_validate(body)
     return [(".".join(map(str, e["loc"])), e["msg"]) for e in info.value.errors()]

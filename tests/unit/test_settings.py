@@ -1,9 +1,18 @@
+from pathlib import Path
+from typing import TypedDict
+
 import pytest
 from pydantic import ValidationError
 
 from coverage.settings import DEV_ENCRYPTION_KEY, Settings
 
-PROD_KEYS = {
+
+class ProdKeys(TypedDict):
+    encryption_keys: str
+    hash_key: str
+
+
+PROD_KEYS: ProdKeys = {
     "encryption_keys": "cHJvZC10ZXN0LWtleS1ub3QtYS1kZXYta2V5LTAwMDA=",
     "hash_key": "prod-hash",
 }
@@ -40,7 +49,9 @@ def test_the_embedded_default_is_sqlite_in_process() -> None:
     assert Settings.model_fields["broker_url"].default is None
 
 
-def test_cli_exits_non_zero_in_production_with_dev_secrets(tmp_path, monkeypatch) -> None:
+def test_cli_exits_non_zero_in_production_with_dev_secrets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import subprocess
     import sys
 

@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 from hypothesis import given, settings
@@ -42,7 +43,21 @@ LFH_ENVELOPE = Envelope270(
     transaction_created=datetime(2006, 5, 1, 13, 19),
     line_break="\n",
 )
-LFH_INQUIRY = {
+
+
+class LfhInquiry(TypedDict):
+    """The Inquiry270 fields the LinuxForHealth samples share."""
+
+    payer_name: str
+    payer_id: str
+    provider_id_qualifier: str
+    reference: str
+    trace_number: str
+    trace_originator: str
+    service_date: date
+
+
+LFH_INQUIRY: LfhInquiry = {
     "payer_name": "ABC COMPANY",
     "payer_id": "842610001",
     "provider_id_qualifier": "SV",
@@ -202,7 +217,7 @@ def test_unwritable_values_are_refused_naming_the_field(
 ) -> None:
     fields = {f: getattr(IOP_INQUIRY, f) for f in IOP_INQUIRY.__dataclass_fields__}
     with pytest.raises(InputError) as caught:
-        write_270(Inquiry270(**{**fields, **change}), IOP_ENVELOPE)  # type: ignore[arg-type]
+        write_270(Inquiry270(**{**fields, **change}), IOP_ENVELOPE)
     assert str(caught.value) == message
     assert "DO*E" not in str(caught.value)
 
