@@ -137,6 +137,7 @@ def test_the_circuit_opens_at_the_threshold_and_sends_exactly_one_probe(
     time.sleep(1.05)
     # five workers try at once after the reset time: exactly one probe reaches the payer
     reached: list[int] = []
+    deferred: list[int] = []
     gate = threading.Barrier(5)
     probe_may_finish = threading.Event()
 
@@ -147,16 +148,20 @@ def test_the_circuit_opens_at_the_threshold_and_sends_exactly_one_probe(
                 reached.append(n)
                 probe_may_finish.wait(5)
         except PayerDeferred:
-            pass
+            deferred.append(n)
 
     threads = [threading.Thread(target=attempt, args=(n,)) for n in range(5)]
     for thread in threads:
         thread.start()
-    time.sleep(0.3)
+    # The probe stays in flight until the other four have been turned away, however slow the
+    # machine: a fixed sleep let a late thread arrive after the probe had closed the circuit.
+    deadline = time.monotonic() + 10
+    while len(deferred) < 4 and time.monotonic() < deadline:
+        time.sleep(0.01)
     probe_may_finish.set()
     for thread in threads:
         thread.join()
-    assert len(reached) == 1
+    assert (len(reached), len(deferred)) == (1, 4)
     call(guard, p)  # the probe succeeded: the circuit is closed again
     call(guard, p)
 
