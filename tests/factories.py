@@ -75,7 +75,7 @@ def unique_name(role: Role) -> str:
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 
 
-def phi_in(url: str, values: list[str]) -> list[str]:
-    """The PHI values a URL carries, job and batch IDs left out: a random ID can hold "1979"."""
-    bare = _UUID.sub("<id>", url).lower()
+def phi_in(text: str, values: list[str]) -> list[str]:
+    """The PHI values a URL or log carries, IDs left out: a random job ID can hold "1979"."""
+    bare = _UUID.sub("<id>", text).lower()
     return [value for value in values if value.lower() in bare]

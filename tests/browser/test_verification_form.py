@@ -1,5 +1,5 @@
 """Admissions at the new-verification form: a result that appears live, field errors, and no PHI
-in any URL the pages make."""
+in any URL the pages make nor in the service's and the worker's logs."""
 
 import re
 from collections.abc import Callable
@@ -8,6 +8,7 @@ from playwright.sync_api import Page, expect
 
 from coverage.domain.access import Role
 from tests.browser.conftest import Server, screenshot
+from tests.e2e.processes import ServiceProcess
 from tests.factories import phi_in
 
 PPO = {
@@ -130,3 +131,29 @@ def test_no_rendered_url_contains_a_name_birth_date_or_member_id(
     assert len(urls) > 20
     leaks = [(value, url) for url in urls for value in phi_in(url, phi)]
     assert leaks == []
+
+
+def test_neither_the_service_log_nor_the_worker_log_holds_what_the_form_was_given(
+    page: Page,
+    server: Server,
+    worker_process: ServiceProcess,
+    sign_in: Callable[[Server, Role], str],
+) -> None:
+    sign_in(server, Role.ADMISSIONS)
+    page.goto(f"{server.url}/verifications/new")
+    fill_form(page, PPO, SELECTS)
+    page.get_by_role("button", name="Queue verification").click()
+    expect(page.locator("[data-status-label]").first).to_have_text(
+        "Ready for billing review", timeout=30_000
+    )
+    job_id = page.url.rsplit("/", 1)[1]
+    service_log = server.process.log_path.read_text(errors="replace")
+    worker_log = worker_process.log_path.read_text(errors="replace")
+    assert f"/verifications/{job_id}" in service_log  # the access log is on and was written
+    assert job_id in worker_log  # so is the worker's
+    phi = ["Quillon", "Marrowby", "1979-03-14", "03/14/1979", "19790314", "7Q4Z", "F33.1", "F41.1"]
+    phi.append("61000.00")  # household income
+    leaks = {
+        name: phi_in(log, phi) for name, log in (("service", service_log), ("worker", worker_log))
+    }
+    assert leaks == {"service": [], "worker": []}
