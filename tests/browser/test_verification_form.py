@@ -40,6 +40,19 @@ def fill_form(page: Page, fields: dict[str, str], selects: dict[str, str]) -> No
         page.get_by_label(label, exact=True).select_option(value)
 
 
+def queue_the_ppo_enrollee_and_wait(
+    page: Page, server: Server, sign_in: Callable[[Server, Role], str]
+) -> None:
+    """As admissions: the PPO enrollee through the form, then the job page until the result."""
+    sign_in(server, Role.ADMISSIONS)
+    page.goto(f"{server.url}/verifications/new")
+    fill_form(page, PPO, SELECTS)
+    page.get_by_role("button", name="Queue verification").click()
+    expect(page.locator("[data-status-label]").first).to_have_text(
+        "Ready for billing review", timeout=30_000
+    )
+
+
 def test_admissions_submits_the_form_and_watches_the_result_appear(
     page: Page, server: Server, sign_in: Callable[[Server, Role], str]
 ) -> None:
@@ -111,13 +124,7 @@ def test_no_rendered_url_contains_a_name_birth_date_or_member_id(
         return found
 
     seen: list[str] = []
-    sign_in(server, Role.ADMISSIONS)
-    page.goto(f"{server.url}/verifications/new")
-    fill_form(page, PPO, SELECTS)
-    page.get_by_role("button", name="Queue verification").click()
-    expect(page.locator("[data-status-label]").first).to_have_text(
-        "Ready for billing review", timeout=30_000
-    )
+    queue_the_ppo_enrollee_and_wait(page, server, sign_in)
     job_url = page.url
     for path in (job_url, f"{server.url}/verifications"):
         page.goto(path)
@@ -139,13 +146,7 @@ def test_neither_the_service_log_nor_the_worker_log_holds_what_the_form_was_give
     worker_process: ServiceProcess,
     sign_in: Callable[[Server, Role], str],
 ) -> None:
-    sign_in(server, Role.ADMISSIONS)
-    page.goto(f"{server.url}/verifications/new")
-    fill_form(page, PPO, SELECTS)
-    page.get_by_role("button", name="Queue verification").click()
-    expect(page.locator("[data-status-label]").first).to_have_text(
-        "Ready for billing review", timeout=30_000
-    )
+    queue_the_ppo_enrollee_and_wait(page, server, sign_in)
     job_id = page.url.rsplit("/", 1)[1]
     service_log = server.process.log_path.read_text(errors="replace")
     worker_log = worker_process.log_path.read_text(errors="replace")
