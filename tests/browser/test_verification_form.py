@@ -152,8 +152,8 @@ def test_neither_the_service_log_nor_the_worker_log_holds_what_the_form_was_give
     worker_log = worker_process.log_path.read_text(errors="replace")
     assert f"/verifications/{job_id}" in service_log  # the access log is on and was written
     assert job_id in worker_log  # so is the worker's
-    phi = ["Quillon", "Marrowby", "1979-03-14", "03/14/1979", "19790314", "7Q4Z", "F33.1", "F41.1"]
-    phi.append("61000.00")  # household income
+    phi = ["Quillon", "Marrowby", "1979-03-14", "03/14/1979", "19790314", "7Q4Z"]
+    phi += ["F33.1", "F41.1", "61000.00"]  # diagnoses and household income
     leaks = {
         name: phi_in(log, phi) for name, log in (("service", service_log), ("worker", worker_log))
     }

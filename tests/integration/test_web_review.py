@@ -380,13 +380,14 @@ def test_no_link_or_form_on_these_pages_carries_a_name_birth_date_or_member_id(
         f"/verifications/{job_id}/estimate",
         f"/verifications/{self_paying}/good-faith-estimate",
     ]
+    phi = ["Jordan", "Sample", "1988", "04/12", "SBX-PPO-100234", "100234", "F33"]
     for path in pages:
         html = billing.client.get(path).text
         assert "Jordan" in html or path.endswith("/result")  # the page itself shows the name
         urls = HREF.findall(html)
         assert urls, path
-        phi = ["Jordan", "Sample", "1988", "04/12", "SBX-PPO-100234", "100234", "F33"]
-        assert [(url, phi_in(url, phi)) for url in urls if phi_in(url, phi)] == [], path
+        leaks = {url: found for url in urls if (found := phi_in(url, phi))}
+        assert leaks == {}, path
 
 
 def test_note_and_adjust_through_the_api(admissions: SignedInClient, session: Session) -> None:
