@@ -342,7 +342,13 @@ def _check_versions(files: list[tuple[_Parsed, CoveragePolicyFile | MedicalNeces
 def installed_adapters() -> dict[str, type[BaseModel]]:
     """Adapter plug-ins by name with the settings model each declares (none: no settings)."""
     found: dict[str, type[BaseModel]] = {}
-    for entry in entry_points(group=ADAPTER_GROUP):
+    # The service's own adapters first: as in the registry, a plug-in cannot take a built-in's name.
+    entries = sorted(
+        entry_points(group=ADAPTER_GROUP), key=lambda e: e.module.split(".")[0] != "coverage"
+    )
+    for entry in entries:
+        if entry.name in found:
+            continue
         try:
             adapter = entry.load()
         except (
