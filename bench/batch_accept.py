@@ -31,10 +31,10 @@ os.environ["IOP_COVERAGE_VERIFY_QUEUE"] = QUEUE  # never the queue real workers 
 os.environ.pop("IOP_COVERAGE_BROKER_URL", None)
 
 from coverage import batches  # noqa: E402
+from coverage.core.rule_book import current_rulebook, payers_in_force  # noqa: E402
 from coverage.domain import batch_csv  # noqa: E402
 from coverage.domain.access import Actor, Role  # noqa: E402
 from coverage.domain.flat_request import template_csv_rows  # noqa: E402
-from coverage.rules.current import current_rulebook  # noqa: E402
 from coverage.settings import get_settings  # noqa: E402
 from coverage.store.db import session_scope, upgrade  # noqa: E402
 
@@ -74,7 +74,7 @@ def use_database(url: str) -> None:
 
 
 def parse_and_validate(data: bytes) -> None:
-    payer_ids = current_rulebook().payers.keys()
+    payer_ids = payers_in_force().keys()
     for row in batch_csv.read_rows(data):
         checked = batch_csv.check_row(row, payer_ids=payer_ids)
         assert checked.request is not None, checked.errors

@@ -14,7 +14,7 @@ from pathlib import Path
 from coverage.assessing import assess
 from coverage.domain.request import VerificationRequest
 from coverage.estimating import estimate_result
-from coverage.rules.loader import RuleBook
+from coverage.rules.loader import load_book
 from tests.factories import request_body
 from tests.unit.estimate_builders import FACILITY, sandbox
 
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
-    book = RuleBook.load(ROOT / "payer_rules")
+    book = load_book(ROOT / "payer_rules")
     body = request_body("ppo", start_date="2026-03-02", days_per_week=7, weeks=52)
     body["household"] = {"size": 3, "annual_income": "30000.00"}
     body["policies"].append(

@@ -18,9 +18,11 @@ from coverage.domain.money import ZERO, Money, cents
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import LevelOfCare, Plan, VerificationRequest
 from coverage.domain.sliding_scale import HUNDRED, pick_guideline
+from coverage.rules.book import LoadedRules, RuleBook, carried_note
+from coverage.rules.errors import RuleLookupError
 from coverage.rules.evaluate import CheckResult, evaluate, facts_for
 from coverage.rules.expressions import Outcome, activation
-from coverage.rules.loader import LoadedRules, RuleBook, RuleFileRef, RuleLookupError
+from coverage.rules.files import RuleFileRef
 from coverage.rules.policy_schema import CostSharingRules, CoveragePolicyFile
 from coverage.rules.requirements import Requirement, requirements_for, status_of
 
@@ -381,8 +383,7 @@ def _cost_sharing(
         "no_balance_billing": rules.no_balance_billing,
     }
     if rules.part_b is not None:
-        part_b, _ = book.part_b(request.plan.start_date.year)
-        fields["part_b_coinsurance"] = part_b.coinsurance
+        fields["part_b_coinsurance"] = book.part_b(request.plan.start_date.year).terms.coinsurance
     if rules.qmb_owes_nothing and response.medicare_qmb:
         fields["patient_owes_nothing"] = True
         fields["reason"] = (
@@ -401,7 +402,7 @@ def _cost_sharing(
                 fields["copay_cap_per_day"] = band.max_per_day
             elif band.max_share_of_payment is not None:
                 try:
-                    paid, _ = book.allowed_per_day(payer.id, payer.network_status, start)
+                    paid = book.payer_rate(payer.id, payer.network_status, start).rate.per_day
                 except RuleLookupError:
                     paid = None
                 if paid is not None:
@@ -438,6 +439,17 @@ def _drafts(
         )
     else:
         notes += book.drafts_used(on=start, state=state)
+    if any(p.type is InsuranceType.MEDICARE for p, _ in responses) and book.part_b_files:
+        part_b = book.part_b(start.year)
+        if part_b.carried(start.year):
+            notes.append(
+                carried_note(
+                    f"the Medicare Part B {part_b.year} amounts",
+                    part_b.display,
+                    date(part_b.year, 12, 31),
+                    start,
+                )
+            )
     return list(dict.fromkeys(notes))
 
 

@@ -19,13 +19,13 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from coverage.core.rule_book import payers_in_force
 from coverage.domain import batch_csv
 from coverage.domain.access import Actor, Role
 from coverage.domain.flat_request import template_csv_rows
 from coverage.domain.job_state import OPEN, JobStatus
 from coverage.domain.request import VerificationRequest
 from coverage.errors import NotFoundError
-from coverage.rules.current import current_rulebook
 from coverage.service import Enqueue
 from coverage.store import audit, jobs
 from coverage.store import batches as stored
@@ -100,7 +100,7 @@ def accept(data: bytes, *, actor: Actor) -> Accepted:
     The caller then sends the job IDs with enqueue_all(); the web page and the API do that after
     their response, so a thousand rows are accepted without waiting for a thousand broker sends."""
     rows = batch_csv.read_rows(data)
-    payer_ids = current_rulebook().payers.keys()
+    payer_ids = payers_in_force().keys()
     checked = [batch_csv.check_row(row, payer_ids=payer_ids) for row in rows]
     hashes = {c.number: row_hash(c.request) for c in checked if c.request is not None}
     file_hash = keyed_hash(hashlib.sha256(data).hexdigest())

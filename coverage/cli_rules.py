@@ -1,38 +1,98 @@
-"""`iop-coverage rules ...`: check, test and list the rule book; explain a stored result."""
+"""`iop-coverage rules ...`: check, test, list and diff the rule book; explain a stored result."""
 
 import uuid
+from collections import defaultdict
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from coverage.rules.loader import RuleBook, RuleFileError
+from coverage.rules.book import RuleBook
+from coverage.rules.errors import RuleBookError, RuleWarning
+from coverage.rules.loader import load_book
 from coverage.settings import get_settings
 
 rules_app = typer.Typer(help="The rule book in payer_rules/.", no_args_is_help=True)
 DirArg = Annotated[
     Path | None, typer.Argument(help="Rules directory (default: IOP_COVERAGE_RULES_DIR)")
 ]
+TodayOpt = Annotated[
+    datetime | None,
+    typer.Option(
+        "--today",
+        formats=["%Y-%m-%d"],
+        help="Check as if today were this date (YYYY-MM-DD): which data runs out soon",
+    ),
+]
 
 
 def _load(directory: Path | None) -> RuleBook:
+    """The book, or every error on stderr and exit 1 (2 when there is no such directory)."""
     path = directory or get_settings().rules_dir
     if not path.is_dir():
         typer.echo(f"{path}: no such directory", err=True)
         raise typer.Exit(code=2)
     try:
-        return RuleBook.load(path)
-    except RuleFileError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        return load_book(path)
+    except RuleBookError as exc:
+        for error in exc.errors:
+            typer.echo(f"error: {error}", err=True)
         raise typer.Exit(code=1) from None
 
 
+def _warnings(book: RuleBook, today: datetime | None) -> list[RuleWarning]:
+    from coverage.core.rule_book_status import warnings_for
+
+    return warnings_for(book, today.date() if today else date.today())
+
+
+def _in_force_line(book: RuleBook | None) -> str | None:
+    """How the checked directory stands against the version in force, when one is recorded."""
+    from coverage.core.rule_book import stored_in_force
+
+    found = stored_in_force()
+    if found is None:
+        return None
+    stored, _ = found
+    since = stored.in_force_since.date().isoformat() if stored.in_force_since else "?"
+    line = f"in force: version {stored.version[:12]} since {since} ({len(stored.files)} files)"
+    if book is None:
+        return line + "; it stays in force until these errors are fixed"
+    if book.version == stored.version:
+        return line + "; this directory is that version"
+    return line + "; this directory differs from it (iop-coverage rules diff shows how)"
+
+
 @rules_app.command("check")
-def check(directory: DirArg = None) -> None:
-    """Validate every file; print file:line:column and what was expected on the first error."""
-    book = _load(directory)
+def check(
+    directory: DirArg = None,
+    today: TodayOpt = None,
+    strict: Annotated[bool, typer.Option(help="Exit 1 on warnings too")] = False,
+) -> None:
+    """Validate every file and the whole book: every error at file:line:column with the fix,
+    then what runs out soon. Exit 1 on errors (and, with --strict, on warnings)."""
+    try:
+        book = _load(directory)
+    except typer.Exit as refused:
+        if refused.exit_code == 1:
+            line = _in_force_line(None)
+            if line:
+                typer.echo(line, err=True)
+        raise
+    warnings = _warnings(book, today)
+    for warning in warnings:
+        typer.echo(f"warning: {warning}")
     criteria = sum(len(r.compiled) for r in book.rules)
-    typer.echo(f"ok: {len(book.files)} files, {len(book.payers)} payers, {criteria} criteria")
+    typer.echo(
+        f"ok: {len(book.files)} files, {len(book.payers)} payers, {criteria} criteria; "
+        f"version {book.version[:12]}"
+    )
+    line = _in_force_line(book)
+    if line:
+        typer.echo(line)
+    if strict and warnings:
+        raise typer.Exit(code=1)
 
 
 @rules_app.command("test")
@@ -52,9 +112,14 @@ def test(directory: DirArg = None) -> None:
 
 
 @rules_app.command("list")
-def list_(directory: DirArg = None) -> None:
-    """Payers, plans and policies with their effective dates."""
+def list_(directory: DirArg = None, today: TodayOpt = None) -> None:
+    """Payers, plans and policies with their effective dates; what runs out soon first."""
     book = _load(directory)
+    warnings = _warnings(book, today)
+    if warnings:
+        typer.echo("Warnings:")
+        for warning in warnings:
+            typer.echo(f"  {warning}")
     typer.echo("Payers:")
     for payer in sorted(book.payers.values(), key=lambda p: p.id):
         typer.echo(
@@ -70,14 +135,59 @@ def list_(directory: DirArg = None) -> None:
             f"{rules.display}"
         )
     typer.echo("Fee schedules:")
-    for schedule in book.fee_schedules:
+    for display, schedule in book.fee_schedule_files:
         until = schedule.expires.isoformat() if schedule.expires else "open"
         typer.echo(
             f"  {schedule.service.code} {schedule.effective}..{until} v{schedule.version} "
-            f"payers: {', '.join(schedule.payers)}"
+            f"payers: {', '.join(schedule.payers)}  {display}"
         )
     years = sorted({g.year for g in book.guidelines})
     typer.echo(f"Poverty guidelines: {', '.join(map(str, years))}")
+    part_b = sorted({y for _, f in book.part_b_files for y in f.years})
+    if part_b:
+        typer.echo(f"Medicare Part B years: {', '.join(map(str, part_b))}")
+
+
+@rules_app.command("diff")
+def diff_(
+    candidate: DirArg = None,
+    against: Annotated[
+        Path | None,
+        typer.Option(help="Compare with this directory instead of the version in force"),
+    ] = None,
+) -> None:
+    """What a candidate directory changes against the version in force (payers, allowed
+    amounts, self-pay rates, criteria, policy limits), before it takes effect."""
+    from coverage.core.rule_book import stored_in_force
+    from coverage.rules.diff import diff
+
+    new = _load(candidate)
+    if against is not None:
+        old, label = _load(against), str(against)
+    else:
+        found = stored_in_force()
+        if found is None or found[1] is None:
+            typer.echo(
+                "no version in force is recorded in the database (IOP_COVERAGE_DATABASE_URL); "
+                "compare two directories with --against DIR",
+                err=True,
+            )
+            raise typer.Exit(code=2)
+        stored, book = found
+        assert book is not None
+        old, label = book, f"the version in force ({stored.version[:12]})"
+    changes = diff(old, new)
+    if not changes:
+        typer.echo(f"no changes against {label}")
+        return
+    typer.echo(f"{len(changes)} change(s) against {label}:")
+    by_area: dict[str, list[str]] = defaultdict(list)
+    for change in changes:
+        by_area[change.area].append(str(change).removeprefix(f"{change.area} "))
+    for area, lines in by_area.items():
+        typer.echo(f"{area}:")
+        for line in lines:
+            typer.echo(f"  {line}")
 
 
 @rules_app.command("explain")
@@ -102,6 +212,8 @@ def explain(job_id: uuid.UUID) -> None:
 
 def render_explanation(detail: dict[str, Any]) -> str:
     lines = [f"Verification {detail['id']}: {detail['status']} - {detail['message']}"]
+    if detail.get("rule_book_version"):
+        lines.append(f"Rule book version: {detail['rule_book_version']}")
     lines.append("Rule files:")
     lines += [f"  {f['path']}  v{f['version']}  sha256 {f['sha256']}" for f in detail["rule_files"]]
     result = detail.get("result") or {}
@@ -118,6 +230,8 @@ def render_explanation(detail: dict[str, Any]) -> str:
         draft = " [draft]" if check["status"] == "draft" else ""
         lines.append(f"  [{check['outcome']}] {check['rule']}{draft}: {check['reason']}")
         lines.append(f"      inputs: {inputs or '-'}  ({check['file']})")
+        if check.get("error"):
+            lines.append(f"      rule engine: {check['error']}")
     if assessment["requirements"]:
         lines.append("Requirements:")
         lines += [

@@ -37,7 +37,7 @@ from coverage.domain.money import cents, usd
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import AuthStatus, PolicyIn, Priority, VerificationRequest
 from coverage.domain.sliding_scale import SlidingScaleOptions, sliding_scale
-from coverage.rules.loader import RuleBook, RuleLookupError
+from coverage.rules.book import RuleBook, carried_note
 
 ANNUAL = {TimePeriod.CALENDAR_YEAR, TimePeriod.SERVICE_YEAR, TimePeriod.CONTRACT}
 # Only for a payer no coverage policy applies to (the behaviour before the rule book said it).
@@ -58,32 +58,6 @@ class _Notes:
 
 def _percent(rate: Decimal) -> str:
     return f"{(rate * 100).normalize():f}%"
-
-
-def _by_date(days: Sequence[date], lookup: Any, what: str, notes: _Notes) -> dict[date, Decimal]:
-    """A rule-book amount per service day; a later day with no rule keeps the last known amount.
-
-    The first day must have a rule (RuleLookupError otherwise): an estimate never starts on a guess.
-    """
-    amounts: dict[date, Decimal] = {}
-    last: Decimal | None = None
-    carried = False
-    for day in days:
-        try:
-            last = lookup(day)
-        except RuleLookupError:
-            if last is None:
-                raise
-            if not carried:
-                carried = True
-                notes.add(
-                    f"No {what} in the rule book from {day.isoformat()}: the last known "
-                    f"amount {usd(last)} is carried forward",
-                    "default",
-                )
-        assert last is not None
-        amounts[day] = cents(last)
-    return amounts
 
 
 def _benefit_notes(name: str, cs: CostSharing, medicare: bool, notes: _Notes) -> None:
@@ -202,15 +176,32 @@ def _next_year_terms(
 ) -> YearTerms:
     label = year_start.isoformat()
     if payer.type is InsuranceType.MEDICARE:
-        part_b, display = book.part_b(year_start.year)
+        found = book.part_b(year_start.year)
+        part_b, display = found.terms, found.display
         if part_b.status == "draft":
             notes.drafts.append(f"Medicare Part B {year_start.year} ({display})")
-        notes.add(
-            f"{payer.name}: from {label} the {year_start.year} Part B deductible "
-            f"{usd(part_b.deductible)} and {_percent(part_b.coinsurance)} coinsurance apply "
-            f"({display})",
-            "rule_file",
-        )
+        if found.carried(year_start.year):
+            notes.add(
+                f"{payer.name}: the {year_start.year} Part B amounts are not in the rule book "
+                f"yet; from {label} the {found.year} deductible {usd(part_b.deductible)} and "
+                f"{_percent(part_b.coinsurance)} coinsurance are carried forward ({display})",
+                "default",
+            )
+            notes.drafts.append(
+                carried_note(
+                    f"the Medicare Part B {found.year} amounts",
+                    display,
+                    date(found.year, 12, 31),
+                    year_start,
+                )
+            )
+        else:
+            notes.add(
+                f"{payer.name}: from {label} the {year_start.year} Part B deductible "
+                f"{usd(part_b.deductible)} and {_percent(part_b.coinsurance)} coinsurance apply "
+                f"({display})",
+                "rule_file",
+            )
         terms = first.model_copy(
             update={
                 "deductible_remaining": part_b.deductible,
@@ -400,10 +391,37 @@ def _policy_terms(
         notes.add(f"{name}: {text}", "payer_response")
     _benefit_notes(name, cs, payer.type is InsuranceType.MEDICARE, notes)
 
+    carried: list[str] = []
+
     def allowed_on(day: date) -> Decimal:
-        rate, status = book.payer_rate(payer.id, payer.network_status, day)
-        if status == "draft" and f"fee schedule amount for {payer.id}" not in notes.drafts:
+        if payer.contract == "none":
+            notes.add(
+                f"{name}: no contract and no allowed amount on file: the facility's full charge "
+                "is taken as the allowed amount; the plan's out-of-network allowance is often "
+                "lower, so the payer may pay less and the patient owe more",
+                "default",
+            )
+            return charges[day]
+        found = book.payer_rate(payer.id, payer.network_status, day)
+        rate = found.rate
+        if found.status == "draft" and f"fee schedule amount for {payer.id}" not in notes.drafts:
             notes.drafts.append(f"fee schedule amount for {payer.id}")
+        if found.carried_from is not None:
+            if not carried:  # one drafts line per policy: the first day priced past the end
+                carried.append(
+                    carried_note(
+                        f"the {payer.id} {payer.network_status} allowed amount",
+                        found.entry.display,
+                        found.carried_from,
+                        day,
+                    )
+                )
+                notes.drafts.append(carried[0])
+            notes.add(
+                f"{name}: the fee schedule's allowed amounts end {found.carried_from.isoformat()}; "
+                f"{usd(rate.per_day)} is carried forward for later service days (not verified)",
+                "default",
+            )
         if rate.unit == "per_hour":
             notes.add(
                 f"{name}: allowed {usd(rate.per_day)} per hour x {plan.hours_per_day:g} hours per service day",
@@ -416,7 +434,7 @@ def _policy_terms(
         )
         return rate.per_day
 
-    allowed = _by_date(days, allowed_on, f"allowed amount for {payer.id}", notes)
+    allowed = {day: cents(allowed_on(day)) for day in days}
     anchor = _year_anchor(payer, response, days[0], notes)
     starts = sorted({plan_year_start(d, anchor) for d in days})
     years = [YearTerms(start=starts[0], cost_sharing=cs, source="payer_response")]
@@ -471,8 +489,7 @@ def _gfe(
         )
         rate = chosen.price_per_day(full_per_day)
         discount = f"sliding scale class {chosen.name}" if rate < full_per_day else None
-    # The schedule that priced the first day (self_pay_per_day found exactly one in force).
-    service = next(f for f in book.fee_schedules if f.in_force(days[0])).service
+    service = book.self_pay_schedule(days[0])[1].service  # the schedule that priced the first day
     return build_gfe(
         reason=reason,
         issued_on=issued_on,
@@ -518,7 +535,7 @@ def estimate_result(
         + f", {plan.hours_per_day:g} hours a day ({plan.hours_per_week:g} hours a week); holidays not considered",
         "default",
     )
-    charges = _by_date(days, book.self_pay_per_day, "self-pay rate", notes)
+    charges = {day: cents(book.self_pay_per_day(day)) for day in days}
     notes.add(
         f"Facility charge (self-pay rate) {usd(charges[days[0]])} per service day (fee schedule)",
         "rule_file",
@@ -592,6 +609,15 @@ def estimate_result(
             "No usable coverage for IOP: the patient pays the full charge per day (self-pay)",
             "default",
         )
+    if request.household is not None:
+        guideline = book.guideline(state=request.enrollee.state, on=plan.start_date)
+        if guideline.carried_from is not None:
+            notes.add(
+                f"The {guideline.guideline.year} poverty guidelines end "
+                f"{guideline.carried_from.isoformat()} and are still used for the sliding scale: "
+                "the newer guidelines are not in the rule book yet",
+                "default",
+            )
     self_pay = [DayPrice(date=d, allowed=charges[d], charge=charges[d]) for d in days]
     estimate: Estimate = estimate_episode(
         plan=plan, policies=ordered, self_pay=self_pay, assumptions=notes.items

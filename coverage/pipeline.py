@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from coverage.adapters.base import PayerAdapter, load_adapters
 from coverage.answer_reuse import reuse, subject_hash
 from coverage.assessing import assess
+from coverage.core.rule_book import RuleBookUnavailable, current_rulebook
 from coverage.domain.access import WORKER
 from coverage.domain.calendar import service_dates
 from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse, OtherPayerRole
@@ -31,8 +32,8 @@ from coverage.errors import ConflictError, PayerError, PayerPermanentError, Paye
 from coverage.estimating import estimate_result
 from coverage.payer_guard import PayerDeferred, payer_guard
 from coverage.reverify import changes_since
-from coverage.rules.current import current_rulebook
-from coverage.rules.loader import RuleBook, RuleFileError, RuleLookupError
+from coverage.rules.book import RuleBook
+from coverage.rules.errors import RuleLookupError
 from coverage.settings import get_settings
 from coverage.store import audit, jobs
 from coverage.store.db import session_scope
@@ -126,19 +127,21 @@ def _attempt(
         return _release_or_fail(job_id, attempt, exc)
     except PayerPermanentError as exc:
         return _finish(job_id, attempt, JobStatus.NEEDS_INFO, exc.action)
-    except RuleFileError as exc:  # no rule book has loaded since the worker started
+    except RuleBookUnavailable:  # a fresh install whose rules directory has never loaded
         return _finish(
             job_id,
             attempt,
             JobStatus.FAILED,
-            f"The rule book does not load ({exc}). An operator must fix it; then re-run.",
+            "No rule book could be loaded yet, so nothing can be verified. An operator must "
+            "fix the rule book (the Rule book page names each problem); then re-run.",
         )
     except RuleLookupError as exc:  # a gap in the rule data, not in the request
         return _finish(
             job_id,
             attempt,
             JobStatus.FAILED,
-            f"Rule book gap: {exc}. An operator must add it; then re-run.",
+            f"Rule book gap: {exc}. An operator must fix the rule book (iop-coverage rules "
+            "check names the file); then re-run.",
         )
     except OperationalError:
         raise  # the database is unreachable: the task retries, the sweeper has the job otherwise
@@ -156,7 +159,7 @@ def _attempt(
         attempt,
         JobStatus.NEEDS_REVIEW,
         body.pop("review_message"),
-        result=(body, rule_files),
+        result=(body, rule_files, book.version),
     )
 
 
@@ -408,12 +411,19 @@ def _finish(
     status: JobStatus,
     message: str,
     *,
-    result: tuple[dict[str, Any], list[dict[str, Any]]] | None = None,
+    result: tuple[dict[str, Any], list[dict[str, Any]], str] | None = None,
 ) -> Outcome:
     """Ends the run; a result and the state change that announces it commit together."""
     with session_scope() as session:
         if result is not None:
-            jobs.save_result(session, job_id=job_id, body=result[0], rule_files=result[1])
+            body, rule_files, version = result
+            jobs.save_result(
+                session,
+                job_id=job_id,
+                body=body,
+                rule_files=rule_files,
+                rule_book_version=version,
+            )
         jobs.transition(
             session,
             job_id=job_id,

@@ -20,6 +20,11 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///iop_coverage.db"
     broker_url: str | None = Field(default=None, description="Unset: run the pipeline in-process")
     rules_dir: Path = Path("payer_rules")
+    # The rule book warns when data it needs ends within this many days (rules check, rules
+    # list, GET /api/rules/status, the operator page) and checks this far ahead for data that
+    # only starts later.
+    rules_warning_days: int = Field(default=60, ge=0, le=3660)
+    rules_horizon_days: int = Field(default=400, ge=1, le=3660)
     # Comma-separated Fernet keys, newest first: MultiFernet encrypts with the first, decrypts with any.
     encryption_keys: SecretStr = SecretStr(DEV_ENCRYPTION_KEY)
     hash_key: SecretStr = SecretStr(DEV_HASH_KEY)

@@ -72,13 +72,12 @@ def rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
     A test module may override it (`def rules(rules: Path) -> Path`) to add files to the copy.
     """
-    from coverage.rules import current
+    from coverage.core import rule_book
     from coverage.settings import get_settings
 
     target = tmp_path / "payer_rules"
     shutil.copytree(ROOT / "payer_rules", target)
     monkeypatch.setattr(get_settings(), "rules_dir", target)
-    monkeypatch.setattr(
-        current, "_state", {"book": None, "signature": None, "error": None, "loaded_at": None}
-    )
+    # This process starts afresh on the copy; the book it held before comes back afterwards.
+    monkeypatch.setattr(rule_book, "_state", rule_book._State())
     return target

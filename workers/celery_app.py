@@ -1,9 +1,11 @@
 """The Celery app, configured for work that must not be lost or run twice (see README, Workers)."""
 
+import logging
 import uuid
 from typing import Any
 
 from celery import Celery, Task
+from celery.signals import beat_init
 
 from coverage.settings import Settings, get_settings
 
@@ -60,3 +62,16 @@ def create_app(settings: Settings | None = None) -> Celery:
 
 
 app = create_app()
+log = logging.getLogger(__name__)
+
+
+@beat_init.connect  # type: ignore[untyped-decorator]
+def _rule_book_at_beat_start(**_: Any) -> None:
+    """The beat reads the rule book as it starts: it puts a changed directory in force without
+    waiting for a verification, and its log names the version in force like every worker's."""
+    from coverage.core.rule_book import RuleBookUnavailable, current_rulebook
+
+    try:
+        current_rulebook()
+    except RuleBookUnavailable as exc:
+        log.error("no rule book in force: %s", exc)

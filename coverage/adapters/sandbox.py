@@ -32,10 +32,8 @@ from coverage.domain.eligibility import (
 )
 from coverage.domain.payer import PayerConfig
 from coverage.errors import PayerPermanentError, PayerTransientError
+from coverage.sandbox.personas import PART_B_DEDUCTIBLE, part_b_deductible
 from coverage.settings import get_settings
-
-# Part B deductible by year (CMS announcements; iop-coverage-rules.md section 1.9).
-PART_B_DEDUCTIBLE = {2024: Decimal("240.00"), 2025: Decimal("257.00"), 2026: Decimal("283.00")}
 
 
 def _ppo(request: EligibilityRequest) -> dict[str, Any]:
@@ -82,11 +80,11 @@ def _ppo(request: EligibilityRequest) -> dict[str, Any]:
 
 def _medicare(request: EligibilityRequest) -> dict[str, Any]:
     year = request.service_start.year
-    if year not in PART_B_DEDUCTIBLE:
+    deductible = part_b_deductible(year)
+    if deductible is None:
         raise PayerPermanentError(
             f"sandbox Medicare has no Part B deductible for {year}",
-            action=f"The sandbox payer knows Part B deductibles for "
-            f"{min(PART_B_DEDUCTIBLE)}-{max(PART_B_DEDUCTIBLE)} only.",
+            action=f"The sandbox payer knows Part B deductibles from {min(PART_B_DEDUCTIBLE)} on.",
         )
     return {
         "active": True,
@@ -97,7 +95,7 @@ def _medicare(request: EligibilityRequest) -> dict[str, Any]:
         "cost_sharing": (
             CostSharing(
                 network=Network.IN,
-                deductible_remaining=PART_B_DEDUCTIBLE[year],
+                deductible_remaining=deductible,
                 coinsurance=Decimal("0.20"),
             ),
         ),

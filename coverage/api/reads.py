@@ -14,13 +14,13 @@ from coverage.api.schemas import (
     ReviewPublic,
     StaffJobSummary,
 )
+from coverage.core.rule_book import payers_in_force
 from coverage.domain.access import Actor, Role
 from coverage.domain.calendar import service_dates
 from coverage.domain.eligibility import EligibilityResponse
 from coverage.domain.job_state import JobStatus
 from coverage.errors import NotFoundError
 from coverage.fhir_out import PolicyAnswer, coverage_eligibility_response
-from coverage.rules.current import current_rulebook
 from coverage.settings import get_settings
 from coverage.store import audit, jobs
 from coverage.store.tables import VerificationJob
@@ -62,6 +62,7 @@ def job_detail(session: Session, *, job_id: uuid.UUID, actor: Actor) -> JobDetai
         request=inputs.request,
         result=result.body if result else None,
         rule_files=result.rule_files if result else [],
+        rule_book_version=result.rule_book_version if result else None,
         checks=[
             CheckPublic.model_validate(c, from_attributes=True)
             for c in jobs.checks_for(session, job_id=job_id)
@@ -142,7 +143,7 @@ def job_fhir(
         raise NotFoundError(f"verification job {job_id} has no policy {policy}")
     policy_id = inputs.policy_ids[policy]
     payer_id = inputs.request.policies[policy].payer_id
-    payer = current_rulebook().payers.get(payer_id)
+    payer = payers_in_force().get(payer_id)
     checks = [c for c in jobs.checks_for(session, job_id=job_id) if c.policy_id == policy_id]
     last = max(checks, key=lambda c: c.attempt, default=None)
     answered = last is not None and last.outcome in ("ok", "reused") and last.normalized is not None

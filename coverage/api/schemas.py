@@ -71,6 +71,8 @@ class JobDetail(BaseModel):
     request: VerificationRequest
     result: dict[str, Any] | None
     rule_files: list[dict[str, Any]]
+    # The rule book version (content hash) the result was made with; None for older results.
+    rule_book_version: str | None = None
     checks: list[CheckPublic]
     reviews: list[ReviewPublic]
 

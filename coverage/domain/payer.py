@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from coverage.domain.eligibility import InsuranceType, Network
 from coverage.domain.request import Program
@@ -47,6 +47,9 @@ class PayerConfig(BaseModel):
     # Checked against the adapter's own settings model when the rule book loads.
     settings: dict[str, Any] = Field(default_factory=dict)
     network_status: Network
+    # `none`: our facility has no contract and no fee schedule gives this payer an allowed
+    # amount; out of network only, and the estimate takes the facility's charge as allowed.
+    contract: Literal["contracted", "none"] = "contracted"
     # Our facility may bill this payer's members the charge minus the allowed amount when out of
     # network; never applied in network, to Medicaid or to a QMB.
     balance_billing: bool = False
@@ -61,6 +64,12 @@ class PayerConfig(BaseModel):
     source: str = Field(min_length=1, max_length=2000)
     effective: date
     status: Literal["verified", "draft"] = "verified"
+
+    @model_validator(mode="after")
+    def _no_contract_is_out_of_network(self) -> "PayerConfig":
+        if self.contract == "none" and self.network_status is not Network.OUT:
+            raise ValueError("contract: none needs network_status: out_of_network")
+        return self
 
     def known_as(self, name: str | None, payer_id: str | None) -> bool:
         known = {a.upper() for a in (*self.aliases, self.name, self.id)}

@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict
 from coverage.domain.eligibility import EligibilityResponse
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import VerificationRequest
-from coverage.rules.expressions import VARIABLES, Outcome, activation
-from coverage.rules.loader import LoadedRules
+from coverage.rules.book import LoadedRules
+from coverage.rules.expressions import VARIABLES, Evaluation, Outcome, activation
 from coverage.rules.policy_schema import CoveragePolicyFile, Criterion, HoursBand, Referral, Sourced
 
 _DOUBLE, _INT = VARIABLES["hours_per_week"], VARIABLES["age"]
@@ -33,6 +33,8 @@ class CheckResult(BaseModel):
     inputs: dict[str, Any]
     status: str  # verified | draft
     refer_to: Referral | None = None
+    # The rule engine's own words when the outcome is unknown: for operators, never for staff.
+    error: str | None = None
 
 
 def age_on(birth: date, on: date) -> int:
@@ -101,6 +103,7 @@ def evaluate(rules: LoadedRules, facts: dict[str, Any], bound: Any = None) -> li
         inputs: dict[str, Any],
         part: Sourced | None,
         refer_to: Referral | None = None,
+        error: str | None = None,
     ) -> None:
         results.append(
             CheckResult(
@@ -112,6 +115,7 @@ def evaluate(rules: LoadedRules, facts: dict[str, Any], bound: Any = None) -> li
                 inputs=inputs,
                 status=(part.status if part and part.status else None) or model.status,
                 refer_to=refer_to,
+                error=error,
             )
         )
 
@@ -121,25 +125,29 @@ def evaluate(rules: LoadedRules, facts: dict[str, Any], bound: Any = None) -> li
         bound = activation(facts)
     for criterion in model.criteria:
         compiled = rules.compiled[criterion.id]
-        outcome, error = compiled.evaluate(bound)
+        found = compiled.evaluate(bound)
         inputs = {name: facts.get(name) for name in compiled.inputs}
         add(
             criterion.id,
-            outcome,
-            _reason(criterion, outcome, error),
+            found.outcome,
+            _reason(criterion, found),
             inputs,
             criterion,
-            criterion.refer_to if outcome == "not_met" else None,
+            criterion.refer_to if found.outcome == "not_met" else None,
+            found.error,
         )
     return results
 
 
-def _reason(criterion: Criterion, outcome: Outcome, error: str | None) -> str:
-    if outcome == "met":
+def _reason(criterion: Criterion, found: Evaluation) -> str:
+    if found.outcome == "met":
         return criterion.met
-    if outcome == "not_met":
+    if found.outcome == "not_met":
         return criterion.not_met
-    return f"Could not be evaluated ({error}); a clinician must review: {criterion.not_met}"
+    why = found.why or "the rule could not be evaluated"
+    if found.missing is not None:
+        why = f"not enough information: {why}"
+    return f"{why[0].upper()}{why[1:]}. A clinician must review: {criterion.not_met}"
 
 
 def _coverage_checks(model: CoveragePolicyFile, facts: dict[str, Any], add: Any) -> None:

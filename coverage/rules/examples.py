@@ -2,8 +2,8 @@
 
 from dataclasses import dataclass
 
+from coverage.rules.book import RuleBook
 from coverage.rules.evaluate import coerce, evaluate
-from coverage.rules.loader import RuleBook
 
 
 @dataclass(frozen=True)

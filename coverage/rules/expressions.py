@@ -53,20 +53,80 @@ class ExpressionError(ValueError):
         super().__init__(f"column {column}: {message}")
 
 
+_MISSING_FACT = re.compile(r'No value with name "([a-z_]+)" found')
+_MISSING_KEY = re.compile(r'Key not found in map : "([a-z_]+)"')
+# What staff read when a fact a criterion needs was not recorded (never the CEL text).
+FACT_WORDS = {
+    "age": "the enrollee's age",
+    "state": "the enrollee's state",
+    "program": "the program",
+    "diagnoses": "the diagnoses",
+    "has_sud_diagnosis": "whether there is a substance-use diagnosis",
+    "recommended_level": "the clinician's recommended level of care",
+    "ratings": "the clinician's dimension ratings",
+    "needs_withdrawal_management": "whether withdrawal management is needed",
+    "imminent_danger": "whether the enrollee is in imminent danger",
+    "stable_housing": "whether the enrollee's housing is stable",
+    "level_of_care": "the planned level of care",
+    "modality": "whether care is in person or by telehealth",
+    "hours_per_week": "the planned hours a week",
+    "hours_per_day": "the planned hours a day",
+    "days_per_week": "the planned days a week",
+    "weeks": "the planned number of weeks",
+    "service_days": "the planned service days",
+    "payer_type": "the payer type",
+    "network": "the network status",
+    "coverage_active": "whether coverage is active",
+    "medicare_qmb": "whether the enrollee is a Qualified Medicare Beneficiary",
+}
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One criterion's outcome. `unknown` comes with `why`, in words for staff, and `error`,
+    CEL's own text for operators. `missing`: the fact (or rating) the intake lacks; `aborted`:
+    the runtime gave up (its iteration budget), which says the rule, not the intake, is wrong."""
+
+    outcome: Outcome
+    why: str | None = None
+    error: str | None = None
+    missing: str | None = None
+    aborted: bool = False
+
+
+def _unknown(error: str) -> Evaluation:
+    fact = _MISSING_FACT.search(error)
+    if fact is not None:
+        words = FACT_WORDS.get(fact[1], fact[1].replace("_", " "))
+        return Evaluation("unknown", f"the intake does not record {words}", error, fact[1])
+    key = _MISSING_KEY.search(error)
+    if key is not None:
+        rating = key[1].replace("_", " ")
+        return Evaluation("unknown", f"the intake has no {rating} rating", error, key[1])
+    return Evaluation("unknown", "the rule could not be evaluated with the recorded facts", error)
+
+
 @dataclass(frozen=True)
 class Compiled:
     source: str
     inputs: tuple[str, ...]  # declared variables the expression mentions, for explanations
     _expr: Any
 
-    def evaluate(self, activation: Any) -> tuple[Outcome, str | None]:
-        """met / not_met, or unknown with CEL's error text."""
-        value = self._expr.eval(activation)
+    def evaluate(self, activation: Any) -> Evaluation:
+        """met / not_met, or unknown with the reason; never raises for what the rule does."""
+        try:
+            value = self._expr.eval(activation)
+        except RuntimeError as exc:  # the runtime's budget, or another internal limit
+            budget = "budget" in str(exc).lower()
+            why = "it took too long" if budget else "the rule engine stopped"
+            return Evaluation(
+                "unknown", f"the rule could not be evaluated: {why}", str(exc), aborted=True
+            )
         if value.type() == _T.BOOL:
-            return ("met" if value.value() else "not_met"), None
+            return Evaluation("met" if value.value() else "not_met")
         if value.type() == _T.ERROR:
-            return "unknown", str(value.value())
-        return "unknown", f"expression gave {value.type().name()}, not bool"
+            return _unknown(str(value.value()))
+        return _unknown(f"expression gave {value.type().name()}, not bool")
 
 
 def compile_criterion(source: str) -> Compiled:

@@ -100,7 +100,10 @@ class PayerRate(RuleModel):
 class FeeScheduleFile(RuleFileHeader):
     kind: Literal["fee_schedule"]
     service: ServiceCode
-    self_pay_per_day: Amount
+    # The facility's own price per IOP day. It holds past `expires` until a later schedule gives
+    # one (`expires` ends the payers' rates, not the facility's price); a schedule of payer
+    # rates alone may leave it out.
+    self_pay_per_day: Amount | None = None
     payers: dict[
         Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$")], list[PayerRate]
     ] = Field(default_factory=dict)

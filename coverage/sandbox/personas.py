@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from coverage.x12.writer_270 import VERSION, Element, Inquiry270
 
-# Part B deductible by year: the same table as the in-process sandbox (CMS announcements).
+# Part B deductible by year (CMS announcements), for both sandbox payers.
 PART_B_DEDUCTIBLE = {2024: Decimal("240.00"), 2025: Decimal("257.00"), 2026: Decimal("283.00")}
 PAYER_NAME = "IOP COVERAGE SANDBOX PAYER"
 
@@ -51,8 +51,15 @@ def _ppo(inquiry: Inquiry270) -> Segments:
     ]
 
 
+def part_b_deductible(year: int) -> Decimal | None:
+    """The simulated Medicare's Part B deductible for a year. A year past the table gets the last
+    year's amount: a real payer states the new one, the simulator has not been given it."""
+    known = [y for y in PART_B_DEDUCTIBLE if y <= year]
+    return PART_B_DEDUCTIBLE[max(known)] if known else None
+
+
 def _medicare(inquiry: Inquiry270) -> Segments:
-    deductible = PART_B_DEDUCTIBLE.get(inquiry.service_date.year)
+    deductible = part_b_deductible(inquiry.service_date.year)
     if deductible is None:
         return [["AAA", "N", "", "62", "C"]]
     return [

@@ -354,23 +354,37 @@ def reusable_check(
 
 
 def save_result(
-    session: Session, *, job_id: uuid.UUID, body: dict[str, Any], rule_files: list[dict[str, Any]]
+    session: Session,
+    *,
+    job_id: uuid.UUID,
+    body: dict[str, Any],
+    rule_files: list[dict[str, Any]],
+    rule_book_version: str | None,
 ) -> None:
     """One current result per job; a re-run's result replaces it and the old one is kept."""
     current = get_result(session, job_id=job_id)
     if current is None:
-        session.add(CoverageResult(job_id=job_id, body=body, rule_files=rule_files))
+        session.add(
+            CoverageResult(
+                job_id=job_id,
+                body=body,
+                rule_files=rule_files,
+                rule_book_version=rule_book_version,
+            )
+        )
         return
     session.add(
         SupersededResult(
             job_id=job_id,
             body=current.body,
             rule_files=current.rule_files,
+            rule_book_version=current.rule_book_version,
             created_at=current.created_at,
         )
     )
     current.body = body
     current.rule_files = rule_files
+    current.rule_book_version = rule_book_version
     current.created_at = utcnow()
     session.add(current)
 

@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint, text
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from coverage.store.types import EncryptedJSON
@@ -173,6 +173,7 @@ class CoverageResult(SQLModel, table=True):
     rule_files: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
+    rule_book_version: str | None = Field(default=None, max_length=64)  # RuleBookVersion.version
     created_at: datetime = _ts()
 
 
@@ -186,6 +187,7 @@ class SupersededResult(SQLModel, table=True):
     rule_files: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
+    rule_book_version: str | None = Field(default=None, max_length=64)
     created_at: datetime = _ts()  # when the replaced result was made
     superseded_at: datetime = _ts()
 
@@ -266,3 +268,24 @@ class BatchRow(SQLModel, table=True):
     errors: list[dict[str, str]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
+
+
+class RuleBookVersion(SQLModel, table=True):
+    """A rule book that loaded and validated, addressed by its content: every process uses the
+    one most recently put in force, and one that starts while the directory is broken loads it."""
+
+    __tablename__ = "rule_book_versions"
+    version: str = Field(primary_key=True, max_length=64)  # SHA-256 over paths and file hashes
+    root: str = Field(max_length=200)  # the rules directory's name, which prefixes its paths
+    # [{"path", "kind", "version", "sha256"}]: rule data only, no PHI.
+    files: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _ts()
+    in_force_since: datetime | None = _ts(nullable=True, index=True)
+
+
+class RuleFileContent(SQLModel, table=True):
+    """One rule file's bytes by their SHA-256, shared by every version that holds the file."""
+
+    __tablename__ = "rule_file_contents"
+    sha256: str = Field(primary_key=True, max_length=64)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -92,7 +92,10 @@ def test_a_running_worker_picks_up_a_new_payer_and_keeps_it_through_a_broken_edi
     assert recorded["payers/lakeside-epo.yaml"]["sha256"] == v2  # the last good version
     assert third["result"]["coverage"][0]["payer_name"] == "Lakeside EPO Select"
     status = client.get("/api/rules/status", headers=headers["operator"]).json()
-    assert status["error"] == (
+    assert [e["text"] for e in status["refused"]["errors"]] == [
         "payer_rules/payers/lakeside-epo.yaml:8:1: network_status: Input should be 'in_network' "
         "or 'out_of_network'"
+    ]
+    assert (
+        third["rule_book_version"] == second["rule_book_version"] == status["in_force"]["version"]
     )

@@ -125,8 +125,8 @@ def test_an_answer_older_than_the_ttl_is_not_reused(
 def test_a_payer_file_can_switch_reuse_off(
     clerk: Actor, payer_calls: CountingSandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from coverage.core.rule_book import current_rulebook
     from coverage.domain.payer import PayerLimits
-    from coverage.rules.current import current_rulebook
 
     book = current_rulebook()
     payer = book.payers["sandbox-commercial"]

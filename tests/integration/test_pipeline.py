@@ -182,13 +182,45 @@ def test_a_second_run_of_a_finished_job_is_a_no_op(session: Session, clerk: Acto
 def test_a_gap_in_the_rule_book_fails_the_job_with_an_operator_action(
     session: Session, clerk: Actor
 ) -> None:
-    job_id = queue_in_process(request("ppo", start_date="2027-03-01"), clerk)
+    # The shipped book starts on 1 January 2024: nothing before it to carry forward.
+    job_id = queue_in_process(request("ppo", start_date="2023-11-06"), clerk)
     job = job_row(session, job_id)
     assert job.status == "failed"
     assert job.message == (
         # The facility's own charge is looked up first: it prices every day, covered or not.
-        "Rule book gap: no self-pay rate on 2027-03-01. An operator must add it; then re-run."
+        "Rule book gap: no self-pay rate on 2023-11-06. An operator must fix the rule book "
+        "(iop-coverage rules check names the file); then re-run."
     )
+
+
+@pytest.mark.parametrize(
+    ("persona", "totals", "carried"),
+    [
+        # 24 days at $350.00 (carried): $300 deductible left + 20% of $50, then 23 x $70.
+        ("ppo", ("8400.00", "1920.00"), ["sandbox-commercial in_network allowed amount"]),
+        # 24 days at $259.13 (carried): $283 deductible (the sandbox's 2027 answer), then 20%.
+        (
+            "medicare",
+            ("6219.12", "1470.31"),
+            ["sandbox-medicare in_network allowed amount", "Medicare Part B 2026 amounts"],
+        ),
+    ],
+)
+def test_an_episode_starting_in_2027_verifies_with_the_shipped_book_flagged_where_carried(
+    session: Session, clerk: Actor, persona: str, totals: tuple[str, str], carried: list[str]
+) -> None:
+    job_id = queue_in_process(request(persona, start_date="2027-01-11"), clerk)
+    assert job_row(session, job_id).status == "needs_review"
+    result = _result(session, job_id)
+    estimate = result["estimate"]
+    assert (estimate["allowed_total"], estimate["patient_total"]) == totals
+    flagged = [a["text"] for a in estimate["assumptions"] if "carried forward" in a["text"]]
+    assert flagged and {a["source"] for a in estimate["assumptions"] if a["text"] in flagged} == {
+        "default"
+    }
+    listed = [d for d in result["drafts_used"] if "carried forward past" in d]
+    assert [next(c for c in carried if c in d) for d in listed] == carried
+    assert all(d.endswith("until newer data is added (not verified)") for d in listed)
 
 
 def test_the_same_job_run_twice_at_once_stores_one_result(session: Session, clerk: Actor) -> None:
@@ -249,18 +281,6 @@ def test_a_qmb_enrollee_owes_no_medicare_cost_sharing(session: Session, clerk: A
         "0.00",
         "602.81",
         "433.71",
-    )
-
-
-def test_a_medicare_episode_into_a_year_without_part_b_data_fails_with_the_gap(
-    session: Session, clerk: Actor
-) -> None:
-    job_id = queue_in_process(request("medicare"), clerk)  # 7 Dec 2026 into 2027
-    job = job_row(session, job_id)
-    assert (job.status, job.message) == (
-        "failed",
-        "Rule book gap: no Medicare Part B deductible for 2027. An operator must add it; "
-        "then re-run.",
     )
 
 

@@ -6,16 +6,17 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 from typer.testing import CliRunner
 
 from coverage.api.app import create_app
 from coverage.cli import app as cli_app
+from coverage.core import rule_book
 from coverage.domain.access import Actor, Role
 from coverage.domain.request import VerificationRequest
-from coverage.rules import current
-from coverage.store import jobs, users
+from coverage.store import jobs, rule_versions, users
 from coverage.store.db import session_scope
 from tests.factories import request, request_body
 from tests.integration.conftest import job_row, queue_in_process
@@ -63,7 +64,7 @@ def _body(session: Session, job_id: uuid.UUID) -> dict[str, Any]:
 def test_an_operator_adds_a_payer_and_its_fee_schedule_as_two_files(
     rules: Path, session: Session, clerk: Actor
 ) -> None:
-    current.current_rulebook()  # the service is running with the book as shipped
+    rule_book.current_rulebook()  # the service is running with the book as shipped
     (rules / "payers" / "lakeside-epo.yaml").write_text(NEW_PAYER)
     (rules / "fee_schedules" / "lakeside-2026.yaml").write_text(NEW_FEE_SCHEDULE)
     body = request_body("ppo")  # SBX-PPO- member: deductible $300 left, 20 %, OOP $3,000 left
@@ -152,6 +153,7 @@ def test_the_api_and_the_cli_explain_a_result(session: Session, clerk: Actor) ->
         "inputs": {"age": 37, "hours_per_week": 9.0},
         "status": "verified",
         "refer_to": None,
+        "error": None,
     }
 
     printed = CliRunner().invoke(cli_app, ["rules", "explain", str(job_id)])
@@ -180,12 +182,39 @@ def test_the_api_and_the_cli_explain_a_result(session: Session, clerk: Actor) ->
     assert audited.exit_code == 1
 
 
-def test_with_no_loadable_rule_book_a_job_fails_naming_the_file(
-    rules: Path, session: Session, clerk: Actor
+def test_with_no_rule_book_ever_loaded_a_job_fails_saying_what_to_do(
+    rules: Path, session: Session, clerk: Actor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A fresh install whose rules directory has never loaded: nothing stored to fall back on."""
+    monkeypatch.setattr(rule_versions, "in_force_version", lambda _session: None)
     (rules / "payers" / "broken.yaml").write_text("kind: payer\nid: broken\nnmae: typo\n")
     job_id = queue_in_process(request("ppo"), clerk)
-    message = job_row(session, job_id).message
-    assert job_row(session, job_id).status == "failed"
-    assert message.startswith("The rule book does not load (payer_rules/payers/broken.yaml:")
-    assert message.endswith("An operator must fix it; then re-run.")
+    assert (job_row(session, job_id).status, job_row(session, job_id).message) == (
+        "failed",
+        "No rule book could be loaded yet, so nothing can be verified. An operator must fix the "
+        "rule book (the Rule book page names each problem); then re-run.",
+    )
+
+
+def test_a_criterion_the_runtime_gives_up_on_leaves_it_unknown_and_the_job_reaches_review(
+    rules: Path, session: Session, clerk: Actor
+) -> None:
+    hundred = "[" + ", ".join(["1"] * 100) + "]"
+    exhausting = f"{hundred}.all(a, {hundred}.all(b, {hundred}.all(c, a + b + c > 0)))"
+    path = rules / "medical_necessity" / "mental-health-iop.yaml"
+    path.write_text(
+        path.read_text().replace(
+            "expr: hours_per_week < 20.0", f"expr: 'hours_per_week < 20.0 || {exhausting}'"
+        )
+    )
+    # Every trial at load has fewer than 20 hours; this enrollee's 21 hours reach the loop.
+    job_id = queue_in_process(request("ppo", hours_per_day=7.0, days_per_week=3), clerk)
+    assert job_row(session, job_id).status == "needs_review"
+    criteria = _body(session, job_id)["assessment"]["medical_necessity"]["criteria"]
+    gave_up = next(c for c in criteria if c["check"] == "below-partial-hospitalization")
+    assert (gave_up["outcome"], gave_up["reason"]) == (
+        "unknown",
+        "The rule could not be evaluated: it took too long. A clinician must review: 20 or more "
+        "hours a week is partial hospitalization, not IOP.",
+    )
+    assert "Iteration budget exceeded" in gave_up["error"]

@@ -17,6 +17,7 @@ from sqlmodel import select as sql_select
 from coverage.api.app import create_app
 from coverage.api.deps import get_enqueue
 from coverage.api.reads import job_detail
+from coverage.core import rule_book
 from coverage.domain.access import Actor, Role
 from coverage.settings import get_settings
 from coverage.store import users
@@ -48,10 +49,13 @@ def test_the_rules_page_lists_every_file_with_version_status_and_hash(
     operator = signed_in_client(app, Role.OPERATOR)
     shown = operator.client.get("/rules")
     assert shown.status_code == 200
-    facts = body_rows(shown.text, "facts")
-    assert facts[0] == ["Rules directory", str(rules)]
-    assert facts[2] == ["Files", str(len(_rule_files(rules)))]
-    assert facts[3] == ["Draft files", "None"]
+    facts = dict(body_rows(shown.text, "facts"))
+    assert facts["Rules directory"] == str(rules)
+    assert facts["Files"] == str(len(_rule_files(rules)))
+    assert facts["Draft files"] == "None"
+    version = rule_book.current_rulebook().version
+    assert facts["Version in force"] == f"{version[:12]} full hash {version}"
+    assert facts["This server loaded it"].endswith(", from the rules directory")
     rows = _files_table(shown.text)
     assert [row[0] for row in rows] == _rule_files(rules)
     payer = rows[[r[0] for r in rows].index("payers/sandbox-commercial.yaml")]
@@ -88,9 +92,11 @@ def test_a_broken_file_is_shown_with_file_and_line_and_the_last_good_files_stay(
     assert shown.status_code == 200
     page = text(shown.text)
     assert (
-        "The last change to the rule book was refused. The last good rule book stays in force "
-        "until the file is fixed. payer_rules/payers/broken.yaml:4:5: expected ',' or ']', "
-        "but got ':'"
+        "The last change to the rule book was refused (1 problem). The rule book in force stays "
+        "in use until every problem is fixed; verifications go on meanwhile. "
+        "payer_rules/payers/broken.yaml:4:5: expected ',' or ']', but got ':' (while parsing a "
+        "flow sequence, which started at line 3, column 7) Files that differ from the rule book "
+        "in force: payer_rules/payers/broken.yaml , payer_rules/payers/sandbox-medicare.yaml ."
     ) in page
     assert 'role="alert"' in shown.text
     assert _files_table(shown.text) == before  # the last good book, hashes and all
@@ -106,7 +112,7 @@ def test_a_draft_file_is_flagged(app: FastAPI, rules: Path) -> None:
     payer.write_text(payer.read_text().replace("status: verified", "status: draft"))
     operator = signed_in_client(app, Role.OPERATOR)
     shown = operator.client.get("/rules")
-    assert body_rows(shown.text, "facts")[3][1].startswith("1 draft")
+    assert dict(body_rows(shown.text, "facts"))["Draft files"].startswith("1 draft")
     [row] = [r for r in _files_table(shown.text) if r[0] == "payers/harbor-hmo.yaml"]
     assert row[4] == "Draft"
 
@@ -128,6 +134,7 @@ settings:
   username_env: CANARY_CORE_USER
   password_env: CANARY_CORE_PASSWORD
 network_status: out_of_network
+contract: none
 balance_billing: true
 aliases: [CANARY HEALTH, CNR01]
 limits:

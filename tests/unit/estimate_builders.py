@@ -21,7 +21,7 @@ from coverage.domain.gfe import Facility
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import Plan, Priority, VerificationRequest
 from coverage.estimating import estimate_result
-from coverage.rules.loader import RuleBook
+from coverage.rules.book import RuleBook
 from tests.factories import PERSONA_MEMBER, request_body
 
 RULES = Path(__file__).resolve().parents[2] / "payer_rules"

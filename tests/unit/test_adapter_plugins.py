@@ -46,7 +46,8 @@ id: echo-health
 name: Echo Health
 type: commercial
 adapter: echo
-network_status: in_network
+network_status: out_of_network
+contract: none  # no fee schedule: the plug-in is what this test is about
 version: "2026.1"
 source: "a test plug-in"
 effective: "2024-01-01"
@@ -93,14 +94,16 @@ def test_the_rule_book_checks_a_payer_file_against_the_plugins_settings(
     assert installed_adapters()["echo"].__name__ == "EchoSettings"
     payer_file = rules / "payers" / "echo-health.yaml"
     payer_file.write_text(PAYER.format(setting='region: "VA"'))
-    checked = CliRunner().invoke(app, ["rules", "check", str(rules)])
+    checked = CliRunner().invoke(app, ["rules", "check", str(rules), "--today", "2026-06-01"])
     assert checked.exit_code == 0, checked.output
     assert checked.output.startswith("ok: 37 files, 13 payers, ")
 
     payer_file.write_text(PAYER.format(setting='area: "VA"'))
     refused = CliRunner().invoke(app, ["rules", "check", str(rules)])
     assert refused.exit_code == 1
-    assert refused.output == (
-        "error: payer_rules/payers/echo-health.yaml:11:1: settings.region: Field required "
+    assert refused.stderr == (
+        "error: payer_rules/payers/echo-health.yaml:12:1: settings.region: Field required "
         "(settings of adapter 'echo')\n"
+        "error: payer_rules/payers/echo-health.yaml:13:3: settings.area: Extra inputs are not "
+        "permitted (settings of adapter 'echo')\n"
     )

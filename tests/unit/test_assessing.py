@@ -11,7 +11,8 @@ import pytest
 from coverage.assessing import PARITY_NOTE, Assessment, assess
 from coverage.domain.eligibility import CostSharing, EligibilityResponse, InsuranceType
 from coverage.domain.request import VerificationRequest
-from coverage.rules.loader import RuleBook
+from coverage.rules.book import RuleBook
+from coverage.rules.loader import load_book
 from tests.factories import request_body
 
 RULES = Path(__file__).resolve().parents[2] / "payer_rules"
@@ -19,7 +20,7 @@ RULES = Path(__file__).resolve().parents[2] / "payer_rules"
 
 @pytest.fixture(scope="module")
 def book() -> RuleBook:
-    return RuleBook.load(RULES)
+    return load_book(RULES)
 
 
 def _request(payer_id: str | None, **changes: Any) -> VerificationRequest:
@@ -119,7 +120,7 @@ def test_the_part_b_coinsurance_staff_read_comes_from_the_file_the_estimate_uses
     part_b.write_text(
         text[:year_2026] + text[year_2026:].replace('coinsurance: "0.20"', 'coinsurance: "0.25"', 1)
     )
-    edited = RuleBook.load(rules)
+    edited = load_book(rules)
     assert _run(edited, _request("sandbox-medicare")).cost_sharing[0].part_b_coinsurance == D(
         "0.25"
     )
@@ -171,8 +172,9 @@ def test_missing_rating_is_unknown_and_named_for_review(book: RuleBook) -> None:
     result = _run(book, req)
     outcome, reason = _check(result, "asam-2-1-sud/withdrawal-risk-minimal")
     assert outcome == "unknown"
-    assert reason.startswith(
-        'Could not be evaluated (NOT_FOUND: Key not found in map : "withdrawal")'
+    assert reason == (
+        "Not enough information: the intake has no withdrawal rating. A clinician must review: "
+        "Withdrawal risk (dimension 1) above minimal points to withdrawal management."
     )
     assert result.medical_necessity.status == "needs_clinical_review"
     assert result.review_message() == (

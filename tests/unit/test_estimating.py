@@ -9,7 +9,8 @@ from pydantic import ValidationError
 
 from coverage.domain.eligibility import CostSharing, EligibilityResponse, InsuranceType, Network
 from coverage.domain.request import VerificationRequest
-from coverage.rules.loader import RuleBook, RuleLookupError
+from coverage.rules.book import RuleBook
+from coverage.rules.loader import load_book
 from tests.factories import request_body
 from tests.unit.estimate_builders import RULES, dual, estimated, sandbox
 
@@ -18,7 +19,7 @@ ISSUED = date(2026, 11, 25)
 
 @pytest.fixture(scope="module")
 def book() -> RuleBook:
-    return RuleBook.load(RULES)
+    return load_book(RULES)
 
 
 def run(book: RuleBook, body: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -53,12 +54,18 @@ def test_commercial_episode_crossing_1_january(book: RuleBook) -> None:
     assert est["days"][16]["flags"] == ["covered_if_authorized", "deductible_met"]
     assert {"text": "Sandbox Commercial PPO: from 2027-01-01 the full deductible $1,500.00 applies again",
             "source": "payer_response"} in est["assumptions"]  # fmt: skip
-    assert {"text": "No allowed amount for sandbox-commercial in the rule book from 2027-01-04: "
-            "the last known amount $350.00 is carried forward", "source": "default"} in est["assumptions"]  # fmt: skip
+    assert {"text": "Sandbox Commercial PPO: the fee schedule's allowed amounts end 2026-12-31; "
+            "$350.00 is carried forward for later service days (not verified)",
+            "source": "default"} in est["assumptions"]  # fmt: skip
+    assert drafts == [
+        "payer_rules/fee_schedules/sandbox-2026.yaml: the sandbox-commercial in_network allowed "
+        "amount carried forward past 2026-12-31 to 2027-01-04 until newer data is added "
+        "(not verified)"
+    ]
     assert {a["source"] for a in est["assumptions"]} == {"payer_response", "rule_file", "default"}
     # Prior authorization required and not yet requested: both outcomes, 24 days at $400.
     assert est["if_not_authorized"]["patient_total"] == "9600.00"
-    assert body["good_faith_estimate"] is None and drafts == []
+    assert body["good_faith_estimate"] is None
 
 
 def test_medicare_episode_crossing_1_january_uses_next_years_part_b(book: RuleBook) -> None:
@@ -83,9 +90,31 @@ def test_medicare_episode_crossing_1_january_uses_next_years_part_b(book: RuleBo
     assert drafts == ["fee schedule amount for sandbox-medicare"]
 
 
-def test_a_missing_part_b_year_is_a_rule_book_gap(book: RuleBook) -> None:
-    with pytest.raises(RuleLookupError, match="no Medicare Part B deductible for 2027"):
-        run(book, request_body("medicare", start_date="2026-12-14", days_per_week=4, weeks=4))
+def test_a_part_b_year_not_yet_in_the_rule_book_carries_the_last_one_flagged(
+    book: RuleBook,
+) -> None:
+    # 2027 is a gap in the rule book: the 2026 deductible ($283) and 20% apply again from
+    # 1 January, flagged. 4 days at $259.13 in 2027: $259.13 + ($23.87 + 20% of $235.26 = $70.92)
+    # + 2 * $51.83 = $433.71.
+    body, drafts = run(
+        book, request_body("medicare", start_date="2026-12-14", days_per_week=4, weeks=4)
+    )
+    est = body["estimate"]
+    assert [(y["start"], y["days"], y["patient"]) for y in est["plan_years"]] == [
+        ("2026-01-01", 12, "848.35"),
+        ("2027-01-01", 4, "433.71"),
+    ]
+    assert {"text": "Sandbox Medicare Part B: the 2027 Part B amounts are not in the rule book "
+            "yet; from 2027-01-01 the 2026 deductible $283.00 and 20% coinsurance are carried "
+            "forward (payer_rules/medicare/part_b.yaml)", "source": "default"} in est["assumptions"]  # fmt: skip
+    assert drafts == [
+        "fee schedule amount for sandbox-medicare",
+        "payer_rules/fee_schedules/sandbox-2026.yaml: the sandbox-medicare in_network allowed "
+        "amount carried forward past 2026-12-31 to 2027-01-04 until newer data is added "
+        "(not verified)",
+        "payer_rules/medicare/part_b.yaml: the Medicare Part B 2026 amounts carried forward past "
+        "2026-12-31 to 2027-01-01 until newer data is added (not verified)",
+    ]
 
 
 def test_primary_medicare_plus_medicaid_in_any_order(book: RuleBook) -> None:

@@ -48,6 +48,7 @@ FORBIDDEN = {
         "sqlmodel",
         "sqlalchemy",
     ),
+    "core": ("coverage.api", "coverage.cli", "workers", "fastapi", "celery"),
     "rules": (
         "coverage.store",
         "coverage.api",

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from coverage.adapters.http import check_url, host_allowed
-from coverage.rules.loader import RuleBook, RuleFileError
+from coverage.rules.errors import RuleBookError
+from coverage.rules.loader import load_book
 from coverage.settings import get_settings
 
 ALLOWED = ["payer.example.com", ".clearinghouse.test"]
@@ -78,7 +79,7 @@ effective: "2024-01-01"
 @pytest.mark.usefixtures("production")
 def test_a_payer_file_whose_host_is_not_allowed_is_refused_with_its_location(rules: Path) -> None:
     (rules / "payers" / "unlisted-core.yaml").write_text(PAYER_FILE)
-    with pytest.raises(RuleFileError) as refused:
-        RuleBook.load(rules)
+    with pytest.raises(RuleBookError) as refused:
+        load_book(rules)
     assert "payers/unlisted-core.yaml:7:" in str(refused.value)
     assert "payer host core.unlisted.test is not on the allow-list" in str(refused.value)

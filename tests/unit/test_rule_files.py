@@ -9,19 +9,48 @@ import pytest
 from typer.testing import CliRunner
 
 from coverage.cli import app
+from coverage.core import rule_book
+from coverage.core.rule_book_status import status
 from coverage.domain.request import Program
-from coverage.rules import current
-from coverage.rules.loader import MAX_DEPTH
+from coverage.rules.parsing import MAX_DEPTH
 
 RULES = Path(__file__).resolve().parents[2] / "payer_rules"
 runner = CliRunner()
 
 
 def test_every_shipped_file_passes_rules_check() -> None:
-    result = runner.invoke(app, ["rules", "check", str(RULES)])
+    result = runner.invoke(app, ["rules", "check", str(RULES), "--today", "2026-06-01"])
     assert result.exit_code == 0, result.output
-    # 36 files with medicare/part_b.yaml
-    assert result.output.startswith("ok: 36 files, 12 payers, ")
+    # 36 files with medicare/part_b.yaml; nothing runs out within 60 days of 1 June 2026
+    assert result.stdout.startswith("ok: 36 files, 12 payers, 14 criteria; version ")
+
+
+def test_rules_check_warns_weeks_before_data_runs_out() -> None:
+    """With the clock at 15 November 2026, every file ending 31 December 2026 is named."""
+    result = runner.invoke(app, ["rules", "check", str(RULES), "--today", "2026-11-15"])
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stdout.splitlines() if line.startswith("warning: ")]
+    assert warnings == [
+        "warning: payer_rules/fee_schedules/commercial-examples-2026.yaml:8: allowed amounts for "
+        "beacon-oon, harbor-hmo, keystone-ppo, ridge-hdhp, summit-choice end on 2026-12-31 "
+        "(in 46 days); later service days use the last amount, flagged on every estimate as "
+        "carried forward: add the next fee schedule",
+        "warning: payer_rules/fee_schedules/sandbox-2026.yaml:8: allowed amounts for "
+        "sandbox-commercial, sandbox-medicaid, sandbox-medicaid-ca, sandbox-medicaid-dc, "
+        "sandbox-medicaid-ny, sandbox-medicare-advantage end on 2026-12-31 (in 46 days); later "
+        "service days use the last amount, flagged on every estimate as carried forward: add "
+        "the next fee schedule",
+        "warning: payer_rules/fee_schedules/sandbox-2026.yaml:35: allowed amounts for "
+        "sandbox-medicare end on 2026-12-31 (in 46 days); later service days use the last "
+        "amount, flagged on every estimate as carried forward: add the next fee schedule",
+        "warning: payer_rules/medicare/part_b.yaml:24: Medicare Part B amounts end on 2026-12-31 "
+        "(in 46 days) (the last year is 2026); from 1 January 2027 the 2026 deductible is "
+        "carried forward, flagged on every estimate: add 2027 when CMS announces it",
+    ]
+    strict = runner.invoke(app, ["rules", "check", str(RULES), "--today", "2026-11-15", "--strict"])
+    assert strict.exit_code == 1
+    listed = runner.invoke(app, ["rules", "list", str(RULES), "--today", "2026-11-15"])
+    assert listed.stdout.startswith("Warnings:\n  payer_rules/fee_schedules/commercial-examples")
 
 
 def test_every_shipped_example_passes_rules_test() -> None:
@@ -122,7 +151,7 @@ BAD_FILES = [
         "payer: misspelled key",
         _replace("payers/harbor-hmo.yaml", "network_status:", "network_stauts:"),
         "payer_rules/payers/harbor-hmo.yaml:8:1: network_stauts: Extra inputs are not permitted "
-        "(and 1 more)",
+        "(did you mean 'network_status'?)",
     ),
     (
         "fee_schedule: unknown code",
@@ -141,7 +170,7 @@ BAD_FILES = [
     (
         "poverty_guidelines: a geography missing",
         _replace("poverty_guidelines/2026.yaml", "  hawaii:\n", "  hawai:\n"),
-        "payer_rules/poverty_guidelines/2026.yaml:21:3: geographies.hawai.[key]: Input should be "
+        "payer_rules/poverty_guidelines/2026.yaml:25:3: geographies.hawai.[key]: Input should be "
         "'contiguous', 'alaska' or 'hawaii'",
     ),
     (
@@ -217,12 +246,15 @@ BAD_FILES = [
 def test_a_bad_file_is_refused_with_its_location_and_the_old_book_stays(
     rules: Path, edit: Callable[[Path], None], expected: str
 ) -> None:
-    good = current.current_rulebook()
+    good = rule_book.current_rulebook()
     edit(rules)
-    assert current.current_rulebook() is good
-    assert current.rulebook_status()["error"] == expected
+    assert rule_book.current_rulebook() is good
+    refused = status().refused
+    assert refused is not None
+    assert [e.text for e in refused.errors] == [expected]
     checked = runner.invoke(app, ["rules", "check", str(rules)])
-    assert (checked.exit_code, checked.output) == (1, f"error: {expected}\n")
+    assert checked.exit_code == 1
+    assert checked.stderr.startswith(f"error: {expected}\n")
 
 
 def test_next_years_version_is_added_in_advance_and_chosen_by_service_date(rules: Path) -> None:
@@ -236,7 +268,7 @@ def test_next_years_version_is_added_in_advance_and_chosen_by_service_date(rules
             "effective: 2024-01-01", "effective: 2027-01-01"
         )
     )
-    book = current.current_rulebook()
+    book = rule_book.current_rulebook()
     payer = book.payers["sandbox-medicare"]
 
     def chosen(on: date) -> list[tuple[str, str]]:

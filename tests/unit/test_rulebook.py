@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 from coverage.domain.eligibility import Network
-from coverage.rules.loader import MAX_FILE_BYTES, RuleBook, RuleFileError, RuleLookupError
+from coverage.rules.book import RuleBook
+from coverage.rules.errors import RuleBookError, RuleLookupError
+from coverage.rules.files import MAX_FILE_BYTES
+from coverage.rules.loader import load_book
 
 RULES = Path(__file__).resolve().parents[2] / "payer_rules"
 OWN = ["poverty_guidelines", "sliding_scale", "fee_schedules"]
@@ -17,7 +20,7 @@ OWN = ["poverty_guidelines", "sliding_scale", "fee_schedules"]
 
 @pytest.fixture(scope="module")
 def book() -> RuleBook:
-    return RuleBook.load(RULES)
+    return load_book(RULES)
 
 
 @pytest.fixture
@@ -32,8 +35,8 @@ def rules(tmp_path: Path) -> Path:
 def load_error(rules: Path, relative: str, text: str) -> str:
     (rules / relative).parent.mkdir(parents=True, exist_ok=True)
     (rules / relative).write_text(text, encoding="utf-8")
-    with pytest.raises(RuleFileError) as caught:
-        RuleBook.load(rules)
+    with pytest.raises(RuleBookError) as caught:
+        load_book(rules)
     return str(caught.value)
 
 
@@ -48,27 +51,52 @@ def test_real_files_load_with_provenance(book: RuleBook) -> None:
     assert [c.name for c in book.sliding_scale_policy.classes] == ["A", "B", "C", "D", "E", "F"]
 
 
-def test_allowed_per_day_and_status(book: RuleBook) -> None:
+def _allowed(book: RuleBook, payer_id: str, network: Network, on: date) -> tuple[D, str]:
+    found = book.payer_rate(payer_id, network, on)
+    return found.rate.per_day, found.status
+
+
+def test_allowed_amounts_and_their_status(book: RuleBook) -> None:
     on = date(2026, 3, 2)
-    assert book.allowed_per_day("sandbox-commercial", Network.IN, on) == (D("350.00"), "verified")
-    assert book.allowed_per_day("sandbox-commercial", Network.OUT, on) == (D("280.00"), "verified")
-    assert book.allowed_per_day("sandbox-medicaid", Network.IN, on) == (D("210.00"), "verified")
+    assert _allowed(book, "sandbox-commercial", Network.IN, on) == (D("350.00"), "verified")
+    assert _allowed(book, "sandbox-commercial", Network.OUT, on) == (D("280.00"), "verified")
+    assert _allowed(book, "sandbox-medicaid", Network.IN, on) == (D("210.00"), "verified")
     # The CMS figure is verified for CY 2024 only; later dates reuse it as draft.
-    assert book.allowed_per_day("sandbox-medicare", Network.IN, date(2024, 6, 3)) == (
+    assert _allowed(book, "sandbox-medicare", Network.IN, date(2024, 6, 3)) == (
         D("259.13"),
         "verified",
     )
-    assert book.allowed_per_day("sandbox-medicare", Network.IN, on) == (D("259.13"), "draft")
+    assert _allowed(book, "sandbox-medicare", Network.IN, on) == (D("259.13"), "draft")
     assert book.self_pay_per_day(on) == D("400.00")
 
 
-def test_lookups_outside_the_rules_fail_clearly(book: RuleBook) -> None:
+def test_past_the_end_of_its_data_a_look_up_carries_the_last_value_and_says_so(
+    book: RuleBook,
+) -> None:
     with pytest.raises(RuleLookupError, match="no allowed amount for sandbox-unknown"):
-        book.allowed_per_day("sandbox-unknown", Network.IN, date(2026, 3, 2))
-    with pytest.raises(RuleLookupError, match="2027-01-04"):
-        book.allowed_per_day("sandbox-commercial", Network.IN, date(2027, 1, 4))
-    with pytest.raises(RuleLookupError, match="no self-pay rate on 2027-01-04"):
-        book.self_pay_per_day(date(2027, 1, 4))
+        book.payer_rate("sandbox-unknown", Network.IN, date(2026, 3, 2))
+    assert (
+        book.payer_rate("sandbox-commercial", Network.IN, date(2026, 12, 31)).carried_from is None
+    )
+    carried = book.payer_rate("sandbox-commercial", Network.IN, date(2027, 1, 4))
+    assert (carried.rate.per_day, carried.carried_from) == (D("350.00"), date(2026, 12, 31))
+    # The facility's own price is open-ended: it holds until a later schedule replaces it.
+    assert book.self_pay_per_day(date(2027, 1, 4)) == D("400.00")
+    part_b = book.part_b(2027)
+    assert (part_b.year, part_b.terms.deductible, part_b.carried(2027)) == (
+        2026,
+        D("283.00"),
+        True,
+    )
+    with pytest.raises(RuleLookupError, match="no self-pay rate on 2023-12-31"):
+        book.self_pay_per_day(date(2023, 12, 31))
+    assert book.drafts_used(
+        on=date(2027, 1, 4), payer_id="sandbox-commercial", network=Network.IN
+    ) == [
+        "payer_rules/fee_schedules/sandbox-2026.yaml: the sandbox-commercial in_network allowed "
+        "amount carried forward past 2026-12-31 to 2027-01-04 until newer data is added "
+        "(not verified)"
+    ]
 
 
 def test_drafts_used(book: RuleBook) -> None:
@@ -93,7 +121,7 @@ def test_drafts_used(book: RuleBook) -> None:
 def test_unknown_kinds_are_kept_for_other_loaders(rules: Path) -> None:
     (rules / "criteria").mkdir()
     (rules / "criteria" / "acme.yaml").write_text("kind: future_kind\nversion: '1'\nname: Acme\n")
-    book = RuleBook.load(rules)
+    book = load_book(rules)
     assert book.other_files == {
         "future_kind": [
             (
@@ -173,7 +201,8 @@ def test_duplicate_keys_are_rejected(rules: Path) -> None:
 def test_oversized_and_kindless_files_are_rejected(rules: Path) -> None:
     big = "kind: payer\n# " + "x" * MAX_FILE_BYTES + "\n"
     assert load_error(rules, "payers/big.yaml", big) == (
-        f"payer_rules/payers/big.yaml: larger than {MAX_FILE_BYTES} bytes"
+        f"payer_rules/payers/big.yaml: {len(big.encode()):,} bytes, over the 1 MB limit for a "
+        "rule file; split it or remove it"
     )
     (rules / "payers" / "big.yaml").unlink()
     assert load_error(rules, "payers/nokind.yaml", "name: A\n") == (
@@ -197,8 +226,8 @@ def test_duplicate_guideline_year_is_rejected(rules: Path) -> None:
 
 
 def test_a_missing_rules_directory_is_named(tmp_path: Path) -> None:
-    with pytest.raises(RuleFileError) as refused:
-        RuleBook.load(tmp_path / "nowhere")
+    with pytest.raises(RuleBookError) as refused:
+        load_book(tmp_path / "nowhere")
     assert str(refused.value) == (
         f"{tmp_path / 'nowhere'}/: no such directory (set IOP_COVERAGE_RULES_DIR to the rule book)"
     )

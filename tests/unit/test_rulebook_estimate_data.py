@@ -9,14 +9,16 @@ import pytest
 
 from coverage.domain.eligibility import Network
 from coverage.domain.request import VerificationRequest
-from coverage.rules.loader import RuleBook, RuleFileError, RuleLookupError
+from coverage.rules.book import RuleBook
+from coverage.rules.errors import RuleBookError, RuleLookupError
+from coverage.rules.loader import load_book
 from tests.factories import request_body
 from tests.unit.estimate_builders import RULES, estimated, sandbox
 
 
 @pytest.fixture(scope="module")
 def book() -> RuleBook:
-    return RuleBook.load(RULES)
+    return load_book(RULES)
 
 
 @pytest.fixture
@@ -29,15 +31,16 @@ def rules(tmp_path: Path) -> Path:
 def test_part_b_deductible_and_coinsurance_per_year(book: RuleBook) -> None:
     # iop-coverage-rules.md section 1.9: $240 (2024), $257 (2025), $283 (2026); 20% coinsurance.
     for year, deductible in ((2024, "240.00"), (2025, "257.00"), (2026, "283.00")):
-        part_b, display = book.part_b(year)
+        found = book.part_b(year)
+        part_b = found.terms
         assert (part_b.deductible, part_b.coinsurance, part_b.status) == (
             D(deductible),
             D("0.20"),
             "verified",
         )
-        assert display == "payer_rules/medicare/part_b.yaml"
-    with pytest.raises(RuleLookupError, match="no Medicare Part B deductible for 2027"):
-        book.part_b(2027)
+        assert (found.display, found.carried(year)) == ("payer_rules/medicare/part_b.yaml", False)
+    with pytest.raises(RuleLookupError, match="no Medicare Part B deductible for 2023"):
+        book.part_b(2023)
 
 
 def test_a_bad_part_b_amount_names_the_file_and_line(rules: Path) -> None:
@@ -45,8 +48,8 @@ def test_a_bad_part_b_amount_names_the_file_and_line(rules: Path) -> None:
     text = path.read_text().replace('deductible: "283.00"', 'deductible: "283.005"')
     path.write_text(text)
     line = text.splitlines().index('    deductible: "283.005"') + 1
-    with pytest.raises(RuleFileError) as caught:
-        RuleBook.load(rules)
+    with pytest.raises(RuleBookError) as caught:
+        load_book(rules)
     assert str(caught.value) == (
         f"payer_rules/medicare/part_b.yaml:{line}:5: years.2026.deductible: "
         "Decimal input should have no more than 2 decimal places"
@@ -65,9 +68,13 @@ def test_a_per_hour_rate_is_multiplied_by_the_hours_of_a_service_day(rules: Path
             '    - network: in_network\n      per_day: "95.50"\n      unit: per_hour\n',
         )
     )
-    book = RuleBook.load(rules)
-    rate, status = book.payer_rate("sandbox-commercial", Network.IN, date(2026, 3, 2))
-    assert (rate.per_day, rate.unit, status) == (D("95.50"), "per_hour", "verified")
+    book = load_book(rules)
+    found = book.payer_rate("sandbox-commercial", Network.IN, date(2026, 3, 2))
+    assert (found.rate.per_day, found.rate.unit, found.status) == (
+        D("95.50"),
+        "per_hour",
+        "verified",
+    )
     body = request_body("ppo", start_date="2026-03-02", hours_per_day=3.5, weeks=1)
     req = VerificationRequest.model_validate(body)
     result, _ = estimated(req, sandbox(book, req), book, issued_on=date(2026, 3, 1))

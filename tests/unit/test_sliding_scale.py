@@ -19,7 +19,8 @@ from coverage.domain.sliding_scale import (
     pick_guideline,
     sliding_scale,
 )
-from coverage.rules.loader import RuleBook
+from coverage.rules.book import RuleBook
+from coverage.rules.loader import load_book
 
 RULES = Path(__file__).resolve().parents[2] / "payer_rules"
 START = date(2026, 2, 2)
@@ -40,7 +41,7 @@ PRINTED = {
 
 @pytest.fixture(scope="module")
 def book() -> RuleBook:
-    return RuleBook.load(RULES)
+    return load_book(RULES)
 
 
 def offer(

@@ -1,21 +1,23 @@
 """Routes for operators (rule book) and auditors (audit log). Neither shows PHI."""
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from coverage.api.deps import Auditor, Operator, SessionDep
 from coverage.api.schemas import AuditEntry
-from coverage.rules.current import rulebook_status
+from coverage.core.rule_book_status import RuleBookStatus, status
 from coverage.store import audit
 
 router = APIRouter(prefix="/api", tags=["operations"])
 
 
-@router.get("/rules/status")
-def rules_status(actor: Operator) -> dict[str, Any]:
-    return rulebook_status()
+@router.get("/rules/status", response_model=RuleBookStatus)
+def rules_status(actor: Operator) -> RuleBookStatus:
+    """The rule book in force (version, when, files), a refused change with each error at
+    file:line:column, data that runs out soon, and what the version in force changed."""
+    return status()
 
 
 @router.get("/audit", response_model=list[AuditEntry])

@@ -9,7 +9,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -19,11 +19,11 @@ from coverage.api.deps import SessionDep
 from coverage.api.web import users
 from coverage.api.web.auth import WebUser, page_for
 from coverage.api.web.render import day_start, page
+from coverage.core.rule_book import RuleBookUnavailable, current_rulebook
+from coverage.core.rule_book_status import status as rule_book_status
 from coverage.domain.access import Role
 from coverage.domain.payer import PayerConfig
 from coverage.payer_guard import PayerHealth, payer_health
-from coverage.rules.current import current_rulebook, rulebook_status
-from coverage.rules.loader import RuleFileError
 from coverage.settings import get_settings
 from coverage.store import audit
 
@@ -40,16 +40,16 @@ _SECRET_KEY = re.compile(r"pass|secret|token|key|credential|auth", re.IGNORECASE
 
 @router.get("/rules", response_class=HTMLResponse)
 def rules_page(request: Request, user: Operator) -> HTMLResponse:
-    status = rulebook_status()
-    files: list[dict[str, Any]] = status["files"]
+    status = rule_book_status()
+    files = status.in_force.files if status.in_force else []
     return page(
         request,
         "web/rules.html",
         user,
         status=status,
         files=files,
-        kinds=sorted(Counter(f["kind"] for f in files).items()),
-        drafts=[f for f in files if f["status"] == "draft"],
+        kinds=sorted(Counter(f.kind for f in files).items()),
+        drafts=[f for f in files if f.status == "draft"],
         short_sha=SHORT_SHA,
     )
 
@@ -138,7 +138,7 @@ def payers_page(request: Request, user: Operator) -> HTMLResponse:
         book = current_rulebook()
         payers = sorted(book.payers.values(), key=lambda p: p.id)
         files = book.payer_files
-    except RuleFileError as exc:  # no good rule book at all: nothing to list
+    except RuleBookUnavailable as exc:  # no good rule book at all: nothing to list
         payers, files, error = [], {}, str(exc)
     health = payer_health([p.id for p in payers])
     rows = [

@@ -16,11 +16,11 @@ from coverage.api.deps import EnqueueDep, SessionDep
 from coverage.api.web.auth import WebUser, form_for, page_for
 from coverage.api.web.navigation import status_text
 from coverage.api.web.render import day_start, page, templates
+from coverage.core.rule_book import payers_in_force
 from coverage.domain.access import Role
 from coverage.domain.flat_request import COLUMNS, SECTIONS, FieldError, FlatRequestError, to_request
 from coverage.domain.job_state import OPEN, JobStatus
 from coverage.errors import NotFoundError
-from coverage.rules.current import current_rulebook
 from coverage.store import jobs
 
 router = APIRouter(include_in_schema=False)
@@ -43,7 +43,7 @@ OPTIONAL_SECTIONS = frozenset(
 
 
 def _payers() -> list[tuple[str, str]]:
-    return sorted((p.id, p.name) for p in current_rulebook().payers.values())
+    return sorted((p.id, p.name) for p in payers_in_force().values())
 
 
 def payer_names() -> dict[str, str]:
@@ -222,7 +222,7 @@ async def submit_verification(
     unknown = [
         FieldError(f"{prefix}payer_id", "not a payer in the rule book")
         for prefix, policy in zip(("", "secondary_"), verification.policies, strict=False)
-        if policy.payer_id not in current_rulebook().payers
+        if policy.payer_id not in payers_in_force()
     ]
     if unknown:
         return _form_page(request, user, values=values, errors=unknown, status_code=422)

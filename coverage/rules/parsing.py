@@ -1,0 +1,237 @@
+"""One rule file's bytes to YAML data, with every problem located at file:line:column.
+
+Nothing here raises anything but RuleFileError: bad encodings, control characters, YAML syntax
+(where the parser stopped and where the open construct began), duplicate keys, floats, aliases
+and deep nesting all come back as errors an operator can act on.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.reader import Reader
+
+from coverage.rules.errors import RuleFileError
+from coverage.rules.files import RuleFileRef
+
+MAX_DEPTH = 12
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_CONTROL_NAMES = {0x00: "NUL", 0x07: "BEL", 0x08: "backspace", 0x1B: "ESC", 0x7F: "DEL"}
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    display: str  # "payer_rules/payers/acme.yaml"
+    relative: PurePosixPath
+    node: Node
+    data: dict[str, Any]
+    ref: RuleFileRef
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """SafeLoader that refuses aliases: no alias bombs, and no data silently shared by reference."""
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]
+            mark = event.start_mark if isinstance(event.start_mark, yaml.error.Mark) else None
+            raise yaml.composer.ComposerError(
+                None, None, "YAML aliases (*name) are not allowed in rule files", mark
+            )
+        return super().compose_node(parent, index)
+
+
+def _position(text: str | bytes, offset: int) -> tuple[int, int]:
+    """1-based line and column of a character (or byte) offset."""
+    newline = "\n" if isinstance(text, str) else b"\n"
+    before = text[:offset]
+    line = before.count(newline) + 1  # type: ignore[arg-type]
+    column = offset - (before.rfind(newline) + 1) + 1  # type: ignore[arg-type]
+    return line, column
+
+
+def _decode(display: str, raw: bytes) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or (
+        raw.count(b"\x00") * 4 >= len(raw) > 0 and b"\x00" in raw[:2]
+    ):
+        raise RuleFileError(
+            display, 1, "the file is saved as UTF-16 text; save it as UTF-8", column=1
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = _position(raw, exc.start)
+        raise RuleFileError(
+            display,
+            line,
+            f"byte 0x{raw[exc.start]:02X} is not UTF-8 text; save the file as UTF-8",
+            column,
+        ) from None
+    bad = Reader.NON_PRINTABLE.search(text)
+    if bad is not None:
+        code = ord(bad.group())
+        name = _CONTROL_NAMES.get(code, f"U+{code:04X}")
+        line, column = _position(text, bad.start())
+        raise RuleFileError(
+            display,
+            line,
+            f"control character {name} is not allowed in a rule file; delete it",
+            column,
+        )
+    return text
+
+
+def _mark(exc: yaml.MarkedYAMLError) -> tuple[int | None, int | None]:
+    mark = exc.problem_mark or exc.context_mark
+    return (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+
+
+def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
+    """Where the parser stopped says what it found; where the open construct began is often
+    where the mistake is (an unclosed quote or bracket), so both are named."""
+    message = exc.problem or exc.context or "invalid YAML"
+    started = exc.context_mark
+    if exc.problem and exc.context and started is not None and started != exc.problem_mark:
+        message += (
+            f" ({exc.context}, which started at line {started.line + 1}, "
+            f"column {started.column + 1})"
+        )
+    return message
+
+
+def line_of(node: Node) -> int | None:
+    return node.start_mark.line + 1 if node.start_mark is not None else None
+
+
+def column_of(node: Node) -> int | None:
+    return node.start_mark.column + 1 if node.start_mark is not None else None
+
+
+def _node_checks(display: str, node: Node, depth: int = 1) -> list[RuleFileError]:
+    """Duplicate keys (PyYAML keeps the last one silently), float literals (binary floats are not
+    money: amounts and rates are written as quoted strings) and deep nesting, all of them."""
+    if depth > MAX_DEPTH:
+        return [
+            RuleFileError(
+                display, line_of(node), f"nested deeper than {MAX_DEPTH} levels", column_of(node)
+            )
+        ]
+    errors: list[RuleFileError] = []
+    if isinstance(node, MappingNode):
+        seen: set[str] = set()
+        for key, value in node.value:
+            if isinstance(key, ScalarNode):
+                if key.value in seen:
+                    errors.append(
+                        RuleFileError(
+                            display, line_of(key), f"duplicate key {key.value!r}", column_of(key)
+                        )
+                    )
+                seen.add(key.value)
+            errors += _node_checks(display, value, depth + 1)
+    elif isinstance(node, SequenceNode):
+        for item in node.value:
+            errors += _node_checks(display, item, depth + 1)
+    elif isinstance(node, ScalarNode) and node.tag == _FLOAT_TAG:
+        errors.append(
+            RuleFileError(
+                display,
+                line_of(node),
+                f"write {node.value} as a quoted string so it stays an exact decimal",
+                column_of(node),
+            )
+        )
+    return errors
+
+
+def parse(display: str, relative: PurePosixPath, raw: bytes) -> ParsedFile | list[RuleFileError]:
+    """The parsed file, or every problem that keeps it from being read (never an exception)."""
+    try:
+        text = _decode(display, raw)
+    except RuleFileError as exc:
+        return [exc]
+    loader: _NoAliasLoader | None = None
+    try:
+        loader = _NoAliasLoader(text)
+        node = loader.get_single_node()
+        if node is None:
+            return [RuleFileError(display, 1, "empty file")]
+        problems = _node_checks(display, node)
+        if problems:
+            return problems
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        line, column = _mark(exc)
+        return [RuleFileError(display, line, _yaml_message(exc), column)]
+    except yaml.YAMLError as exc:  # a reader error _decode did not foresee
+        return [RuleFileError(display, None, f"not readable as YAML ({type(exc).__name__})")]
+    except RecursionError:
+        return [RuleFileError(display, None, "nested too deeply")]
+    finally:
+        if loader is not None:
+            loader.dispose()
+    if not isinstance(data, dict):
+        return [
+            RuleFileError(
+                display,
+                line_of(node),
+                "top level must be a mapping with a 'kind' key",
+                column_of(node),
+            )
+        ]
+    kind = data.get("kind")
+    if not isinstance(kind, str):
+        return [
+            RuleFileError(
+                display,
+                line_of(node),
+                "missing or non-text top-level key 'kind'",
+                column_of(node),
+            )
+        ]
+    version = data.get("version")
+    ref = RuleFileRef(
+        path=Path(relative.as_posix()),
+        kind=kind,
+        version=version if isinstance(version, str) else "",
+        sha256=hashlib.sha256(raw).hexdigest(),
+    )
+    return ParsedFile(display=display, relative=relative, node=node, data=data, ref=ref)
+
+
+def node_at(node: Node, location: tuple[int | str, ...], *, value: bool = False) -> Node:
+    """Follow a location (a pydantic error's `loc`) down the YAML node tree; stop at the deepest
+    match. A mapping entry resolves to its key, so the column points at a misspelled key, unless
+    `value` asks for the value node."""
+    found = node
+    for part in location:
+        if isinstance(node, MappingNode):
+            for key_node, value_node in node.value:
+                if isinstance(key_node, ScalarNode) and key_node.value == str(part):
+                    node = value_node
+                    found = value_node if value else key_node
+                    break
+            else:
+                break
+        elif isinstance(node, SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = found = node.value[part]
+        else:
+            break
+    return found
+
+
+def error_at(
+    parsed: ParsedFile, location: tuple[int | str, ...], message: str, *, value: bool = False
+) -> RuleFileError:
+    """The error at a location's key (its value with `value`: an expression, an amount)."""
+    node = node_at(parsed.node, location, value=value)
+    return RuleFileError(parsed.display, line_of(node), message, column_of(node))
+
+
+def place(parsed: ParsedFile, location: tuple[int | str, ...]) -> str:
+    """ "payer_rules/x.yaml:12", to name another file's line inside a message."""
+    line = line_of(node_at(parsed.node, location, value=True))
+    return parsed.display + (f":{line}" if line is not None else "")

@@ -1,0 +1,230 @@
+"""`rules check` proves the book can price and assess a verification: conflicts, unpriced payers,
+references to nothing and criteria the runtime gives up on are refused at load, each with
+file:line and the fix, instead of failing every matching job."""
+
+import shutil
+from datetime import date
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from coverage.cli import app
+from coverage.domain.eligibility import Network
+from coverage.rules.errors import RuleBookError
+from coverage.rules.evaluate import evaluate
+from coverage.rules.examples import run_examples
+from coverage.rules.loader import load_book
+
+RULES = Path(__file__).resolve().parents[2] / "payer_rules"
+# A comprehension the CEL runtime stops with "iteration budget exceeded" (about 2 ms).
+HUNDRED = "[" + ", ".join(["1"] * 100) + "]"
+EXHAUSTING = (
+    f"{HUNDRED}.all(a, {HUNDRED}.all(b, {HUNDRED}.all(c, {HUNDRED}.all(d, a + b + c + d > 0))))"
+)
+FEES = """kind: fee_schedule
+version: "1"
+source: test
+effective: {effective}
+service:
+  description: Intensive outpatient psychiatric services, per diem
+  code: S9480
+{body}"""
+PAYER = """kind: payer
+id: acme
+name: Acme Health
+type: commercial
+adapter: sandbox
+network_status: {network}
+{extra}version: "1"
+source: test
+effective: 2024-01-01
+"""
+CRITERIA = """kind: medical_necessity
+id: acme-criteria
+name: Acme criteria
+instrument: recorded level
+version: "1"
+source: test
+effective: 2024-01-01
+applies_to: {{payers: [{payer}]}}
+criteria:
+  - id: fits
+    expr: '{expr}'
+    met: fine
+    not_met: does not fit
+"""
+
+
+@pytest.fixture
+def rules(tmp_path: Path) -> Path:
+    target = tmp_path / "payer_rules"
+    shutil.copytree(RULES, target)
+    return target
+
+
+def refused(rules: Path) -> list[str]:
+    with pytest.raises(RuleBookError) as caught:
+        load_book(rules)
+    return [str(e) for e in caught.value.errors]
+
+
+def _line(path: Path, text: str) -> int:
+    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+def test_two_self_pay_rates_in_force_on_one_day_are_refused_with_both_places(rules: Path) -> None:
+    extra = rules / "fee_schedules" / "facility-2026b.yaml"
+    extra.write_text(FEES.format(effective="2026-06-01", body='self_pay_per_day: "425.00"\n'))
+    here = _line(extra, "self_pay_per_day")
+    error = (
+        f"payer_rules/fee_schedules/facility-2026b.yaml:{here}:1: two self-pay rates in force on "
+        "2026-06-01: payer_rules/fee_schedules/{other} says 400.00, "
+        f"payer_rules/fee_schedules/facility-2026b.yaml:{here} says 425.00; keep one"
+    )
+    assert refused(rules) == [
+        error.format(other="commercial-examples-2026.yaml:12"),
+        error.format(other="sandbox-2026.yaml:15"),
+    ]
+
+
+def test_a_later_self_pay_rate_replaces_the_earlier_one_without_conflict(rules: Path) -> None:
+    (rules / "fee_schedules" / "facility-2027.yaml").write_text(
+        FEES.format(effective="2027-01-01", body='self_pay_per_day: "425.00"\n')
+    )
+    book = load_book(rules)
+    assert book.self_pay_per_day(date(2026, 12, 31)) == D("400.00")
+    assert book.self_pay_per_day(date(2027, 1, 4)) == D("425.00")
+    # Open-ended: no schedule in force in 2028, and the facility's price still holds.
+    assert book.self_pay_per_day(date(2028, 6, 1)) == D("425.00")
+
+
+def test_two_allowed_amounts_for_one_payer_and_day_are_refused(rules: Path) -> None:
+    extra = rules / "fee_schedules" / "keystone-2026.yaml"
+    extra.write_text(
+        FEES.format(
+            effective="2026-03-02",
+            body='payers:\n  keystone-ppo:\n    - network: in_network\n      per_day: "380.00"\n',
+        )
+    )
+    assert refused(rules) == [
+        "payer_rules/fee_schedules/keystone-2026.yaml:11:7: two allowed amounts for keystone-ppo "
+        "in network on 2026-03-02: payer_rules/fee_schedules/commercial-examples-2026.yaml:16 "
+        "says 375.00, payer_rules/fee_schedules/keystone-2026.yaml:11 says 380.00; keep one, or "
+        "end the earlier one with an expires date"
+    ]
+
+
+def test_a_payer_without_an_allowed_amount_is_refused_with_the_fix(rules: Path) -> None:
+    (rules / "payers" / "acme.yaml").write_text(PAYER.format(network="in_network", extra=""))
+    assert refused(rules) == [
+        "payer_rules/payers/acme.yaml:6:1: no fee schedule gives acme an allowed amount in "
+        "network: add one under payers: acme in a fee schedule, or, with no contract, set "
+        "'contract: none' and network_status: out_of_network"
+    ]
+
+
+def test_no_contract_is_an_explicit_out_of_network_payer_priced_at_the_charge(
+    rules: Path,
+) -> None:
+    payer = rules / "payers" / "acme.yaml"
+    payer.write_text(PAYER.format(network="out_of_network", extra="contract: none\n"))
+    assert load_book(rules).payers["acme"].contract == "none"
+    payer.write_text(PAYER.format(network="in_network", extra="contract: none\n"))
+    assert refused(rules) == [
+        "payer_rules/payers/acme.yaml:1:1: Value error, contract: none needs network_status: "
+        "out_of_network"
+    ]
+    payer.write_text(PAYER.format(network="out_of_network", extra="contract: none\n"))
+    fees = rules / "fee_schedules" / "commercial-examples-2026.yaml"
+    fees.write_text(
+        fees.read_text() + '  acme:\n    - network: out_of_network\n      per_day: "200.00"\n'
+    )
+    assert refused(rules) == [
+        "payer_rules/payers/acme.yaml:7:1: contract: none, but "
+        "payer_rules/fee_schedules/commercial-examples-2026.yaml:31 gives acme an allowed "
+        "amount; remove one of the two"
+    ]
+
+
+def test_references_to_payers_and_data_that_do_not_exist_are_refused(rules: Path) -> None:
+    (rules / "medical_necessity" / "acme.yaml").write_text(
+        CRITERIA.format(payer="keystone-pp0", expr="age >= 18")
+    )
+    (rules / "medicare" / "part_b.yaml").unlink()
+    line = _line(rules / "coverage" / "medicare-iop.yaml", "  part_b:")
+    assert refused(rules) == [
+        f"payer_rules/coverage/medicare-iop.yaml:{line}:3: cost_sharing.part_b: reads the Part B "
+        "amounts by year, but there is no medicare_part_b file; add one",
+        "payer_rules/medical_necessity/acme.yaml:8:23: applies_to.payers.0: no payer "
+        "'keystone-pp0' (payer files: beacon-oon, harbor-hmo, keystone-ppo, ridge-hdhp, "
+        "sandbox-commercial, sandbox-medicaid, sandbox-medicaid-ca, sandbox-medicaid-dc, "
+        "sandbox-medicaid-ny, sandbox-medicare, sandbox-medicare-advantage, summit-choice); fix "
+        "the id or add the payer",
+        "payer_rules/payers/sandbox-medicare.yaml:4:1: a Medicare payer needs the Part B "
+        "deductible by year: add a medicare_part_b file",
+    ]
+
+
+def test_a_criterion_the_runtime_gives_up_on_is_refused_at_load(rules: Path) -> None:
+    (rules / "medical_necessity" / "acme.yaml").write_text(
+        CRITERIA.format(payer="keystone-ppo", expr=EXHAUSTING)
+    )
+    (error,) = refused(rules)
+    assert error.startswith(
+        "payer_rules/medical_necessity/acme.yaml:11:11: criteria.0.expr: the rule could not be "
+        "evaluated: it took too long (with every fact recorded: "
+    )
+    assert "Iteration budget exceeded" in error
+    assert error.endswith("); simplify the expression")
+    checked = CliRunner().invoke(app, ["rules", "check", str(rules)])
+    assert (checked.exit_code, checked.stderr) == (1, f"error: {error}\n")
+    tested = CliRunner().invoke(app, ["rules", "test", str(rules)])
+    assert (tested.exit_code, tested.stderr) == (1, f"error: {error}\n")
+    assert tested.exception is None or isinstance(tested.exception, SystemExit)
+
+
+def test_a_criterion_that_errs_with_every_fact_recorded_is_refused(rules: Path) -> None:
+    (rules / "medical_necessity" / "acme.yaml").write_text(
+        CRITERIA.format(payer="keystone-ppo", expr="age % (days_per_week - 4) == 1")
+    )
+    assert refused(rules) == [
+        "payer_rules/medical_necessity/acme.yaml:11:11: criteria.0.expr: the rule could not be "
+        "evaluated with the recorded facts (with every fact recorded: INVALID_ARGUMENT: modulus "
+        "by zero); simplify the expression"
+    ]
+
+
+def test_a_criterion_that_gives_up_only_on_rare_facts_is_unknown_in_words_for_staff(
+    rules: Path,
+) -> None:
+    (rules / "medical_necessity" / "acme.yaml").write_text(
+        CRITERIA.format(payer="keystone-ppo", expr=f"age < 100 || {EXHAUSTING}")
+    )
+    book = load_book(rules)  # every trial stops at age < 100
+    loaded = next(r for r in book.rules if r.model.id == "acme-criteria")
+    (check,) = evaluate(loaded, {"age": 101})
+    assert (check.outcome, check.reason) == (
+        "unknown",
+        "The rule could not be evaluated: it took too long. A clinician must review: does not fit",
+    )
+    assert check.error is not None and "Iteration budget exceeded" in check.error
+    assert run_examples(book)  # the shipped examples still run
+
+
+def test_files_the_service_ignores_are_warned_about(rules: Path) -> None:
+    (rules / "criteria.yaml").write_text("kind: future_kind\nversion: '1'\n")
+    fees = rules / "fee_schedules" / "commercial-examples-2026.yaml"
+    fees.write_text(
+        fees.read_text() + '  keystone-pp0:\n    - network: in_network\n      per_day: "1.00"\n'
+    )
+    book = load_book(rules)
+    line = _line(fees, "keystone-pp0:")
+    assert [str(n) for n in book.notices] == [
+        "payer_rules/criteria.yaml:1: kind 'future_kind' is not one this service reads; the file "
+        "is ignored",
+        f"payer_rules/fee_schedules/commercial-examples-2026.yaml:{line}: allowed amounts for "
+        "'keystone-pp0', which has no payer file; they are not used (a misspelled payer id?)",
+    ]
+    assert book.payer_rate("keystone-ppo", Network.IN, date(2026, 3, 2)).rate.per_day == D("375.00")
