@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     # only starts later.
     rules_warning_days: int = Field(default=60, ge=0, le=3660)
     rules_horizon_days: int = Field(default=400, ge=1, le=3660)
+    # A copy of the rules directory where operators prepare an edit: the Rule book page and the
+    # status API show its errors and what it would change, before it is copied into rules_dir.
+    rules_staging_dir: Path | None = None
     # Comma-separated Fernet keys, newest first: MultiFernet encrypts with the first, decrypts with any.
     encryption_keys: SecretStr = SecretStr(DEV_ENCRYPTION_KEY)
     hash_key: SecretStr = SecretStr(DEV_HASH_KEY)

@@ -79,3 +79,9 @@ def phi_in(text: str, values: list[str]) -> list[str]:
     """The PHI values a URL or log carries, IDs left out: a random job ID can hold "1979"."""
     bare = _UUID.sub("<id>", text).lower()
     return [value for value in values if value.lower() in bare]
+
+
+def errors_printed(stderr: str) -> list[str]:
+    """The `error: ` lines of `rules check` or `rules test` (the line naming the version in
+    force, printed when a database is set up, left out)."""
+    return [line for line in stderr.splitlines() if line.startswith("error: ")]

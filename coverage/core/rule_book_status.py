@@ -3,6 +3,7 @@ in force, a refused change with each of its errors, data about to run out, and w
 in force changed. Rule data only: no PHI."""
 
 from datetime import date, datetime
+from pathlib import Path
 
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
@@ -10,8 +11,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from coverage.core.rule_book import process_view, stored_book
 from coverage.rules.book import RuleBook
 from coverage.rules.diff import Change, diff
-from coverage.rules.errors import RuleFileError, RuleWarning
+from coverage.rules.errors import RuleBookError, RuleFileError, RuleWarning
 from coverage.rules.horizon import expiry_warnings
+from coverage.rules.loader import load_book
 from coverage.settings import get_settings
 from coverage.store import rule_versions
 from coverage.store.db import session_scope
@@ -58,6 +60,15 @@ class ChangeOut(BaseModel):
     details: list[str]
 
 
+class Staged(BaseModel):
+    """An edit prepared in the staging directory, against the version in force: not in force."""
+
+    directory: str
+    version: str | None  # None: it does not load
+    errors: list[Problem]
+    changes: list[ChangeOut]
+
+
 class RuleBookStatus(BaseModel):
     rules_dir: str
     in_force: InForce | None  # what this process verifies with
@@ -69,6 +80,7 @@ class RuleBookStatus(BaseModel):
     # What the version in force changed from the one before it.
     previous_version: str | None
     changes: list[ChangeOut]
+    staged: Staged | None = None  # IOP_COVERAGE_RULES_STAGING_DIR, when set
 
 
 def _problem(item: RuleFileError | RuleWarning) -> Problem:
@@ -114,6 +126,29 @@ def _changed_files(book: RuleBook | None, hashes: dict[str, str]) -> list[str]:
     return sorted(p for p in held.keys() | hashes.keys() if held.get(p) != hashes.get(p))
 
 
+def _changes(changes: list[Change]) -> list[ChangeOut]:
+    return [
+        ChangeOut(area=c.area, subject=c.subject, change=c.change, details=list(c.details))
+        for c in changes
+    ]
+
+
+def _staged(directory: Path, book: RuleBook | None) -> Staged:
+    try:
+        candidate = load_book(directory)
+    except RuleBookError as exc:
+        return Staged(
+            directory=str(directory),
+            version=None,
+            errors=[_problem(e) for e in exc.errors],
+            changes=[],
+        )
+    changes = diff(book, candidate) if book is not None else []
+    return Staged(
+        directory=str(directory), version=candidate.version, errors=[], changes=_changes(changes)
+    )
+
+
 def status(today: date | None = None) -> RuleBookStatus:
     settings = get_settings()
     view = process_view()
@@ -157,8 +192,6 @@ def status(today: date | None = None) -> RuleBookStatus:
         warning_days=settings.rules_warning_days,
         horizon_days=settings.rules_horizon_days,
         previous_version=previous.version if previous else None,
-        changes=[
-            ChangeOut(area=c.area, subject=c.subject, change=c.change, details=list(c.details))
-            for c in changes
-        ],
+        changes=_changes(changes),
+        staged=_staged(settings.rules_staging_dir, book) if settings.rules_staging_dir else None,
     )

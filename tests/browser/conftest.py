@@ -6,17 +6,14 @@ Screenshots go to $IOP_COVERAGE_ARTIFACTS (default artifacts/ in the checkout, n
 
 import json
 import os
-import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import pytest
 import redis
-import requests
 from celery import Celery
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
@@ -28,7 +25,7 @@ from coverage.store import users, web_sign_in
 from coverage.store.db import session_scope
 from coverage.store.tables import VerificationJob
 from tests.conftest import ROOT
-from tests.e2e.processes import ServiceProcess, start_worker
+from tests.e2e.processes import Server, ServiceProcess, serve, start_worker
 from workers.celery_app import create_app
 
 pytestmark = pytest.mark.browser
@@ -70,34 +67,6 @@ def queued_for_review(example: str) -> uuid.UUID:
                 return job.id
         time.sleep(0.2)
     raise AssertionError(f"job {job.id} did not finish")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass(frozen=True)
-class Server:
-    url: str
-    process: ServiceProcess
-
-
-def serve(env: dict[str, str], workdir: Path, name: str = "web") -> Server:
-    port = free_port()
-    process = ServiceProcess(name, ["serve", "--port", str(port)], env, workdir)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if requests.get(f"{url}/healthz", timeout=1).ok:
-                return Server(url, process)
-        except requests.ConnectionError:
-            pass
-        if process.proc.poll() is not None or time.monotonic() > deadline:
-            raise AssertionError(f"{name} did not start:\n{process.tail()}")
-        time.sleep(0.2)
 
 
 SANDBOX_LATENCY = 1.0  # seconds: long enough to watch a job move from queued to its result

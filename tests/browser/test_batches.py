@@ -9,7 +9,8 @@ from playwright.sync_api import Page, expect
 
 from coverage.domain.access import Role
 from tests.batch_files import BAD, BAD_ROW_ERRORS, example_rows, example_with
-from tests.browser.conftest import Server, screenshot
+from tests.browser.conftest import screenshot
+from tests.e2e.processes import Server
 
 # The worker has 48 jobs to run, two at a time.
 SETTLE_MS = 180_000

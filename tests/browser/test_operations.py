@@ -16,8 +16,9 @@ from coverage.domain.access import Role
 from coverage.settings import get_settings
 from coverage.store.db import session_scope
 from coverage.store.tables import AuditEvent
-from tests.browser.conftest import Server, screenshot, serve
+from tests.browser.conftest import screenshot
 from tests.conftest import ROOT
+from tests.e2e.processes import Server, serve
 
 NEW_PASSWORD = "a brand new password 7"
 
@@ -107,13 +108,16 @@ def test_an_auditor_searches_the_audit_log_by_user_action_and_day_with_the_keybo
     screenshot(page, "audit-log")
 
 
+FILES_TABLE_ROWS = "table:has(caption:text('Rule files in force')) tbody tr"
+
+
 def test_the_operator_sees_the_rule_book_and_the_payers(
     page: Page, server: Server, sign_in: Callable[[Server, Role], str]
 ) -> None:
     sign_in(server, Role.OPERATOR)
     expect(page.get_by_role("heading", level=1)).to_have_text("Rule book")
     expect(page.get_by_role("alert")).to_have_count(0)  # the shipped rule book loads cleanly
-    files = page.locator("table:has(caption) tbody tr")
+    files = page.locator(FILES_TABLE_ROWS)
     expect(files.filter(has_text="payers/sandbox-commercial.yaml")).to_have_count(1)
     expect(page.get_by_role("row", name=re.compile(r"^payer 12$"))).to_be_visible()
     screenshot(page, "rules-status")
@@ -150,7 +154,7 @@ def test_the_operator_sees_a_refused_rule_file_with_its_line_while_the_last_good
     sign_in: Callable[[Server, Role], str],
 ) -> None:
     sign_in(own_rules_server, Role.OPERATOR)
-    files = page.locator("table:has(caption) tbody tr")
+    files = page.locator(FILES_TABLE_ROWS)
     expect(files).to_have_count(36)
     payer = rules_copy / "payers" / "harbor-hmo.yaml"
     payer.write_text(
@@ -158,8 +162,10 @@ def test_the_operator_sees_a_refused_rule_file_with_its_line_while_the_last_good
     )
     page.reload()
     alert = page.get_by_role("alert")
-    expect(alert).to_contain_text("The last good rule book stays in force")
-    expect(alert.locator("code")).to_have_text(
+    expect(alert).to_contain_text(
+        "The rule book in force stays in use until every problem is fixed"
+    )
+    expect(alert.locator("li code")).to_have_text(
         "payer_rules/payers/harbor-hmo.yaml:8:1: network_status: Input should be 'in_network' or "
         "'out_of_network'"
     )

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from coverage.domain.access import Role
-from tests.browser.conftest import ARTIFACTS, Server, queued_for_review, screenshot
+from tests.browser.conftest import ARTIFACTS, queued_for_review, screenshot
+from tests.e2e.processes import Server
 
 
 def shown_in_review_queue(page: Page, job_id: uuid.UUID) -> bool:

@@ -10,7 +10,8 @@ import requests
 from playwright.sync_api import Page, expect
 
 from coverage.domain.access import Role
-from tests.browser.conftest import PASSWORD, Server, make_user, screenshot, serve
+from tests.browser.conftest import PASSWORD, make_user, screenshot
+from tests.e2e.processes import Server, serve
 
 # role -> the navigation it sees, in order
 NAVIGATION = {

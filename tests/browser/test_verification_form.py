@@ -7,8 +7,8 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from coverage.domain.access import Role
-from tests.browser.conftest import Server, screenshot
-from tests.e2e.processes import ServiceProcess
+from tests.browser.conftest import screenshot
+from tests.e2e.processes import Server, ServiceProcess
 from tests.factories import phi_in
 
 PPO = {

@@ -2,13 +2,17 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+
+import requests
 
 
 class ServiceProcess:
@@ -127,3 +131,31 @@ def supervised_services(
     finally:
         worker.stop()
         beat.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    process: ServiceProcess
+
+
+def serve(env: dict[str, str], workdir: Path, name: str = "web") -> Server:
+    port = free_port()
+    process = ServiceProcess(name, ["serve", "--port", str(port)], env, workdir)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if requests.get(f"{url}/healthz", timeout=1).ok:
+                return Server(url, process)
+        except requests.ConnectionError:
+            pass
+        if process.proc.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"{name} did not start:\n{process.tail()}")
+        time.sleep(0.2)

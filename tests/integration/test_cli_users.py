@@ -4,7 +4,6 @@ one-time sign-in link, once; `users add` and `users link` print links for the we
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import requests
 from sqlalchemy import create_engine, text
 
 from tests.conftest import ROOT
+from tests.e2e.processes import free_port
 
 LINK = re.compile(r"http://\S+/welcome/[A-Za-z0-9_-]{43}")
 
@@ -37,12 +37,6 @@ def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         cwd=tmp_path,
         timeout=120,
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
@@ -84,7 +78,7 @@ def _users(tmp_path: Path) -> list[tuple[str, str, bool]]:
 
 
 def test_serve_creates_the_first_admin_once_and_prints_a_working_link(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     with _serving(tmp_path, port) as log:
         output = log.read_text()
         [link] = LINK.findall(output)
@@ -98,7 +92,7 @@ def test_serve_creates_the_first_admin_once_and_prints_a_working_link(tmp_path: 
     assert log.read_text().count(token) == 1  # printed once; the access log hides it
     assert _users(tmp_path) == [("admin", "admin", False)]
 
-    again = _free_port()
+    again = free_port()
     with _serving(tmp_path, again) as log:
         assert LINK.findall(log.read_text()) == []
         path = link.split(str(port), 1)[1]
@@ -109,7 +103,7 @@ def test_serve_creates_the_first_admin_once_and_prints_a_working_link(tmp_path: 
 
 def test_serve_prints_the_public_url_when_it_is_set(tmp_path: Path) -> None:
     public = "https://iop.example-clinic.test/staff"
-    with _serving(tmp_path, _free_port(), IOP_COVERAGE_PUBLIC_URL=public) as log:
+    with _serving(tmp_path, free_port(), IOP_COVERAGE_PUBLIC_URL=public) as log:
         output = log.read_text()
     assert re.search(rf"    {re.escape(public)}/welcome/[A-Za-z0-9_-]{{43}}\n", output)
 
@@ -141,7 +135,7 @@ def test_users_link_prints_a_new_link_and_the_old_one_stops_working(tmp_path: Pa
     assert first.returncode == second.returncode == 0
     assert LINK.fullmatch(first.stdout.strip()) and LINK.fullmatch(second.stdout.strip())
     assert first.stdout != second.stdout
-    port = _free_port()
+    port = free_port()
     with _serving(tmp_path, port):
         base = f"http://127.0.0.1:{port}"
         old = requests.get(base + "/welcome/" + first.stdout.strip().rsplit("/", 1)[1], timeout=5)

@@ -20,6 +20,7 @@ from coverage.store import jobs, rule_versions, users
 from coverage.store.db import session_scope
 from tests.factories import request, request_body
 from tests.integration.conftest import job_row, queue_in_process
+from tests.integration.web_session import signed_in_client
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -218,3 +219,9 @@ def test_a_criterion_the_runtime_gives_up_on_leaves_it_unknown_and_the_job_reach
         "hours a week is partial hospitalization, not IOP.",
     )
     assert "Iteration budget exceeded" in gave_up["error"]
+    # Staff read the plain reason on the job page; the rule engine's words stay for operators.
+    billing = signed_in_client(create_app(), Role.BILLING)
+    page = billing.client.get(f"/verifications/{job_id}")
+    assert page.status_code == 200
+    assert "The rule could not be evaluated: it took too long." in page.text
+    assert "budget" not in page.text.lower() and "INTERNAL" not in page.text

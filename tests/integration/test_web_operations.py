@@ -3,9 +3,11 @@ a signed-in browser session; none of them shows PHI."""
 
 import hashlib
 import re
+import shutil
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from coverage.api.deps import get_enqueue
 from coverage.api.reads import job_detail
 from coverage.core import rule_book
 from coverage.domain.access import Actor, Role
+from coverage.domain.eligibility import Network
 from coverage.settings import get_settings
 from coverage.store import users
 from coverage.store.db import session_scope
@@ -438,3 +441,32 @@ def test_the_action_choices_are_every_action_in_the_log_once(app: FastAPI, audit
         every = sorted(set(session.exec(sql_select(AuditEvent.action)).all()))
     assert options == ["", *every]
     assert {"job.read", "job.list", "signin"} <= set(every)
+
+
+def test_a_staged_edit_shows_what_it_would_change_before_it_takes_effect(
+    app: FastAPI, rules: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    staged = tmp_path / "staging" / "payer_rules"
+    shutil.copytree(rules, staged)
+    monkeypatch.setattr(get_settings(), "rules_staging_dir", staged)
+    fees = staged / "fee_schedules" / "commercial-examples-2026.yaml"
+    fees.write_text(fees.read_text().replace('per_day: "375.00"', 'per_day: "390.00"'))
+    operator = signed_in_client(app, Role.OPERATOR)
+    shown = text(operator.client.get("/rules").text)
+    assert (
+        f"Staged edit, not in force The files in {staged} , against the version in force." in shown
+    )
+    assert (
+        "allowed amount keystone-ppo in network from 2024-01-01 changed per_day: 375.00 -> 390.00"
+    ) in shown
+    assert rule_book.current_rulebook().payer_rate(
+        "keystone-ppo", Network.IN, date(2026, 3, 2)
+    ).rate.per_day == Decimal("375.00")  # nothing took effect
+    fees.write_text(fees.read_text().replace('per_day: "390.00"', "per_day: lots"))
+    report = operator.client.get("/api/rules/status")  # the page's session is no API token
+    assert report.status_code == 401
+    shown = text(operator.client.get("/rules").text)
+    assert (
+        "It would be refused (1 problem): payer_rules/fee_schedules/commercial-examples-2026"
+        in shown
+    )

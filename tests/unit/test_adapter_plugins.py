@@ -15,6 +15,7 @@ from coverage.adapters.base import load_adapters
 from coverage.adapters.sandbox import SandboxAdapter
 from coverage.cli import app
 from coverage.rules.loader import installed_adapters
+from tests.factories import errors_printed
 
 PLUGIN = """
 from typing import ClassVar
@@ -101,9 +102,9 @@ def test_the_rule_book_checks_a_payer_file_against_the_plugins_settings(
     payer_file.write_text(PAYER.format(setting='area: "VA"'))
     refused = CliRunner().invoke(app, ["rules", "check", str(rules)])
     assert refused.exit_code == 1
-    assert refused.stderr == (
+    assert errors_printed(refused.stderr) == [
         "error: payer_rules/payers/echo-health.yaml:12:1: settings.region: Field required "
-        "(settings of adapter 'echo')\n"
+        "(settings of adapter 'echo')",
         "error: payer_rules/payers/echo-health.yaml:13:3: settings.area: Extra inputs are not "
-        "permitted (settings of adapter 'echo')\n"
-    )
+        "permitted (settings of adapter 'echo')",
+    ]

@@ -13,6 +13,7 @@ from coverage.core import rule_book
 from coverage.core.rule_book_status import status
 from coverage.domain.request import Program
 from coverage.rules.parsing import MAX_DEPTH
+from tests.factories import errors_printed
 
 RULES = Path(__file__).resolve().parents[2] / "payer_rules"
 runner = CliRunner()
@@ -43,7 +44,7 @@ def test_rules_check_warns_weeks_before_data_runs_out() -> None:
         "warning: payer_rules/fee_schedules/sandbox-2026.yaml:35: allowed amounts for "
         "sandbox-medicare end on 2026-12-31 (in 46 days); later service days use the last "
         "amount, flagged on every estimate as carried forward: add the next fee schedule",
-        "warning: payer_rules/medicare/part_b.yaml:24: Medicare Part B amounts end on 2026-12-31 "
+        "warning: payer_rules/medicare/part_b.yaml:26: Medicare Part B amounts end on 2026-12-31 "
         "(in 46 days) (the last year is 2026); from 1 January 2027 the 2026 deductible is "
         "carried forward, flagged on every estimate: add 2027 when CMS announces it",
     ]
@@ -254,7 +255,7 @@ def test_a_bad_file_is_refused_with_its_location_and_the_old_book_stays(
     assert [e.text for e in refused.errors] == [expected]
     checked = runner.invoke(app, ["rules", "check", str(rules)])
     assert checked.exit_code == 1
-    assert checked.stderr.startswith(f"error: {expected}\n")
+    assert errors_printed(checked.stderr) == [f"error: {expected}"]
 
 
 def test_next_years_version_is_added_in_advance_and_chosen_by_service_date(rules: Path) -> None:
