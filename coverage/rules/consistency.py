@@ -11,6 +11,7 @@ from itertools import combinations
 from typing import Any
 
 from coverage.domain.eligibility import InsuranceType
+from coverage.domain.request import Ratings
 from coverage.rules.book import RuleBook
 from coverage.rules.errors import RuleFileError, RuleWarning
 from coverage.rules.evaluate import coerce
@@ -20,14 +21,7 @@ from coverage.rules.policy_schema import CoveragePolicyFile
 
 # Facts for trying every criterion before it meets a verification: all present, with each
 # yes/no fact true and then false, then each fact that an intake may lack left out in turn.
-_RATINGS = (
-    "withdrawal",
-    "biomedical",
-    "emotional_behavioral",
-    "readiness_to_change",
-    "relapse_potential",
-    "recovery_environment",
-)
+_RATINGS = tuple(Ratings.model_fields)
 _FULL: dict[str, Any] = {
     "age": 40,
     "state": "VA",

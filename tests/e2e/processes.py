@@ -79,7 +79,11 @@ class ServiceProcess:
 
 def start_worker(env: Mapping[str, str], workdir: Path, *, concurrency: int) -> ServiceProcess:
     worker = ServiceProcess("worker", ["worker", f"--concurrency={concurrency}"], env, workdir)
-    worker.wait_for_log("ready.")
+    try:
+        worker.wait_for_log("ready.")
+    except AssertionError:
+        worker.stop()  # never left behind to take another test's jobs
+        raise
     return worker
 
 
@@ -157,5 +161,6 @@ def serve(env: dict[str, str], workdir: Path, name: str = "web") -> Server:
         except requests.ConnectionError:
             pass
         if process.proc.poll() is not None or time.monotonic() > deadline:
+            process.stop()
             raise AssertionError(f"{name} did not start:\n{process.tail()}")
         time.sleep(0.2)

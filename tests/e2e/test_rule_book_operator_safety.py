@@ -26,14 +26,13 @@ from tests.conftest import ROOT
 from tests.e2e.conftest import wait_settled
 from tests.e2e.processes import Server, ServiceProcess, serve, start_worker
 from tests.factories import request_body
+from tests.rule_files import CRITERIA, EXHAUSTING, FEE_SCHEDULE, PAYER, sparse_file
 
 # A Redis database of this module's own: the other e2e tests flush theirs.
 REDIS_URL = os.environ.get("IOP_COVERAGE_TEST_RULES_REDIS_URL", "redis://127.0.0.1:6379/13")
 PASSWORD = "a long test password 1"
-HUNDRED = "[" + ", ".join(["1"] * 100) + "]"
-EXHAUSTING = f"{HUNDRED}.all(a, {HUNDRED}.all(b, a + b > 0))"
-PAYER = "payers/sandbox-commercial.yaml"
-OTHER_PAYER = "payers/harbor-hmo.yaml"
+COMMERCIAL = "payers/sandbox-commercial.yaml"
+HARBOR = "payers/harbor-hmo.yaml"
 
 
 @dataclass
@@ -88,25 +87,28 @@ def running(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     broker.flushdb()
     worker = start_worker(env, workdir, concurrency=2)
     beat = ServiceProcess("beat", ["beat"], env, workdir)
-    server = serve(env, workdir, name="api")
+    server: Server | None = None
+    run: Running | None = None
     try:
-        yield Running(
+        server = serve(env, workdir, name="api")
+        roles = (Role.ADMISSIONS, Role.BILLING, Role.OPERATOR)
+        run = Running(
             rules,
             workdir,
             env,
             server,
             worker,
             beat,
-            {role: _token(role) for role in (Role.ADMISSIONS, Role.BILLING, Role.OPERATOR)},
-            {
-                role: _web_session(server.url, role)
-                for role in (Role.ADMISSIONS, Role.BILLING, Role.OPERATOR)
-            },
+            {role: _token(role) for role in roles},
+            {role: _web_session(server.url, role) for role in roles},
         )
+        yield run
     finally:
-        server.process.stop()
-        worker.stop()
-        beat.stop()
+        # The ones running now: a test may have replaced the worker and the beat.
+        for process in (run.worker, run.beat) if run else (worker, beat):
+            process.stop()
+        if server is not None:
+            server.process.stop()
         broker.flushdb()
 
 
@@ -160,16 +162,6 @@ def _rules_check(run: Running) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _edit(relative: str, old: str, new: str) -> Callable[[Path], None]:
-    def edit(rules: Path) -> None:
-        path = rules / relative
-        text = path.read_text()
-        assert old in text, old
-        path.write_text(text.replace(old, new, 1))
-
-    return edit
-
-
 def _write(relative: str, data: bytes) -> Callable[[Path], None]:
     def edit(rules: Path) -> None:
         (rules / relative).write_bytes(data)
@@ -178,23 +170,25 @@ def _write(relative: str, data: bytes) -> Callable[[Path], None]:
 
 
 def _nul(rules: Path) -> None:
-    path = rules / PAYER
+    path = rules / COMMERCIAL
     path.write_bytes(path.read_bytes().replace(b"name: Sandbox", b"name: Sand\x00box"))
 
 
 def _escape(rules: Path) -> None:
-    path = rules / PAYER
+    path = rules / COMMERCIAL
     path.write_bytes(path.read_bytes().replace(b"adapter: sandbox", b"adapter: \x1b[31msandbox"))
 
 
 def _utf16(rules: Path) -> None:
-    path = rules / OTHER_PAYER
+    path = rules / HARBOR
     path.write_bytes(path.read_text().encode("utf-16-le"))
 
 
 def _symlink_out(rules: Path) -> None:
     outside = rules.parent / "outside.yaml"
-    outside.write_text((rules / PAYER).read_text().replace("sandbox-commercial", "outside-plan"))
+    outside.write_text(
+        (rules / COMMERCIAL).read_text().replace("sandbox-commercial", "outside-plan")
+    )
     (rules / "payers" / "outside.yaml").symlink_to(outside)
 
 
@@ -203,12 +197,11 @@ def _fifo(rules: Path) -> None:
 
 
 def _sixty_megabytes(rules: Path) -> None:
-    with (rules / "payers" / "huge.yaml").open("wb") as handle:
-        handle.truncate(60 * 1024 * 1024)
+    sparse_file(rules / "payers" / "huge.yaml", 60 * 1024 * 1024)
 
 
 def _three_schema_errors(rules: Path) -> None:
-    path = rules / OTHER_PAYER
+    path = rules / HARBOR
     path.write_text(
         path.read_text()
         .replace("type: commercial", "type: comercial")
@@ -217,52 +210,22 @@ def _three_schema_errors(rules: Path) -> None:
     )
 
 
-FEES = """kind: fee_schedule
-version: "1"
-source: an operator's second schedule
-effective: 2026-06-01
-service:
-  description: Intensive outpatient psychiatric services, per diem
-  code: S9480
-self_pay_per_day: "425.00"
-"""
-NEW_PAYER = """kind: payer
-id: acme-health
-name: Acme Health
-type: commercial
-adapter: sandbox
-network_status: in_network
-version: "1"
-source: an operator's new payer, no rate yet
-effective: 2024-01-01
-"""
-CRITERION = f"""kind: medical_necessity
-id: acme-criteria
-name: Acme criteria
-instrument: recorded level
-version: "1"
-source: test
-effective: 2024-01-01
-applies_to: {{payer_types: [commercial]}}
-criteria:
-  - id: too-much
-    expr: '{EXHAUSTING}'
-    met: fine
-    not_met: does not fit
-"""
+FEES = FEE_SCHEDULE.format(effective="2026-06-01", body='self_pay_per_day: "425.00"\n')
+NEW_PAYER = PAYER.format(id="acme-health", network="in_network", extra="")
+CRITERION = CRITERIA.format(applies_to="payer_types: [commercial]", expr=EXHAUSTING)
 
 # name, the break, (file, line or None) of each error `rules check` must name
 BREAKS: list[tuple[str, Callable[[Path], None], list[tuple[str, int | None]]]] = [
-    ("NUL byte", _nul, [(PAYER, 3)]),
-    ("ESC byte", _escape, [(PAYER, 5)]),
-    ("UTF-16 without a byte order mark", _utf16, [(OTHER_PAYER, 1)]),
+    ("NUL byte", _nul, [(COMMERCIAL, 3)]),
+    ("ESC byte", _escape, [(COMMERCIAL, 5)]),
+    ("UTF-16 without a byte order mark", _utf16, [(HARBOR, 1)]),
     ("symlink out of the directory", _symlink_out, [("payers/outside.yaml", None)]),
     ("FIFO", _fifo, [("payers/pipe.yaml", None)]),
     ("60 MB file", _sixty_megabytes, [("payers/huge.yaml", None)]),
     (
         "three schema errors in one file",
         _three_schema_errors,
-        [(OTHER_PAYER, n) for n in (5, 8, 9)],
+        [(HARBOR, n) for n in (5, 8, 9)],
     ),
     (
         "conflicting self-pay rates",
@@ -287,7 +250,7 @@ def _restore(rules: Path) -> None:
     for path in sorted(rules.rglob("*"), reverse=True):
         if not (ROOT / "payer_rules" / path.relative_to(rules)).exists():
             path.unlink()
-    for shipped in (PAYER, OTHER_PAYER):
+    for shipped in (COMMERCIAL, HARBOR):
         shutil.copy(ROOT / "payer_rules" / shipped, rules / shipped)
 
 
@@ -330,8 +293,8 @@ def test_a_worker_started_while_the_directory_is_broken_verifies_with_the_versio
     for name in ("worker", "beat"):
         log = running.workdir / f"{name}.log"
         log.write_text("")  # what the new processes say, only
-    running.worker = start_worker(running.env, running.workdir, concurrency=2)
     running.beat = ServiceProcess("beat", ["beat"], running.env, running.workdir)
+    running.worker = start_worker(running.env, running.workdir, concurrency=2)
     try:
         result = _verify(running)
         assert result["rule_book_version"] == good

@@ -2,73 +2,19 @@
 references to nothing and criteria the runtime gives up on are refused at load, each with
 file:line and the fix, instead of failing every matching job."""
 
-import shutil
 from datetime import date
 from decimal import Decimal as D
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from coverage.cli import app
 from coverage.domain.eligibility import Network
-from coverage.rules.errors import RuleBookError
 from coverage.rules.evaluate import evaluate
 from coverage.rules.examples import run_examples
 from coverage.rules.loader import load_book
 from tests.factories import errors_printed
-
-RULES = Path(__file__).resolve().parents[2] / "payer_rules"
-# A comprehension the CEL runtime stops with "iteration budget exceeded" (about 2 ms).
-HUNDRED = "[" + ", ".join(["1"] * 100) + "]"
-EXHAUSTING = (
-    f"{HUNDRED}.all(a, {HUNDRED}.all(b, {HUNDRED}.all(c, {HUNDRED}.all(d, a + b + c + d > 0))))"
-)
-FEES = """kind: fee_schedule
-version: "1"
-source: test
-effective: {effective}
-service:
-  description: Intensive outpatient psychiatric services, per diem
-  code: S9480
-{body}"""
-PAYER = """kind: payer
-id: acme
-name: Acme Health
-type: commercial
-adapter: sandbox
-network_status: {network}
-{extra}version: "1"
-source: test
-effective: 2024-01-01
-"""
-CRITERIA = """kind: medical_necessity
-id: acme-criteria
-name: Acme criteria
-instrument: recorded level
-version: "1"
-source: test
-effective: 2024-01-01
-applies_to: {{payers: [{payer}]}}
-criteria:
-  - id: fits
-    expr: '{expr}'
-    met: fine
-    not_met: does not fit
-"""
-
-
-@pytest.fixture
-def rules(tmp_path: Path) -> Path:
-    target = tmp_path / "payer_rules"
-    shutil.copytree(RULES, target)
-    return target
-
-
-def refused(rules: Path) -> list[str]:
-    with pytest.raises(RuleBookError) as caught:
-        load_book(rules)
-    return [str(e) for e in caught.value.errors]
+from tests.rule_files import CRITERIA, EXHAUSTING, FEE_SCHEDULE, PAYER, refused
 
 
 def _line(path: Path, text: str) -> int:
@@ -77,7 +23,9 @@ def _line(path: Path, text: str) -> int:
 
 def test_two_self_pay_rates_in_force_on_one_day_are_refused_with_both_places(rules: Path) -> None:
     extra = rules / "fee_schedules" / "facility-2026b.yaml"
-    extra.write_text(FEES.format(effective="2026-06-01", body='self_pay_per_day: "425.00"\n'))
+    extra.write_text(
+        FEE_SCHEDULE.format(effective="2026-06-01", body='self_pay_per_day: "425.00"\n')
+    )
     here = _line(extra, "self_pay_per_day")
     error = (
         f"payer_rules/fee_schedules/facility-2026b.yaml:{here}:1: two self-pay rates in force on "
@@ -92,7 +40,7 @@ def test_two_self_pay_rates_in_force_on_one_day_are_refused_with_both_places(rul
 
 def test_a_later_self_pay_rate_replaces_the_earlier_one_without_conflict(rules: Path) -> None:
     (rules / "fee_schedules" / "facility-2027.yaml").write_text(
-        FEES.format(effective="2027-01-01", body='self_pay_per_day: "425.00"\n')
+        FEE_SCHEDULE.format(effective="2027-01-01", body='self_pay_per_day: "425.00"\n')
     )
     book = load_book(rules)
     assert book.self_pay_per_day(date(2026, 12, 31)) == D("400.00")
@@ -104,7 +52,7 @@ def test_a_later_self_pay_rate_replaces_the_earlier_one_without_conflict(rules: 
 def test_two_allowed_amounts_for_one_payer_and_day_are_refused(rules: Path) -> None:
     extra = rules / "fee_schedules" / "keystone-2026.yaml"
     extra.write_text(
-        FEES.format(
+        FEE_SCHEDULE.format(
             effective="2026-03-02",
             body='payers:\n  keystone-ppo:\n    - network: in_network\n      per_day: "380.00"\n',
         )
@@ -118,7 +66,9 @@ def test_two_allowed_amounts_for_one_payer_and_day_are_refused(rules: Path) -> N
 
 
 def test_a_payer_without_an_allowed_amount_is_refused_with_the_fix(rules: Path) -> None:
-    (rules / "payers" / "acme.yaml").write_text(PAYER.format(network="in_network", extra=""))
+    (rules / "payers" / "acme.yaml").write_text(
+        PAYER.format(id="acme", network="in_network", extra="")
+    )
     assert refused(rules) == [
         "payer_rules/payers/acme.yaml:6:1: no fee schedule gives acme an allowed amount in "
         "network: add one under payers: acme in a fee schedule, or, with no contract, set "
@@ -130,14 +80,14 @@ def test_no_contract_is_an_explicit_out_of_network_payer_priced_at_the_charge(
     rules: Path,
 ) -> None:
     payer = rules / "payers" / "acme.yaml"
-    payer.write_text(PAYER.format(network="out_of_network", extra="contract: none\n"))
+    payer.write_text(PAYER.format(id="acme", network="out_of_network", extra="contract: none\n"))
     assert load_book(rules).payers["acme"].contract == "none"
-    payer.write_text(PAYER.format(network="in_network", extra="contract: none\n"))
+    payer.write_text(PAYER.format(id="acme", network="in_network", extra="contract: none\n"))
     assert refused(rules) == [
         "payer_rules/payers/acme.yaml:1:1: Value error, contract: none needs network_status: "
         "out_of_network"
     ]
-    payer.write_text(PAYER.format(network="out_of_network", extra="contract: none\n"))
+    payer.write_text(PAYER.format(id="acme", network="out_of_network", extra="contract: none\n"))
     fees = rules / "fee_schedules" / "commercial-examples-2026.yaml"
     fees.write_text(
         fees.read_text() + '  acme:\n    - network: out_of_network\n      per_day: "200.00"\n'
@@ -151,7 +101,7 @@ def test_no_contract_is_an_explicit_out_of_network_payer_priced_at_the_charge(
 
 def test_references_to_payers_and_data_that_do_not_exist_are_refused(rules: Path) -> None:
     (rules / "medical_necessity" / "acme.yaml").write_text(
-        CRITERIA.format(payer="keystone-pp0", expr="age >= 18")
+        CRITERIA.format(applies_to="payers: [keystone-pp0]", expr="age >= 18")
     )
     (rules / "medicare" / "part_b.yaml").unlink()
     line = _line(rules / "coverage" / "medicare-iop.yaml", "  part_b:")
@@ -170,7 +120,7 @@ def test_references_to_payers_and_data_that_do_not_exist_are_refused(rules: Path
 
 def test_a_criterion_the_runtime_gives_up_on_is_refused_at_load(rules: Path) -> None:
     (rules / "medical_necessity" / "acme.yaml").write_text(
-        CRITERIA.format(payer="keystone-ppo", expr=EXHAUSTING)
+        CRITERIA.format(applies_to="payers: [keystone-ppo]", expr=EXHAUSTING)
     )
     (error,) = refused(rules)
     assert error.startswith(
@@ -188,7 +138,7 @@ def test_a_criterion_the_runtime_gives_up_on_is_refused_at_load(rules: Path) -> 
 
 def test_a_criterion_that_errs_with_every_fact_recorded_is_refused(rules: Path) -> None:
     (rules / "medical_necessity" / "acme.yaml").write_text(
-        CRITERIA.format(payer="keystone-ppo", expr="age % (days_per_week - 4) == 1")
+        CRITERIA.format(applies_to="payers: [keystone-ppo]", expr="age % (days_per_week - 4) == 1")
     )
     assert refused(rules) == [
         "payer_rules/medical_necessity/acme.yaml:11:11: criteria.0.expr: the rule could not be "
@@ -201,7 +151,7 @@ def test_a_criterion_that_gives_up_only_on_rare_facts_is_unknown_in_words_for_st
     rules: Path,
 ) -> None:
     (rules / "medical_necessity" / "acme.yaml").write_text(
-        CRITERIA.format(payer="keystone-ppo", expr=f"age < 100 || {EXHAUSTING}")
+        CRITERIA.format(applies_to="payers: [keystone-ppo]", expr=f"age < 100 || {EXHAUSTING}")
     )
     book = load_book(rules)  # every trial stops at age < 100
     loaded = next(r for r in book.rules if r.model.id == "acme-criteria")

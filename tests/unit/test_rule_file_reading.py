@@ -3,30 +3,13 @@ errors naming the file (and line and column where there is one), never an except
 hang, and never a file read from outside the directory."""
 
 import os
-import shutil
 from pathlib import Path
 
-import pytest
-
-from coverage.rules.errors import RuleBookError
 from coverage.rules.files import MAX_FILE_BYTES, read_directory
 from coverage.rules.loader import load_book
+from tests.rule_files import refused, sparse_file
 
-RULES = Path(__file__).resolve().parents[2] / "payer_rules"
 PAYER = "payers/sandbox-commercial.yaml"
-
-
-@pytest.fixture
-def rules(tmp_path: Path) -> Path:
-    target = tmp_path / "payer_rules"
-    shutil.copytree(RULES, target)
-    return target
-
-
-def refused(rules: Path) -> list[str]:
-    with pytest.raises(RuleBookError) as caught:
-        load_book(rules)
-    return [str(e) for e in caught.value.errors]
 
 
 def _insert(rules: Path, relative: str, after: str, raw: bytes) -> None:
@@ -125,9 +108,7 @@ def test_a_fifo_is_refused_without_blocking(rules: Path) -> None:
 
 
 def test_a_60_mb_file_is_refused_unread(rules: Path) -> None:
-    big = rules / "payers" / "big.yaml"
-    with big.open("wb") as handle:
-        handle.truncate(60 * 1024 * 1024)  # sparse: no 60 MB written to disk
+    sparse_file(rules / "payers" / "big.yaml", 60 * 1024 * 1024)
     assert refused(rules) == [
         "payer_rules/payers/big.yaml: 62,914,560 bytes, over the 1 MB limit for a rule file; "
         "split it or remove it"

@@ -14,6 +14,7 @@ from coverage.core.rule_book_status import status
 from coverage.domain.request import Program
 from coverage.rules.parsing import MAX_DEPTH
 from tests.factories import errors_printed
+from tests.rule_files import CRITERIA, PAYER, replace_in
 
 RULES = Path(__file__).resolve().parents[2] / "payer_rules"
 runner = CliRunner()
@@ -99,13 +100,7 @@ def test_rules_list_shows_payers_and_effective_dates() -> None:
 
 
 def _replace(relative: str, old: str, new: str) -> Callable[[Path], None]:
-    def edit(rules: Path) -> None:
-        path = rules / relative
-        text = path.read_text()
-        assert old in text, old
-        path.write_text(text.replace(old, new, 1))
-
-    return edit
+    return lambda rules: replace_in(rules, relative, old, new)
 
 
 def _write(relative: str, text: str) -> Callable[[Path], None]:
@@ -115,37 +110,28 @@ def _write(relative: str, text: str) -> Callable[[Path], None]:
     return edit
 
 
-PAYER = (
-    "kind: payer\nid: acme\nname: Acme\ntype: commercial\nadapter: {adapter}\n"
-    "network_status: in_network\nversion: '1'\nsource: test\neffective: 2026-01-01\n{extra}"
-)
-CRITERIA = """kind: medical_necessity
-id: acme-criteria
-name: Acme criteria
-instrument: recorded level
-version: "1"
-source: test
-effective: 2024-01-01
-applies_to: {{payers: [acme]}}
-criteria:
-  - id: hours
-    expr: {expr}
-    met: fine
-    not_met: too many hours
-"""
+ACME = "payers: [acme]"
 
 # kind, edit, expected error ("path:line:column: what was expected")
 BAD_FILES = [
     (
         "payer: unknown adapter",
-        _write("payers/acme.yaml", PAYER.format(adapter="carrier_pigeon", extra="")),
+        _write(
+            "payers/acme.yaml",
+            PAYER.format(id="acme", network="in_network", extra="").replace(
+                "adapter: sandbox", "adapter: carrier_pigeon"
+            ),
+        ),
         "payer_rules/payers/acme.yaml:5:1: adapter: unknown adapter 'carrier_pigeon'; "
         "installed: clearinghouse_json, core_x12, fhir, manual, sandbox",
     ),
     (
         "payer: a setting the adapter does not take",
-        _write("payers/acme.yaml", PAYER.format(adapter="sandbox", extra="settings:\n  url: x\n")),
-        "payer_rules/payers/acme.yaml:11:3: settings.url: Extra inputs are not permitted "
+        _write(
+            "payers/acme.yaml",
+            PAYER.format(id="acme", network="in_network", extra="settings:\n  url: x\n"),
+        ),
+        "payer_rules/payers/acme.yaml:8:3: settings.url: Extra inputs are not permitted "
         "(settings of adapter 'sandbox')",
     ),
     (
@@ -200,27 +186,38 @@ BAD_FILES = [
     ),
     (
         "medical_necessity: stable without examples",
-        _write("medical_necessity/acme.yaml", CRITERIA.format(expr="'true'") + "stable: true\n"),
+        _write(
+            "medical_necessity/acme.yaml",
+            CRITERIA.format(applies_to=ACME, expr="true") + "stable: true\n",
+        ),
         "payer_rules/medical_necessity/acme.yaml:1:1: Value error, a stable rule file must carry "
         "examples",
     ),
     (
         "medical_necessity: CEL syntax error",
-        _write("medical_necessity/acme.yaml", CRITERIA.format(expr="hours_per_week <")),
-        "payer_rules/medical_necessity/acme.yaml:11:27: criteria.0.expr: CEL error at column 17 "
+        _write(
+            "medical_necessity/acme.yaml", CRITERIA.format(applies_to=ACME, expr="hours_per_week <")
+        ),
+        "payer_rules/medical_necessity/acme.yaml:11:28: criteria.0.expr: CEL error at column 17 "
         "of the expression: Syntax error: mismatched input '<EOF>' expecting {'[', '{', '(', '.', "
         "'-', '!', 'true', 'false', 'null', NUM_FLOAT, NUM_INT, NUM_UINT, STRING, BYTES, IDENTIFIER}",
     ),
     (
         "medical_necessity: a fact that does not exist",
-        _write("medical_necessity/acme.yaml", CRITERIA.format(expr="hours_per_wek < 20.0")),
-        "payer_rules/medical_necessity/acme.yaml:11:11: criteria.0.expr: CEL error at column 1 of "
+        _write(
+            "medical_necessity/acme.yaml",
+            CRITERIA.format(applies_to=ACME, expr="hours_per_wek < 20.0"),
+        ),
+        "payer_rules/medical_necessity/acme.yaml:11:12: criteria.0.expr: CEL error at column 1 of "
         "the expression: undeclared reference to 'hours_per_wek' (in container '')",
     ),
     (
         "medical_necessity: a type mismatch",
-        _write("medical_necessity/acme.yaml", CRITERIA.format(expr="hours_per_week < 20")),
-        "payer_rules/medical_necessity/acme.yaml:11:26: criteria.0.expr: CEL error at column 16 of "
+        _write(
+            "medical_necessity/acme.yaml",
+            CRITERIA.format(applies_to=ACME, expr="hours_per_week < 20"),
+        ),
+        "payer_rules/medical_necessity/acme.yaml:11:27: criteria.0.expr: CEL error at column 16 of "
         "the expression: found no matching overload for '_<_' applied to '(double, int)'",
     ),
     (

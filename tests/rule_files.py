@@ -1,0 +1,67 @@
+"""Builders for tests that edit a copy of payer_rules/: the files an operator adds, and a CEL
+criterion the runtime gives up on."""
+
+from pathlib import Path
+
+import pytest
+
+from coverage.rules.errors import RuleBookError
+from coverage.rules.loader import load_book
+
+# A comprehension the CEL runtime stops with "Iteration budget exceeded" (in about 2 ms).
+_HUNDRED = "[" + ", ".join(["1"] * 100) + "]"
+EXHAUSTING = f"{_HUNDRED}.all(a, {_HUNDRED}.all(b, a + b > 0))"
+
+FEE_SCHEDULE = """kind: fee_schedule
+version: "1"
+source: test
+effective: {effective}
+service:
+  description: Intensive outpatient psychiatric services, per diem
+  code: S9480
+{body}"""
+PAYER = """kind: payer
+id: {id}
+name: Acme Health
+type: commercial
+adapter: sandbox
+network_status: {network}
+{extra}version: "1"
+source: test
+effective: 2024-01-01
+"""
+CRITERIA = """kind: medical_necessity
+id: acme-criteria
+name: Acme criteria
+instrument: recorded level
+version: "1"
+source: test
+effective: 2024-01-01
+applies_to: {{{applies_to}}}
+criteria:
+  - id: fits
+    expr: '{expr}'
+    met: fine
+    not_met: does not fit
+"""
+
+
+def replace_in(rules: Path, relative: str, old: str, new: str) -> None:
+    """One edit of a file in the copy; the text to replace must be there."""
+    path = rules / relative
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+def sparse_file(path: Path, size: int) -> None:
+    """A file of `size` bytes that takes no room on disk."""
+    with path.open("wb") as handle:
+        handle.truncate(size)
+
+
+def refused(rules: Path) -> list[str]:
+    """Every error loading the copy gives, as `rules check` prints them."""
+    with pytest.raises(RuleBookError) as caught:
+        load_book(rules)
+    return [str(e) for e in caught.value.errors]
