@@ -383,7 +383,11 @@ def _cost_sharing(
         "no_balance_billing": rules.no_balance_billing,
     }
     if rules.part_b is not None:
-        fields["part_b_coinsurance"] = book.part_b(request.plan.start_date.year).terms.coinsurance
+        year = request.plan.start_date.year
+        part_b = book.part_b(year)
+        fields["part_b_coinsurance"] = part_b.terms.coinsurance
+        if part_b.carried(year):  # a year not in the rule book yet: not a verified figure
+            fields["status"] = "draft"
     if rules.qmb_owes_nothing and response.medicare_qmb:
         fields["patient_owes_nothing"] = True
         fields["reason"] = (
@@ -432,13 +436,7 @@ def _drafts(
         for d, r in used.items()
         if r.model.status == "draft"
     ]
-    if responses:
-        payer = responses[0][0]
-        notes += book.drafts_used(
-            on=start, state=state, payer_id=payer.id, network=payer.network_status
-        )
-    else:
-        notes += book.drafts_used(on=start, state=state)
+    notes += book.drafts_used(on=start, state=state)
     if any(p.type is InsuranceType.MEDICARE for p, _ in responses) and book.part_b_files:
         part_b = book.part_b(start.year)
         if part_b.carried(start.year):
@@ -447,7 +445,6 @@ def _drafts(
                     f"the Medicare Part B {part_b.year} amounts",
                     part_b.display,
                     date(part_b.year, 12, 31),
-                    start,
                 )
             )
     return list(dict.fromkeys(notes))

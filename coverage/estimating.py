@@ -187,14 +187,11 @@ def _next_year_terms(
                 f"{_percent(part_b.coinsurance)} coinsurance are carried forward ({display})",
                 "default",
             )
-            notes.drafts.append(
-                carried_note(
-                    f"the Medicare Part B {found.year} amounts",
-                    display,
-                    date(found.year, 12, 31),
-                    year_start,
-                )
+            carried = carried_note(
+                f"the Medicare Part B {found.year} amounts", display, date(found.year, 12, 31)
             )
+            if carried not in notes.drafts:
+                notes.drafts.append(carried)
         else:
             notes.add(
                 f"{payer.name}: from {label} the {year_start.year} Part B deductible "
@@ -391,8 +388,6 @@ def _policy_terms(
         notes.add(f"{name}: {text}", "payer_response")
     _benefit_notes(name, cs, payer.type is InsuranceType.MEDICARE, notes)
 
-    carried: list[str] = []
-
     def allowed_on(day: date) -> Decimal:
         if payer.contract == "none":
             notes.add(
@@ -403,35 +398,35 @@ def _policy_terms(
             )
             return charges[day]
         found = book.payer_rate(payer.id, payer.network_status, day)
-        rate = found.rate
-        if found.status == "draft" and f"fee schedule amount for {payer.id}" not in notes.drafts:
-            notes.drafts.append(f"fee schedule amount for {payer.id}")
+        rate, display, network = found.rate, found.entry.display, payer.network_status
+        drafts = []
+        if found.status == "draft":
+            drafts.append(
+                f"{display}: {payer.id} {network} allowed amount ${rate.per_day} is draft"
+            )
         if found.carried_from is not None:
-            if not carried:  # one drafts line per policy: the first day priced past the end
-                carried.append(
-                    carried_note(
-                        f"the {payer.id} {payer.network_status} allowed amount",
-                        found.entry.display,
-                        found.carried_from,
-                        day,
-                    )
-                )
-                notes.drafts.append(carried[0])
+            what = f"the {payer.id} {network} allowed amount"
+            drafts.append(carried_note(what, display, found.carried_from))
             notes.add(
                 f"{name}: the fee schedule's allowed amounts end {found.carried_from.isoformat()}; "
                 f"{usd(rate.per_day)} is carried forward for later service days (not verified)",
                 "default",
             )
+        notes.drafts += [d for d in drafts if d not in notes.drafts]
         if rate.unit == "per_hour":
+            if found.carried_from is None:
+                notes.add(
+                    f"{name}: allowed {usd(rate.per_day)} per hour x {plan.hours_per_day:g} hours "
+                    "per service day",
+                    "rule_file",
+                )
+            return cents(rate.per_day * Decimal(str(plan.hours_per_day)))
+        if found.carried_from is None:
             notes.add(
-                f"{name}: allowed {usd(rate.per_day)} per hour x {plan.hours_per_day:g} hours per service day",
+                f"{name}: allowed amount {usd(rate.per_day)} per service day (fee schedule, per "
+                "diem)",
                 "rule_file",
             )
-            return cents(rate.per_day * Decimal(str(plan.hours_per_day)))
-        notes.add(
-            f"{name}: allowed amount {usd(rate.per_day)} per service day (fee schedule, per diem)",
-            "rule_file",
-        )
         return rate.per_day
 
     allowed = {day: cents(allowed_on(day)) for day in days}
@@ -614,8 +609,9 @@ def estimate_result(
         if guideline.carried_from is not None:
             notes.add(
                 f"The {guideline.guideline.year} poverty guidelines end "
-                f"{guideline.carried_from.isoformat()} and are still used for the sliding scale: "
-                "the newer guidelines are not in the rule book yet",
+                f"{guideline.carried_from.isoformat()} and are still used wherever the household's "
+                "percent of poverty counts (the sliding scale, Medicaid's caps): the newer "
+                "guidelines are not in the rule book yet",
                 "default",
             )
     self_pay = [DayPrice(date=d, allowed=charges[d], charge=charges[d]) for d in days]

@@ -115,11 +115,12 @@ class FoundGuideline:
     carried_from: date | None = None  # the file's `expires`, when used past it
 
 
-def carried_note(what: str, display: str, last: date, on: date) -> str:
-    """The drafts_used line for a value used past the end of its data."""
+def carried_note(what: str, display: str, last: date) -> str:
+    """The drafts_used line for a value used past the end of its data: one line per value,
+    whichever days it priced (the estimate's days say which)."""
     return (
-        f"{display}: {what} carried forward past {last.isoformat()} to {on.isoformat()} "
-        "until newer data is added (not verified)"
+        f"{display}: {what} ended {last.isoformat()}; carried forward until newer data is added "
+        "(not verified)"
     )
 
 
@@ -264,17 +265,10 @@ class RuleBook:
         carried = source.expires if source.expires is not None and on > source.expires else None
         return FoundGuideline(chosen, display, carried)
 
-    def drafts_used(
-        self,
-        *,
-        on: date,
-        state: str | None = None,
-        payer_id: str | None = None,
-        network: Network | None = None,
-    ) -> list[str]:
-        """Draft (unconfirmed) or carried-forward facts an estimate for this date, state and
-        payer relies on. The caller shows these to staff next to the estimate; they are never
-        silently dropped."""
+    def drafts_used(self, *, on: date, state: str | None = None) -> list[str]:
+        """Draft (unconfirmed) or carried-forward facts of the reference tables an estimate for
+        this date and state relies on (the estimate adds the allowed amounts it used). The caller
+        shows these to staff next to the estimate; they are never silently dropped."""
         notes: list[str] = []
         policy_display, policy = self.policy_file
         if policy.status == "draft":
@@ -282,29 +276,6 @@ class RuleBook:
         for display, schedule in self.fee_schedule_files:
             if schedule.in_force(on) and schedule.status == "draft":
                 notes.append(f"{display}: fee schedule is draft")
-        if payer_id is not None and network is not None:
-            try:
-                found = self.payer_rate(payer_id, network, on)
-            except RuleLookupError:
-                found = None
-            if (
-                found is not None
-                and found.status == "draft"
-                and found.entry.schedule.status != "draft"
-            ):
-                notes.append(
-                    f"{found.entry.display}: {payer_id} {network} allowed amount "
-                    f"${found.rate.per_day} is draft"
-                )
-            if found is not None and found.carried_from is not None:
-                notes.append(
-                    carried_note(
-                        f"the {payer_id} {network} allowed amount",
-                        found.entry.display,
-                        found.carried_from,
-                        on,
-                    )
-                )
         if state is not None:
             try:
                 chosen = self.guideline(state=state, on=on)
@@ -321,7 +292,7 @@ class RuleBook:
             if chosen.carried_from is not None:
                 notes.append(
                     carried_note(
-                        f"the {year} poverty guidelines", chosen.display, chosen.carried_from, on
+                        f"the {year} poverty guidelines", chosen.display, chosen.carried_from
                     )
                 )
         return notes

@@ -21,6 +21,8 @@ def _when(end: date, today: date) -> str:
     if end < today:
         return f"ended on {end.isoformat()}"
     days = (end - today).days
+    if days == 0:
+        return f"end today, {end.isoformat()}"
     return f"end on {end.isoformat()} (in {days} day{'s' if days != 1 else ''})"
 
 
@@ -85,9 +87,9 @@ def _part_b(book: RuleBook, today: date, soon: date) -> list[RuleWarning]:
         RuleWarning(
             display,
             book.line(display, ("years", last)),
-            f"Medicare Part B amounts {_when(end, today)} (the last year is {last}); from "
-            f"1 January {last + 1} the {last} deductible is carried forward, flagged on every "
-            f"estimate: add {last + 1} when CMS announces it",
+            f"Medicare Part B amounts {_when(end, today)}: {last} is the last year; from "
+            f"1 January {last + 1} the {last} deductible and coinsurance are carried forward, "
+            f"flagged on every estimate: add {last + 1} when CMS announces it",
         )
     ]
 

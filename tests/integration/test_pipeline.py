@@ -99,7 +99,6 @@ def test_medicare_applies_the_part_b_deductible_then_20_percent(
     )
     assert (est["patient_total"], est["payer_total"]) == ("2299.59", "8065.61")
     assert _result(session, job_id)["drafts_used"] == [
-        "fee schedule amount for sandbox-medicare",
         "payer_rules/fee_schedules/sandbox-2026.yaml: sandbox-medicare in_network allowed amount "
         "$259.13 is draft",
     ]
@@ -218,9 +217,12 @@ def test_an_episode_starting_in_2027_verifies_with_the_shipped_book_flagged_wher
     assert flagged and {a["source"] for a in estimate["assumptions"] if a["text"] in flagged} == {
         "default"
     }
-    listed = [d for d in result["drafts_used"] if "carried forward past" in d]
+    listed = [d for d in result["drafts_used"] if "carried forward until" in d]
     assert [next(c for c in carried if c in d) for d in listed] == carried
-    assert all(d.endswith("until newer data is added (not verified)") for d in listed)
+    assert all(
+        d.endswith("ended 2026-12-31; carried forward until newer data is added (not verified)")
+        for d in listed
+    )
 
 
 def test_the_same_job_run_twice_at_once_stores_one_result(session: Session, clerk: Actor) -> None:

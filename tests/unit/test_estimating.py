@@ -59,8 +59,7 @@ def test_commercial_episode_crossing_1_january(book: RuleBook) -> None:
             "source": "default"} in est["assumptions"]  # fmt: skip
     assert drafts == [
         "payer_rules/fee_schedules/sandbox-2026.yaml: the sandbox-commercial in_network allowed "
-        "amount carried forward past 2026-12-31 to 2027-01-04 until newer data is added "
-        "(not verified)"
+        "amount ended 2026-12-31; carried forward until newer data is added (not verified)"
     ]
     assert {a["source"] for a in est["assumptions"]} == {"payer_response", "rule_file", "default"}
     # Prior authorization required and not yet requested: both outcomes, 24 days at $400.
@@ -87,7 +86,10 @@ def test_medicare_episode_crossing_1_january_uses_next_years_part_b(book: RuleBo
     assert {"text": "Sandbox Medicare Part B: from 2026-01-01 the 2026 Part B deductible $283.00 "
             "and 20% coinsurance apply (payer_rules/medicare/part_b.yaml)",
             "source": "rule_file"} in est["assumptions"]  # fmt: skip
-    assert drafts == ["fee schedule amount for sandbox-medicare"]
+    assert drafts == [
+        "payer_rules/fee_schedules/sandbox-2026.yaml: sandbox-medicare in_network allowed amount "
+        "$259.13 is draft"
+    ]
 
 
 def test_a_part_b_year_not_yet_in_the_rule_book_carries_the_last_one_flagged(
@@ -108,12 +110,12 @@ def test_a_part_b_year_not_yet_in_the_rule_book_carries_the_last_one_flagged(
             "yet; from 2027-01-01 the 2026 deductible $283.00 and 20% coinsurance are carried "
             "forward (payer_rules/medicare/part_b.yaml)", "source": "default"} in est["assumptions"]  # fmt: skip
     assert drafts == [
-        "fee schedule amount for sandbox-medicare",
+        "payer_rules/fee_schedules/sandbox-2026.yaml: sandbox-medicare in_network allowed amount "
+        "$259.13 is draft",
         "payer_rules/fee_schedules/sandbox-2026.yaml: the sandbox-medicare in_network allowed "
-        "amount carried forward past 2026-12-31 to 2027-01-04 until newer data is added "
-        "(not verified)",
-        "payer_rules/medicare/part_b.yaml: the Medicare Part B 2026 amounts carried forward past "
-        "2026-12-31 to 2027-01-01 until newer data is added (not verified)",
+        "amount ended 2026-12-31; carried forward until newer data is added (not verified)",
+        "payer_rules/medicare/part_b.yaml: the Medicare Part B 2026 amounts ended 2026-12-31; "
+        "carried forward until newer data is added (not verified)",
     ]
 
 

@@ -46,8 +46,9 @@ def test_rules_check_warns_weeks_before_data_runs_out() -> None:
         "sandbox-medicare end on 2026-12-31 (in 46 days); later service days use the last "
         "amount, flagged on every estimate as carried forward: add the next fee schedule",
         "warning: payer_rules/medicare/part_b.yaml:26: Medicare Part B amounts end on 2026-12-31 "
-        "(in 46 days) (the last year is 2026); from 1 January 2027 the 2026 deductible is "
-        "carried forward, flagged on every estimate: add 2027 when CMS announces it",
+        "(in 46 days): 2026 is the last year; from 1 January 2027 the 2026 deductible and "
+        "coinsurance are carried forward, flagged on every estimate: add 2027 when CMS announces "
+        "it",
     ]
     strict = runner.invoke(app, ["rules", "check", str(RULES), "--today", "2026-11-15", "--strict"])
     assert strict.exit_code == 1

@@ -90,28 +90,17 @@ def test_past_the_end_of_its_data_a_look_up_carries_the_last_value_and_says_so(
     )
     with pytest.raises(RuleLookupError, match="no self-pay rate on 2023-12-31"):
         book.self_pay_per_day(date(2023, 12, 31))
-    assert book.drafts_used(
-        on=date(2027, 1, 4), payer_id="sandbox-commercial", network=Network.IN
-    ) == [
-        "payer_rules/fee_schedules/sandbox-2026.yaml: the sandbox-commercial in_network allowed "
-        "amount carried forward past 2026-12-31 to 2027-01-04 until newer data is added "
-        "(not verified)"
+    guideline = book.guideline(state="VA", on=date(2027, 2, 1))
+    assert (guideline.guideline.year, guideline.carried_from) == (2026, date(2027, 1, 31))
+    assert book.drafts_used(on=date(2027, 2, 1), state="VA") == [
+        "payer_rules/poverty_guidelines/2026.yaml: the 2026 poverty guidelines ended 2027-01-31; "
+        "carried forward until newer data is added (not verified)"
     ]
 
 
 def test_drafts_used(book: RuleBook) -> None:
-    assert (
-        book.drafts_used(
-            on=date(2026, 3, 2), state="VA", payer_id="sandbox-commercial", network=Network.IN
-        )
-        == []
-    )
-    assert book.drafts_used(
-        on=date(2026, 3, 2), payer_id="sandbox-medicare", network=Network.IN
-    ) == [
-        "payer_rules/fee_schedules/sandbox-2026.yaml: sandbox-medicare in_network allowed amount "
-        "$259.13 is draft"
-    ]
+    assert book.drafts_used(on=date(2026, 3, 2), state="VA") == []
+    assert book.drafts_used(on=date(2027, 1, 31), state="VA") == []  # in effect until replaced
     assert book.drafts_used(on=date(2024, 3, 1), state="VA") == [
         "payer_rules/poverty_guidelines/2024.yaml: effective date of the 2024 poverty guidelines "
         "is draft"
