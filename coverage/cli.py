@@ -197,6 +197,9 @@ def _log_config() -> dict[str, Any]:
     config = copy.deepcopy(LOGGING_CONFIG)
     config.setdefault("filters", {})["hide_sign_in_links"] = {"()": HideSignInLinks}
     config["handlers"]["access"]["filters"] = ["hide_sign_in_links"]
+    # The service's own lines (job IDs and rule-book versions, never PHI), as a worker logs them:
+    # without a broker this process is the worker.
+    config["loggers"]["coverage"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     return config
 
 

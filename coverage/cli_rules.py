@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from coverage.rules.book import RuleBook
-from coverage.rules.errors import RuleBookError, RuleWarning
+from coverage.rules.errors import RuleBookError, RuleFileError, RuleWarning
 from coverage.rules.loader import load_book
 from coverage.settings import get_settings
 
@@ -36,9 +36,12 @@ def _load(directory: Path | None) -> RuleBook:
     try:
         return load_book(path)
     except RuleBookError as exc:
-        for error in exc.errors:
-            typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(code=1) from None
+        errors = list(exc.errors)
+    except Exception as exc:  # never a traceback for what a rule file holds
+        errors = [RuleFileError(f"{path}/", None, f"could not be loaded ({type(exc).__name__})")]
+    for error in errors:
+        typer.echo(f"error: {error}", err=True)
+    raise typer.Exit(code=1)
 
 
 def _warnings(book: RuleBook, today: datetime | None) -> list[RuleWarning]:
@@ -58,7 +61,7 @@ def _in_force_line(book: RuleBook | None) -> str | None:
     since = stored.in_force_since.date().isoformat() if stored.in_force_since else "?"
     line = f"in force: version {stored.version[:12]} since {since} ({len(stored.files)} files)"
     if book is None:
-        return line + "; it stays in force until these errors are fixed"
+        return line + "; a directory that does not load never replaces it"
     if book.version == stored.version:
         return line + "; this directory is that version"
     return line + "; this directory differs from it (iop-coverage rules diff shows how)"

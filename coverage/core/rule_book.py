@@ -110,7 +110,7 @@ def _use(state: _State, book: RuleBook, origin: str) -> None:
     )
 
 
-def _store(state: _State, book: RuleBook) -> None:
+def _store(state: _State, book: RuleBook, read_at: datetime) -> None:
     files = [ref.model_dump(mode="json") for ref in book.files]
     contents = {
         ref.sha256: book.source.files[PurePosixPath(ref.path.as_posix())] for ref in book.files
@@ -123,6 +123,7 @@ def _store(state: _State, book: RuleBook) -> None:
                 root=book.source.root,
                 files=files,
                 contents=contents,
+                read_at=read_at,
                 actor=RULE_BOOK,
             )
     except SQLAlchemyError as exc:
@@ -132,13 +133,13 @@ def _store(state: _State, book: RuleBook) -> None:
         log.info("rule book version %s put in force", book.version[:12])
 
 
-def _read(state: _State, rules_dir: Path) -> None:
+def _read(state: _State, rules_dir: Path, checked: datetime) -> None:
+    """`checked`: when the directory was looked at, before it was read (see put_in_force)."""
     source, read_errors = read_directory(rules_dir)
     hashes = {
         source.display(relative): hashlib.sha256(data).hexdigest()
         for relative, data in source.files.items()
     }
-    checked = datetime.now(UTC)
     try:
         book = load_source(source, read_errors=read_errors)
     except RuleBookError as exc:
@@ -161,7 +162,7 @@ def _read(state: _State, rules_dir: Path) -> None:
         return
     state.candidate = Candidate(checked, hashes, version=book.version)
     _use(state, book, "the rules directory")
-    _store(state, book)
+    _store(state, book, checked)
 
 
 def _snapshot(state: _State, version: str) -> RuleBook | None:
@@ -208,12 +209,13 @@ def current_rulebook() -> RuleBook:
     """The book to verify with now. Raises RuleBookUnavailable only when no good book has ever
     loaded anywhere."""
     rules_dir = get_settings().rules_dir
+    looked_at = datetime.now(UTC)
     signature = _signature(rules_dir)
     with _lock:
         state = _state
         if signature != state.signature:
             state.signature = signature
-            _read(state, rules_dir)
+            _read(state, rules_dir, looked_at)
         if state.candidate is None or state.candidate.errors:
             _follow_in_force(state)
         if state.book is None:

@@ -121,9 +121,15 @@ def warnings_for(book: RuleBook, today: date) -> list[RuleWarning]:
     ]
 
 
-def _changed_files(book: RuleBook | None, hashes: dict[str, str]) -> list[str]:
+def _changed_files(
+    book: RuleBook | None, hashes: dict[str, str], errors: tuple[RuleFileError, ...]
+) -> list[str]:
+    """Files that differ from the version in force, those refused unread (a link out, a FIFO, a
+    file too large) included."""
     held = {book.source.display(ref.path): ref.sha256 for ref in book.files} if book else {}
-    return sorted(p for p in held.keys() | hashes.keys() if held.get(p) != hashes.get(p))
+    unread = {e.path for e in errors if not e.path.endswith("/") and e.path not in hashes}
+    found = held.keys() | hashes.keys() | unread
+    return sorted(p for p in found if p in unread or held.get(p) != hashes.get(p))
 
 
 def _changes(changes: list[Change]) -> list[ChangeOut]:
@@ -134,14 +140,24 @@ def _changes(changes: list[Change]) -> list[ChangeOut]:
 
 
 def _staged(directory: Path, book: RuleBook | None) -> Staged:
+    def refused(*errors: RuleFileError) -> Staged:
+        return Staged(
+            directory=str(directory), version=None, errors=[_problem(e) for e in errors], changes=[]
+        )
+
+    if not directory.is_dir():
+        return refused(
+            RuleFileError(
+                f"{directory}/", None, "no such directory (IOP_COVERAGE_RULES_STAGING_DIR)"
+            )
+        )
     try:
         candidate = load_book(directory)
     except RuleBookError as exc:
-        return Staged(
-            directory=str(directory),
-            version=None,
-            errors=[_problem(e) for e in exc.errors],
-            changes=[],
+        return refused(*exc.errors)
+    except Exception as exc:  # the operator page must answer whatever the staged files hold
+        return refused(
+            RuleFileError(f"{directory}/", None, f"could not be loaded ({type(exc).__name__})")
         )
     changes = diff(book, candidate) if book is not None else []
     return Staged(
@@ -171,7 +187,7 @@ def status(today: date | None = None) -> RuleBookStatus:
         refused = RefusedChange(
             checked_at=view.candidate.checked_at,
             errors=[_problem(e) for e in view.candidate.errors],
-            changed_files=_changed_files(book, view.candidate.hashes),
+            changed_files=_changed_files(book, view.candidate.hashes, view.candidate.errors),
         )
     in_force = None
     if book is not None:

@@ -5,7 +5,7 @@ every file has read and validated on its own; a book that fails them is refused 
 file, so the last good book stays in force.
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from itertools import combinations
 from typing import Any
@@ -65,12 +65,20 @@ def _first_common_day(a: tuple[date, date | None], b: tuple[date, date | None]) 
     return start if not ends or start <= min(ends) else None
 
 
-def book_errors(book: RuleBook, parsed: Mapping[str, ParsedFile]) -> list[RuleFileError]:
+def book_errors(
+    book: RuleBook, parsed: Mapping[str, ParsedFile], *, incomplete: frozenset[str] = frozenset()
+) -> list[RuleFileError]:
+    """`incomplete`: kinds with a file that did not validate ("*": any kind). A check that
+    something is missing is left out for those kinds: the broken file may hold it."""
+
+    def complete(kind: str) -> bool:
+        return not incomplete & {kind, "*"}
+
     return [
-        *_self_pay(book, parsed),
+        *_self_pay(book, parsed, complete("fee_schedule")),
         *_allowed_amounts(book, parsed),
-        *_payers_priced(book, parsed),
-        *_references(book, parsed),
+        *_payers_priced(book, parsed, complete),
+        *_references(book, parsed, complete),
         *_criteria_run(book, parsed),
     ]
 
@@ -100,9 +108,11 @@ def book_notices(book: RuleBook, parsed: Mapping[str, ParsedFile]) -> list[RuleW
     return notices
 
 
-def _self_pay(book: RuleBook, parsed: Mapping[str, ParsedFile]) -> Iterator[RuleFileError]:
+def _self_pay(
+    book: RuleBook, parsed: Mapping[str, ParsedFile], all_schedules: bool
+) -> Iterator[RuleFileError]:
     priced = [(d, f) for d, f in book.fee_schedule_files if f.self_pay_per_day is not None]
-    if not priced:
+    if not priced and all_schedules:
         yield RuleFileError(
             f"{book.source.root}/",
             None,
@@ -141,7 +151,9 @@ def _allowed_amounts(book: RuleBook, parsed: Mapping[str, ParsedFile]) -> Iterat
             )
 
 
-def _payers_priced(book: RuleBook, parsed: Mapping[str, ParsedFile]) -> Iterator[RuleFileError]:
+def _payers_priced(
+    book: RuleBook, parsed: Mapping[str, ParsedFile], complete: Callable[[str], bool]
+) -> Iterator[RuleFileError]:
     for payer in book.payers.values():
         item = parsed[book.payer_files[payer.id]]
         entries = book.rate_entries.get((payer.id, payer.network_status), [])
@@ -153,7 +165,7 @@ def _payers_priced(book: RuleBook, parsed: Mapping[str, ParsedFile]) -> Iterator
                 f"contract: none, but {place(parsed[entries[0].display], ('payers', payer.id))} "
                 f"gives {payer.id} an allowed amount; remove one of the two",
             )
-        elif payer.contract != "none" and not entries:
+        elif payer.contract != "none" and not entries and complete("fee_schedule"):
             yield error_at(
                 item,
                 ("network_status",),
@@ -161,13 +173,17 @@ def _payers_priced(book: RuleBook, parsed: Mapping[str, ParsedFile]) -> Iterator
                 f"payers: {payer.id} in a fee schedule, or, with no contract, set "
                 "'contract: none' and network_status: out_of_network",
             )
-        if payer.type is InsuranceType.MEDICARE and not book.part_b_files:
+        if (
+            payer.type is InsuranceType.MEDICARE
+            and not book.part_b_files
+            and complete("medicare_part_b")
+        ):
             yield error_at(
                 item,
                 ("type",),
                 "a Medicare payer needs the Part B deductible by year: add a medicare_part_b file",
             )
-    if not book.guideline_files:
+    if not book.guideline_files and complete("poverty_guidelines"):
         yield RuleFileError(
             f"{book.source.root}/",
             None,
@@ -175,12 +191,14 @@ def _payers_priced(book: RuleBook, parsed: Mapping[str, ParsedFile]) -> Iterator
         )
 
 
-def _references(book: RuleBook, parsed: Mapping[str, ParsedFile]) -> Iterator[RuleFileError]:
+def _references(
+    book: RuleBook, parsed: Mapping[str, ParsedFile], complete: Callable[[str], bool]
+) -> Iterator[RuleFileError]:
     known = ", ".join(sorted(book.payers)) or "none"
     for rules in book.rules:
         model, item = rules.model, parsed[rules.display]
         for index, payer_id in enumerate(model.applies_to.payers):
-            if payer_id not in book.payers:
+            if payer_id not in book.payers and complete("payer"):
                 yield error_at(
                     item,
                     ("applies_to", "payers", index),
@@ -192,6 +210,7 @@ def _references(book: RuleBook, parsed: Mapping[str, ParsedFile]) -> Iterator[Ru
             and model.cost_sharing is not None
             and model.cost_sharing.part_b is not None
             and not book.part_b_files
+            and complete("medicare_part_b")
         ):
             yield error_at(
                 item,

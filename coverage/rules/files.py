@@ -119,9 +119,7 @@ def read_directory(rules_dir: Path) -> tuple[RuleSource, list[RuleFileError]]:
     """Every rule file's bytes, and a RuleFileError for each file that may not be read."""
     root_name = rules_dir.name or str(rules_dir)
     if not rules_dir.is_dir():
-        missing = RuleFileError(
-            f"{rules_dir}/", None, "no such directory (set IOP_COVERAGE_RULES_DIR to the rule book)"
-        )
+        missing = RuleFileError(f"{rules_dir}/", None, "no such directory")
         return RuleSource(root=root_name, files={}), [missing]
     root = rules_dir.resolve()
     files: dict[PurePosixPath, bytes] = {}

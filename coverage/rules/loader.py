@@ -229,8 +229,19 @@ class _Validated:
         self.payers: dict[str, PayerConfig] = {}
         self.payer_files: dict[str, str] = {}
         self.other_files: dict[str, list[tuple[Path, dict[str, Any]]]] = {}
+        # Kinds with a file that did not validate: the whole-book checks that need every file
+        # of such a kind are left for the next round ("*": a file whose kind is not known).
+        self.incomplete: set[str] = set()
         for item in parsed:
-            self._add(item, adapters)
+            try:
+                self._add(item, adapters)
+            except Exception as exc:  # a validator's own bug must not escape as a traceback
+                self.errors.append(
+                    RuleFileError(
+                        item.display, None, f"could not be validated ({type(exc).__name__})"
+                    )
+                )
+                self.incomplete.add(item.ref.kind)
 
     def _add(self, item: ParsedFile, adapters: Mapping[str, type[BaseModel]]) -> None:
         model_cls = KINDS.get(item.ref.kind)
@@ -241,6 +252,7 @@ class _Validated:
             model = model_cls.model_validate(item.data)
         except ValidationError as exc:
             self.errors += _validation_errors(item, model_cls, exc)
+            self.incomplete.add(item.ref.kind)
             return
         if isinstance(model, PayerConfig):
             if model.id in self.payers:
@@ -264,14 +276,20 @@ class _Validated:
             self.fee_schedules.append((item.display, model))
         elif isinstance(model, CoveragePolicyFile | MedicalNecessityFile):
             loaded, errors = _compile(item, model)
-            self.rules.append(loaded)
-            self.errors += errors
+            if errors:  # a criterion that does not compile cannot be tried with the others
+                self.errors += errors
+                self.incomplete.add(model.kind)
+            else:
+                self.rules.append(loaded)
         elif isinstance(model, MedicarePartBFile):
             self.part_b.append((item.display, model))
 
 
 def _file_set_errors(
-    files: _Validated, by_display: Mapping[str, ParsedFile], root: str
+    files: _Validated,
+    by_display: Mapping[str, ParsedFile],
+    root: str,
+    incomplete: frozenset[str],
 ) -> list[RuleFileError]:
     """Checks across files of one kind: one guideline file per year, exactly one sliding-scale
     policy, nominal charges below each self-pay rate, no overlapping versions of one rule id."""
@@ -288,10 +306,12 @@ def _file_set_errors(
             )
         years[guideline.year] = display
     if len(files.policies) != 1:
-        where = files.policies[1][0] if files.policies else f"{root}/"
-        errors.append(
-            RuleFileError(where, None, "exactly one sliding_scale_policy file is required")
-        )
+        # None at all may only mean the policy file itself did not validate.
+        if files.policies or not incomplete & {"sliding_scale_policy", "*"}:
+            where = files.policies[1][0] if files.policies else f"{root}/"
+            errors.append(
+                RuleFileError(where, None, "exactly one sliding_scale_policy file is required")
+            )
         return errors
     policy_display, policy = files.policies[0]
     for display, schedule in files.fee_schedules:
@@ -334,8 +354,7 @@ def load_source(
 ) -> RuleBook:
     """The rule book in `source`, or RuleBookError with every problem found.
 
-    `adapters`: adapter name -> its settings model; by default the installed plug-ins. The
-    whole-book checks run once every file has read and validated on its own."""
+    `adapters`: adapter name -> its settings model; by default the installed plug-ins."""
     errors = list(read_errors or [])
     parsed: list[ParsedFile] = []
     for relative in sorted(source.files):
@@ -345,29 +364,31 @@ def load_source(
         else:
             parsed.append(result)
     files = _Validated(parsed, installed_adapters() if adapters is None else adapters)
+    # A file that could not be read or parsed could be of any kind.
+    incomplete = frozenset(files.incomplete | ({"*"} if errors else set()))
     errors += files.errors
-    if errors:
-        raise RuleBookError(_sorted(errors))
     by_display = {item.display: item for item in parsed}
-    errors += _file_set_errors(files, by_display, source.root)
-    if errors:
-        raise RuleBookError(_sorted(errors))
-    book = RuleBook(
-        source=source,
-        payers=files.payers,
-        payer_files=files.payer_files,
-        guideline_files=files.guidelines,
-        policy_file=files.policies[0],
-        fee_schedule_files=files.fee_schedules,
-        part_b_files=files.part_b,
-        rules=files.rules,
-        files=[item.ref for item in parsed],
-        nodes={item.display: item.node for item in parsed},
-        file_dates={item.ref.path: _dates(item.data) for item in parsed},
-        other_files=files.other_files,
-    )
-    errors += book_errors(book, by_display)
-    if errors:
+    errors += _file_set_errors(files, by_display, source.root, incomplete)
+    book = None
+    if len(files.policies) == 1:
+        book = RuleBook(
+            source=source,
+            payers=files.payers,
+            payer_files=files.payer_files,
+            guideline_files=files.guidelines,
+            policy_file=files.policies[0],
+            fee_schedule_files=files.fee_schedules,
+            part_b_files=files.part_b,
+            rules=files.rules,
+            files=[item.ref for item in parsed],
+            nodes={item.display: item.node for item in parsed},
+            file_dates={item.ref.path: _dates(item.data) for item in parsed},
+            other_files=files.other_files,
+        )
+        # The files that validated are checked as a whole too, so an operator sees every
+        # problem at once; a check that needs a kind with a broken file waits for its fix.
+        errors += book_errors(book, by_display, incomplete=incomplete)
+    if errors or book is None:
         raise RuleBookError(_sorted(errors))
     book.notices = book_notices(book, by_display)
     return book

@@ -32,7 +32,9 @@ class ParsedFile:
 
 
 class _NoAliasLoader(yaml.SafeLoader):
-    """SafeLoader that refuses aliases: no alias bombs, and no data silently shared by reference."""
+    """SafeLoader that refuses aliases (no alias bombs, no data silently shared by reference)
+    and leaves dates as text: the schema reads them, so 2026-02-30 is an error at its line, not
+    an exception inside the YAML library."""
 
     def compose_node(self, parent: Node | None, index: int) -> Node | None:
         if self.check_event(yaml.AliasEvent):
@@ -42,6 +44,13 @@ class _NoAliasLoader(yaml.SafeLoader):
                 None, None, "YAML aliases (*name) are not allowed in rule files", mark
             )
         return super().compose_node(parent, index)
+
+
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_NoAliasLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != _TIMESTAMP_TAG]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def _position(text: str | bytes, offset: int) -> tuple[int, int]:
@@ -168,6 +177,12 @@ def parse(display: str, relative: PurePosixPath, raw: bytes) -> ParsedFile | lis
         return [RuleFileError(display, line, _yaml_message(exc), column)]
     except yaml.YAMLError as exc:  # a reader error _decode did not foresee
         return [RuleFileError(display, None, f"not readable as YAML ({type(exc).__name__})")]
+    except (
+        ValueError,
+        TypeError,
+        OverflowError,
+    ) as exc:  # an explicit tag's value, e.g. !!timestamp
+        return [RuleFileError(display, None, f"a value could not be read ({type(exc).__name__})")]
     except RecursionError:
         return [RuleFileError(display, None, "nested too deeply")]
     finally:

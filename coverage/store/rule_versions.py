@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -100,11 +99,16 @@ def put_in_force(
     root: str,
     files: list[dict[str, Any]],
     contents: Mapping[str, bytes],
+    read_at: datetime,
     actor: Actor,
 ) -> bool:
-    """Stores the version (once) and makes it the one in force; False when it already was."""
-    if in_force_version(session) == version:
-        return False
+    """Stores the version (once) as read from the directory at `read_at`; True when that made it
+    the version in force.
+
+    The version in force is the one read last (the latest `in_force_since`), not the one stored
+    last: a process that validated an edit slowly, after another had read the edit's reversal,
+    cannot put the reverted edit in force, whatever the order the two commit in."""
+    before = in_force_version(session)
     stored = set(
         session.exec(
             select(RuleFileContent.sha256).where(col(RuleFileContent.sha256).in_(contents))
@@ -120,11 +124,14 @@ def put_in_force(
         RuleBookVersion,
         [{"version": version, "root": root, "files": files, "created_at": utcnow()}],
     )
-    session.execute(
-        update(RuleBookVersion)
-        .where(col(RuleBookVersion.version) == version)
-        .values(in_force_since=utcnow())
-    )
+    row = session.get(RuleBookVersion, version, with_for_update=True)
+    assert row is not None
+    if row.in_force_since is None or as_utc(row.in_force_since) < read_at:
+        row.in_force_since = read_at
+        session.add(row)
+        session.flush()
+    if before == version or in_force_version(session) != version:
+        return False
     audit.record(
         session,
         actor=actor,

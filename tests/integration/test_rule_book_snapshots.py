@@ -3,6 +3,7 @@ a content-addressed snapshot and put in force; a process that starts while the d
 broken loads that snapshot; a broken directory never replaces it."""
 
 import hashlib
+from datetime import timedelta
 from pathlib import Path
 
 from sqlmodel import Session, col, select
@@ -12,7 +13,7 @@ from coverage.core.rule_book_status import status
 from coverage.domain.access import Actor
 from coverage.store import jobs, rule_versions
 from coverage.store.db import session_scope
-from coverage.store.tables import AuditEvent, RuleBookVersion, RuleFileContent
+from coverage.store.tables import AuditEvent, RuleBookVersion, RuleFileContent, utcnow
 from tests.factories import request
 from tests.integration.conftest import job_row, queue_in_process
 
@@ -130,7 +131,35 @@ def test_every_process_follows_the_version_in_force_while_its_directory_is_broke
             root="payer_rules",
             files=[f.model_dump(mode="json") for f in second.files],
             contents={},
+            read_at=utcnow(),
             actor=rule_book.RULE_BOOK,
         )
     _break(rules)
     assert rule_book.current_rulebook().version == second.version
+
+
+def test_a_slow_read_of_a_reverted_edit_never_puts_it_in_force(rules: Path) -> None:
+    """Process B read an edit and validated it slowly; meanwhile process A read the edit's
+    reversal. Whatever the order they commit in, the later read is the version in force."""
+    original = rule_book.current_rulebook()
+    path = rules / PAYER
+    text = path.read_text()
+    path.write_text(text.replace("name: Sandbox Commercial PPO", "name: Reverted Edit"))
+    edited = rule_book.current_rulebook()
+    path.write_text(text)
+    assert rule_book.current_rulebook().version == original.version
+    since = _in_force().in_force_since
+    assert since is not None
+    read_before_the_reversal = since - timedelta(seconds=1)
+    with session_scope() as session:  # B commits last, with its earlier read
+        became = rule_versions.put_in_force(
+            session,
+            version=edited.version,
+            root="payer_rules",
+            files=[f.model_dump(mode="json") for f in edited.files],
+            contents={},
+            read_at=read_before_the_reversal,
+            actor=rule_book.RULE_BOOK,
+        )
+    assert became is False
+    assert _in_force().version == original.version

@@ -470,3 +470,14 @@ def test_a_staged_edit_shows_what_it_would_change_before_it_takes_effect(
         "It would be refused (1 problem): payer_rules/fee_schedules/commercial-examples-2026"
         in shown
     )
+    fees.write_text(
+        fees.read_text()
+        .replace("per_day: lots", 'per_day: "375.00"')
+        .replace("effective: 2024-01-01", "effective: 2026-02-30")
+    )
+    page = operator.client.get("/rules")  # an impossible date is a located error, never a 500
+    assert page.status_code == 200
+    assert (
+        "payer_rules/fee_schedules/commercial-examples-2026.yaml:7:1: effective: Input should be "
+        "a valid date or datetime, day value is outside expected range"
+    ) in text(page.text)

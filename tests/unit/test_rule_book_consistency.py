@@ -14,7 +14,7 @@ from coverage.rules.evaluate import evaluate
 from coverage.rules.examples import run_examples
 from coverage.rules.loader import load_book
 from tests.factories import errors_printed
-from tests.rule_files import CRITERIA, EXHAUSTING, FEE_SCHEDULE, PAYER, refused
+from tests.rule_files import CRITERIA, EXHAUSTING, FEE_SCHEDULE, PAYER, refused, replace_in
 
 
 def _line(path: Path, text: str) -> int:
@@ -179,3 +179,32 @@ def test_files_the_service_ignores_are_warned_about(rules: Path) -> None:
         "'keystone-pp0', which has no payer file; they are not used (a misspelled payer id?)",
     ]
     assert book.payer_rate("keystone-ppo", Network.IN, date(2026, 3, 2)).rate.per_day == D("375.00")
+
+
+def test_every_problem_is_reported_at_once_across_files(rules: Path) -> None:
+    """A broken file does not hide the whole-book problems of the files that did validate."""
+    replace_in(rules, "payers/ridge-hdhp.yaml", "network_status:", "netwrok_status:")
+    (rules / "fee_schedules" / "keystone-2026.yaml").write_text(
+        FEE_SCHEDULE.format(
+            effective="2026-06-01",
+            body='payers:\n  keystone-ppo:\n    - network: in_network\n      per_day: "999.00"\n',
+        )
+    )
+    assert [e.split(": ", 1)[1][:40] for e in refused(rules)] == [
+        "two allowed amounts for keystone-ppo in ",
+        "netwrok_status: Extra inputs are not per",
+    ]
+
+
+def test_an_impossible_date_is_an_error_at_its_line(rules: Path) -> None:
+    replace_in(
+        rules, "coverage/keystone-ppo.yaml", "effective: 2024-01-01", "effective: 2026-02-29"
+    )
+    (error,) = refused(rules)
+    line = _line(rules / "coverage" / "keystone-ppo.yaml", "effective: 2026-02-29")
+    assert error == (
+        f"payer_rules/coverage/keystone-ppo.yaml:{line}:1: effective: Input should be a valid "
+        "date or datetime, day value is outside expected range"
+    )
+    checked = CliRunner().invoke(app, ["rules", "check", str(rules)])
+    assert (checked.exit_code, errors_printed(checked.stderr)) == (1, [f"error: {error}"])

@@ -119,7 +119,7 @@ BAD_FILES = [
         "payer: unknown adapter",
         _write(
             "payers/acme.yaml",
-            PAYER.format(id="acme", network="in_network", extra="").replace(
+            PAYER.format(id="acme", network="out_of_network", extra="contract: none\n").replace(
                 "adapter: sandbox", "adapter: carrier_pigeon"
             ),
         ),
@@ -130,9 +130,11 @@ BAD_FILES = [
         "payer: a setting the adapter does not take",
         _write(
             "payers/acme.yaml",
-            PAYER.format(id="acme", network="in_network", extra="settings:\n  url: x\n"),
+            PAYER.format(
+                id="acme", network="out_of_network", extra="contract: none\nsettings:\n  url: x\n"
+            ),
         ),
-        "payer_rules/payers/acme.yaml:8:3: settings.url: Extra inputs are not permitted "
+        "payer_rules/payers/acme.yaml:9:3: settings.url: Extra inputs are not permitted "
         "(settings of adapter 'sandbox')",
     ),
     (

@@ -1,5 +1,6 @@
 """A bad rule file never replaces the rule book in force; a good edit is picked up without a restart."""
 
+import os
 from pathlib import Path
 
 from coverage.core import rule_book
@@ -34,3 +35,11 @@ def test_an_edited_file_is_used_by_the_next_verification(rules: Path) -> None:
     assert after is not before
     assert after.payers["sandbox-commercial"].name == "Sandbox PPO (renamed)"
     assert status().refused is None
+
+
+def test_files_refused_unread_are_listed_as_changed(rules: Path) -> None:
+    rule_book.current_rulebook()
+    os.mkfifo(rules / "payers" / "pipe.yaml")
+    report = status()
+    assert report.refused is not None
+    assert report.refused.changed_files == ["payer_rules/payers/pipe.yaml"]
