@@ -27,18 +27,28 @@ TodayOpt = Annotated[
 ]
 
 
-def _load(directory: Path | None) -> RuleBook:
-    """The book, or every error on stderr and exit 1 (2 when there is no such directory)."""
-    path = directory or get_settings().rules_dir
+def _load(
+    directory: Path | None, today: datetime | None = None, *, named: bool = False
+) -> RuleBook:
+    """The book, or every error on stderr and exit 1 (2 when there is no such directory).
+    `named`: say which directory the errors are in (two directories may share a name)."""
+    settings = get_settings()
+    path = directory or settings.rules_dir
     if not path.is_dir():
         typer.echo(f"{path}: no such directory", err=True)
         raise typer.Exit(code=2)
     try:
-        return load_book(path)
+        return load_book(
+            path,
+            today=today.date() if today else None,
+            horizon_days=settings.rules_horizon_days,
+        )
     except RuleBookError as exc:
         errors = list(exc.errors)
     except Exception as exc:  # never a traceback for what a rule file holds
         errors = [RuleFileError(f"{path}/", None, f"could not be loaded ({type(exc).__name__})")]
+    if named:
+        typer.echo(f"{path} does not load:", err=True)
     for error in errors:
         typer.echo(f"error: {error}", err=True)
     raise typer.Exit(code=1)
@@ -76,7 +86,7 @@ def check(
     """Validate every file and the whole book: every error at file:line:column with the fix,
     then what runs out soon. Exit 1 on errors (and, with --strict, on warnings)."""
     try:
-        book = _load(directory)
+        book = _load(directory, today)
     except typer.Exit as refused:
         if refused.exit_code == 1:
             line = _in_force_line(None)
@@ -117,7 +127,7 @@ def test(directory: DirArg = None) -> None:
 @rules_app.command("list")
 def list_(directory: DirArg = None, today: TodayOpt = None) -> None:
     """Payers, plans and policies with their effective dates; what runs out soon first."""
-    book = _load(directory)
+    book = _load(directory, today)
     warnings = _warnings(book, today)
     if warnings:
         typer.echo("Warnings:")
@@ -164,9 +174,9 @@ def diff_(
     from coverage.core.rule_book import stored_in_force
     from coverage.rules.diff import diff
 
-    new = _load(candidate)
+    new = _load(candidate, named=True)
     if against is not None:
-        old, label = _load(against), str(against)
+        old, label = _load(against, named=True), str(against)
     else:
         found = stored_in_force()
         if found is None or found[1] is None:

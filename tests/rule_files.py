@@ -1,6 +1,7 @@
 """Builders for tests that edit a copy of payer_rules/: the files an operator adds, and a CEL
 criterion the runtime gives up on."""
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -60,8 +61,8 @@ def sparse_file(path: Path, size: int) -> None:
         handle.truncate(size)
 
 
-def refused(rules: Path) -> list[str]:
+def refused(rules: Path, today: date | None = None) -> list[str]:
     """Every error loading the copy gives, as `rules check` prints them."""
     with pytest.raises(RuleBookError) as caught:
-        load_book(rules)
+        load_book(rules, today=today)
     return [str(e) for e in caught.value.errors]

@@ -15,6 +15,7 @@ import hashlib
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -77,15 +78,18 @@ def _signature(rules_dir: Path) -> tuple[tuple[str, int, int], ...]:
     """Path, modification time and size of every rule file (and link): a change to any of them
     means the directory is read again."""
     found = []
-    for folder, _, names in os.walk(rules_dir, followlinks=False):
-        for name in names:
-            if name.endswith(SUFFIXES):
-                path = os.path.join(folder, name)
-                try:
-                    info = os.lstat(path)
-                    found.append((path, info.st_mtime_ns, info.st_size))
-                except OSError:
-                    found.append((path, -1, -1))
+    try:
+        for folder, _, names in os.walk(rules_dir, followlinks=False):
+            for name in names:
+                if name.lower().endswith(SUFFIXES):
+                    path = os.path.join(folder, name)
+                    try:
+                        info = os.lstat(path)
+                        found.append((path, info.st_mtime_ns, info.st_size))
+                    except OSError:
+                        found.append((path, -1, -1))
+    except Exception:  # a directory too deep to walk: read it, and let the reader say why
+        return (("", time.monotonic_ns(), 0),)
     return tuple(sorted(found))
 
 
@@ -135,13 +139,16 @@ def _store(state: _State, book: RuleBook, read_at: datetime) -> None:
 
 def _read(state: _State, rules_dir: Path, checked: datetime) -> None:
     """`checked`: when the directory was looked at, before it was read (see put_in_force)."""
-    source, read_errors = read_directory(rules_dir)
-    hashes = {
-        source.display(relative): hashlib.sha256(data).hexdigest()
-        for relative, data in source.files.items()
-    }
+    source, hashes = RuleSource(rules_dir.name, {}), {}
     try:
-        book = load_source(source, read_errors=read_errors)
+        source, read_errors = read_directory(rules_dir)
+        hashes = {
+            source.display(relative): hashlib.sha256(data).hexdigest()
+            for relative, data in source.files.items()
+        }
+        book = load_source(
+            source, read_errors=read_errors, horizon_days=get_settings().rules_horizon_days
+        )
     except RuleBookError as exc:
         state.candidate = Candidate(checked, hashes, errors=exc.errors)
         log.error(
@@ -180,7 +187,7 @@ def _snapshot(state: _State, version: str) -> RuleBook | None:
         return None
     source = RuleSource(stored.root, {PurePosixPath(p): b for p, b in data.items()})
     try:
-        book = load_source(source)
+        book = load_source(source, horizon_days=get_settings().rules_horizon_days)
     except Exception as exc:  # e.g. an adapter plug-in this process lacks
         log.error("stored rule book %s does not load here (%s)", version[:12], exc)
         return None

@@ -152,7 +152,7 @@ def _staged(directory: Path, book: RuleBook | None) -> Staged:
             )
         )
     try:
-        candidate = load_book(directory)
+        candidate = load_book(directory, horizon_days=get_settings().rules_horizon_days)
     except RuleBookError as exc:
         return refused(*exc.errors)
     except Exception as exc:  # the operator page must answer whatever the staged files hold

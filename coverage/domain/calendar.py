@@ -56,3 +56,11 @@ def add_months(day: date, months: int) -> date:
         except ValueError:
             continue
     raise AssertionError("unreachable: every month has a 28th")
+
+
+def days_after(day: date, days: int) -> date:
+    """`day` plus `days`, or the last date there is (a far-off "today" in a check)."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max

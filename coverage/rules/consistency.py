@@ -10,11 +10,13 @@ from datetime import date
 from itertools import combinations
 from typing import Any
 
+from coverage.domain.calendar import days_after
 from coverage.domain.eligibility import InsuranceType
 from coverage.domain.request import Ratings
 from coverage.rules.book import RuleBook
 from coverage.rules.errors import RuleFileError, RuleWarning
 from coverage.rules.evaluate import coerce
+from coverage.rules.examples import run_file
 from coverage.rules.expressions import VARIABLES, Evaluation, activation
 from coverage.rules.parsing import ParsedFile, error_at, place
 from coverage.rules.policy_schema import CoveragePolicyFile
@@ -66,7 +68,12 @@ def _first_common_day(a: tuple[date, date | None], b: tuple[date, date | None]) 
 
 
 def book_errors(
-    book: RuleBook, parsed: Mapping[str, ParsedFile], *, incomplete: frozenset[str] = frozenset()
+    book: RuleBook,
+    parsed: Mapping[str, ParsedFile],
+    *,
+    today: date,
+    horizon_days: int,
+    incomplete: frozenset[str] = frozenset(),
 ) -> list[RuleFileError]:
     """`incomplete`: kinds with a file that did not validate ("*": any kind). A check that
     something is missing is left out for those kinds: the broken file may hold it."""
@@ -79,8 +86,70 @@ def book_errors(
         *_allowed_amounts(book, parsed),
         *_payers_priced(book, parsed, complete),
         *_references(book, parsed, complete),
+        *_priced_from_today(book, parsed, today, horizon_days, complete),
         *_criteria_run(book, parsed),
+        *_examples_pass(book, parsed),
     ]
+
+
+def _priced_from_today(
+    book: RuleBook,
+    parsed: Mapping[str, ParsedFile],
+    today: date,
+    horizon_days: int,
+    complete: Callable[[str], bool],
+) -> Iterator[RuleFileError]:
+    """The book can price an episode that starts today: the facility's self-pay rate and the
+    poverty guidelines are there for every verification; a payer's first allowed amount more
+    than the horizon ahead is most likely a mistyped date (nearer, it is a warning)."""
+    priced = [(d, f) for d, f in book.fee_schedule_files if f.self_pay_per_day is not None]
+    if complete("fee_schedule") and priced:
+        display, first = min(priced, key=lambda df: df[1].effective)
+        if first.effective > today:
+            yield error_at(
+                parsed[display],
+                ("effective",),
+                f"no self-pay rate before {first.effective.isoformat()}: every verification "
+                f"starting earlier (today is {today.isoformat()}) would fail; give a schedule in "
+                "force today a self_pay_per_day",
+            )
+    if complete("poverty_guidelines") and book.guideline_files:
+        display, earliest = min(book.guideline_files, key=lambda df: df[1].effective)
+        if earliest.effective > today:
+            yield error_at(
+                parsed[display],
+                ("effective",),
+                f"no poverty guidelines in effect before {earliest.effective.isoformat()}: the "
+                f"sliding scale of every verification starting earlier (today is "
+                f"{today.isoformat()}) would fail; keep the current year's file",
+            )
+    if not complete("fee_schedule"):
+        return
+    horizon = days_after(today, horizon_days)
+    for payer in book.payers.values():
+        entries = book.rate_entries.get((payer.id, payer.network_status), [])
+        first_rate = min(entries, key=lambda e: e.start, default=None)
+        if first_rate is not None and first_rate.start > horizon:
+            yield error_at(
+                parsed[first_rate.display],
+                ("payers", payer.id, first_rate.index, "effective"),
+                f"the first allowed amount for {payer.id} starts {first_rate.start.isoformat()}, "
+                "more "
+                f"than {horizon_days} days ahead (a mistyped date?); until then its members "
+                "cannot be verified",
+            )
+
+
+def _examples_pass(book: RuleBook, parsed: Mapping[str, ParsedFile]) -> Iterator[RuleFileError]:
+    """A file's own examples are its tests: a book they fail is refused, not put in force."""
+    for rules in book.rules:
+        for case in run_file(rules):
+            if not case.passed:
+                yield error_at(
+                    parsed[rules.display],
+                    ("examples", case.index, "expect"),
+                    f"examples.{case.index} ({case.name}): {'; '.join(case.failures)}",
+                )
 
 
 def book_notices(book: RuleBook, parsed: Mapping[str, ParsedFile]) -> list[RuleWarning]:

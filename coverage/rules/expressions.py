@@ -144,6 +144,36 @@ def compile_criterion(source: str) -> Compiled:
     return Compiled(source=source, inputs=inputs, _expr=expr)
 
 
+def fact_type_problem(name: str, value: object) -> str | None:
+    """Why an example's fact does not fit its declared type (None: it fits, or is missing)."""
+    kind = VARIABLES[name]
+    if value is None:
+        return None
+    if kind == _T.BOOL:
+        return None if isinstance(value, bool) else "write true or false"
+    if kind == _T.INT:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return None if ok else "write a whole number"
+    if kind == _T.DOUBLE:
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            return "write a number"
+        try:
+            float(value)
+        except ValueError:
+            return "write a number"
+        return None
+    if kind == _T.STRING:
+        return None if isinstance(value, str) else "write text"
+    if name == "diagnoses":
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        return None if ok else "write a list of codes"
+    ok = isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool)
+        for k, v in value.items()
+    )
+    return None if ok else "write a mapping of rating names to whole numbers"
+
+
 def activation(facts: dict[str, Any]) -> Any:
     """One binding of the facts, shared by every criterion of a verification; None stays unbound."""
     return _ENV.Activation({k: v for k, v in facts.items() if v is not None})

@@ -19,7 +19,8 @@ from pydantic import BaseModel, ConfigDict
 from coverage.rules.errors import RuleFileError
 
 MAX_FILE_BYTES = 1024 * 1024
-SUFFIXES = (".yaml", ".yml")
+MAX_FOLDER_DEPTH = 8  # payers/, coverage/ ... are one level; deeper is a mistake (or a trap)
+SUFFIXES = (".yaml", ".yml")  # in any case: COPY.YAML is read too
 
 
 class RuleFileRef(BaseModel):
@@ -126,33 +127,39 @@ def read_directory(rules_dir: Path) -> tuple[RuleSource, list[RuleFileError]]:
     errors: list[RuleFileError] = []
     for folder, dirnames, filenames in os.walk(root, followlinks=False):
         here = Path(folder)
+        depth = len(here.relative_to(root).parts)
         dirnames[:] = sorted(d for d in dirnames if not _skipped(d))
         for name in list(dirnames):
-            # os.walk does not enter linked folders; one that leads outside is named, one that
-            # stays inside is read where it really is.
-            if (here / name).is_symlink() and not _inside(here / name, root):
-                relative = PurePosixPath((here / name).relative_to(root).as_posix())
+            path = here / name
+            shown = f"{root_name}/{_relative(path, root)}/"
+            if depth + 1 > MAX_FOLDER_DEPTH:
                 errors.append(
                     RuleFileError(
-                        f"{root_name}/{relative}/",
-                        None,
-                        "a symbolic link that leads outside the rules directory; copy the "
-                        "files in instead",
+                        shown, None, f"folders nested deeper than {MAX_FOLDER_DEPTH} are not read"
                     )
                 )
+                dirnames.remove(name)
+            # os.walk does not enter linked folders; one that leads outside is named, one that
+            # stays inside is read where it really is.
+            elif path.is_symlink() and _outside(path, root):
+                errors.append(
+                    RuleFileError(shown, None, _outside(path, root) + "; copy the files in instead")
+                )
         for name in sorted(filenames):
-            if _skipped(name) or not name.endswith(SUFFIXES):
+            if _skipped(name) or not name.lower().endswith(SUFFIXES):
                 continue
             path = here / name
-            relative = PurePosixPath(path.relative_to(root).as_posix())
+            relative = PurePosixPath(_relative(path, root))
             display = f"{root_name}/{relative}"
-            if path.is_symlink() and not _inside(path, root):
+            if not _utf8(name):
+                errors.append(
+                    RuleFileError(display, None, "the file name is not UTF-8 text; rename it")
+                )
+                continue
+            if path.is_symlink() and _outside(path, root):
                 errors.append(
                     RuleFileError(
-                        display,
-                        None,
-                        "a symbolic link that leads outside the rules directory; copy the file "
-                        "in instead",
+                        display, None, _outside(path, root) + "; copy the file in instead"
                     )
                 )
                 continue
@@ -163,8 +170,25 @@ def read_directory(rules_dir: Path) -> tuple[RuleSource, list[RuleFileError]]:
     return RuleSource(root=root_name, files=files), errors
 
 
-def _inside(path: Path, root: Path) -> bool:
+def _utf8(name: str) -> bool:
     try:
-        return path.resolve().is_relative_to(root)
-    except (OSError, RuntimeError):  # a link loop
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # bytes the file system kept as surrogates
         return False
+    return True
+
+
+def _relative(path: Path, root: Path) -> str:
+    """The path below the root, printable whatever bytes the name holds."""
+    return path.relative_to(root).as_posix().encode("utf-8", "replace").decode("utf-8")
+
+
+def _outside(path: Path, root: Path) -> str:
+    """Why a symbolic link may not be followed ("" when it may)."""
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return "a broken symbolic link, or a loop of links"
+    if not target.is_relative_to(root):
+        return "a symbolic link that leads outside the rules directory"
+    return ""

@@ -3,13 +3,14 @@
 Fee schedules, Medicare Part B years, poverty guidelines and policies all end. A look-up past the
 end carries the last value forward, flagged (coverage/rules/book.py), so verifications go on; these
 warnings tell the operator in time to add the next data instead. `warning_days` is how far ahead
-an end is announced, `horizon_days` how far ahead episodes are checked for data that only starts
-later.
+an end is announced, `horizon_days` how far ahead a payer's first allowed amount may start (with
+a warning; later, the book is refused: coverage/rules/consistency.py).
 """
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 
+from coverage.domain.calendar import days_after
 from coverage.domain.eligibility import InsuranceType
 from coverage.rules.book import RateEntry, RuleBook
 from coverage.rules.errors import RuleWarning
@@ -145,37 +146,16 @@ def _policies(book: RuleBook, today: date, soon: date) -> list[RuleWarning]:
     return warnings
 
 
-def _self_pay(book: RuleBook, today: date, horizon: date) -> list[RuleWarning]:
-    starts = [
-        (f.effective, d) for d, f in book.fee_schedule_files if f.self_pay_per_day is not None
-    ]
-    if not starts:
-        return []
-    first, display = min(starts)
-    if today < first <= horizon:
-        return [
-            RuleWarning(
-                display,
-                book.line(display, ("self_pay_per_day",)),
-                f"no self-pay rate before {first.isoformat()}: verifications of episodes that "
-                "start earlier end as a rule-book gap",
-            )
-        ]
-    return []
-
-
 def expiry_warnings(
     book: RuleBook, *, today: date, warning_days: int, horizon_days: int
 ) -> list[RuleWarning]:
     """What the book needs that ends within `warning_days` (or has ended), and data that starts
     only within `horizon_days`, sorted by file."""
-    soon = today + timedelta(days=warning_days)
-    horizon = today + timedelta(days=horizon_days)
+    soon, horizon = days_after(today, warning_days), days_after(today, horizon_days)
     warnings = [
         *_allowed_amounts(book, today, soon, horizon),
         *_part_b(book, today, soon),
         *_guidelines(book, today, soon),
         *_policies(book, today, soon),
-        *_self_pay(book, today, horizon),
     ]
     return sorted(warnings, key=lambda w: (w.path, w.line or 0))

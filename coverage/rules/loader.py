@@ -7,14 +7,15 @@ snapshot of one (`load_source`), so both give the same book.
 """
 
 import difflib
+import re
 from collections.abc import Mapping
 from datetime import date
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError
-from yaml.nodes import Node, ScalarNode
+from yaml.nodes import MappingNode, Node, ScalarNode
 
 from coverage.domain.payer import PayerConfig
 from coverage.domain.sliding_scale import check_nominal_charges
@@ -62,20 +63,37 @@ def _dates(data: Mapping[str, Any]) -> RuleFileDates:
     )
 
 
-def _fields_at(model: type[BaseModel], location: tuple[int | str, ...]) -> list[str]:
-    """Field names of the model a location's parent points into (for "did you mean")."""
-    for part in location[:-1]:
-        field = model.model_fields.get(str(part))
-        annotation = field.annotation if field is not None else None
-        inner = [a for a in getattr(annotation, "__args__", ()) if isinstance(a, type)]
-        candidates = [annotation, *inner]
-        found = next(
-            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
-        )
-        if found is None:
-            return []
-        model = found
-    return list(model.model_fields)
+def _field_names(model: type[BaseModel]) -> set[str]:
+    """Every key a file of this model may hold, at any depth (for "did you mean")."""
+    names: set[str] = set()
+    pending: list[Any] = [model]
+    seen: set[Any] = set()
+    while pending:
+        annotation = pending.pop()
+        if annotation in seen:
+            continue
+        seen.add(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            names |= set(annotation.model_fields)
+            pending += [f.annotation for f in annotation.model_fields.values()]
+        pending += list(get_args(annotation))
+    return names
+
+
+# A validator's message that names the key it is about: "Value error, expires: before effective".
+_KEYED = re.compile(r"^Value error, ([a-z_]+): (.*)$", re.DOTALL)
+
+
+def _keyed(item: ParsedFile, location: tuple[int | str, ...], message: str) -> tuple[Any, str]:
+    """Moves a whole-section error to the key its message names, when that key is there."""
+    named = _KEYED.match(message)
+    if named is None:
+        return location, message
+    node = node_at(item.node, location, value=True) if location else item.node
+    keys = {k.value for k, _ in node.value} if isinstance(node, MappingNode) else set()
+    if named[1] not in keys:
+        return location, message
+    return (*location, named[1]), named[2]
 
 
 def _validation_errors(
@@ -84,24 +102,23 @@ def _validation_errors(
     """Every schema error of one file. A misspelled required key shows twice in pydantic (an
     unknown key and a missing one): it is reported once, at the misspelling, with the key meant."""
     found = exc.errors(include_url=False)
-    missing = {tuple(e["loc"]) for e in found if e["type"] == "missing"}
+    names = sorted(_field_names(model))
     explained: set[tuple[int | str, ...]] = set()
-    errors: list[RuleFileError] = []
+    located: list[tuple[dict[str, Any], RuleFileError]] = []
     for error in found:
-        location = tuple(error["loc"])
+        location, text = _keyed(item, tuple(error["loc"]), error["msg"])
         where = ".".join(str(part) for part in location)
-        message = f"{where}: {error['msg']}" if where else error["msg"]
+        message = f"{where}: {text}" if where else text
         if error["type"] == "extra_forbidden":
-            names = _fields_at(model, location)
             close = difflib.get_close_matches(str(location[-1]), names, n=1, cutoff=0.75)
             if close:
                 message += f" (did you mean {close[0]!r}?)"
                 explained.add((*location[:-1], close[0]))
-        errors.append(error_at(item, location, message))
+        located.append((dict(error), error_at(item, location, message)))
     return [
         e
-        for e, error in zip(errors, found, strict=True)
-        if not (error["type"] == "missing" and tuple(error["loc"]) in explained & missing)
+        for error, e in located
+        if not (error["type"] == "missing" and tuple(error["loc"]) in explained)
     ]
 
 
@@ -182,6 +199,9 @@ def installed_adapters() -> dict[str, type[BaseModel]]:
     return found
 
 
+_OWN_ENV = "IOP_COVERAGE_"
+
+
 class _NoSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -189,6 +209,21 @@ class _NoSettings(BaseModel):
 def _adapter_errors(
     item: ParsedFile, payer: PayerConfig, known: Mapping[str, type[BaseModel]]
 ) -> list[RuleFileError]:
+    secret_names = [
+        key
+        for key, value in payer.settings.items()
+        if key.endswith("_env") and isinstance(value, str) and value.upper().startswith(_OWN_ENV)
+    ]
+    if secret_names:  # a payer file must not send the service's own secrets to a payer
+        return [
+            error_at(
+                item,
+                ("settings", key),
+                f"settings.{key}: {_OWN_ENV}* variables hold the service's own keys and "
+                "database address; name the variable that holds this payer's credential",
+            )
+            for key in secret_names
+        ]
     if payer.adapter not in known:
         return [
             error_at(
@@ -246,6 +281,18 @@ class _Validated:
     def _add(self, item: ParsedFile, adapters: Mapping[str, type[BaseModel]]) -> None:
         model_cls = KINDS.get(item.ref.kind)
         if model_cls is None:
+            meant = difflib.get_close_matches(item.ref.kind, KINDS, n=1, cutoff=0.8)
+            if meant:  # a misspelled kind would drop the whole file without a word
+                self.errors.append(
+                    error_at(
+                        item,
+                        ("kind",),
+                        f"kind: unknown kind {item.ref.kind!r} (did you mean {meant[0]!r}?)",
+                        value=True,
+                    )
+                )
+                self.incomplete.add(meant[0])
+                return
             self.other_files.setdefault(item.ref.kind, []).append((item.ref.path, item.data))
             return
         try:
@@ -305,6 +352,18 @@ def _file_set_errors(
                 )
             )
         years[guideline.year] = display
+    part_b_years: dict[int, str] = {}
+    for display, part_b in files.part_b:
+        for year in part_b.years:
+            if year in part_b_years:
+                errors.append(
+                    error_at(
+                        by_display[display],
+                        ("years", year),
+                        f"years.{year}: also in {part_b_years[year]}; keep one",
+                    )
+                )
+            part_b_years.setdefault(year, display)
     if len(files.policies) != 1:
         # None at all may only mean the policy file itself did not validate.
         if files.policies or not incomplete & {"sliding_scale_policy", "*"}:
@@ -351,10 +410,13 @@ def load_source(
     *,
     adapters: Mapping[str, type[BaseModel]] | None = None,
     read_errors: list[RuleFileError] | None = None,
+    today: date | None = None,
+    horizon_days: int = 400,
 ) -> RuleBook:
     """The rule book in `source`, or RuleBookError with every problem found.
 
-    `adapters`: adapter name -> its settings model; by default the installed plug-ins."""
+    `adapters`: adapter name -> its settings model; by default the installed plug-ins. `today`
+    (by default the date): the book must price an episode starting then."""
     errors = list(read_errors or [])
     parsed: list[ParsedFile] = []
     for relative in sorted(source.files):
@@ -387,7 +449,13 @@ def load_source(
         )
         # The files that validated are checked as a whole too, so an operator sees every
         # problem at once; a check that needs a kind with a broken file waits for its fix.
-        errors += book_errors(book, by_display, incomplete=incomplete)
+        errors += book_errors(
+            book,
+            by_display,
+            today=today or date.today(),
+            horizon_days=horizon_days,
+            incomplete=incomplete,
+        )
     if errors or book is None:
         raise RuleBookError(_sorted(errors))
     book.notices = book_notices(book, by_display)
@@ -395,8 +463,18 @@ def load_source(
 
 
 def load_book(
-    rules_dir: Path, *, adapters: Mapping[str, type[BaseModel]] | None = None
+    rules_dir: Path,
+    *,
+    adapters: Mapping[str, type[BaseModel]] | None = None,
+    today: date | None = None,
+    horizon_days: int = 400,
 ) -> RuleBook:
     """The rule book in a directory (see files.read_directory for what is read and refused)."""
     source, read_errors = read_directory(rules_dir)
-    return load_source(source, adapters=adapters, read_errors=read_errors)
+    return load_source(
+        source,
+        adapters=adapters,
+        read_errors=read_errors,
+        today=today,
+        horizon_days=horizon_days,
+    )

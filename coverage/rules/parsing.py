@@ -6,6 +6,7 @@ and deep nesting all come back as errors an operator can act on.
 """
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -18,7 +19,17 @@ from coverage.rules.errors import RuleFileError
 from coverage.rules.files import RuleFileRef
 
 MAX_DEPTH = 12
+# Far above any real rule file (the largest shipped holds a few hundred): a file of hundreds of
+# thousands of tiny values would take PyYAML many seconds to read.
+MAX_NODES = 20_000
 _FLOAT_TAG = "tag:yaml.org,2002:float"
+_INT_TAG = "tag:yaml.org,2002:int"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+# YAML 1.1 also reads 0350 (octal), 0x15e, 3_50 and 5:50 (base 60) as integers: only plain
+# decimal digits are taken, so an amount is never silently another number.
+_PLAIN_INT = re.compile(r"^[-+]?(0|[1-9][0-9]{0,17})$")
+# Line breaks YAML honours that look like nothing in an editor: a key after one hides in a comment.
+_HIDDEN_BREAKS = re.compile("[\u0085\u2028\u2029]")
 _CONTROL_NAMES = {0x00: "NUL", 0x07: "BEL", 0x08: "backspace", 0x1B: "ESC", 0x7F: "DEL"}
 
 
@@ -36,10 +47,19 @@ class _NoAliasLoader(yaml.SafeLoader):
     and leaves dates as text: the schema reads them, so 2026-02-30 is an error at its line, not
     an exception inside the YAML library."""
 
+    nodes = 0
+
     def compose_node(self, parent: Node | None, index: int) -> Node | None:
-        if self.check_event(yaml.AliasEvent):
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
             event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]
             mark = event.start_mark if isinstance(event.start_mark, yaml.error.Mark) else None
+            raise yaml.composer.ComposerError(
+                None, None, f"more than {MAX_NODES:,} values in one file; split it", mark
+            )
+        if self.check_event(yaml.AliasEvent):
+            alias: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]
+            mark = alias.start_mark if isinstance(alias.start_mark, yaml.error.Mark) else None
             raise yaml.composer.ComposerError(
                 None, None, "YAML aliases (*name) are not allowed in rule files", mark
             )
@@ -79,6 +99,16 @@ def _decode(display: str, raw: bytes) -> str:
             f"byte 0x{raw[exc.start]:02X} is not UTF-8 text; save the file as UTF-8",
             column,
         ) from None
+    hidden = _HIDDEN_BREAKS.search(text)
+    if hidden is not None:
+        line, column = _position(text, hidden.start())
+        raise RuleFileError(
+            display,
+            line,
+            f"line separator U+{ord(hidden.group()):04X} is not allowed in a rule file (an editor "
+            "shows no break where YAML sees one); delete it",
+            column,
+        )
     bad = Reader.NON_PRINTABLE.search(text)
     if bad is not None:
         code = ord(bad.group())
@@ -111,6 +141,10 @@ def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
     return message
 
 
+def _shown(value: str) -> str:
+    return value if len(value) <= 24 else f"{value[:20]}..."
+
+
 def line_of(node: Node) -> int | None:
     return node.start_mark.line + 1 if node.start_mark is not None else None
 
@@ -132,6 +166,15 @@ def _node_checks(display: str, node: Node, depth: int = 1) -> list[RuleFileError
     if isinstance(node, MappingNode):
         seen: set[str] = set()
         for key, value in node.value:
+            if key.tag == _MERGE_TAG:
+                errors.append(
+                    RuleFileError(
+                        display,
+                        line_of(key),
+                        "merge keys (<<) are not allowed in rule files; write each key out",
+                        column_of(key),
+                    )
+                )
             if isinstance(key, ScalarNode):
                 if key.value in seen:
                     errors.append(
@@ -144,12 +187,21 @@ def _node_checks(display: str, node: Node, depth: int = 1) -> list[RuleFileError
     elif isinstance(node, SequenceNode):
         for item in node.value:
             errors += _node_checks(display, item, depth + 1)
+    elif isinstance(node, ScalarNode) and node.tag == _INT_TAG and not _PLAIN_INT.match(node.value):
+        errors.append(
+            RuleFileError(
+                display,
+                line_of(node),
+                f"write {_shown(node.value)} as plain digits (up to 18) or as a quoted string",
+                column_of(node),
+            )
+        )
     elif isinstance(node, ScalarNode) and node.tag == _FLOAT_TAG:
         errors.append(
             RuleFileError(
                 display,
                 line_of(node),
-                f"write {node.value} as a quoted string so it stays an exact decimal",
+                f"write {_shown(node.value)} as a quoted string so it stays an exact decimal",
                 column_of(node),
             )
         )

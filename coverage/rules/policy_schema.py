@@ -11,7 +11,7 @@ from pydantic import Field, StringConstraints, model_validator
 from coverage.domain.eligibility import InsuranceType
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import LevelOfCare, Modality, Program, StateCode
-from coverage.rules.expressions import VARIABLES, Outcome
+from coverage.rules.expressions import VARIABLES, Outcome, fact_type_problem
 from coverage.rules.schema import Amount, RuleFileHeader, RuleModel, Status, Text
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
@@ -72,7 +72,13 @@ class Example(RuleModel):
     def _known_facts(self) -> "Example":
         unknown = sorted(set(self.facts) - set(VARIABLES))
         if unknown:
-            raise ValueError(f"unknown fact {unknown[0]!r}; known: {', '.join(sorted(VARIABLES))}")
+            raise ValueError(
+                f"facts: unknown fact {unknown[0]!r}; known: {', '.join(sorted(VARIABLES))}"
+            )
+        for name, value in self.facts.items():
+            problem = fact_type_problem(name, value)
+            if problem:
+                raise ValueError(f"facts: {name}: {problem}")
         return self
 
 
@@ -88,6 +94,14 @@ class HoursBand(Sourced):
     below_min: Text | None = None  # why too few hours fails, e.g. the 9-hour certification
     min_hours_per_day: Hours | None = None
     min_days_per_week: int | None = Field(default=None, ge=1, le=7)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> "HoursBand":
+        if self.max_per_week is not None and self.max_per_week < self.min_per_week:
+            raise ValueError("max_per_week: below min_per_week")
+        if self.min_age is not None and self.max_age is not None and self.max_age < self.min_age:
+            raise ValueError("max_age: below min_age")
+        return self
 
     def covers(self, age: int) -> bool:
         return (self.min_age is None or age >= self.min_age) and (

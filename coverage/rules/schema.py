@@ -12,8 +12,9 @@ from coverage.domain.sliding_scale import Geography, SlidingScalePolicy
 
 Status = Literal["verified", "draft"]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-# Amounts in rule files are whole cents; floats are refused earlier, by the loader.
-Amount = Annotated[Money, Field(ge=0, decimal_places=2)]
+# Amounts in rule files are whole cents; floats are refused earlier, by the loader. The bound
+# keeps "3.5E+30" (a typo) out of the arithmetic: no per-diem rate or guideline comes near it.
+Amount = Annotated[Money, Field(ge=0, le=Decimal("1000000"), decimal_places=2)]
 
 
 class RuleModel(BaseModel):
@@ -33,7 +34,7 @@ class RuleFileHeader(RuleModel):
     @model_validator(mode="after")
     def _window(self) -> "RuleFileHeader":
         if self.expires is not None and self.expires < self.effective:
-            raise ValueError("expires is before effective")
+            raise ValueError("expires: before effective; the file would never apply")
         return self
 
     def in_force(self, on: date) -> bool:
@@ -41,7 +42,7 @@ class RuleFileHeader(RuleModel):
 
 
 class GuidelineAmounts(RuleModel):
-    first_person: Amount
+    first_person: Annotated[Amount, Field(gt=0)]
     per_additional_person: Amount
 
 
@@ -90,6 +91,12 @@ class PayerRate(RuleModel):
     expires: date | None = None
     status: Status | None = None
     source: Text | None = None
+
+    @model_validator(mode="after")
+    def _window(self) -> "PayerRate":
+        if self.effective and self.expires and self.expires < self.effective:
+            raise ValueError("expires: before effective; the rate would never apply")
+        return self
 
     def in_force(self, on: date) -> bool:
         return (self.effective is None or self.effective <= on) and (

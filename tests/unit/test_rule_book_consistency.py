@@ -2,6 +2,7 @@
 references to nothing and criteria the runtime gives up on are refused at load, each with
 file:line and the fix, instead of failing every matching job."""
 
+import shutil
 from datetime import date
 from decimal import Decimal as D
 from pathlib import Path
@@ -13,8 +14,11 @@ from coverage.domain.eligibility import Network
 from coverage.rules.evaluate import evaluate
 from coverage.rules.examples import run_examples
 from coverage.rules.loader import load_book
+from tests.conftest import ROOT
 from tests.factories import errors_printed
 from tests.rule_files import CRITERIA, EXHAUSTING, FEE_SCHEDULE, PAYER, refused, replace_in
+
+RULES = ROOT / "payer_rules"
 
 
 def _line(path: Path, text: str) -> int:
@@ -84,8 +88,7 @@ def test_no_contract_is_an_explicit_out_of_network_payer_priced_at_the_charge(
     assert load_book(rules).payers["acme"].contract == "none"
     payer.write_text(PAYER.format(id="acme", network="in_network", extra="contract: none\n"))
     assert refused(rules) == [
-        "payer_rules/payers/acme.yaml:1:1: Value error, contract: none needs network_status: "
-        "out_of_network"
+        "payer_rules/payers/acme.yaml:7:1: contract: none needs network_status: out_of_network"
     ]
     payer.write_text(PAYER.format(id="acme", network="out_of_network", extra="contract: none\n"))
     fees = rules / "fee_schedules" / "commercial-examples-2026.yaml"
@@ -208,3 +211,111 @@ def test_an_impossible_date_is_an_error_at_its_line(rules: Path) -> None:
     )
     checked = CliRunner().invoke(app, ["rules", "check", str(rules)])
     assert (checked.exit_code, errors_printed(checked.stderr)) == (1, [f"error: {error}"])
+
+
+def test_mistakes_that_would_fail_every_matching_job_are_refused(rules: Path) -> None:
+    """Each of these loaded before and then failed verifications, one after another."""
+    shutil.copy(rules / "medicare" / "part_b.yaml", rules / "medicare" / "part_b_copy.yaml")
+    replace_in(
+        rules,
+        "fee_schedules/commercial-examples-2026.yaml",
+        'per_day: "375.00"',
+        'per_day: "3.5E+30"',
+    )
+    replace_in(
+        rules,
+        "medical_necessity/asam-2-1-sud.yaml",
+        "kind: medical_necessity",
+        "kind: medical-necessity",
+    )
+    replace_in(
+        rules, "payers/keystone-ppo.yaml", "network_status:", "settings: {}\nnetwork_status:"
+    )
+    errors = refused(rules)
+    assert [e.split(": ", 1)[1] for e in errors] == [
+        "payers.keystone-ppo.0.per_day: Input should be less than or equal to 1000000",
+        "kind: unknown kind 'medical-necessity' (did you mean 'medical_necessity'?)",
+        "years.2024: also in payer_rules/medicare/part_b.yaml; keep one",
+        "years.2025: also in payer_rules/medicare/part_b.yaml; keep one",
+        "years.2026: also in payer_rules/medicare/part_b.yaml; keep one",
+    ]
+
+
+def test_a_book_that_cannot_price_an_episode_starting_today_is_refused(rules: Path) -> None:
+    for relative in (
+        "fee_schedules/commercial-examples-2026.yaml",
+        "fee_schedules/sandbox-2026.yaml",
+    ):
+        replace_in(rules, relative, "effective: 2024-01-01\n", "effective: 2027-06-01\n")
+        replace_in(rules, relative, "expires: 2026-12-31\n", "expires: 2027-12-31\n")
+    shutil.rmtree(rules / "poverty_guidelines")
+    (rules / "poverty_guidelines").mkdir()
+    shutil.copy(
+        RULES / "poverty_guidelines" / "2026.yaml", rules / "poverty_guidelines" / "2026.yaml"
+    )
+    replace_in(
+        rules, "poverty_guidelines/2026.yaml", "effective: 2026-01-13", "effective: 2027-01-13"
+    )
+    replace_in(rules, "poverty_guidelines/2026.yaml", "expires: 2027-01-31", "expires: 2028-01-31")
+    messages = [e.split(": ", 1)[1] for e in refused(rules, today=date(2026, 12, 5))]
+    assert messages[:2] == [
+        "no self-pay rate before 2027-06-01: every verification starting earlier (today is "
+        "2026-12-05) would fail; give a schedule in force today a self_pay_per_day",
+        "no poverty guidelines in effect before 2027-01-13: the sliding scale of every "
+        "verification starting earlier (today is 2026-12-05) would fail; keep the current year's "
+        "file",
+    ]
+
+
+def test_a_first_allowed_amount_far_ahead_is_refused_and_a_near_one_warned(rules: Path) -> None:
+    (rules / "payers" / "acme.yaml").write_text(
+        PAYER.format(id="acme", network="in_network", extra="")
+    )
+    fees = rules / "fee_schedules" / "acme.yaml"
+    body = 'payers:\n  acme:\n    - network: in_network\n      per_day: "300.00"\n'
+    fees.write_text(FEE_SCHEDULE.format(effective="2062-01-01", body=body))
+    (error,) = refused(rules, today=date(2026, 12, 5))
+    assert error.endswith(
+        "the first allowed amount for acme starts 2062-01-01, more than 400 days ahead (a "
+        "mistyped date?); until then its members cannot be verified"
+    )
+    fees.write_text(FEE_SCHEDULE.format(effective="2027-03-01", body=body))
+    assert load_book(rules, today=date(2026, 12, 5)).payers["acme"].name == "Acme Health"
+
+
+def test_examples_of_the_wrong_type_and_impossible_bands_are_named_at_their_line(
+    rules: Path,
+) -> None:
+    replace_in(
+        rules,
+        "coverage/medicare-iop.yaml",
+        "facts: {age: 70, hours_per_week: 20,",
+        "facts: {age: seventy, hours_per_week: 20,",
+    )
+    replace_in(rules, "coverage/medicare-iop.yaml", "max_per_week: 19", "max_per_week: 8")
+    line = _line(rules / "coverage" / "medicare-iop.yaml", "age: seventy")
+    assert [e.split(": ", 1)[1] for e in refused(rules)] == [
+        "hours_per_week.0.max_per_week: below min_per_week",
+        "examples.1.facts: age: write a whole number",
+    ]
+    assert f"payer_rules/coverage/medicare-iop.yaml:{line}:" in refused(rules)[1]
+
+
+def test_a_payer_file_may_not_send_the_services_own_settings(rules: Path) -> None:
+    payer = PAYER.format(id="acme", network="out_of_network", extra="contract: none\n")
+    (rules / "payers" / "acme.yaml").write_text(
+        payer.replace("adapter: sandbox", "adapter: fhir")
+        + "settings:\n  url: https://payer.example/fhir\n  payer_identifier: X\n"
+        "  token_env: IOP_COVERAGE_DATABASE_URL\n"
+    )
+    (error,) = refused(rules)
+    assert error.endswith(
+        "settings.token_env: IOP_COVERAGE_* variables hold the service's own keys and database "
+        "address; name the variable that holds this payer's credential"
+    )
+
+
+def test_rules_check_takes_any_date_without_a_traceback() -> None:
+    far = CliRunner().invoke(app, ["rules", "check", str(RULES), "--today", "9999-12-31"])
+    assert far.exit_code == 0, far.output
+    assert "ended on 2026-12-31" in far.stdout

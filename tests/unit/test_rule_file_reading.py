@@ -7,7 +7,7 @@ from pathlib import Path
 
 from coverage.rules.files import MAX_FILE_BYTES, read_directory
 from coverage.rules.loader import load_book
-from tests.rule_files import refused, sparse_file
+from tests.rule_files import refused, replace_in, sparse_file
 
 PAYER = "payers/sandbox-commercial.yaml"
 
@@ -147,4 +147,45 @@ def test_errors_in_several_files_are_all_reported_in_file_order(rules: Path) -> 
     assert [e.split(":")[0] for e in refused(rules)] == [
         "payer_rules/payers/acme.yaml",
         f"payer_rules/{PAYER}",
+    ]
+
+
+def test_numbers_yaml_would_read_as_other_numbers_are_refused(rules: Path) -> None:
+    fees = "fee_schedules/commercial-examples-2026.yaml"
+    replace_in(rules, fees, 'per_day: "375.00"', "per_day: 0375")  # octal in YAML 1.1: 253
+    replace_in(rules, fees, 'per_day: "320.00"', "per_day: 5:20")  # base 60: 320
+    replace_in(rules, PAYER, "kind: payer", "kind: payer\n<<: {balance_billing: true}")
+    path = rules / "payers" / "keystone-ppo.yaml"
+    path.write_text(path.read_text() + "# reviewed\u2028balance_billing: true\n")
+    assert [e.split(": ", 1)[1] for e in refused(rules)] == [
+        "write 0375 as plain digits (up to 18) or as a quoted string",
+        "write 5:20 as plain digits (up to 18) or as a quoted string",
+        "line separator U+2028 is not allowed in a rule file (an editor shows no break where "
+        "YAML sees one); delete it",
+        "merge keys (<<) are not allowed in rule files; write each key out",
+    ]
+
+
+def test_a_file_of_too_many_values_is_refused_quickly(rules: Path) -> None:
+    (rules / "notes.yaml").write_text("kind: note\nx: [" + ", ".join(["a"] * 30_000) + "]\n")
+    (error,) = refused(rules)
+    assert error.startswith("payer_rules/notes.yaml:2:")
+    assert error.endswith("more than 20,000 values in one file; split it")
+
+
+def test_names_links_and_folders_that_cannot_be_read_are_named(rules: Path) -> None:
+    os.close(os.open(os.fsencode(rules / "payers") + b"/caf\xe9.yaml", os.O_CREAT | os.O_WRONLY))
+    (rules / "payers" / "a.yaml").symlink_to(rules / "payers" / "b.yaml")
+    (rules / "payers" / "b.yaml").symlink_to(rules / "payers" / "a.yaml")
+    deep = rules / "payers"
+    for _ in range(12):  # never walked past the 8th: 990 levels once stopped os.walk
+        deep = deep / "a"
+    deep.mkdir(parents=True)
+    assert refused(rules) == [
+        "payer_rules/payers/a.yaml: a broken symbolic link, or a loop of links; copy the file in "
+        "instead",
+        "payer_rules/payers/a/a/a/a/a/a/a/a/: folders nested deeper than 8 are not read",
+        "payer_rules/payers/b.yaml: a broken symbolic link, or a loop of links; copy the file in "
+        "instead",
+        "payer_rules/payers/caf?.yaml: the file name is not UTF-8 text; rename it",
     ]

@@ -68,7 +68,9 @@ def test_every_shipped_example_passes_rules_test() -> None:
     assert lines[-1] == f"{sum(line.startswith('PASS') for line in lines)} passed, 0 failed"
 
 
-def test_rules_test_fails_with_the_case_and_the_check(rules: Path) -> None:
+def test_a_failing_example_refuses_the_book_with_the_case_and_the_check(rules: Path) -> None:
+    """A file's examples are its tests: an edit they fail never takes effect."""
+    good = rule_book.current_rulebook()
     path = rules / "coverage" / "medicare-iop.yaml"
     path.write_text(
         path.read_text().replace(
@@ -76,14 +78,21 @@ def test_rules_test_fails_with_the_case_and_the_check(rules: Path) -> None:
             "expect: {hours-per-week: met, program: met}",
         )
     )
-    result = runner.invoke(app, ["rules", "test", str(rules)])
-    assert result.exit_code == 1
-    assert (
-        "FAIL payer_rules/coverage/medicare-iop.yaml: 8 hours a week fails the 9-hour certification\n"
-        "     hours-per-week: expected met, got not_met (Planned 8 hours/week, below the 9 minimum "
-        "for Medicare beneficiaries: fails the certification of need for at least 9 hours a week "
-        "(42 CFR 424.24(d)))"
-    ) in result.output
+    line = next(
+        n
+        for n, text in enumerate(path.read_text().splitlines(), 1)
+        if "expect: {hours-per-week: met, program: met}" in text
+    )
+    expected = (
+        f"error: payer_rules/coverage/medicare-iop.yaml:{line}:5: examples.2 (8 hours a week "
+        "fails the 9-hour certification): hours-per-week: expected met, got not_met (Planned 8 "
+        "hours/week, below the 9 minimum for Medicare beneficiaries: fails the certification of "
+        "need for at least 9 hours a week (42 CFR 424.24(d)))"
+    )
+    for command in ("test", "check"):
+        result = runner.invoke(app, ["rules", command, str(rules)])
+        assert (result.exit_code, errors_printed(result.stderr)) == (1, [expected])
+    assert rule_book.current_rulebook() is good
 
 
 def test_rules_list_shows_payers_and_effective_dates() -> None:

@@ -151,7 +151,8 @@ def test_unknown_key_is_rejected_with_file_and_line(rules: Path) -> None:
     message = load_error(rules, "fee_schedules/sandbox-2026.yaml", text)
     assert message == (
         f"payer_rules/fee_schedules/sandbox-2026.yaml:{expected_line}:7: "
-        "payers.sandbox-commercial.1.per_dya: Extra inputs are not permitted"
+        "payers.sandbox-commercial.1.per_dya: Extra inputs are not permitted (did you mean "
+        "'per_day'?)"
     )
 
 
