@@ -5,7 +5,7 @@ every file has read and validated on its own; a book that fails them is refused 
 file, so the last good book stays in force.
 """
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
 from itertools import combinations
 from typing import Any
@@ -20,6 +20,7 @@ from coverage.rules.examples import run_file
 from coverage.rules.expressions import VARIABLES, Evaluation, activation
 from coverage.rules.parsing import ParsedFile, error_at, place
 from coverage.rules.policy_schema import CoveragePolicyFile
+from coverage.rules.schema import RuleFileHeader
 
 # Facts for trying every criterion before it meets a verification: all present, with each
 # yes/no fact true and then false, then each fact that an intake may lack left out in turn.
@@ -103,26 +104,22 @@ def _priced_from_today(
     poverty guidelines are there for every verification; a payer's first allowed amount more
     than the horizon ahead is most likely a mistyped date (nearer, it is a warning)."""
     priced = [(d, f) for d, f in book.fee_schedule_files if f.self_pay_per_day is not None]
-    if complete("fee_schedule") and priced:
-        display, first = min(priced, key=lambda df: df[1].effective)
-        if first.effective > today:
-            yield error_at(
-                parsed[display],
-                ("effective",),
-                f"no self-pay rate before {first.effective.isoformat()}: every verification "
-                f"starting earlier (today is {today.isoformat()}) would fail; give a schedule in "
-                "force today a self_pay_per_day",
-            )
-    if complete("poverty_guidelines") and book.guideline_files:
-        display, earliest = min(book.guideline_files, key=lambda df: df[1].effective)
-        if earliest.effective > today:
-            yield error_at(
-                parsed[display],
-                ("effective",),
-                f"no poverty guidelines in effect before {earliest.effective.isoformat()}: the "
-                f"sliding scale of every verification starting earlier (today is "
-                f"{today.isoformat()}) would fail; keep the current year's file",
-            )
+    if complete("fee_schedule"):
+        yield from _starts_after(
+            priced,
+            today,
+            parsed,
+            "self-pay rate",
+            "give a schedule in force today a self_pay_per_day",
+        )
+    if complete("poverty_guidelines"):
+        yield from _starts_after(
+            book.guideline_files,
+            today,
+            parsed,
+            "poverty guidelines",
+            "keep the current year's file",
+        )
     if not complete("fee_schedule"):
         return
     horizon = days_after(today, horizon_days)
@@ -138,6 +135,26 @@ def _priced_from_today(
                 f"than {horizon_days} days ahead (a mistyped date?); until then its members "
                 "cannot be verified",
             )
+
+
+def _starts_after(
+    files: Sequence[tuple[str, RuleFileHeader]],
+    today: date,
+    parsed: Mapping[str, ParsedFile],
+    what: str,
+    fix: str,
+) -> Iterator[RuleFileError]:
+    """An error when the earliest of `files` takes effect after today."""
+    if not files:
+        return
+    display, first = min(files, key=lambda df: df[1].effective)
+    if first.effective > today:
+        yield error_at(
+            parsed[display],
+            ("effective",),
+            f"no {what} before {first.effective.isoformat()}: every verification starting "
+            f"earlier (today is {today.isoformat()}) would fail; {fix}",
+        )
 
 
 def _examples_pass(book: RuleBook, parsed: Mapping[str, ParsedFile]) -> Iterator[RuleFileError]:

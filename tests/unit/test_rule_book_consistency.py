@@ -261,9 +261,8 @@ def test_a_book_that_cannot_price_an_episode_starting_today_is_refused(rules: Pa
     assert messages[:2] == [
         "no self-pay rate before 2027-06-01: every verification starting earlier (today is "
         "2026-12-05) would fail; give a schedule in force today a self_pay_per_day",
-        "no poverty guidelines in effect before 2027-01-13: the sliding scale of every "
-        "verification starting earlier (today is 2026-12-05) would fail; keep the current year's "
-        "file",
+        "no poverty guidelines before 2027-01-13: every verification starting earlier (today is "
+        "2026-12-05) would fail; keep the current year's file",
     ]
 
 
