@@ -1,8 +1,9 @@
 """Checks of the whole rule book, beyond each file alone: can it price and assess a verification?
 
-Each problem names the file and line to change and says the fix in plain words. These run when
-every file has read and validated on its own; a book that fails them is refused like a broken
-file, so the last good book stays in force.
+Each problem names the file and line to change and says the fix in plain words. They run over
+the files that validated on their own, even when another file did not, so an operator sees every
+problem at once; a book that fails them is refused like a broken file, so the last good book
+stays in force.
 """
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
