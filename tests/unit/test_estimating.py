@@ -294,6 +294,37 @@ def test_the_payer_files_network_status_picks_the_benefit_and_balance_billing(
     )
 
 
+def test_a_payer_without_a_contract_is_priced_at_the_facilitys_charge_and_says_so(
+    book: RuleBook,
+) -> None:
+    # contract: none: no allowed amount on file, so the $400 charge is taken as allowed.
+    # $500 deductible, then 40%: day 1 $400; day 2 $100 + 40% of $300 = $220; day 3 $160.
+    payer = book.payers["beacon-oon"].model_copy(update={"contract": "none"})
+    response = _answer(
+        insurance_type=InsuranceType.COMMERCIAL,
+        cost_sharing=(
+            CostSharing(
+                network=Network.OUT, deductible_remaining=D("500.00"), coinsurance=D("0.40")
+            ),
+        ),
+    )
+    body = request_body("ppo", start_date="2026-02-02", weeks=1)
+    body["policies"][0]["payer_id"] = "beacon-oon"
+    req = VerificationRequest.model_validate(body)
+    est = estimated(req, [(payer, response)], book, issued_on=ISSUED)[0]["estimate"]
+    assert [(d["allowed"], d["patient"]) for d in est["days"]] == [
+        ("400.00", "400.00"),
+        ("400.00", "220.00"),
+        ("400.00", "160.00"),
+    ]
+    assert {
+        "text": "Beacon Mutual (out of network): no contract and no allowed amount on file: the "
+        "facility's full charge is taken as the allowed amount; the plan's out-of-network "
+        "allowance is often lower, so the payer may pay less and the patient owe more",
+        "source": "default",
+    } in est["assumptions"]
+
+
 def test_medicare_advantage_uses_its_plans_own_year_and_amounts(book: RuleBook) -> None:
     # An MA plan year from 1 Jul: no reset on 1 January and no Part B rule used. 20% of $259.13
     # = $51.83 a day after a $100 deductible: day 1 $100 + 20% of $159.13 = 31.826 -> $131.83,
