@@ -30,9 +30,8 @@ os.environ.setdefault("IOP_COVERAGE_RULES_DIR", str(ROOT / "payer_rules"))
 os.environ["IOP_COVERAGE_VERIFY_QUEUE"] = QUEUE  # never the queue real workers read
 os.environ.pop("IOP_COVERAGE_BROKER_URL", None)
 
-from coverage import batches  # noqa: E402
+from coverage.batches import csv_file, intake  # noqa: E402
 from coverage.core.rule_book import current_rulebook, payers_in_force  # noqa: E402
-from coverage.domain import batch_csv  # noqa: E402
 from coverage.domain.access import Actor, Role  # noqa: E402
 from coverage.domain.flat_request import template_csv_rows  # noqa: E402
 from coverage.settings import get_settings  # noqa: E402
@@ -75,10 +74,10 @@ def use_database(url: str) -> None:
 
 def parse_and_validate(data: bytes) -> None:
     payer_ids = payers_in_force().keys()
-    for row in batch_csv.read_rows(data):
-        checked = batch_csv.check_row(row, payer_ids=payer_ids)
+    for row in csv_file.read_rows(data):
+        checked = csv_file.check_row(row, payer_ids=payer_ids)
         assert checked.request is not None, checked.errors
-        batches.row_hash(checked.request)
+        intake.row_hash(checked.request)
 
 
 def median_of(runs: int, prepare: Callable[[], None], measure: Callable[[], None]) -> float:
@@ -94,11 +93,11 @@ def median_of(runs: int, prepare: Callable[[], None], measure: Callable[[], None
 def time_report(data: bytes) -> float:
     """Reading a 1,000-row batch's report and progress back (what its page and API show)."""
     actor = _actor()
-    batch_id = batches.accept(data, actor=actor).batch_id
+    batch_id = intake.accept(data, actor=actor).batch_id
 
     def read() -> None:
         with session_scope() as session:
-            batches.report(session, batch_id=batch_id, actor=actor, audited=False)
+            intake.report(session, batch_id=batch_id, actor=actor, audited=False)
 
     return median_of(RUNS, lambda: None, read)
 
@@ -149,16 +148,16 @@ def main() -> None:
     for db_name, prepare in databases:
         for enqueue_name, enqueue in enqueues:
             prepare()  # warm: connections, cipher, statement caches
-            batches.enqueue_all(batches.accept(build_csv(2), actor=_actor()).job_ids, enqueue)
+            intake.enqueue_all(intake.accept(build_csv(2), actor=_actor()).job_ids, enqueue)
             stored: list[float] = []
             sent: list[float] = []
             for _ in range(RUNS):
                 prepare()
                 started = time.perf_counter()
-                accepted = batches.accept(data, actor=_actor())
+                accepted = intake.accept(data, actor=_actor())
                 stored.append(time.perf_counter() - started)
                 started = time.perf_counter()
-                batches.enqueue_all(accepted.job_ids, enqueue)
+                intake.enqueue_all(accepted.job_ids, enqueue)
                 sent.append(time.perf_counter() - started)
                 assert len(accepted.job_ids) == rows
             report_s = time_report(data)

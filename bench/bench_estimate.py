@@ -11,9 +11,9 @@ import time
 from datetime import date
 from pathlib import Path
 
-from coverage.assessing import assess
 from coverage.domain.request import VerificationRequest
-from coverage.estimating import estimate_result
+from coverage.pricing.episode import estimate_result
+from coverage.rules.assessment import assess
 from coverage.rules.loader import load_book
 from tests.factories import request_body
 from tests.unit.estimate_builders import FACILITY, sandbox

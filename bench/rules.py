@@ -8,8 +8,8 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from coverage.assessing import assess
 from coverage.domain.eligibility import CostSharing, EligibilityResponse, InsuranceType
+from coverage.rules.assessment import assess
 from coverage.rules.evaluate import evaluate, facts_for
 from coverage.rules.expressions import activation
 from coverage.rules.loader import load_book
@@ -63,7 +63,7 @@ def main() -> None:
     checks = sum(len(evaluate(r, facts)) for r in book.rules)
 
     def every_check() -> None:
-        bound = activation(facts)  # one binding per verification, as coverage.assessing does
+        bound = activation(facts)  # one binding per verification, as coverage.rules.assessment does
         for rules in book.rules:
             evaluate(rules, facts, bound)
 

@@ -17,8 +17,9 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 
 from coverage.adapters.base import PayerAdapter, load_adapters
-from coverage.answer_reuse import reuse, subject_hash
-from coverage.assessing import assess
+from coverage.adapters.guard import PayerDeferred, payer_guard
+from coverage.core.answer_reuse import reuse, subject_hash
+from coverage.core.reverification import changes_since
 from coverage.core.rule_book import RuleBookUnavailable, current_rulebook
 from coverage.domain.access import WORKER
 from coverage.domain.calendar import service_dates
@@ -26,16 +27,16 @@ from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse,
 from coverage.domain.findings import Finding
 from coverage.domain.gfe import Facility
 from coverage.domain.job_state import JobStatus
+from coverage.domain.manual_vob import PhoneAnswerRequest
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import VerificationRequest
 from coverage.errors import ConflictError, PayerError, PayerPermanentError, PayerTransientError
-from coverage.estimating import estimate_result
-from coverage.payer_guard import PayerDeferred, payer_guard
-from coverage.reverify import changes_since
+from coverage.pricing.episode import estimate_result
+from coverage.rules.assessment import assess
 from coverage.rules.book import RuleBook
 from coverage.rules.errors import RuleLookupError
 from coverage.settings import get_settings
-from coverage.store import audit, jobs
+from coverage.store import audit, jobs, manual_vobs
 from coverage.store.db import session_scope
 from coverage.store.tables import EligibilityCheck, utcnow
 
@@ -223,12 +224,26 @@ class _Asker:
                 action=f"Payer {payer.id!r} uses adapter {payer.adapter!r}, "
                 "which is not installed; an operator must fix the payer file.",
             )
+        if getattr(adapter, "reads_phone_answers", False):
+            eligibility = _with_phone_answer(eligibility)
         ids = {"job_id": self.job_id, "policy_id": self.policy_id}
         reused = None if self.fresh else reuse(eligibility, payer, **ids)
         if reused is not None:
             return reused
         with payer_guard().call(payer):
             return _ask(adapter, eligibility, payer, **ids)
+
+
+def _with_phone_answer(eligibility: EligibilityRequest) -> PhoneAnswerRequest:
+    """A payer verified by phone is answered by the call staff recorded for this job."""
+    with session_scope() as session:
+        entry = manual_vobs.latest(
+            session,
+            trace_number=eligibility.trace_number,
+            payer_id=eligibility.payer_id,
+            member_id=eligibility.member_id,
+        )
+    return PhoneAnswerRequest(**dict(eligibility), phone_answer=entry)
 
 
 def _with_carve_out(

@@ -1,12 +1,13 @@
-"""Queueing and sweeping: the database first, the broker after commit, IDs only."""
+"""Queueing, re-verification and sweeping: the database first, the broker after commit, IDs only."""
 
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
+from coverage.core import reverification
 from coverage.domain.access import Actor, Role
 from coverage.domain.job_state import JobStatus
 from coverage.domain.request import VerificationRequest
@@ -18,6 +19,7 @@ from coverage.store.tables import VerificationJob, utcnow
 log = logging.getLogger(__name__)
 Enqueue = Callable[[uuid.UUID], None]
 SWEEPER = Actor(name="sweeper", role=Role.SYSTEM)
+REVERIFIER = Actor(name="reverifier", role=Role.SYSTEM)
 
 
 def queue(
@@ -125,3 +127,23 @@ def sweep(*, enqueue: Enqueue, now: datetime | None = None) -> list[uuid.UUID]:
     if due:
         log.info("sweeper re-enqueued %d job(s)", len(due))
     return due
+
+
+def reverify(*, enqueue: Enqueue, today: date) -> list[uuid.UUID]:
+    """Queues one re-verification per due episode (at most one a day, by idempotency key)."""
+    with session_scope() as session:
+        originals = reverification.due(session, today=today)
+        requests = {j: jobs.load_inputs(session, job_id=j).request for j in originals}
+    queued = []
+    for original, request in requests.items():
+        job, new = queue(
+            request,
+            actor=REVERIFIER,
+            enqueue=enqueue,
+            idempotency_key=f"reverify:{original}:{today.isoformat()}",
+            fresh_check=True,
+            reverifies=original,
+        )
+        if new:
+            queued.append(job.id)
+    return queued

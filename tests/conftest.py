@@ -35,6 +35,26 @@ os.environ.update(
 )
 
 
+# A test's folder says what it needs; one hook marks it, so `-m` selects by need (a conftest's
+# `pytestmark` marks only the conftest itself).
+MARKS_BY_FOLDER = {
+    "unit": "unit",
+    "integration": "integration",
+    "e2e": "e2e",
+    "browser": "browser",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    tests = ROOT / "tests"
+    for item in items:
+        folder = item.path.relative_to(tests).parts[0]
+        mark = MARKS_BY_FOLDER.get(folder)
+        if mark is None:
+            raise pytest.UsageError(f"{item.nodeid}: tests live in {', '.join(MARKS_BY_FOLDER)}")
+        item.add_marker(mark)
+
+
 def pytest_report_header() -> str:
     return f"iop-coverage test database: {BACKEND} ({'temporary file' if BACKEND == 'sqlite' else PG_URL})"
 

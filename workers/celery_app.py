@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None) -> Celery:
         task_routes={
             "coverage.verify": {"queue": settings.verify_queue},
             "coverage.sweep": {"queue": settings.sweep_queue},
-            "coverage.reverify": {"queue": settings.sweep_queue},
+            "coverage.core.reverification": {"queue": settings.sweep_queue},
         },
         beat_schedule={
             "sweep-stuck-jobs": {
@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None) -> Celery:
                 "schedule": settings.sweep_interval_seconds,
             },
             "reverify-enrollees-in-care": {
-                "task": "coverage.reverify",
+                "task": "coverage.core.reverification",
                 "schedule": settings.reverify_check_seconds,
             },
         },

@@ -7,7 +7,6 @@ from celery import Task
 from sqlalchemy.exc import OperationalError
 
 from coverage import pipeline, service
-from coverage import reverify as reverification
 from coverage.settings import get_settings
 from workers.celery_app import app
 
@@ -32,9 +31,9 @@ def sweep() -> None:
     service.sweep(enqueue=enqueue)
 
 
-@app.task(name="coverage.reverify")  # type: ignore[untyped-decorator]
+@app.task(name="coverage.core.reverification")  # type: ignore[untyped-decorator]
 def reverify() -> None:
-    reverification.schedule(enqueue=enqueue, today=date.today())
+    service.reverify(enqueue=enqueue, today=date.today())
 
 
 def enqueue(job_id: uuid.UUID) -> None:

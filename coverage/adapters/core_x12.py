@@ -61,7 +61,7 @@ class CoreX12Settings(BaseModel):
     usage: Literal["P", "T"] = "P"
     # CORE connectivity: a server offers both envelopes, a client may use either.
     transport: Literal["mime", "soap"] = "mime"
-    # The circuit breaker and concurrency cap are the pipeline's (coverage/payer_guard.py), set
+    # The circuit breaker and concurrency cap are the pipeline's (coverage/adapters/guard.py), set
     # by the payer file's `limits`, for every adapter alike.
 
     @field_validator("url")

@@ -27,8 +27,8 @@ from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import Sex
 from coverage.errors import PayerPermanentError, PayerTransientError
-from coverage.fhir_in import FhirShapeError, read_fhir_response
-from coverage.fhir_out import NPI, PAYER_SYSTEM, X12_SERVICE_TYPES
+from coverage.fhir.reader import FhirShapeError, read_fhir_response
+from coverage.fhir.writer import NPI, PAYER_SYSTEM, X12_SERVICE_TYPES
 from coverage.x12.codes import SUD_SERVICE_TYPES
 from coverage.x12.interpret import IopContext, interpret_responses, payer_error
 

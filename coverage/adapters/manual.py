@@ -15,11 +15,9 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse, TimePeriod
-from coverage.domain.manual_vob import PhoneBenefit, PhoneVob
+from coverage.domain.manual_vob import PhoneAnswerRequest, PhoneBenefit, PhoneVob
 from coverage.domain.payer import PayerConfig
 from coverage.errors import PayerPermanentError
-from coverage.store import manual_vobs
-from coverage.store.db import session_scope
 from coverage.x12 import codes
 from coverage.x12.interpret import IopContext, interpret_responses
 from coverage.x12.reader_271 import (
@@ -114,6 +112,8 @@ def normalize(entry: PhoneVob, context: IopContext) -> EligibilityResponse:
 class ManualAdapter:
     name: ClassVar[str] = "manual"
     settings_model: ClassVar[type[BaseModel]] = ManualSettings
+    # The pipeline hands this adapter a PhoneAnswerRequest carrying the recorded call.
+    reads_phone_answers: ClassVar[bool] = True
 
     def check(self, request: EligibilityRequest, *, payer: PayerConfig) -> EligibilityResponse:
         try:
@@ -123,13 +123,7 @@ class ManualAdapter:
                 f"payer {payer.id}: invalid manual settings",
                 action="An operator must fix the payer file's manual settings.",
             ) from None
-        with session_scope() as session:
-            entry = manual_vobs.latest(
-                session,
-                trace_number=request.trace_number,
-                payer_id=payer.id,
-                member_id=request.member_id,
-            )
+        entry = request.phone_answer if isinstance(request, PhoneAnswerRequest) else None
         if entry is None:
             phone = f" at {settings.phone}" if settings.phone else ""
             raise PayerPermanentError(

@@ -67,7 +67,7 @@ def require(*roles: Role) -> Callable[..., Actor]:
 
 def get_enqueue() -> Enqueue:
     if get_settings().in_process:
-        from coverage.inprocess import enqueue_in_thread
+        from coverage.embedded import enqueue_in_thread
 
         return enqueue_in_thread
     from workers.tasks import enqueue

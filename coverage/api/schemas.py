@@ -1,80 +1,19 @@
 """Response and request bodies of the JSON API."""
 
 import uuid
-from datetime import UTC
-from datetime import datetime as _datetime
-from typing import Annotated, Any, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import BaseModel, Field
 
+from coverage.core.views import datetime
 from coverage.domain.adjustment import Adjustment
 from coverage.domain.job_state import JobStatus
-from coverage.domain.request import VerificationRequest
-
-# SQLite hands timestamps back without their zone; every stored time is UTC.
-datetime = Annotated[_datetime, AfterValidator(lambda d: d if d.tzinfo else d.replace(tzinfo=UTC))]
 
 
 class JobCreated(BaseModel):
     id: uuid.UUID
     status: JobStatus
     url: str
-
-
-class JobSummary(BaseModel):
-    """A list row: no names, member IDs masked to their last 4 characters."""
-
-    id: uuid.UUID
-    status: JobStatus
-    part2: bool
-    payer_ids: list[str]
-    member_ids: list[str]
-    message: str
-    created_at: datetime
-
-
-class StaffJobSummary(JobSummary):
-    """A row of the web list: initials ("J.S.") tell rows apart; the name is on the detail page."""
-
-    initials: str
-
-
-class JobList(BaseModel):
-    data: list[JobSummary]
-    count: int
-
-
-class CheckPublic(BaseModel):
-    attempt: int
-    adapter: str
-    outcome: str
-    error: str
-    elapsed_ms: int
-    raw_sha256: str | None
-
-
-class ReviewPublic(BaseModel):
-    reviewer: str
-    decision: str  # approved, rejected, note, adjust
-    note: str | None
-    adjustment: dict[str, Any] | None = None  # adjust: {"option": kind, "plan_months": n}
-    created_at: datetime
-
-
-class JobDetail(BaseModel):
-    id: uuid.UUID
-    status: JobStatus
-    part2: bool
-    message: str
-    attempts: int
-    created_at: datetime
-    request: VerificationRequest
-    result: dict[str, Any] | None
-    rule_files: list[dict[str, Any]]
-    # The rule book version (content hash) the result was made with; None for older results.
-    rule_book_version: str | None = None
-    checks: list[CheckPublic]
-    reviews: list[ReviewPublic]
 
 
 class ReviewIn(BaseModel):

@@ -1,2 +1,4 @@
-"""The service's core: state shared by every entry point (API, CLI, workers) that is neither
-pure rules nor storage, such as the rule book in force."""
+"""What the entry points (API, CLI, workers) and the pipeline share beyond service.py: the rule
+book in force (rule_book, rule_book_status), what staff read of a job (reads, views), reuse of a
+recent payer answer (answer_reuse) and what changed since the last verification
+(reverification)."""

@@ -53,7 +53,7 @@ class PolicyTerms(Frozen):
     insurance_type: InsuranceType
     network: Network
     balance_billing: bool = False  # the payer file lets the facility balance-bill out of network
-    # From the rule book's cost-sharing rules for this payer (coverage.assessing):
+    # From the rule book's cost-sharing rules for this payer (coverage.rules.assessment):
     patient_owes_nothing: bool = False  # QMB protection: cost sharing is written off
     payer_of_last_resort: bool = False  # coordinated after every other payer
     no_balance_billing: bool = False  # payment in full: no balance bill, nothing left to patient

@@ -1,4 +1,4 @@
-"""One line of a result's findings, as staff screens list them (built by coverage.assessing)."""
+"""One line of a result's findings, as staff screens list them (built by coverage.rules.assessment)."""
 
 from typing import Literal
 

@@ -10,7 +10,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from coverage.domain.eligibility import CoverageLevel, InsuranceType, Network, TimePeriod
+from coverage.domain.eligibility import (
+    CoverageLevel,
+    EligibilityRequest,
+    InsuranceType,
+    Network,
+    TimePeriod,
+)
 from coverage.domain.money import Money
 
 PhoneBenefitKind = Literal[
@@ -89,3 +95,11 @@ class PhoneVob(_Frozen):
         if self.plan_begin and self.plan_end and self.plan_end < self.plan_begin:
             raise ValueError("plan_end is before plan_begin")
         return self
+
+
+class PhoneAnswerRequest(EligibilityRequest):
+    """The question to a payer verified by phone, with the latest call staff recorded for this
+    job, payer and member (None until one is recorded). The pipeline reads the call from the
+    store, so the adapter never touches it."""
+
+    phone_answer: PhoneVob | None = None

@@ -1,7 +1,7 @@
 """The sandbox payer's FHIR endpoint: the same personas, answered as a CoverageEligibilityResponse.
 
 The request's contained Patient and Coverage become the 270 inquiry they stand for; the persona's
-271 is interpreted and rendered by coverage/fhir_out.py, as a FHIR payer would answer.
+271 is interpreted and rendered by coverage/fhir/writer.py, as a FHIR payer would answer.
 """
 
 import json
@@ -12,7 +12,7 @@ from typing import Any
 from fhir.resources.R4B.coverageeligibilityrequest import CoverageEligibilityRequest
 
 from coverage.domain.request import Program
-from coverage.fhir_out import X12_SERVICE_TYPES, PolicyAnswer, coverage_eligibility_response
+from coverage.fhir.writer import X12_SERVICE_TYPES, PolicyAnswer, coverage_eligibility_response
 from coverage.sandbox.personas import answer_271
 from coverage.x12.codes import SUD_SERVICE_TYPES
 from coverage.x12.interpret import IopContext, read_eligibility

@@ -28,7 +28,6 @@ from tests.conftest import ROOT
 from tests.e2e.processes import Server, ServiceProcess, serve, start_worker
 from workers.celery_app import create_app
 
-pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("IOP_COVERAGE_ARTIFACTS", ROOT / "artifacts")) / "screenshots"
 PASSWORD = "a long test password 1"

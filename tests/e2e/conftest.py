@@ -15,8 +15,6 @@ from coverage.store.db import get_engine
 from coverage.store.tables import VerificationJob
 from tests.conftest import REDIS_URL
 
-pytestmark = pytest.mark.e2e
-
 
 @pytest.fixture
 def broker(database: str) -> Iterator[redis.Redis]:

@@ -17,7 +17,7 @@ import redis
 from redis.typing import ZSetScoredMembers
 
 from coverage import service
-from coverage.api.reads import job_detail
+from coverage.core.reads import job_detail
 from coverage.domain.access import Actor, Role
 from coverage.domain.request import VerificationRequest
 from coverage.store.db import get_engine, session_scope

@@ -9,8 +9,6 @@ from coverage.domain.request import VerificationRequest
 from coverage.store.db import get_engine
 from coverage.store.tables import AuditEvent, CoverageResult, VerificationJob
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture(autouse=True)
 def _db(database: str) -> Iterator[None]:
@@ -31,7 +29,7 @@ def clerk() -> Actor:
 def queue_in_process(req: VerificationRequest, actor: Actor) -> uuid.UUID:
     """Queue and run to completion in this process (the embedded default)."""
     from coverage import service
-    from coverage.inprocess import run_until_settled
+    from coverage.embedded import run_until_settled
 
     job, _ = service.queue(req, actor=actor, enqueue=lambda _id: None)
     run_until_settled(job.id)

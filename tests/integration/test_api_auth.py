@@ -7,9 +7,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from coverage import batches
 from coverage.api.app import create_app
 from coverage.api.deps import get_enqueue
+from coverage.batches import intake
 from coverage.domain.access import Actor, Role
 from coverage.domain.request import VerificationRequest
 from coverage.store import users
@@ -92,9 +92,9 @@ def test_role_route_matrix(
         job = request("ppo") if "good-faith" not in path else uninsured()
         path = path.replace("{job_id}", str(queue_in_process(job, owner)))
     if "{batch_id}" in path:  # a batch the admissions user uploaded
-        accepted = batches.accept(batches.template_csv().encode(), actor=owner)
+        accepted = intake.accept(intake.template_csv().encode(), actor=owner)
         path = path.replace("{batch_id}", str(accepted.batch_id))
-    files = {"file": ("batch.csv", batches.template_csv())} if path == "/api/batches" else None
+    files = {"file": ("batch.csv", intake.template_csv())} if path == "/api/batches" else None
     body: dict[str, object] | None = None
     if path == "/api/verifications" and method == "POST":
         body = request_body("ppo")

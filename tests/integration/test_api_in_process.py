@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from coverage.api.app import create_app
 from coverage.api.deps import get_enqueue
 from coverage.domain.access import Role
-from coverage.inprocess import enqueue_in_thread
+from coverage.embedded import enqueue_in_thread
 from coverage.store import users
 from coverage.store.db import session_scope
 from tests.factories import request_body

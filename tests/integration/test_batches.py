@@ -18,11 +18,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, func, select
 
-from coverage import batches
 from coverage.api.app import create_app
 from coverage.api.deps import get_enqueue
+from coverage.batches import intake
 from coverage.domain.access import Actor, Role
-from coverage.inprocess import run_until_settled
+from coverage.embedded import run_until_settled
 from coverage.store import jobs, users
 from coverage.store.db import get_engine, session_scope
 from coverage.store.tables import AuditEvent, Batch, VerificationJob
@@ -113,7 +113,7 @@ def test_uploading_the_same_file_again_queues_nothing_and_names_the_earlier_jobs
 
 def test_the_same_row_twice_in_one_file_is_queued_once(client: TestClient) -> None:
     name, headers = new_user(Role.ADMISSIONS)
-    data = batches.template_csv() + ",".join(TEMPLATE_ROW) + "\r\n"
+    data = intake.template_csv() + ",".join(TEMPLATE_ROW) + "\r\n"
     body = upload(client, headers, data.encode())
     first, second = body["report"]
     assert (first["outcome"], second["outcome"]) == ("queued", "duplicate")
@@ -138,7 +138,7 @@ def test_each_queued_row_and_the_batch_leave_audit_entries_without_phi(client: T
 
 def test_another_admissions_user_gets_404_and_billing_reads_any_batch(client: TestClient) -> None:
     _, owner = new_user(Role.ADMISSIONS)
-    body = upload(client, owner, batches.template_csv().encode())
+    body = upload(client, owner, intake.template_csv().encode())
     url = f"/api/batches/{body['id']}"
     _, other = new_user(Role.ADMISSIONS)
     refused = client.get(url, headers=other)
@@ -217,11 +217,11 @@ def test_two_uploads_of_one_file_at_the_same_moment_queue_each_row_once() -> Non
     actor = Actor(name=f"clerk-{uuid.uuid4().hex[:6]}", role=Role.ADMISSIONS)
     data = example_with({})
     start = threading.Barrier(2)
-    accepted: list[batches.Accepted] = []
+    accepted: list[intake.Accepted] = []
 
     def accept() -> None:
         start.wait()
-        accepted.append(batches.accept(data, actor=actor))
+        accepted.append(intake.accept(data, actor=actor))
 
     threads = [threading.Thread(target=accept) for _ in range(2)]
     for thread in threads:

@@ -17,7 +17,7 @@ from coverage.api.deps import get_enqueue
 from coverage.cli import app as cli_app
 from coverage.core.rule_book import current_rulebook
 from coverage.domain.access import Actor, Role
-from coverage.inprocess import run_until_settled
+from coverage.embedded import run_until_settled
 from coverage.store import users
 from coverage.store.db import get_engine, session_scope
 from tests.factories import request

@@ -14,13 +14,13 @@ from sqlmodel import Session, col
 
 from coverage import pipeline, service
 from coverage.adapters.core_x12 import CoreX12Adapter
+from coverage.adapters.guard import PayerDeferred, RedisPayerGuard
 from coverage.adapters.sandbox import SandboxAdapter
 from coverage.core.rule_book import current_rulebook
 from coverage.domain.access import Actor
 from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
 from coverage.domain.payer import PayerConfig, PayerLimits
 from coverage.errors import PayerPermanentError, PayerTransientError
-from coverage.payer_guard import PayerDeferred, RedisPayerGuard
 from coverage.sandbox.app import SandboxPayer
 from coverage.sandbox.faults import Fault, FaultPlan
 from coverage.store import jobs

@@ -7,7 +7,7 @@ from typing import ClassVar
 from sqlalchemy import update
 from sqlmodel import Session, col
 
-from coverage import pipeline, reverify
+from coverage import pipeline, service
 from coverage.adapters.sandbox import SandboxAdapter
 from coverage.domain.access import Actor, Role
 from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
@@ -37,7 +37,7 @@ def approved_episode(clerk: Actor, *, started_days_ago: int, verified_days_ago: 
 
 
 def queued(today: date = TODAY) -> list[uuid.UUID]:
-    return reverify.schedule(enqueue=lambda _id: None, today=today)
+    return service.reverify(enqueue=lambda _id: None, today=today)
 
 
 def test_an_episode_in_care_is_verified_again_after_thirty_days_and_once_a_day_at_most(

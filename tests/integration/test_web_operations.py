@@ -18,8 +18,8 @@ from sqlmodel import select as sql_select
 
 from coverage.api.app import create_app
 from coverage.api.deps import get_enqueue
-from coverage.api.reads import job_detail
 from coverage.core import rule_book
+from coverage.core.reads import job_detail
 from coverage.domain.access import Actor, Role
 from coverage.domain.eligibility import Network
 from coverage.settings import get_settings

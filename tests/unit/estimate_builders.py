@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from coverage.adapters.sandbox import SandboxAdapter
-from coverage.assessing import assess
 from coverage.domain.calendar import service_dates
 from coverage.domain.eligibility import (
     CostSharing,
@@ -20,7 +19,8 @@ from coverage.domain.estimate import DayPrice, PolicyTerms, YearTerms
 from coverage.domain.gfe import Facility
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import Plan, Priority, VerificationRequest
-from coverage.estimating import estimate_result
+from coverage.pricing.episode import estimate_result
+from coverage.rules.assessment import assess
 from coverage.rules.book import RuleBook
 from tests.factories import PERSONA_MEMBER, request_body
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from coverage.batches import canonical_json, template_csv
-from coverage.domain.batch_csv import MAX_BYTES, CsvRefused, CsvRow, check_row, read_rows
+from coverage.batches.csv_file import MAX_BYTES, CsvRefused, CsvRow, check_row, read_rows
+from coverage.batches.intake import canonical_json, template_csv
 from coverage.domain.flat_request import COLUMNS, FieldError, template_csv_rows
 
 ROOT = Path(__file__).resolve().parents[2]

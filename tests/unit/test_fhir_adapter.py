@@ -17,7 +17,7 @@ from coverage.adapters.fhir import FhirAdapter
 from coverage.domain.eligibility import CostSharing, Network
 from coverage.domain.payer import PayerConfig
 from coverage.errors import PayerError, PayerPermanentError, PayerTransientError
-from coverage.fhir_out import (
+from coverage.fhir.writer import (
     BENEFIT_NETWORK,
     BENEFIT_TERM,
     BENEFIT_TYPE,

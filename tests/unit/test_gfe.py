@@ -5,7 +5,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from coverage.api.routes.estimates import render_gfe
+from coverage.api.documents import render_gfe
 from coverage.domain.calendar import service_dates
 from coverage.domain.gfe import build_gfe, delivery_deadline
 from tests.unit.estimate_builders import FACILITY, plan

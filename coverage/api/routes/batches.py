@@ -5,9 +5,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, File, Request, Response, UploadFile, status
 
-from coverage import batches
 from coverage.api.deps import EnqueueDep, Reader, SessionDep, Submitter
-from coverage.domain.batch_csv import MAX_BYTES, MAX_ROWS
+from coverage.batches import intake
+from coverage.batches.csv_file import MAX_BYTES, MAX_ROWS
 
 router = APIRouter(prefix="/api/batches", tags=["batches"])
 TEMPLATE_NAME = "iop-coverage-batch-template.csv"
@@ -24,7 +24,7 @@ def csv_download(text: str, filename: str) -> Response:
 @router.post(
     "",
     status_code=status.HTTP_202_ACCEPTED,
-    response_model=batches.BatchReport,
+    response_model=intake.BatchReport,
     responses={422: {"description": "The file as a whole was refused; nothing was queued"}},
 )
 def upload_batch(
@@ -41,13 +41,13 @@ def upload_batch(
     request: Request,
     response: Response,
     background: BackgroundTasks,
-) -> batches.BatchReport:
+) -> intake.BatchReport:
     """Queues every valid row; the report names each rejected row's column and reason, and each
     duplicate's earlier job. The workers are sent the new job IDs right after this response."""
-    accepted = batches.accept(file.file.read(MAX_BYTES + 1), actor=actor)
-    background.add_task(batches.enqueue_all, accepted.job_ids, enqueue)
+    accepted = intake.accept(file.file.read(MAX_BYTES + 1), actor=actor)
+    background.add_task(intake.enqueue_all, accepted.job_ids, enqueue)
     response.headers["Location"] = str(request.url_for("read_batch", batch_id=accepted.batch_id))
-    return batches.report(session, batch_id=accepted.batch_id, actor=actor, audited=False)
+    return intake.report(session, batch_id=accepted.batch_id, actor=actor, audited=False)
 
 
 @router.get(
@@ -57,10 +57,10 @@ def upload_batch(
 )
 def batch_template(actor: Submitter) -> Response:
     """The column names and one example row (no PHI: a fictitious enrollee)."""
-    return csv_download(batches.template_csv(), TEMPLATE_NAME)
+    return csv_download(intake.template_csv(), TEMPLATE_NAME)
 
 
-@router.get("/{batch_id}", response_model=batches.BatchReport)
-def read_batch(batch_id: uuid.UUID, actor: Reader, session: SessionDep) -> batches.BatchReport:
+@router.get("/{batch_id}", response_model=intake.BatchReport)
+def read_batch(batch_id: uuid.UUID, actor: Reader, session: SessionDep) -> intake.BatchReport:
     """Admissions read the batches they uploaded; billing reads any."""
-    return batches.report(session, batch_id=batch_id, actor=actor)
+    return intake.report(session, batch_id=batch_id, actor=actor)

@@ -6,8 +6,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
 
-from coverage.api import reads
 from coverage.api.deps import Reader, SessionDep
+from coverage.core import reads
 from coverage.domain.manual_vob import PhoneVob
 from coverage.store import manual_vobs
 

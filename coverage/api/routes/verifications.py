@@ -6,9 +6,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from coverage import service
-from coverage.api import reads
 from coverage.api.deps import Billing, EnqueueDep, Reader, SessionDep, Submitter
-from coverage.api.schemas import JobCreated, JobDetail, JobList, ReviewIn
+from coverage.api.schemas import JobCreated, ReviewIn
+from coverage.core import reads
+from coverage.core.views import JobDetail, JobList
 from coverage.domain.job_state import JobStatus
 from coverage.domain.request import VerificationRequest
 from coverage.store import jobs

@@ -6,31 +6,15 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.middleware.base import BaseHTTPMiddleware
 
+from coverage.api.security import security_headers
 from coverage.api.web import batches, operations, review, sign_in, verifications
 from coverage.api.web.auth import CsrfRefused, PageForbidden, SignInRequired, sign_in_url
 from coverage.api.web.navigation import ROLE_NAMES, home
 from coverage.api.web.render import page
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
-# Only the app's own scripts and styles; inline SVG charts need no exception.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
-# FastAPI's own API documentation pages load their assets elsewhere; they carry no PHI.
-_DOCS = ("/docs", "/redoc")
-
-
-async def security_headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
-    response = await call_next(request)
-    if not request.url.path.startswith(_DOCS):
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    return response
 
 
 def _wants_json(request: Request) -> bool:

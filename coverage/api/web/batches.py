@@ -10,13 +10,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
 
-from coverage import batches
 from coverage.api.deps import EnqueueDep, SessionDep
 from coverage.api.routes.batches import TEMPLATE_NAME, csv_download
 from coverage.api.web.auth import WebUser, form_for, page_for
 from coverage.api.web.render import page
+from coverage.batches import intake
+from coverage.batches.csv_file import MAX_BYTES, MAX_ROWS, CsvRefused
 from coverage.domain.access import Role
-from coverage.domain.batch_csv import MAX_BYTES, MAX_ROWS, CsvRefused
 from coverage.domain.flat_request import COLUMNS
 from coverage.domain.job_state import OPEN
 
@@ -51,7 +51,7 @@ def _batches_page(
         user,
         status_code=status_code,
         problems=problems,
-        recent=batches.recent(session, actor=user.actor),
+        recent=intake.recent(session, actor=user.actor),
         columns=[(c, _required(c.policy, c.required)) for c in COLUMNS],
         max_rows=MAX_ROWS,
         max_mb=MAX_BYTES // 2**20,
@@ -75,7 +75,7 @@ async def upload_batch(
     data = await upload.read(MAX_BYTES + 1)
     try:
         # Storing a thousand rows takes a moment: off the event loop, so other pages stay quick.
-        accepted = await run_in_threadpool(batches.accept, data, actor=user.actor)
+        accepted = await run_in_threadpool(intake.accept, data, actor=user.actor)
     except CsvRefused as exc:
         # The file's name is not repeated: staff may name a file after a patient.
         return _batches_page(request, session, user, problems=exc.problems, status_code=422)
@@ -83,20 +83,20 @@ async def upload_batch(
         f"/batches/{accepted.batch_id}",
         status_code=303,
         # The workers are sent the job IDs once the browser has its answer.
-        background=BackgroundTask(batches.enqueue_all, accepted.job_ids, enqueue),
+        background=BackgroundTask(intake.enqueue_all, accepted.job_ids, enqueue),
     )
 
 
 @router.get("/batches/template.csv")
 def batch_template(user: Admissions) -> Response:
-    return csv_download(batches.template_csv(), TEMPLATE_NAME)
+    return csv_download(intake.template_csv(), TEMPLATE_NAME)
 
 
 @router.get("/batches/{batch_id}", response_class=HTMLResponse)
 def batch_detail(
     request: Request, session: SessionDep, user: Staff, batch_id: uuid.UUID
 ) -> HTMLResponse:
-    report = batches.report(session, batch_id=batch_id, actor=user.actor)
+    report = intake.report(session, batch_id=batch_id, actor=user.actor)
     open_rows = sum(1 for row in report.report if row.job_status in OPEN)
     return page(
         request,
@@ -111,4 +111,4 @@ def batch_detail(
 @router.get("/batches/{batch_id}/progress")
 def batch_progress(session: SessionDep, user: StaffPolling, batch_id: uuid.UUID) -> JSONResponse:
     """{done, total, percent, and a count per status} for the live progress bar (no PHI)."""
-    return JSONResponse(batches.progress(session, batch_id=batch_id, actor=user.actor).model_dump())
+    return JSONResponse(intake.progress(session, batch_id=batch_id, actor=user.actor).model_dump())

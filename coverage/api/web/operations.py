@@ -15,6 +15,7 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
+from coverage.adapters.guard import PayerHealth, payer_health
 from coverage.api.deps import SessionDep
 from coverage.api.web import users
 from coverage.api.web.auth import WebUser, page_for
@@ -23,7 +24,6 @@ from coverage.core.rule_book import RuleBookUnavailable, current_rulebook
 from coverage.core.rule_book_status import status as rule_book_status
 from coverage.domain.access import Role
 from coverage.domain.payer import PayerConfig
-from coverage.payer_guard import PayerHealth, payer_health
 from coverage.settings import get_settings
 from coverage.store import audit
 

@@ -4,7 +4,7 @@ On the detail page (web/result.html) billing approves or rejects a result, adds 
 which price option and payment plan the patient's printed estimate shows, or re-runs the
 verification. Each form posts the job ID and fixed choices; each action redirects back with a
 fixed `done` word (never free text). The printable patient estimate and the Good Faith Estimate
-are read through coverage.api.reads like every page that shows PHI, so each print is audited.
+are read through coverage.core.reads like every page that shows PHI, so each print is audited.
 """
 
 import uuid
@@ -19,15 +19,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from coverage import service
-from coverage.api import reads
 from coverage.api.deps import EnqueueDep, SessionDep
-from coverage.api.routes.estimates import render_gfe
-from coverage.api.schemas import JobDetail
+from coverage.api.documents import render_gfe
 from coverage.api.web import chart
 from coverage.api.web.auth import WebUser, form_for, page_for
 from coverage.api.web.navigation import status_text
 from coverage.api.web.render import environment, money, page, us_date
 from coverage.api.web.verifications import detail_page, payer_names
+from coverage.core import reads
+from coverage.core.views import JobDetail
 from coverage.domain import adjustment as adjustments
 from coverage.domain.access import Role
 from coverage.domain.adjustment import Adjustment, PatientPrice

@@ -1,6 +1,6 @@
 """Admissions and billing pages for verification jobs: list, new (one form), detail with its
 live status and result, and the review queue. Every page that shows PHI is audited through
-coverage.api.reads, as the API is; URLs carry job IDs only."""
+coverage.core.reads, as the API is; URLs carry job IDs only."""
 
 import uuid
 from datetime import date, timedelta
@@ -11,11 +11,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from coverage import service
-from coverage.api import reads
 from coverage.api.deps import EnqueueDep, SessionDep
 from coverage.api.web.auth import WebUser, form_for, page_for
 from coverage.api.web.navigation import status_text
 from coverage.api.web.render import day_start, page, templates
+from coverage.core import reads
 from coverage.core.rule_book import payers_in_force
 from coverage.domain.access import Role
 from coverage.domain.flat_request import COLUMNS, SECTIONS, FieldError, FlatRequestError, to_request

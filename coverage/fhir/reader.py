@@ -7,7 +7,7 @@ Mapping (x12-eligibility.md 6): `insurance.inforce` -> EB 1 / EB 6 for service t
 EB02, `term` annual/day/lifetime -> EB06 23/7/32, `authorizationRequired` -> EB11,
 `excluded` -> EB I. Benefit types: HL7 `deductible` (EB C), `copay` (EB B), `copay-percent`
 (EB A, an unsignedInt percent), `visit` (EB F in visits); our own FHIR output's text-only
-"... remaining" types (coverage/fhir_out.py) are read as remaining amounts, "out-of-pocket" as
+"... remaining" types (coverage/fhir/writer.py) are read as remaining amounts, "out-of-pocket" as
 EB G. `allowed[x]` is the plan amount and `used[x]` what is used so far (EB06 24), from which the
 interpretation computes what remains. `error[]` -> AAA with the reject reason taken from the
 coding, or from text starting "AAA <code>".
@@ -24,7 +24,7 @@ from fhir.resources.R4B.coverageeligibilityresponse import (
 )
 
 from coverage.domain.money import cents
-from coverage.fhir_out import BENEFIT_NETWORK, BENEFIT_TERM, BENEFIT_UNIT, X12_SERVICE_TYPES
+from coverage.fhir.writer import BENEFIT_NETWORK, BENEFIT_TERM, BENEFIT_UNIT, X12_SERVICE_TYPES
 from coverage.x12.reader_271 import (
     RECEIVER,
     SOURCE,

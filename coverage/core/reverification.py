@@ -11,17 +11,13 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from coverage import service
-from coverage.domain.access import Actor, Role
 from coverage.domain.calendar import service_dates
 from coverage.domain.job_state import JobStatus
-from coverage.service import Enqueue
 from coverage.settings import get_settings
 from coverage.store import jobs
 from coverage.store.db import session_scope
 from coverage.store.tables import VerificationJob
 
-REVERIFIER = Actor(name="reverifier", role=Role.SYSTEM)
 COMPARED = ("active", "plan_name", "insurance_type", "plan_begin", "plan_end")
 
 
@@ -53,26 +49,6 @@ def due(session: Session, *, today: date) -> list[uuid.UUID]:
         ):
             found.append(job.id)
     return found
-
-
-def schedule(*, enqueue: Enqueue, today: date) -> list[uuid.UUID]:
-    """Queues one re-verification per due episode (at most one a day, by idempotency key)."""
-    with session_scope() as session:
-        originals = due(session, today=today)
-        requests = {j: jobs.load_inputs(session, job_id=j).request for j in originals}
-    queued = []
-    for original, request in requests.items():
-        job, new = service.queue(
-            request,
-            actor=REVERIFIER,
-            enqueue=enqueue,
-            idempotency_key=f"reverify:{original}:{today.isoformat()}",
-            fresh_check=True,
-            reverifies=original,
-        )
-        if new:
-            queued.append(job.id)
-    return queued
 
 
 def coverage_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:

@@ -9,6 +9,8 @@ import typer
 import yaml
 from pydantic import ValidationError
 
+from coverage.cli.common import actor
+
 vob_app = typer.Typer(
     help="Phone verifications of benefits (payers with adapter: manual).", no_args_is_help=True
 )
@@ -26,7 +28,6 @@ def record(
     policy: Annotated[int, typer.Option(min=0, max=5, help="0 = primary, 1 = secondary")] = 0,
 ) -> None:
     """Store what the payer's representative said; re-run the job to use it."""
-    from coverage.cli import _actor
     from coverage.domain.manual_vob import PhoneVob
     from coverage.errors import CoverageError
     from coverage.store import manual_vobs
@@ -47,7 +48,7 @@ def record(
     try:
         with session_scope() as session:
             row = manual_vobs.record(
-                session, job_id=job_id, policy=policy, entry=vob, actor=_actor()
+                session, job_id=job_id, policy=policy, entry=vob, actor=actor()
             )
             recorded = row.id
     except CoverageError as exc:

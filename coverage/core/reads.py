@@ -6,7 +6,8 @@ from datetime import datetime
 from fhir.resources.R4B.coverageeligibilityresponse import CoverageEligibilityResponse
 from sqlmodel import Session
 
-from coverage.api.schemas import (
+from coverage.core.rule_book import payers_in_force
+from coverage.core.views import (
     CheckPublic,
     JobDetail,
     JobList,
@@ -14,13 +15,12 @@ from coverage.api.schemas import (
     ReviewPublic,
     StaffJobSummary,
 )
-from coverage.core.rule_book import payers_in_force
 from coverage.domain.access import Actor, Role
 from coverage.domain.calendar import service_dates
 from coverage.domain.eligibility import EligibilityResponse
 from coverage.domain.job_state import JobStatus
 from coverage.errors import NotFoundError
-from coverage.fhir_out import PolicyAnswer, coverage_eligibility_response
+from coverage.fhir.writer import PolicyAnswer, coverage_eligibility_response
 from coverage.settings import get_settings
 from coverage.store import audit, jobs
 from coverage.store.tables import VerificationJob

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from coverage.cli.common import actor, ensure_embedded_schema
 from coverage.domain.job_state import JobStatus
 
 if TYPE_CHECKING:
-    from coverage.batches import BatchReport
+    from coverage.batches.intake import BatchReport
     from coverage.service import Enqueue
 
 POLL_SECONDS = 0.5
@@ -24,21 +25,19 @@ IN_PROCESS_THREADS = 2  # as many as the embedded API runs at once
 
 
 def _report(batch_id: uuid.UUID) -> "BatchReport":
-    from coverage.batches import report
-    from coverage.cli import _actor
+    from coverage.batches.intake import report
     from coverage.store.db import session_scope
 
     with session_scope() as session:
-        return report(session, batch_id=batch_id, actor=_actor(), audited=False)
+        return report(session, batch_id=batch_id, actor=actor(), audited=False)
 
 
 def _done(batch_id: uuid.UUID) -> int:
-    from coverage.batches import progress
-    from coverage.cli import _actor
+    from coverage.batches.intake import progress
     from coverage.store.db import session_scope
 
     with session_scope() as session:
-        return progress(session, batch_id=batch_id, actor=_actor()).done
+        return progress(session, batch_id=batch_id, actor=actor()).done
 
 
 def _enqueue(in_process: bool) -> "Enqueue":
@@ -65,7 +64,7 @@ def _follow(
         length=len(job_ids), label="verifying", file=sys.stderr, hidden=not bar
     ) as progress_bar:
         if in_process:
-            from coverage.inprocess import run_until_settled
+            from coverage.embedded import run_until_settled
 
             with ThreadPoolExecutor(IN_PROCESS_THREADS, thread_name_prefix="batch") as pool:
                 for _ in as_completed([pool.submit(run_until_settled, j) for j in job_ids]):
@@ -96,9 +95,8 @@ def batch(
     ] = 3600,
 ) -> None:
     """Queue one verification per CSV row: row errors, a progress bar, then a summary."""
-    from coverage.batches import accept, enqueue_all
-    from coverage.cli import _actor, _ensure_embedded_schema
-    from coverage.domain.batch_csv import MAX_BYTES, CsvRefused
+    from coverage.batches.csv_file import MAX_BYTES, CsvRefused
+    from coverage.batches.intake import accept, enqueue_all
     from coverage.settings import get_settings
 
     try:
@@ -115,9 +113,9 @@ def batch(
             err=True,
         )
         raise typer.Exit(2)
-    _ensure_embedded_schema()
+    ensure_embedded_schema()
     try:
-        stored = accept(data, actor=_actor())
+        stored = accept(data, actor=actor())
     except CsvRefused as exc:
         if as_json:
             typer.echo(json.dumps({"refused": exc.problems}, indent=2))

@@ -10,7 +10,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
-from coverage.assessing import Assessment, CostSharingFinding
 from coverage.domain.calendar import plan_year_start, service_dates
 from coverage.domain.cost_sharing import lowest
 from coverage.domain.eligibility import (
@@ -37,6 +36,7 @@ from coverage.domain.money import cents, usd
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import AuthStatus, PolicyIn, Priority, VerificationRequest
 from coverage.domain.sliding_scale import SlidingScaleOptions, sliding_scale
+from coverage.rules.assessment import Assessment, CostSharingFinding
 from coverage.rules.book import RuleBook, carried_note
 
 ANNUAL = {TimePeriod.CALENDAR_YEAR, TimePeriod.SERVICE_YEAR, TimePeriod.CONTRACT}

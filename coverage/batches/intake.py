@@ -19,8 +19,8 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from coverage.batches import csv_file
 from coverage.core.rule_book import payers_in_force
-from coverage.domain import batch_csv
 from coverage.domain.access import Actor, Role
 from coverage.domain.flat_request import template_csv_rows
 from coverage.domain.job_state import OPEN, JobStatus
@@ -99,9 +99,9 @@ def accept(data: bytes, *, actor: Actor) -> Accepted:
 
     The caller then sends the job IDs with enqueue_all(); the web page and the API do that after
     their response, so a thousand rows are accepted without waiting for a thousand broker sends."""
-    rows = batch_csv.read_rows(data)
+    rows = csv_file.read_rows(data)
     payer_ids = payers_in_force().keys()
-    checked = [batch_csv.check_row(row, payer_ids=payer_ids) for row in rows]
+    checked = [csv_file.check_row(row, payer_ids=payer_ids) for row in rows]
     hashes = {c.number: row_hash(c.request) for c in checked if c.request is not None}
     file_hash = keyed_hash(hashlib.sha256(data).hexdigest())
     try:
@@ -125,7 +125,7 @@ def enqueue_all(job_ids: list[uuid.UUID], enqueue: Enqueue) -> None:
 
 
 def _store(
-    checked: list[batch_csv.CheckedRow],
+    checked: list[csv_file.CheckedRow],
     hashes: dict[int, str],
     *,
     actor: Actor,
@@ -137,7 +137,7 @@ def _store(
             session, submitter=actor.name, row_hashes=list(hashes.values())
         )
         # The first row with new content gets a job; a later row with the same content repeats it.
-        first_rows: dict[str, batch_csv.CheckedRow] = {}
+        first_rows: dict[str, csv_file.CheckedRow] = {}
         for row in checked:
             digest = hashes.get(row.number)
             if digest and digest not in earlier and digest not in first_rows:

@@ -208,7 +208,7 @@ def explain(job_id: uuid.UUID) -> None:
     """Print the rule files and each criterion behind a stored result (the read is audited)."""
     import getpass
 
-    from coverage.api.reads import job_detail
+    from coverage.core.reads import job_detail
     from coverage.domain.access import Actor, Role
     from coverage.errors import NotFoundError
     from coverage.store.db import session_scope

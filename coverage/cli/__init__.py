@@ -1,0 +1,38 @@
+"""The `iop-coverage` command line, one module per command group: jobs (verify, sweep,
+reverify), processes (serve, worker, beat), database, users, rules, batch, vob; the sandbox
+payer's command lives with the sandbox."""
+
+import typer
+from pydantic import ValidationError
+
+from coverage.cli import batch, database, jobs, processes, rules, users, vob
+from coverage.sandbox.cli import sandbox
+from coverage.settings import get_settings
+
+app = typer.Typer(
+    help="IOP Coverage: insurance verification for Intensive Outpatient Programs.",
+    no_args_is_help=True,
+)
+app.command()(jobs.verify)
+app.command()(processes.serve)
+app.command()(processes.worker)
+app.command()(processes.beat)
+app.command()(jobs.sweep)
+app.command()(jobs.reverify)
+app.command()(batch.batch)
+app.command()(sandbox)
+app.add_typer(database.app, name="db")
+app.add_typer(users.app, name="users")
+app.add_typer(rules.rules_app, name="rules")
+app.add_typer(vob.vob_app, name="vob")
+
+
+def main() -> None:
+    try:
+        get_settings()
+    except ValidationError as exc:  # print what is wrong, never the values (they may be secrets)
+        for error in exc.errors(include_input=False, include_url=False):
+            where = ".".join(str(p) for p in error["loc"]) or "settings"
+            typer.echo(f"configuration error: {where}: {error['msg']}", err=True)
+        raise SystemExit(2) from None
+    app()

@@ -1,0 +1,5 @@
+"""`python -m coverage.cli`."""
+
+from coverage.cli import main
+
+main()

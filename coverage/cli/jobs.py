@@ -1,0 +1,149 @@
+"""`iop-coverage verify`, `sweep` and `reverify`: one verification, stuck jobs, re-verification."""
+
+import logging
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+
+from coverage.cli.common import actor, ensure_embedded_schema
+from coverage.domain.job_state import OPEN, JobStatus
+from coverage.domain.money import usd
+from coverage.domain.request import VerificationRequest
+from coverage.settings import get_settings
+
+
+def _load_request(path: Path) -> VerificationRequest:
+    try:
+        return VerificationRequest.model_validate_json(path.read_bytes())
+    except FileNotFoundError:
+        typer.echo(f"{path}: no such file", err=True)
+    except ValidationError as exc:
+        for error in exc.errors(include_input=False, include_url=False):
+            where = ".".join(str(part) for part in error["loc"]) or "(file)"
+            typer.echo(f"{path}: {where}: {error['msg']}", err=True)
+    raise typer.Exit(code=1)
+
+
+def verify(
+    file: Annotated[Path, typer.Argument(help="A verification request in JSON (see examples/)")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the stored job as JSON")] = False,
+    wait_seconds: Annotated[
+        float, typer.Option(help="With a broker: how long to wait for the workers")
+    ] = 300,
+) -> None:
+    """Verify one enrollee: in-process on the embedded default, or through the workers when a broker is set."""
+    logging.basicConfig(level=logging.WARNING)
+    request = _load_request(file)
+    settings = get_settings()
+    ensure_embedded_schema()
+    from coverage import service
+    from coverage.core.reads import job_detail
+    from coverage.store.db import session_scope
+
+    if settings.in_process:
+        from coverage.embedded import run_until_settled
+
+        job, _ = service.queue(request, actor=actor(), enqueue=lambda _id: None)
+        if not as_json:
+            typer.echo(f"job {job.id} queued; checking eligibility in-process ...", err=True)
+        run_until_settled(job.id)
+    else:
+        from workers.tasks import enqueue
+
+        job, _ = service.queue(request, actor=actor(), enqueue=enqueue)
+        typer.echo(f"job {job.id} queued; waiting for a worker ...", err=True)
+        _wait(job.id, wait_seconds)
+    with session_scope() as session:
+        detail = job_detail(session, job_id=job.id, actor=actor())
+    if as_json:
+        typer.echo(detail.model_dump_json(indent=2))
+    else:
+        typer.echo(render(detail.model_dump(mode="json")))
+
+
+def _wait(job_id: Any, seconds: float) -> None:
+    from coverage.store import jobs
+    from coverage.store.db import session_scope
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with session_scope() as session:
+            if JobStatus(jobs.get_or_raise(session, job_id=job_id).status) not in OPEN:
+                return
+        time.sleep(0.5)
+    typer.echo(f"job {job_id} still open after {seconds:g}s; check it later with the API", err=True)
+
+
+def render(detail: dict[str, Any]) -> str:
+    """A plain-text report for admissions staff."""
+    lines = [f"Verification {detail['id']}: {detail['status']}"]
+    if detail["message"]:
+        lines.append(f"  {detail['message']}")
+    if detail["part2"]:
+        lines.append("  42 CFR part 2 prohibits unauthorized use or disclosure of these records.")
+    result = detail.get("result")
+    if not result:
+        return "\n".join(lines)
+    for cov in result["coverage"]:
+        state = "active" if cov["active"] else "NOT active"
+        lines.append(
+            f"  {cov['payer_name']} ({cov['insurance_type']}, {cov['network']}): {state} - {cov['plan_name']}"
+        )
+    lines.append("Findings:")
+    lines += [f"  [{f['status']}] {f['reason']}" for f in result["findings"]]
+    est = result["estimate"]
+    lines.append(
+        f"Estimate: allowed {usd(est['allowed_total'])}, payer {usd(est['payer_total'])}, "
+        f"patient {usd(est['patient_total'])}"
+    )
+    lines.append("  week  start       days   allowed    payer  patient")
+    lines += [
+        f"  {w['week']:>4}  {w['start']}  {w['days']:>4}  {w['allowed']:>8}  {w['payer']:>7}  {w['patient']:>7}"
+        for w in est["weeks"]
+    ]
+    if est.get("if_not_authorized"):
+        alt = est["if_not_authorized"]
+        lines.append(
+            f"  If authorization is not granted: payer {usd(alt['payer_total'])}, "
+            f"patient {usd(alt['patient_total'])}"
+        )
+    lines += [f"  - {a['text']} [{a['source']}]" for a in est["assumptions"]]
+    scale = result["sliding_scale"]
+    lines.append(f"Sliding scale: {scale['message']}")
+    for plan in scale.get("payment_plans", []):
+        lines.append(
+            f"  {plan['months']} monthly payments of {usd(plan['monthly'])} "
+            f"(last {usd(plan['last_month'])})"
+        )
+    gfe = result.get("good_faith_estimate")
+    if gfe:
+        lines.append(
+            f"Good Faith Estimate ({gfe['reason']}): {usd(gfe['total_expected_charges'])} for "
+            f"{gfe['total_visits']} service days, {gfe['period_start']} to {gfe['period_end']}"
+        )
+    if result["drafts_used"]:
+        lines.append(f"Draft rule data used: {', '.join(result['drafts_used'])}")
+    return "\n".join(lines)
+
+
+def sweep() -> None:
+    """Re-enqueue stuck jobs once, now."""
+    from coverage import service
+    from workers.tasks import enqueue
+
+    ids = service.sweep(enqueue=enqueue)
+    typer.echo(f"re-enqueued {len(ids)} job(s)")
+
+
+def reverify() -> None:
+    """Queue this month's re-verification of enrollees in care, now (the beat does it daily)."""
+    from datetime import date
+
+    from coverage import service
+    from workers.tasks import enqueue
+
+    ids = service.reverify(enqueue=enqueue, today=date.today())
+    typer.echo(f"queued {len(ids)} re-verification(s)")
