@@ -1,4 +1,4 @@
-"""Time estimate_result (the money part of one verification) on the largest plan a request allows.
+"""Time price_episode (the money part of one verification) on the largest plan a request allows.
 
     .venv/bin/python -m bench.bench_estimate
 
@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from coverage.domain.request import VerificationRequest
-from coverage.pricing.episode import estimate_result
+from coverage.pricing.episode import price_episode
 from coverage.rules.assessment import assess
 from coverage.rules.loader import load_book
 from tests.factories import request_body
@@ -34,7 +34,7 @@ def main() -> None:
     runs = []
     for _ in range(20):
         started = time.perf_counter()
-        estimate_result(
+        price_episode(
             req, answers, book, assessment=assessment, facility=FACILITY, issued_on=date(2026, 3, 1)
         )
         runs.append(time.perf_counter() - started)

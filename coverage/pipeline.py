@@ -24,14 +24,14 @@ from coverage.core.rule_book import RuleBookUnavailable, current_rulebook
 from coverage.domain.access import WORKER
 from coverage.domain.calendar import service_dates
 from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse, OtherPayerRole
-from coverage.domain.findings import Finding
 from coverage.domain.gfe import Facility
 from coverage.domain.job_state import JobStatus
 from coverage.domain.manual_vob import PhoneAnswerRequest
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import VerificationRequest
+from coverage.domain.result import PolicyCoverage, VerificationResult
 from coverage.errors import ConflictError, PayerError, PayerPermanentError, PayerTransientError
-from coverage.pricing.episode import estimate_result
+from coverage.pricing.episode import price_episode
 from coverage.rules.assessment import assess
 from coverage.rules.book import RuleBook
 from coverage.rules.errors import RuleLookupError
@@ -41,15 +41,8 @@ from coverage.store.db import session_scope
 from coverage.store.tables import EligibilityCheck, utcnow
 
 log = logging.getLogger(__name__)
-COVERAGE_FIELDS = {
-    "insurance_type",
-    "active",
-    "plan_name",
-    "plan_begin",
-    "plan_end",
-    "messages",
-    "assumptions",  # how the payer's answer was read, e.g. which duplicated line was used
-}
+# What a result keeps of each payer's answer: PolicyCoverage's own fields.
+ANSWERED = set(PolicyCoverage.model_fields) - {"payer_id", "payer_name", "network"}
 
 
 @dataclass(frozen=True)
@@ -115,13 +108,10 @@ def _attempt(
         responses = _check_policies(
             job_id, attempt, inputs, book, adapters or dict(load_adapters())
         )
-        body, rule_files = _assess(inputs.request, responses, book)
+        result, rule_files = _result(inputs.request, responses, book)
         if inputs.job.reverifies is not None:
-            body["coverage_changes"] = changes_since(inputs.job.reverifies, body)
-            changed = "coverage changed" if body["coverage_changes"] else "no change"
-            body["review_message"] = (
-                f"Monthly re-verification: {changed}. " + body["review_message"]
-            )
+            changes = changes_since(inputs.job.reverifies, result)
+            result = result.model_copy(update={"coverage_changes": changes})
     except PayerDeferred as exc:
         return _defer(job_id, attempt, exc)
     except PayerTransientError as exc:
@@ -159,8 +149,8 @@ def _attempt(
         job_id,
         attempt,
         JobStatus.NEEDS_REVIEW,
-        body.pop("review_message"),
-        result=(body, rule_files, book.version),
+        result.review_message,
+        result=(result.stored(), rule_files, book.version),
     )
 
 
@@ -321,13 +311,13 @@ def _ask(
             jobs.record_check(session, check=check)
 
 
-def _assess(
+def _result(
     request: VerificationRequest,
     responses: list[tuple[PayerConfig, EligibilityResponse]],
     book: RuleBook,
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    assessment = assess(request, responses, book)  # findings from the rule book
-    findings: list[Finding] = assessment.findings()
+) -> tuple[VerificationResult, list[dict[str, Any]]]:
+    """The one place a result is made: the rule book's findings, then the priced episode."""
+    assessment = assess(request, responses, book)
     settings = get_settings()
     facility = Facility(
         name=settings.facility_name,
@@ -336,7 +326,7 @@ def _assess(
         address=settings.facility_address,
         state=settings.facility_state,
     )
-    money, drafts = estimate_result(
+    priced = price_episode(
         request,
         responses,
         book,
@@ -344,24 +334,24 @@ def _assess(
         facility=facility,
         issued_on=utcnow().date(),
     )
-    body = {
-        "part2": request.part2,
-        "coverage": [
-            {
-                "payer_id": p.id,
-                "payer_name": p.name,
-                "network": p.network_status.value,
-                **r.model_dump(mode="json", include=COVERAGE_FIELDS),
-            }
+    result = VerificationResult(
+        part2=request.part2,
+        coverage=[
+            PolicyCoverage(
+                payer_id=p.id,
+                payer_name=p.name,
+                network=p.network_status,
+                **r.model_dump(include=ANSWERED),
+            )
             for p, r in responses
         ],
-        "findings": [f.model_dump(mode="json") for f in findings],
-        "assessment": assessment.model_dump(mode="json", exclude={"files", "drafts_used"}),
-        **money,
-        "drafts_used": list(dict.fromkeys(drafts + assessment.drafts_used)),
-        "review_message": assessment.review_message(),
-    }
-    return body, [f.model_dump(mode="json") for f in assessment.files]
+        assessment=assessment,
+        estimate=priced.estimate,
+        sliding_scale=priced.sliding_scale,
+        good_faith_estimate=priced.good_faith_estimate,
+        drafts_used=list(dict.fromkeys(priced.drafts_used + assessment.drafts_used)),
+    )
+    return result, [f.model_dump(mode="json") for f in assessment.files]
 
 
 def _release_or_fail(job_id: uuid.UUID, attempt: int, exc: PayerTransientError) -> Outcome:

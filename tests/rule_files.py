@@ -1,5 +1,6 @@
-"""Builders for tests that edit a copy of payer_rules/: the files an operator adds, and a CEL
-criterion the runtime gives up on."""
+"""Builders for tests that edit a copy of payer_rules/: the files an operator adds (payers reached
+through the sandbox adapter or over CORE X12, fee schedules, criteria), and a CEL criterion the
+runtime gives up on."""
 
 from datetime import date
 from pathlib import Path
@@ -31,6 +32,23 @@ network_status: {network}
 source: test
 effective: 2024-01-01
 """
+CORE_X12_PAYER = """kind: payer
+id: {id}
+name: {name}
+type: commercial
+adapter: core_x12
+settings:
+  url: {url}
+  payer_x12_id: "{x12_id}"
+  payer_name: {payer_name}
+  provider_name: EXAMPLE IOP CLINIC
+  sender_id: EXAMPLEIOP
+  receiver_id: {receiver_id}
+{settings}network_status: in_network
+{extra}version: "1"
+source: "{source}"
+effective: "2024-01-01"
+"""
 CRITERIA = """kind: medical_necessity
 id: acme-criteria
 name: Acme criteria
@@ -45,6 +63,34 @@ criteria:
     met: fine
     not_met: does not fit
 """
+
+
+def core_x12_payer(
+    id: str,
+    name: str,
+    url: str,
+    *,
+    x12_id: str = "SBX01",
+    payer_name: str = "IOP COVERAGE SANDBOX PAYER",
+    receiver_id: str = "SANDBOX",
+    settings: str = "",
+    extra: str = "",
+    source: str = "test",
+) -> str:
+    """A commercial, in-network payer file reached over CORE X12 at `url` (line 7), by default as
+    the sandbox payer expects; `settings` adds indented lines to its settings, `extra` top-level
+    lines."""
+    return CORE_X12_PAYER.format(
+        id=id,
+        name=name,
+        url=url,
+        x12_id=x12_id,
+        payer_name=payer_name,
+        receiver_id=receiver_id,
+        settings=settings,
+        extra=extra,
+        source=source,
+    )
 
 
 def replace_in(rules: Path, relative: str, old: str, new: str) -> None:

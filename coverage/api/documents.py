@@ -11,6 +11,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from coverage.api.security import CONTENT_SECURITY_POLICY
+from coverage.domain.gfe import GoodFaithEstimate
 from coverage.domain.money import usd
 
 GFE_DOCUMENT = "good_faith_estimate.html"
@@ -30,7 +31,7 @@ def _iso(value: Any) -> str:
 
 
 def render_gfe(
-    gfe: dict[str, Any],
+    gfe: GoodFaithEstimate,
     *,
     standalone: bool = True,
     show_date: Callable[[Any], str] = _iso,

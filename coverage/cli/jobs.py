@@ -9,6 +9,7 @@ import typer
 from pydantic import ValidationError
 
 from coverage.cli.common import actor, ensure_embedded_schema
+from coverage.core.views import JobDetail
 from coverage.domain.job_state import OPEN, JobStatus
 from coverage.domain.money import usd
 from coverage.domain.request import VerificationRequest
@@ -61,7 +62,7 @@ def verify(
     if as_json:
         typer.echo(detail.model_dump_json(indent=2))
     else:
-        typer.echo(render(detail.model_dump(mode="json")))
+        typer.echo(render(detail))
 
 
 def _wait(job_id: Any, seconds: float) -> None:
@@ -77,55 +78,54 @@ def _wait(job_id: Any, seconds: float) -> None:
     typer.echo(f"job {job_id} still open after {seconds:g}s; check it later with the API", err=True)
 
 
-def render(detail: dict[str, Any]) -> str:
+def render(detail: JobDetail) -> str:
     """A plain-text report for admissions staff."""
-    lines = [f"Verification {detail['id']}: {detail['status']}"]
-    if detail["message"]:
-        lines.append(f"  {detail['message']}")
-    if detail["part2"]:
+    lines = [f"Verification {detail.id}: {detail.status}"]
+    if detail.message:
+        lines.append(f"  {detail.message}")
+    if detail.part2:
         lines.append("  42 CFR part 2 prohibits unauthorized use or disclosure of these records.")
-    result = detail.get("result")
-    if not result:
+    result = detail.result
+    if result is None:
         return "\n".join(lines)
-    for cov in result["coverage"]:
-        state = "active" if cov["active"] else "NOT active"
+    for cov in result.coverage:
+        state = "active" if cov.active else "NOT active"
         lines.append(
-            f"  {cov['payer_name']} ({cov['insurance_type']}, {cov['network']}): {state} - {cov['plan_name']}"
+            f"  {cov.payer_name} ({cov.insurance_type}, {cov.network}): {state} - {cov.plan_name}"
         )
     lines.append("Findings:")
-    lines += [f"  [{f['status']}] {f['reason']}" for f in result["findings"]]
-    est = result["estimate"]
+    lines += [f"  [{f.status}] {f.reason}" for f in result.findings]
+    est = result.estimate
     lines.append(
-        f"Estimate: allowed {usd(est['allowed_total'])}, payer {usd(est['payer_total'])}, "
-        f"patient {usd(est['patient_total'])}"
+        f"Estimate: allowed {usd(est.allowed_total)}, payer {usd(est.payer_total)}, "
+        f"patient {usd(est.patient_total)}"
     )
     lines.append("  week  start       days   allowed    payer  patient")
     lines += [
-        f"  {w['week']:>4}  {w['start']}  {w['days']:>4}  {w['allowed']:>8}  {w['payer']:>7}  {w['patient']:>7}"
-        for w in est["weeks"]
+        f"  {w.week:>4}  {w.start}  {w.days:>4}  {w.allowed:>8}  {w.payer:>7}  {w.patient:>7}"
+        for w in est.weeks
     ]
-    if est.get("if_not_authorized"):
-        alt = est["if_not_authorized"]
+    if est.if_not_authorized:
+        alt = est.if_not_authorized
         lines.append(
-            f"  If authorization is not granted: payer {usd(alt['payer_total'])}, "
-            f"patient {usd(alt['patient_total'])}"
+            f"  If authorization is not granted: payer {usd(alt.payer_total)}, "
+            f"patient {usd(alt.patient_total)}"
         )
-    lines += [f"  - {a['text']} [{a['source']}]" for a in est["assumptions"]]
-    scale = result["sliding_scale"]
-    lines.append(f"Sliding scale: {scale['message']}")
-    for plan in scale.get("payment_plans", []):
+    lines += [f"  - {a.text} [{a.source}]" for a in est.assumptions]
+    scale = result.sliding_scale
+    lines.append(f"Sliding scale: {scale.message}")
+    for plan in scale.payment_plans:
         lines.append(
-            f"  {plan['months']} monthly payments of {usd(plan['monthly'])} "
-            f"(last {usd(plan['last_month'])})"
+            f"  {plan.months} monthly payments of {usd(plan.monthly)} (last {usd(plan.last_month)})"
         )
-    gfe = result.get("good_faith_estimate")
+    gfe = result.good_faith_estimate
     if gfe:
         lines.append(
-            f"Good Faith Estimate ({gfe['reason']}): {usd(gfe['total_expected_charges'])} for "
-            f"{gfe['total_visits']} service days, {gfe['period_start']} to {gfe['period_end']}"
+            f"Good Faith Estimate ({gfe.reason}): {usd(gfe.total_expected_charges)} for "
+            f"{gfe.total_visits} service days, {gfe.period_start} to {gfe.period_end}"
         )
-    if result["drafts_used"]:
-        lines.append(f"Draft rule data used: {', '.join(result['drafts_used'])}")
+    if result.drafts_used:
+        lines.append(f"Draft rule data used: {', '.join(result.drafts_used)}")
     return "\n".join(lines)
 
 

@@ -4,10 +4,11 @@ import uuid
 from collections import defaultdict
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from coverage.core.views import JobDetail
 from coverage.rules.book import RuleBook
 from coverage.rules.errors import RuleBookError, RuleFileError, RuleWarning
 from coverage.rules.loader import load_book
@@ -216,56 +217,56 @@ def explain(job_id: uuid.UUID) -> None:
     actor = Actor(name=f"cli:{getpass.getuser()}"[:80], role=Role.BILLING)
     try:
         with session_scope() as session:
-            detail = job_detail(session, job_id=job_id, actor=actor).model_dump(mode="json")
+            detail = job_detail(session, job_id=job_id, actor=actor)
     except NotFoundError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(code=1) from None
     typer.echo(render_explanation(detail))
 
 
-def render_explanation(detail: dict[str, Any]) -> str:
-    lines = [f"Verification {detail['id']}: {detail['status']} - {detail['message']}"]
-    if detail.get("rule_book_version"):
-        lines.append(f"Rule book version: {detail['rule_book_version']}")
+def render_explanation(detail: JobDetail) -> str:
+    lines = [f"Verification {detail.id}: {detail.status} - {detail.message}"]
+    if detail.rule_book_version:
+        lines.append(f"Rule book version: {detail.rule_book_version}")
     lines.append("Rule files:")
-    lines += [f"  {f['path']}  v{f['version']}  sha256 {f['sha256']}" for f in detail["rule_files"]]
-    result = detail.get("result") or {}
-    assessment = result.get("assessment")
-    if not assessment:
+    lines += [f"  {f.path}  v{f.version}  sha256 {f.sha256}" for f in detail.rule_files]
+    if detail.result is None:
         lines.append("No rule-book assessment stored for this job.")
         return "\n".join(lines)
-    for cov in assessment["coverage"]:
-        lines.append(f"Coverage ({cov['payer_id']}): {cov['status']} - {' '.join(cov['why'])}")
-    necessity = assessment["medical_necessity"]
-    lines.append(f"Medical necessity: {necessity['status']}")
-    for check in assessment["checks"] + necessity["criteria"]:
-        inputs = ", ".join(f"{k}={v!r}" for k, v in check["inputs"].items())
-        draft = " [draft]" if check["status"] == "draft" else ""
-        lines.append(f"  [{check['outcome']}] {check['rule']}{draft}: {check['reason']}")
-        lines.append(f"      inputs: {inputs or '-'}  ({check['file']})")
-        if check.get("error"):
-            lines.append(f"      rule engine: {check['error']}")
-    if assessment["requirements"]:
+    assessment = detail.result.assessment
+    for cov in assessment.coverage:
+        lines.append(f"Coverage ({cov.payer_id}): {cov.status} - {' '.join(cov.why)}")
+    necessity = assessment.medical_necessity
+    lines.append(f"Medical necessity: {necessity.status}")
+    for check in assessment.checks + necessity.criteria:
+        inputs = ", ".join(f"{k}={v!r}" for k, v in check.inputs.items())
+        draft = " [draft]" if check.status == "draft" else ""
+        lines.append(f"  [{check.outcome}] {check.rule}{draft}: {check.reason}")
+        lines.append(f"      inputs: {inputs or '-'}  ({check.file})")
+        if check.error:
+            lines.append(f"      rule engine: {check.error}")
+    if assessment.requirements:
         lines.append("Requirements:")
         lines += [
-            f"  {r['due'] or '':10} {r['code']}: {r['text']}" for r in assessment["requirements"]
+            f"  {r.due.isoformat() if r.due else '':10} {r.code}: {r.text}"
+            for r in assessment.requirements
         ]
-    for limit in assessment["limits"]:
+    for limit in assessment.limits:
         lines.append(
-            f"Limit: {limit['text']}" + (f" {limit['parity_note']}" if limit["parity_note"] else "")
+            f"Limit: {limit.text}" + (f" {limit.parity_note}" if limit.parity_note else "")
         )
-    for rules in assessment["cost_sharing"]:
+    for rules in assessment.cost_sharing:
         facts = {
             k: v
-            for k, v in rules.items()
+            for k, v in rules.model_dump(mode="json").items()
             if k not in ("payer_id", "rule", "status") and v not in (None, False)
         }
         shown = ", ".join(f"{k}={v}" for k, v in facts.items()) or "-"
-        lines.append(f"Cost-sharing rules ({rules['payer_id']}, {rules['rule']}): {shown}")
-    if assessment["referral"]:
-        ref = assessment["referral"]
-        lines.append(f"Referral: consider {ref['to']} - {' '.join(ref['why'])}")
-    if result.get("drafts_used"):
+        lines.append(f"Cost-sharing rules ({rules.payer_id}, {rules.rule}): {shown}")
+    if assessment.referral:
+        ref = assessment.referral
+        lines.append(f"Referral: consider {ref.to} - {' '.join(ref.why)}")
+    if detail.result.drafts_used:
         lines.append("Draft rule data used:")
-        lines += [f"  {d}" for d in result["drafts_used"]]
+        lines += [f"  {d}" for d in detail.result.drafts_used]
     return "\n".join(lines)

@@ -18,7 +18,9 @@ from coverage.core.views import (
 from coverage.domain.access import Actor, Role
 from coverage.domain.calendar import service_dates
 from coverage.domain.eligibility import EligibilityResponse
+from coverage.domain.findings import RuleFileRef
 from coverage.domain.job_state import JobStatus
+from coverage.domain.result import VerificationResult
 from coverage.errors import NotFoundError
 from coverage.fhir.writer import PolicyAnswer, coverage_eligibility_response
 from coverage.settings import get_settings
@@ -60,8 +62,8 @@ def job_detail(session: Session, *, job_id: uuid.UUID, actor: Actor) -> JobDetai
         attempts=job.attempts,
         created_at=job.created_at,
         request=inputs.request,
-        result=result.body if result else None,
-        rule_files=result.rule_files if result else [],
+        result=VerificationResult.read(result.body) if result else None,
+        rule_files=[RuleFileRef.model_validate(f) for f in result.rule_files] if result else [],
         rule_book_version=result.rule_book_version if result else None,
         checks=[
             CheckPublic.model_validate(c, from_attributes=True)

@@ -7,12 +7,12 @@ last verification of that episode. Its result lists what changed, for billing to
 
 import uuid
 from datetime import date, timedelta
-from typing import Any
 
 from sqlmodel import Session, col, select
 
 from coverage.domain.calendar import service_dates
 from coverage.domain.job_state import JobStatus
+from coverage.domain.result import VerificationResult
 from coverage.settings import get_settings
 from coverage.store import jobs
 from coverage.store.db import session_scope
@@ -51,33 +51,30 @@ def due(session: Session, *, today: date) -> list[uuid.UUID]:
     return found
 
 
-def coverage_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+def coverage_changes(before: VerificationResult, after: VerificationResult) -> list[str]:
     """What the payers say now that they did not say at the last verification, per payer."""
-    previous = {c["payer_id"]: c for c in before.get("coverage", [])}
+    previous = {c.payer_id: c for c in before.coverage}
     changes = []
-    for now in after.get("coverage", []):
-        then = previous.pop(now["payer_id"], None)
+    for now in after.coverage:
+        then = previous.pop(now.payer_id, None)
         if then is None:
-            changes.append(f"{now['payer_name']}: not checked at the last verification")
+            changes.append(f"{now.payer_name}: not checked at the last verification")
             continue
         for field in COMPARED:
-            if then.get(field) != now.get(field):
+            was, is_ = getattr(then, field), getattr(now, field)
+            if was != is_:
                 label = field.replace("_", " ")
-                changes.append(
-                    f"{now['payer_name']}: {label} was {then.get(field)}, now {now.get(field)}"
-                )
-    changes.extend(f"{c['payer_name']}: no longer checked" for c in previous.values())
-    old, new = before.get("estimate", {}), after.get("estimate", {})
-    if old.get("patient_total") != new.get("patient_total"):
-        changes.append(
-            f"Estimated patient total was ${old.get('patient_total')}, now ${new.get('patient_total')}"
-        )
+                changes.append(f"{now.payer_name}: {label} was {was}, now {is_}")
+    changes.extend(f"{c.payer_name}: no longer checked" for c in previous.values())
+    old, new = before.estimate.patient_total, after.estimate.patient_total
+    if old != new:
+        changes.append(f"Estimated patient total was ${old}, now ${new}")
     return changes
 
 
-def changes_since(original: uuid.UUID, body: dict[str, Any]) -> list[str]:
+def changes_since(original: uuid.UUID, result: VerificationResult) -> list[str]:
     with session_scope() as session:
-        previous = jobs.get_result(session, job_id=original)
+        previous = jobs.read_result(session, job_id=original)
     if previous is None:
         return ["The verification this one re-checks has no stored result"]
-    return coverage_changes(previous.body, body)
+    return coverage_changes(previous, result)

@@ -7,8 +7,10 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel
 
+from coverage.domain.findings import RuleFileRef
 from coverage.domain.job_state import JobStatus
 from coverage.domain.request import VerificationRequest
+from coverage.domain.result import VerificationResult
 
 # SQLite hands timestamps back without their zone; every stored time is UTC.
 datetime = Annotated[_datetime, AfterValidator(lambda d: d if d.tzinfo else d.replace(tzinfo=UTC))]
@@ -62,8 +64,8 @@ class JobDetail(BaseModel):
     attempts: int
     created_at: datetime
     request: VerificationRequest
-    result: dict[str, Any] | None
-    rule_files: list[dict[str, Any]]
+    result: VerificationResult | None
+    rule_files: list[RuleFileRef]
     # The rule book version (content hash) the result was made with; None for older results.
     rule_book_version: str | None = None
     checks: list[CheckPublic]

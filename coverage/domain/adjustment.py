@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from coverage.domain.result import VerificationResult
+from coverage.domain.sliding_scale import PaymentPlan
 from coverage.errors import InputError
 
 
@@ -19,15 +21,6 @@ class Adjustment(BaseModel):
 
     option: str | None = Field(default=None, max_length=40)
     plan_months: int | None = Field(default=None, ge=1, le=120)
-
-
-class PaymentPlanShown(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    months: int
-    monthly: Decimal
-    last_month: Decimal
-    needs_reg_z_disclosures: bool
 
 
 class PatientPrice(BaseModel):
@@ -39,7 +32,7 @@ class PatientPrice(BaseModel):
     total: Decimal
     option: str | None  # None: the plain estimate
     requires: str | None = None
-    plan: PaymentPlanShown | None = None
+    plan: PaymentPlan | None = None
 
 
 # How the patient's page names an option (the result's labels are written for staff).
@@ -49,19 +42,15 @@ PATIENT_LABELS = {
 }
 
 
-def _options(result: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return list((result.get("sliding_scale") or {}).get("options") or [])
-
-
-def check(result: Mapping[str, Any], adjustment: Adjustment) -> Adjustment:
+def check(result: VerificationResult, adjustment: Adjustment) -> Adjustment:
     """The adjustment if this result offers it; otherwise InputError naming what is wrong (field
     and the choices offered, never a patient's value)."""
     if adjustment.option is None:
         if adjustment.plan_months is not None:
             raise InputError("plan_months: choose a price option before a payment plan")
         return adjustment
-    options = _options(result)
-    offered = [str(o["kind"]) for o in options]
+    options = result.sliding_scale.options
+    offered: list[str] = [o.kind for o in options]
     if adjustment.option not in offered:
         raise InputError(
             "option: not a price option of this result; it offers "
@@ -70,7 +59,7 @@ def check(result: Mapping[str, Any], adjustment: Adjustment) -> Adjustment:
     if adjustment.plan_months is None:
         return adjustment
     chosen = options[offered.index(adjustment.option)]
-    months = [int(p["months"]) for p in chosen.get("payment_plans") or []]
+    months = [p.months for p in chosen.payment_plans]
     if adjustment.plan_months not in months:
         raise InputError(
             "plan_months: not a payment plan of this option; it offers "
@@ -87,7 +76,7 @@ def latest(decisions: Sequence[Mapping[str, Any]]) -> Adjustment | None:
     return None
 
 
-def patient_price(result: Mapping[str, Any], adjustment: Adjustment | None) -> PatientPrice:
+def patient_price(result: VerificationResult, adjustment: Adjustment | None) -> PatientPrice:
     """The plain estimate's patient total, or the chosen option (and plan) when billing chose one.
 
     An adjustment the current result no longer offers (a re-run changed the options) falls back
@@ -95,7 +84,7 @@ def patient_price(result: Mapping[str, Any], adjustment: Adjustment | None) -> P
     """
     plain = PatientPrice(
         label="Estimated amount you owe",
-        total=Decimal(str(result["estimate"]["patient_total"])),
+        total=result.estimate.patient_total,
         option=None,
     )
     if adjustment is None or adjustment.option is None:
@@ -104,16 +93,11 @@ def patient_price(result: Mapping[str, Any], adjustment: Adjustment | None) -> P
         check(result, adjustment)
     except InputError:
         return plain
-    options = _options(result)
-    chosen = next(o for o in options if o["kind"] == adjustment.option)
-    plan = next(
-        (p for p in chosen.get("payment_plans") or [] if p["months"] == adjustment.plan_months),
-        None,
-    )
+    chosen = next(o for o in result.sliding_scale.options if o.kind == adjustment.option)
     return PatientPrice(
-        label=PATIENT_LABELS.get(adjustment.option, str(chosen["label"])),
-        total=Decimal(str(chosen["total"])),
+        label=PATIENT_LABELS.get(adjustment.option, chosen.label),
+        total=chosen.total,
         option=adjustment.option,
-        requires=chosen.get("requires"),
-        plan=PaymentPlanShown.model_validate(plan) if plan else None,
+        requires=chosen.requires,
+        plan=next((p for p in chosen.payment_plans if p.months == adjustment.plan_months), None),
     )

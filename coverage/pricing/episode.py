@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from coverage.domain.calendar import plan_year_start, service_dates
 from coverage.domain.cost_sharing import lowest
@@ -31,17 +31,24 @@ from coverage.domain.estimate import (
     YearTerms,
     estimate_episode,
 )
+from coverage.domain.findings import Assessment, PricingRules
 from coverage.domain.gfe import Facility, GoodFaithEstimate, build_gfe
 from coverage.domain.money import cents, usd
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import AuthStatus, PolicyIn, Priority, VerificationRequest
 from coverage.domain.sliding_scale import SlidingScaleOptions, sliding_scale
-from coverage.rules.assessment import Assessment, CostSharingFinding
 from coverage.rules.book import RuleBook, carried_note
 
 ANNUAL = {TimePeriod.CALENDAR_YEAR, TimePeriod.SERVICE_YEAR, TimePeriod.CONTRACT}
 # Only for a payer no coverage policy applies to (the behaviour before the rule book said it).
 QMB_TYPES = {InsuranceType.MEDICARE, InsuranceType.MEDICARE_ADVANTAGE}
+
+
+class PricedEpisode(NamedTuple):
+    estimate: Estimate
+    sliding_scale: SlidingScaleOptions
+    good_faith_estimate: GoodFaithEstimate | None
+    drafts_used: list[str]
 
 
 @dataclass
@@ -262,7 +269,7 @@ def _next_year_terms(
 
 def _payer_rules(
     payer: PayerConfig, response: EligibilityResponse, assessment: Assessment, notes: _Notes
-) -> CostSharingFinding:
+) -> PricingRules:
     """The rule book's cost-sharing rules for one payer, as the assessment read them.
 
     A payer no coverage policy applies to keeps the behaviour by payer type (Medicaid pays last
@@ -271,14 +278,14 @@ def _payer_rules(
     if found is not None:
         return found
     if assessment.has_policy(payer.id):
-        return CostSharingFinding(payer_id=payer.id, rule="none", status="verified")
+        return PricingRules(payer_id=payer.id, rule="none", status="verified")
     medicaid = payer.type is InsuranceType.MEDICAID
     notes.add(
         f"{payer.name}: no coverage policy in the rule book applies; payer of last resort, no "
         f"balance billing and QMB protection are taken from the payer type ({payer.type.value})",
         "default",
     )
-    return CostSharingFinding(
+    return PricingRules(
         payer_id=payer.id,
         rule="default",
         status="default",
@@ -289,7 +296,7 @@ def _payer_rules(
 
 
 def _caps(
-    payer: PayerConfig, rules: CostSharingFinding, notes: _Notes
+    payer: PayerConfig, rules: PricingRules, notes: _Notes
 ) -> tuple[Decimal | None, Decimal | None, Literal["monthly", "quarterly"] | None]:
     """Medicaid's per-day copay cap and household cap from the assessment, with their notes."""
     name, where = payer.name, f"rule {rules.rule}"
@@ -324,7 +331,7 @@ def _caps(
 
 
 def _coverage_notes(
-    payer: PayerConfig, policy: PolicyIn, cs: CostSharing, rules: CostSharingFinding, notes: _Notes
+    payer: PayerConfig, policy: PolicyIn, cs: CostSharing, rules: PricingRules, notes: _Notes
 ) -> None:
     """What the estimate assumed about protections, network and authorization for one policy."""
     name = payer.name
@@ -374,7 +381,7 @@ def _policy_terms(
     days: list[date],
     charges: dict[date, Decimal],
     book: RuleBook,
-    rules: CostSharingFinding,
+    rules: PricingRules,
     notes: _Notes,
 ) -> PolicyTerms:
     plan = request.plan
@@ -505,7 +512,7 @@ def _gfe(
     )
 
 
-def estimate_result(
+def price_episode(
     request: VerificationRequest,
     responses: Sequence[tuple[PayerConfig, EligibilityResponse]],
     book: RuleBook,
@@ -513,9 +520,9 @@ def estimate_result(
     assessment: Assessment,
     facility: Facility,
     issued_on: date,
-) -> tuple[dict[str, Any], list[str]]:
-    """The estimate, sliding_scale and good_faith_estimate parts of a result body, and the draft
-    rule facts they used. `responses` are in the order of request.policies; `assessment` is
+) -> PricedEpisode:
+    """The estimate, sliding scale and Good Faith Estimate of a result, and the draft rule facts
+    they used. `responses` are in the order of request.policies; `assessment` is
     assess() over the same responses: its cost-sharing rules drive protections and caps."""
     plan = request.plan
     days = service_dates(plan)
@@ -638,9 +645,4 @@ def estimate_result(
         if reason
         else None
     )
-    body = {
-        "estimate": estimate.model_dump(mode="json"),
-        "sliding_scale": scale.model_dump(mode="json"),
-        "good_faith_estimate": gfe.model_dump(mode="json") if gfe else None,
-    }
-    return body, notes.drafts
+    return PricedEpisode(estimate, scale, gfe, notes.drafts)

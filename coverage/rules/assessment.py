@@ -7,24 +7,30 @@ check records the file, reason and inputs behind it (`GET /api/verifications/{id
 """
 
 from datetime import date
-from decimal import Decimal
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
 
 from coverage.domain.eligibility import EligibilityResponse, InsuranceType
-from coverage.domain.findings import Finding
-from coverage.domain.money import ZERO, Money, cents
+from coverage.domain.findings import (
+    Assessment,
+    CoverageFinding,
+    CriterionResult,
+    LimitFinding,
+    NecessityFinding,
+    PricingRules,
+    ReferralSuggestion,
+    Requirement,
+    RuleFileRef,
+)
+from coverage.domain.money import cents
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import LevelOfCare, Plan, VerificationRequest
 from coverage.domain.sliding_scale import HUNDRED, pick_guideline
 from coverage.rules.book import LoadedRules, RuleBook, carried_note
 from coverage.rules.errors import RuleLookupError
-from coverage.rules.evaluate import CheckResult, evaluate, facts_for
-from coverage.rules.expressions import Outcome, activation
-from coverage.rules.files import RuleFileRef
+from coverage.rules.evaluate import evaluate, facts_for
+from coverage.rules.expressions import activation
 from coverage.rules.policy_schema import CostSharingRules, CoveragePolicyFile
-from coverage.rules.requirements import Requirement, requirements_for, status_of
+from coverage.rules.requirements import requirements_for, status_of
 
 _HIGHER = {LevelOfCare.PHP, LevelOfCare.RESIDENTIAL, LevelOfCare.INPATIENT}
 PARITY_NOTE = (
@@ -32,162 +38,6 @@ PARITY_NOTE = (
     "more restrictive than the plan's limits on comparable medical/surgical benefits; ask the plan "
     "for its comparative analysis before accepting the limit."
 )
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-
-class CoverageFinding(Frozen):
-    payer_id: str
-    status: Literal["covered", "not_covered", "unknown"]
-    why: list[str]
-    # Ids of the coverage policies that apply (for the estimate; the stored findings already
-    # name them in `why` and the result's rule files).
-    policies: list[str] = Field(default_factory=list, exclude=True)
-
-
-class NecessityFinding(Frozen):
-    status: Literal["met", "not_met", "needs_clinical_review"]
-    why: list[str]
-    criteria: list[CheckResult]
-
-
-class LimitFinding(Frozen):
-    payer_id: str
-    text: str
-    allowed: int
-    planned: int
-    exceeded: bool
-    parity_note: str | None = None
-    rule: str
-
-
-class ReferralSuggestion(Frozen):
-    to: str
-    why: list[str]
-
-
-class CostSharingFinding(Frozen):
-    """What the estimate must apply for one payer, read from the rule book (not computed here)."""
-
-    payer_id: str
-    rule: str
-    patient_owes_nothing: bool = False
-    reason: str | None = None
-    part_b_coinsurance: Decimal | None = None  # for the first service day's year
-    percent_of_poverty: Money | None = None
-    copay_cap_per_day: Money | None = None
-    household_cap: Money | None = None
-    household_cap_period: str | None = None
-    payer_of_last_resort: bool = False
-    no_balance_billing: bool = False
-    status: str
-
-
-class Assessment(Frozen):
-    coverage: list[CoverageFinding]
-    medical_necessity: NecessityFinding
-    requirements: list[Requirement]
-    limits: list[LimitFinding]
-    referral: ReferralSuggestion | None
-    cost_sharing: list[CostSharingFinding]
-    checks: list[CheckResult]  # coverage-policy checks, per payer in order
-    unknown_rules: list[str]
-    drafts_used: list[str]
-    files: list[RuleFileRef]
-
-    def has_policy(self, payer_id: str) -> bool:
-        """Whether any coverage policy in the rule book applies to this payer."""
-        return any(c.policies for c in self.coverage if c.payer_id == payer_id)
-
-    def cost_sharing_for(self, payer_id: str) -> CostSharingFinding | None:
-        """One payer's cost-sharing rules merged over the policies that state them: any policy's
-        protection applies, and the lowest cap binds."""
-        found = [c for c in self.cost_sharing if c.payer_id == payer_id]
-        if len(found) <= 1:
-            return found[0] if found else None
-        household = min(
-            (c for c in found if c.household_cap is not None),
-            key=lambda c: c.household_cap or ZERO,
-            default=None,
-        )
-        caps = [c.copay_cap_per_day for c in found if c.copay_cap_per_day is not None]
-        return CostSharingFinding(
-            payer_id=payer_id,
-            rule=", ".join(c.rule for c in found),
-            patient_owes_nothing=any(c.patient_owes_nothing for c in found),
-            reason=next((c.reason for c in found if c.reason), None),
-            part_b_coinsurance=next(
-                (c.part_b_coinsurance for c in found if c.part_b_coinsurance is not None), None
-            ),
-            percent_of_poverty=next(
-                (c.percent_of_poverty for c in found if c.percent_of_poverty is not None), None
-            ),
-            copay_cap_per_day=min(caps) if caps else None,
-            household_cap=household.household_cap if household else None,
-            household_cap_period=household.household_cap_period if household else None,
-            payer_of_last_resort=any(c.payer_of_last_resort for c in found),
-            no_balance_billing=any(c.no_balance_billing for c in found),
-            status="draft" if any(c.status == "draft" for c in found) else found[0].status,
-        )
-
-    def findings(self) -> list[Finding]:
-        """One flat list for screens that show a line per finding."""
-        status: dict[str, Outcome] = {
-            "covered": "met",
-            "not_covered": "not_met",
-            "unknown": "unknown",
-        }
-        flat = [
-            Finding(
-                code="coverage", status=status[c.status], reason=" ".join(c.why), source=c.payer_id
-            )
-            for c in self.coverage
-        ] or [
-            Finding(
-                code="coverage", status="not_met", reason="No insurance policy given: self-pay."
-            )
-        ]
-        flat += [
-            Finding(code=c.rule, status=c.outcome, reason=c.reason, source=c.file)
-            for c in self.checks + self.medical_necessity.criteria
-        ]
-        flat += [
-            Finding(
-                code=r.code,
-                status="unknown",
-                reason=(f"By {r.due.isoformat()}: " if r.due else "") + r.text,
-                source=r.rule,
-            )
-            for r in self.requirements
-        ]
-        flat += [
-            Finding(
-                code="limit",
-                status="not_met" if lim.exceeded else "met",
-                reason=lim.text + (f" {lim.parity_note}" if lim.parity_note else ""),
-                source=lim.rule,
-            )
-            for lim in self.limits
-        ]
-        if self.referral:
-            flat.append(
-                Finding(
-                    code="referral",
-                    status="not_met",
-                    reason=f"Consider {self.referral.to} instead of IOP: "
-                    + " ".join(self.referral.why),
-                )
-            )
-        return flat
-
-    def review_message(self) -> str:
-        if not self.unknown_rules:
-            return "Ready for billing review"
-        return "Ready for billing review; needs clinical review: could not evaluate " + ", ".join(
-            self.unknown_rules
-        )
 
 
 def assess(
@@ -200,10 +50,10 @@ def assess(
     program = request.intake.program
     used: dict[str, LoadedRules] = {}
     coverage: list[CoverageFinding] = []
-    checks: list[CheckResult] = []
+    checks: list[CriterionResult] = []
     requirements: list[Requirement] = []
     limits: list[LimitFinding] = []
-    cost_sharing: list[CostSharingFinding] = []
+    cost_sharing: list[PricingRules] = []
     for payer, response in responses:
         facts = facts_for(request, payer, response)
         policies = [
@@ -287,7 +137,7 @@ def _coverage(
     payer: PayerConfig,
     response: EligibilityResponse,
     policies: list[LoadedRules],
-    results: list[CheckResult],
+    results: list[CriterionResult],
 ) -> CoverageFinding:
     if not response.active:
         return CoverageFinding(
@@ -316,7 +166,7 @@ def _coverage(
     return CoverageFinding(payer_id=payer.id, status="covered", why=why)
 
 
-def _necessity(criteria: list[CheckResult], any_files: bool) -> NecessityFinding:
+def _necessity(criteria: list[CriterionResult], any_files: bool) -> NecessityFinding:
     if not any_files:
         return NecessityFinding(
             status="needs_clinical_review",
@@ -333,7 +183,7 @@ def _necessity(criteria: list[CheckResult], any_files: bool) -> NecessityFinding
 
 
 def _referral(
-    request: VerificationRequest, results: list[CheckResult]
+    request: VerificationRequest, results: list[CriterionResult]
 ) -> ReferralSuggestion | None:
     why = [c.reason for c in results if c.refer_to]
     targets: list[str] = [c.refer_to for c in results if c.refer_to]
@@ -374,7 +224,7 @@ def _cost_sharing(
     model: CoveragePolicyFile,
     rules: CostSharingRules,
     book: RuleBook,
-) -> CostSharingFinding:
+) -> PricingRules:
     fields: dict[str, Any] = {
         "payer_id": payer.id,
         "rule": f"{model.id}/cost-sharing",
@@ -419,14 +269,14 @@ def _cost_sharing(
                 household.annual_income * rules.household_cap_share_of_income * months / 12
             )
             fields["household_cap_period"] = rules.household_cap_period or "monthly"
-    return CostSharingFinding(**fields)
+    return PricingRules(**fields)
 
 
 def _drafts(
     book: RuleBook,
     request: VerificationRequest,
     responses: list[tuple[PayerConfig, EligibilityResponse]],
-    results: list[CheckResult],
+    results: list[CriterionResult],
     used: dict[str, LoadedRules],
 ) -> list[str]:
     start, state = request.plan.start_date, request.enrollee.state

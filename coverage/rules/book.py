@@ -17,12 +17,13 @@ from typing import Any
 from yaml.nodes import Node
 
 from coverage.domain.eligibility import Network
+from coverage.domain.findings import RuleFileRef
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import Program
 from coverage.domain.sliding_scale import PovertyGuideline, SlidingScalePolicy, pick_guideline
 from coverage.rules.errors import RuleLookupError, RuleWarning
 from coverage.rules.expressions import Compiled
-from coverage.rules.files import RuleFileRef, RuleSource
+from coverage.rules.files import RuleSource
 from coverage.rules.parsing import node_at
 from coverage.rules.policy_schema import CoveragePolicyFile, MedicalNecessityFile
 from coverage.rules.schema import (

@@ -1,6 +1,6 @@
 """Run one coverage_policy or medical_necessity file over a verification's facts.
 
-Pure: facts in, one CheckResult per check out. The pipeline and `iop-coverage rules test` both
+Pure: facts in, one CriterionResult per check out. The pipeline and `iop-coverage rules test` both
 call it, so an example case in a rule file exercises exactly what a verification runs.
 """
 
@@ -8,33 +8,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
 from coverage.domain.eligibility import EligibilityResponse
+from coverage.domain.findings import CriterionResult, Outcome, Referral
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import VerificationRequest
 from coverage.rules.book import LoadedRules
-from coverage.rules.expressions import VARIABLES, Evaluation, Outcome, activation
-from coverage.rules.policy_schema import CoveragePolicyFile, Criterion, HoursBand, Referral, Sourced
+from coverage.rules.expressions import VARIABLES, Evaluation, activation
+from coverage.rules.policy_schema import CoveragePolicyFile, Criterion, HoursBand, Sourced
 
 _DOUBLE, _INT = VARIABLES["hours_per_week"], VARIABLES["age"]
-
-
-class CheckResult(BaseModel):
-    """One criterion's outcome, with what it looked at: the explanation staff and auditors read."""
-
-    model_config = ConfigDict(frozen=True)
-
-    rule: str  # "<file id>/<check id>", named in needs_review messages
-    file: str
-    check: str
-    outcome: Outcome
-    reason: str
-    inputs: dict[str, Any]
-    status: str  # verified | draft
-    refer_to: Referral | None = None
-    # The rule engine's own words when the outcome is unknown: for operators, never for staff.
-    error: str | None = None
 
 
 def age_on(birth: date, on: date) -> int:
@@ -91,10 +73,10 @@ def coerce(facts: dict[str, Any]) -> dict[str, Any]:
     return typed
 
 
-def evaluate(rules: LoadedRules, facts: dict[str, Any], bound: Any = None) -> list[CheckResult]:
+def evaluate(rules: LoadedRules, facts: dict[str, Any], bound: Any = None) -> list[CriterionResult]:
     """`bound`: the facts' CEL activation, when the caller evaluates several files over them."""
     model = rules.model
-    results: list[CheckResult] = []
+    results: list[CriterionResult] = []
 
     def add(
         check: str,
@@ -106,7 +88,7 @@ def evaluate(rules: LoadedRules, facts: dict[str, Any], bound: Any = None) -> li
         error: str | None = None,
     ) -> None:
         results.append(
-            CheckResult(
+            CriterionResult(
                 rule=f"{model.id}/{check}",
                 file=rules.display,
                 check=check,

@@ -8,11 +8,11 @@ never silently true or false.
 
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import cel_expr_python.cel as cel
 
-Outcome = Literal["met", "not_met", "unknown"]
+from coverage.domain.findings import Outcome
 
 _T = cel.Type
 # The facts a criterion sees. Absent facts (None in the intake) are left unbound, so reading one

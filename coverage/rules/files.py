@@ -14,24 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from pydantic import BaseModel, ConfigDict
-
 from coverage.rules.errors import RuleFileError
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_FOLDER_DEPTH = 8  # payers/, coverage/ ... are one level; deeper is a mistake (or a trap)
 SUFFIXES = (".yaml", ".yml")  # in any case: COPY.YAML is read too
-
-
-class RuleFileRef(BaseModel):
-    """Provenance of one loaded file, stored with each result (model_dump gives JSON)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    path: Path  # relative to the rules directory
-    kind: str
-    version: str
-    sha256: str
 
 
 @dataclass(frozen=True)

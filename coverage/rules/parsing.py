@@ -15,8 +15,8 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.reader import Reader
 
+from coverage.domain.findings import RuleFileRef
 from coverage.rules.errors import RuleFileError
-from coverage.rules.files import RuleFileRef
 
 MAX_DEPTH = 12
 # Far above any real rule file (the largest shipped holds a few hundred): a file of hundreds of

@@ -9,9 +9,10 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from coverage.domain.eligibility import InsuranceType
+from coverage.domain.findings import Outcome, Referral
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import LevelOfCare, Modality, Program, StateCode
-from coverage.rules.expressions import VARIABLES, Outcome, fact_type_problem
+from coverage.rules.expressions import VARIABLES, fact_type_problem
 from coverage.rules.schema import Amount, RuleFileHeader, RuleModel, Status, Text
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
@@ -19,7 +20,6 @@ Hours = Annotated[Decimal, Field(ge=0, le=168)]
 Share = Annotated[Decimal, Field(ge=0, le=1)]
 Percent = Annotated[Decimal, Field(ge=0)]
 # Higher levels of care a criterion can point to instead of IOP.
-Referral = Literal["php", "residential", "inpatient", "withdrawal_management", "outpatient"]
 Setting = Literal[
     "hospital_outpatient", "cmhc", "cah", "rhc", "fqhc", "otp", "licensed_program", "office"
 ]

@@ -3,9 +3,8 @@
 import calendar
 from datetime import date, timedelta
 
-from pydantic import BaseModel, ConfigDict
-
 from coverage.domain.calendar import service_dates
+from coverage.domain.findings import Requirement
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import Plan
 from coverage.rules.policy_schema import (
@@ -15,16 +14,6 @@ from coverage.rules.policy_schema import (
     PriorAuthorization,
     Sourced,
 )
-
-
-class Requirement(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    code: str  # prior_authorization, referral, certification, recertification, ...
-    text: str
-    due: date | None = None
-    rule: str  # "<policy id>/<section>"
-    status: str  # verified | draft
 
 
 def status_of(model: CoveragePolicyFile, part: Sourced) -> str:

@@ -14,6 +14,7 @@ from coverage.domain.access import Actor
 from coverage.domain.adjustment import Adjustment
 from coverage.domain.job_state import OPEN, JobStatus, check_transition
 from coverage.domain.request import VerificationRequest
+from coverage.domain.result import VerificationResult
 from coverage.errors import ConflictError, InputError, NotFoundError
 from coverage.store import audit
 from coverage.store.crypto import keyed_hash
@@ -403,6 +404,12 @@ def get_result(session: Session, *, job_id: uuid.UUID) -> CoverageResult | None:
     return session.exec(select(CoverageResult).where(CoverageResult.job_id == job_id)).first()
 
 
+def read_result(session: Session, *, job_id: uuid.UUID) -> VerificationResult | None:
+    """The job's current result, typed (a body of any stored format)."""
+    row = get_result(session, job_id=job_id)
+    return None if row is None else VerificationResult.read(row.body)
+
+
 def checks_for(session: Session, *, job_id: uuid.UUID) -> list[EligibilityCheck]:
     return list(
         session.exec(
@@ -467,13 +474,13 @@ def _checked_adjustment(
 ) -> Adjustment:
     if adjustment is None:
         raise InputError("adjustment: choose the price option to print")
-    result = get_result(session, job_id=job.id)
+    result = read_result(session, job_id=job.id)
     if result is None or JobStatus(job.status) not in ADJUSTABLE:
         raise ConflictError(
             f"job {job.id} is {job.status}: only a result waiting for review or approved "
             "can be adjusted"
         )
-    return adjustments.check(result.body, adjustment)
+    return adjustments.check(result, adjustment)
 
 
 def reviews_for(session: Session, *, job_id: uuid.UUID) -> list[ReviewDecision]:

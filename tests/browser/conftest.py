@@ -21,16 +21,15 @@ from coverage import service
 from coverage.domain.access import Actor, Role
 from coverage.domain.request import VerificationRequest
 from coverage.settings import get_settings
-from coverage.store import users, web_sign_in
 from coverage.store.db import session_scope
 from coverage.store.tables import VerificationJob
+from tests.api_client import PASSWORD, web_user
 from tests.conftest import ROOT
 from tests.e2e.processes import Server, ServiceProcess, serve, start_worker
 from workers.celery_app import create_app
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("IOP_COVERAGE_ARTIFACTS", ROOT / "artifacts")) / "screenshots"
-PASSWORD = "a long test password 1"
 # The browser tests' worker has a Redis database of its own: the e2e tests flush theirs.
 BROWSER_REDIS_URL = os.environ.get(
     "IOP_COVERAGE_TEST_BROWSER_REDIS_URL", "redis://127.0.0.1:6379/14"
@@ -124,20 +123,12 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-def make_user(role: Role, password: str = PASSWORD) -> str:
-    name = f"web-{role.value}-{uuid.uuid4().hex[:6]}"
-    with session_scope() as session:
-        user, _ = users.create(session, name=name, role=role, api_token=False)
-        web_sign_in.set_password(session, user=user, password=password)
-    return name
-
-
 @pytest.fixture
 def sign_in(page: Page) -> Callable[[Server, Role], str]:
     """Signs a new user of `role` in through the sign-in form; returns the user name."""
 
     def signer(server: Server, role: Role) -> str:
-        name = make_user(role)
+        name = web_user(role)
         page.goto(f"{server.url}/sign-in")
         page.get_by_label("User name").fill(name)
         page.get_by_label("Password").fill(PASSWORD)

@@ -9,7 +9,8 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from coverage.domain.access import Role
-from tests.browser.conftest import PASSWORD, make_user, queued_for_review
+from tests.api_client import PASSWORD, web_user
+from tests.browser.conftest import queued_for_review
 from tests.e2e.processes import Server
 
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
@@ -81,7 +82,7 @@ def focused_outline(page: Page) -> str:
 def test_keyboard_only_sign_in_and_navigation_with_visible_focus(
     page: Page, server: Server
 ) -> None:
-    name = make_user(Role.ADMISSIONS)
+    name = web_user(Role.ADMISSIONS)
     page.goto(f"{server.url}/sign-in")
     # The user name field has the focus when the page opens; typing before autofocus has run
     # would lose the first letters.

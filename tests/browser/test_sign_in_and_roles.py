@@ -10,7 +10,8 @@ import requests
 from playwright.sync_api import Page, expect
 
 from coverage.domain.access import Role
-from tests.browser.conftest import PASSWORD, make_user, screenshot
+from tests.api_client import PASSWORD, web_user
+from tests.browser.conftest import screenshot
 from tests.e2e.processes import Server, serve
 
 # role -> the navigation it sees, in order
@@ -55,7 +56,7 @@ def test_each_role_sees_only_its_navigation_and_gets_403_elsewhere(
 
 
 def test_a_wrong_password_is_refused_and_the_page_says_so(page: Page, server: Server) -> None:
-    name = make_user(Role.BILLING)
+    name = web_user(Role.BILLING)
     page.goto(f"{server.url}/review")
     expect(page).to_have_url(re.compile(r"/sign-in\?next=/review$"))
     page.get_by_label("User name").fill(name)

@@ -8,11 +8,13 @@ from contextlib import AbstractContextManager, contextmanager
 
 import pytest
 import redis
+from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from coverage.domain.job_state import OPEN, JobStatus
 from coverage.store.db import get_engine
 from coverage.store.tables import VerificationJob
+from tests.api_client import api_client
 from tests.conftest import REDIS_URL
 
 
@@ -48,6 +50,14 @@ def running_worker() -> Iterator[None]:
 def worker(broker: redis.Redis) -> Iterator[None]:
     with running_worker():
         yield
+
+
+@pytest.fixture
+def client(worker: None) -> Iterator[TestClient]:
+    """The API on a new app that sends its jobs to the broker, where the running worker takes them.
+    A module whose test edits the rules first says so with `pytest.mark.usefixtures("rules")`."""
+    with api_client() as test_client:
+        yield test_client
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from tests.e2e.jobwatch import assert_each_ended_once, open_jobs
 from tests.e2e.processes import services
 from tests.e2e.test_service_restarts import wait_until
 from tests.factories import request_body
+from tests.rule_files import core_x12_payer
 from workers.tasks import enqueue
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,29 +29,6 @@ JOBS = 30
 CAP = 2
 RETRY_AFTER = 1
 
-PAYER = """\
-kind: payer
-id: flaky-x12
-name: Flaky X12 Payer
-type: commercial
-adapter: core_x12
-network_status: in_network
-settings:
-  url: {url}
-  payer_x12_id: SBX01
-  payer_name: IOP COVERAGE SANDBOX PAYER
-  provider_name: EXAMPLE IOP CLINIC
-  sender_id: EXAMPLEIOP
-  receiver_id: SANDBOX
-  one_service_type_per_request: false
-  connect_timeout: 1
-  read_timeout: 1
-limits:
-  max_concurrent: {cap}
-version: "1"
-source: "test payer: the sandbox over CORE X12 with injected faults"
-effective: "2024-01-01"
-"""
 FEES = """\
 kind: fee_schedule
 version: "1"
@@ -80,7 +58,18 @@ def test_thirty_percent_faults_every_job_completes_within_the_cap_and_retry_afte
     with SandboxPayer(faults=faults) as payer:
         rules = tmp_path / "payer_rules"
         shutil.copytree(ROOT / "payer_rules", rules)
-        (rules / "payers" / "flaky-x12.yaml").write_text(PAYER.format(url=payer.url, cap=CAP))
+        (rules / "payers" / "flaky-x12.yaml").write_text(
+            core_x12_payer(
+                "flaky-x12",
+                "Flaky X12 Payer",
+                payer.url,
+                settings="  one_service_type_per_request: false\n"
+                "  connect_timeout: 1\n"
+                "  read_timeout: 1\n",
+                extra=f"limits:\n  max_concurrent: {CAP}\n",
+                source="test payer: the sandbox over CORE X12 with injected faults",
+            )
+        )
         (rules / "fee_schedules" / "flaky-x12.yaml").write_text(FEES)
         env = os.environ | {
             "IOP_COVERAGE_RULES_DIR": str(rules),

@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +19,7 @@ import redis
 import requests
 
 from coverage.domain.access import Role
-from coverage.store import users, web_sign_in
-from coverage.store.db import session_scope
+from tests.api_client import PASSWORD, staff, web_user
 from tests.conftest import ROOT
 from tests.e2e.conftest import wait_settled
 from tests.e2e.processes import Server, ServiceProcess, serve, start_worker
@@ -30,7 +28,6 @@ from tests.rule_files import CRITERIA, EXHAUSTING, FEE_SCHEDULE, PAYER, sparse_f
 
 # A Redis database of this module's own: the other e2e tests flush theirs.
 REDIS_URL = os.environ.get("IOP_COVERAGE_TEST_RULES_REDIS_URL", "redis://127.0.0.1:6379/13")
-PASSWORD = "a long test password 1"
 COMMERCIAL = "payers/sandbox-commercial.yaml"
 HARBOR = "payers/harbor-hmo.yaml"
 
@@ -48,10 +45,7 @@ class Running:
 
 
 def _web_session(url: str, role: Role) -> requests.Session:
-    name = f"rules-{role.value}-{uuid.uuid4().hex[:6]}"
-    with session_scope() as session:
-        user, _ = users.create(session, name=name, role=role, api_token=False)
-        web_sign_in.set_password(session, user=user, password=PASSWORD)
+    name = web_user(role, prefix=f"rules-{role.value}")
     browser = requests.Session()
     form = browser.get(f"{url}/sign-in", timeout=10)
     token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
@@ -64,13 +58,6 @@ def _web_session(url: str, role: Role) -> requests.Session:
     )
     assert signed.status_code == 303, signed.text
     return browser
-
-
-def _token(role: Role) -> str:
-    with session_scope() as session:
-        _, token = users.create(session, name=f"rules-api-{uuid.uuid4().hex[:6]}", role=role)
-    assert token is not None
-    return token
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +86,7 @@ def running(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             server,
             worker,
             beat,
-            {role: _token(role) for role in roles},
+            {role: staff(role, "rules-api").token for role in roles},
             {role: _web_session(server.url, role) for role in roles},
         )
         yield run

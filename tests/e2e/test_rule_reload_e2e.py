@@ -2,35 +2,20 @@
 leaves the last good version in force, and each result records the version's hash."""
 
 import hashlib
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from coverage.api.app import create_app
 from coverage.domain.access import Role
-from coverage.store import users
-from coverage.store.db import session_scope
+from tests.api_client import staff
 from tests.e2e.conftest import wait_settled
 from tests.factories import request_body
 from tests.integration.test_rule_book_in_pipeline import NEW_FEE_SCHEDULE, NEW_PAYER
 
-
-@pytest.fixture
-def client(rules: Path, worker: None) -> Iterator[TestClient]:
-    with TestClient(create_app()) as test_client:
-        yield test_client
-
-
-def _headers(role: Role) -> dict[str, str]:
-    with session_scope() as session:
-        _, token = users.create(
-            session, name=f"reload-{role.value}-{uuid.uuid4().hex[:6]}", role=role
-        )
-    return {"Authorization": f"Bearer {token}"}
+# The copy of the rules is in force before the API and the worker (the `client` fixture) start.
+pytestmark = pytest.mark.usefixtures("rules")
 
 
 def _verify(
@@ -48,7 +33,10 @@ def _verify(
 def test_a_running_worker_picks_up_a_new_payer_and_keeps_it_through_a_broken_edit(
     client: TestClient, rules: Path
 ) -> None:
-    headers = {r.value: _headers(r) for r in (Role.ADMISSIONS, Role.BILLING, Role.OPERATOR)}
+    headers = {
+        r.value: staff(r, f"reload-{r.value}").headers
+        for r in (Role.ADMISSIONS, Role.BILLING, Role.OPERATOR)
+    }
     assert _verify(client, headers, "sandbox-commercial")["status"] == "needs_review"
 
     unknown = _verify(client, headers, "lakeside-epo")

@@ -1,17 +1,13 @@
 """API -> Redis -> a real Celery worker -> database -> result read back over the API."""
 
-import uuid
-from collections.abc import Iterator
 from typing import cast
 
 import pytest
 import redis
 from fastapi.testclient import TestClient
 
-from coverage.api.app import create_app
 from coverage.domain.access import Role
-from coverage.store import users
-from coverage.store.db import session_scope
+from tests.api_client import staff
 from tests.e2e.conftest import wait_settled
 from tests.factories import request_body
 
@@ -28,20 +24,10 @@ PERSONAS = {
 
 @pytest.fixture(scope="module")
 def headers(database: str) -> dict[str, dict[str, str]]:
-    made = {}
-    with session_scope() as session:
-        for role in (Role.ADMISSIONS, Role.BILLING):
-            _, token = users.create(
-                session, name=f"e2e-{role.value}-{uuid.uuid4().hex[:6]}", role=role
-            )
-            made[role.value] = {"Authorization": f"Bearer {token}"}
-    return made
-
-
-@pytest.fixture
-def client(worker: None) -> Iterator[TestClient]:
-    with TestClient(create_app()) as test_client:
-        yield test_client
+    return {
+        role.value: staff(role, f"e2e-{role.value}").headers
+        for role in (Role.ADMISSIONS, Role.BILLING)
+    }
 
 
 @pytest.mark.parametrize("persona", list(PERSONAS))

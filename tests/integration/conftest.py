@@ -2,12 +2,14 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from coverage.domain.access import Actor, Role
 from coverage.domain.request import VerificationRequest
 from coverage.store.db import get_engine
 from coverage.store.tables import AuditEvent, CoverageResult, VerificationJob
+from tests.api_client import api_client, leave_queued
 
 
 @pytest.fixture(autouse=True)
@@ -19,6 +21,14 @@ def _db(database: str) -> Iterator[None]:
 def session() -> Iterator[Session]:
     with Session(get_engine(), expire_on_commit=False) as s:
         yield s
+
+
+@pytest.fixture
+def client(database: str) -> Iterator[TestClient]:
+    """The API on a new app whose jobs stay queued: a test runs them itself (`queue_in_process`,
+    `run_until_settled`). A module that needs them run otherwise uses `api_client(enqueue=...)`."""
+    with api_client(enqueue=leave_queued) as test_client:
+        yield test_client
 
 
 @pytest.fixture

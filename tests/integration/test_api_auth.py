@@ -1,19 +1,17 @@
 """Role x route matrix over every route in the OpenAPI document."""
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from coverage.api.app import create_app
-from coverage.api.deps import get_enqueue
 from coverage.batches import intake
 from coverage.domain.access import Actor, Role
 from coverage.domain.request import VerificationRequest
 from coverage.store import users
 from coverage.store.db import session_scope
+from tests.api_client import Staff, staff
 from tests.factories import request, request_body
 from tests.integration.conftest import queue_in_process
 
@@ -38,35 +36,15 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
 
 
 @pytest.fixture(scope="module")
-def client(database: str) -> Iterator[TestClient]:
-    app = create_app()
-    app.dependency_overrides[get_enqueue] = lambda: lambda _id: None
-    with TestClient(app) as test_client:
-        yield test_client
-
-
-@pytest.fixture(scope="module")
-def tokens(database: str) -> dict[str, str]:
-    made: dict[str, str] = {}
-    with session_scope() as session:
-        for role in ROLES[:-1]:
-            _, token = users.create(session, name=f"{role}-{uuid.uuid4().hex[:6]}", role=Role(role))
-            assert token is not None
-            made[role] = token
-    return made
+def tokens(database: str) -> dict[str, Staff]:
+    """A user with an API token for each role but anonymous."""
+    return {role: staff(Role(role)) for role in ROLES[:-1]}
 
 
 def uninsured() -> VerificationRequest:
     body = request_body("ppo")
     body["policies"] = []
     return VerificationRequest.model_validate(body)
-
-
-def _user_name(token: str) -> str:
-    with session_scope() as session:
-        user = users.authenticate(session, token=token)
-        assert user is not None
-        return user.name
 
 
 def test_every_route_in_the_openapi_document_is_in_the_matrix(client: TestClient) -> None:
@@ -81,12 +59,12 @@ def test_every_route_in_the_openapi_document_is_in_the_matrix(client: TestClient
 @pytest.mark.parametrize("route", list(MATRIX), ids=lambda r: f"{r[0]} {r[1]}")
 @pytest.mark.parametrize("role", ROLES)
 def test_role_route_matrix(
-    client: TestClient, tokens: dict[str, str], role: str, route: tuple[str, str]
+    client: TestClient, tokens: dict[str, Staff], role: str, route: tuple[str, str]
 ) -> None:
     method, path = route
     expected = MATRIX[route][ROLES.index(role)]
-    headers = {"Authorization": f"Bearer {tokens[role]}"} if role != "anonymous" else {}
-    owner = Actor(name=_user_name(tokens["admissions"]), role=Role.ADMISSIONS)
+    headers = tokens[role].headers if role != "anonymous" else {}
+    owner = tokens["admissions"].actor
     if "{job_id}" in path:
         # a job in needs_review, submitted by the admissions user so that it is theirs to read
         job = request("ppo") if "good-faith" not in path else uninsured()
@@ -116,9 +94,8 @@ def test_role_route_matrix(
 
 
 def test_a_revoked_token_is_refused_on_its_next_request(client: TestClient) -> None:
-    with session_scope() as session:
-        user, token = users.create(session, name=f"temp-{uuid.uuid4().hex[:6]}", role=Role.BILLING)
-    headers = {"Authorization": f"Bearer {token}"}
+    user = staff(Role.BILLING, "temp")
+    headers = user.headers
     assert client.get("/api/verifications", headers=headers).status_code == 200
     with session_scope() as session:
         assert users.revoke(session, name=user.name) == 1
@@ -126,23 +103,18 @@ def test_a_revoked_token_is_refused_on_its_next_request(client: TestClient) -> N
 
 
 def test_admissions_cannot_read_another_clerks_job(
-    client: TestClient, tokens: dict[str, str]
+    client: TestClient, tokens: dict[str, Staff]
 ) -> None:
     job_id = queue_in_process(request("ppo"), Actor(name="someone-else", role=Role.ADMISSIONS))
-    response = client.get(
-        f"/api/verifications/{job_id}", headers={"Authorization": f"Bearer {tokens['admissions']}"}
-    )
+    response = client.get(f"/api/verifications/{job_id}", headers=tokens["admissions"].headers)
     assert response.status_code == 404
     assert response.json() == {"detail": f"no verification job {job_id}"}
 
 
 def test_an_idempotency_key_returns_the_same_job(
-    client: TestClient, tokens: dict[str, str]
+    client: TestClient, tokens: dict[str, Staff]
 ) -> None:
-    headers = {
-        "Authorization": f"Bearer {tokens['admissions']}",
-        "Idempotency-Key": uuid.uuid4().hex,
-    }
+    headers = tokens["admissions"].headers | {"Idempotency-Key": uuid.uuid4().hex}
     first = client.post("/api/verifications", headers=headers, json=request_body("ppo"))
     second = client.post("/api/verifications", headers=headers, json=request_body("ppo"))
     assert first.status_code == second.status_code == 202
@@ -151,11 +123,11 @@ def test_an_idempotency_key_returns_the_same_job(
 
 
 def test_review_records_the_decision_and_a_second_review_conflicts(
-    client: TestClient, tokens: dict[str, str]
+    client: TestClient, tokens: dict[str, Staff]
 ) -> None:
-    owner = Actor(name=_user_name(tokens["admissions"]), role=Role.ADMISSIONS)
+    owner = tokens["admissions"].actor
     job_id = queue_in_process(request("ppo"), owner)
-    headers = {"Authorization": f"Bearer {tokens['billing']}"}
+    headers = tokens["billing"].headers
     reviewed = client.post(
         f"/api/verifications/{job_id}/review",
         headers=headers,
@@ -176,12 +148,12 @@ def test_review_records_the_decision_and_a_second_review_conflicts(
     assert missing.status_code == 404
 
 
-def test_list_rows_mask_member_ids(client: TestClient, tokens: dict[str, str]) -> None:
-    owner = Actor(name=_user_name(tokens["admissions"]), role=Role.ADMISSIONS)
+def test_list_rows_mask_member_ids(client: TestClient, tokens: dict[str, Staff]) -> None:
+    owner = tokens["admissions"].actor
     queue_in_process(request("ppo"), owner)
     rows = client.get(
         "/api/verifications?status=needs_review",
-        headers={"Authorization": f"Bearer {tokens['admissions']}"},
+        headers=tokens["admissions"].headers,
     ).json()["data"]
     insured = [row for row in rows if row["payer_ids"]]  # the matrix also queues uninsured jobs
     assert insured and all(row["member_ids"] == ["****0234"] for row in insured)
@@ -190,13 +162,11 @@ def test_list_rows_mask_member_ids(client: TestClient, tokens: dict[str, str]) -
 
 
 def test_a_bad_request_names_the_field_and_echoes_no_value(
-    client: TestClient, tokens: dict[str, str]
+    client: TestClient, tokens: dict[str, Staff]
 ) -> None:
     body = request_body("ppo", first_name="CNRY-NOT-ECHOED")
     body["enrollee"]["birth_date"] = "not-a-date"
-    response = client.post(
-        "/api/verifications", headers={"Authorization": f"Bearer {tokens['admissions']}"}, json=body
-    )
+    response = client.post("/api/verifications", headers=tokens["admissions"].headers, json=body)
     assert response.status_code == 422
     [error] = response.json()["detail"]
     assert error["loc"] == ["body", "enrollee", "birth_date"]

@@ -10,37 +10,20 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, func, select
 
-from coverage.api.app import create_app
-from coverage.api.deps import get_enqueue
 from coverage.batches import intake
 from coverage.domain.access import Actor, Role
 from coverage.embedded import run_until_settled
-from coverage.store import jobs, users
-from coverage.store.db import get_engine, session_scope
+from coverage.store import jobs
+from coverage.store.db import get_engine
 from coverage.store.tables import AuditEvent, Batch, VerificationJob
+from tests.api_client import staff
 from tests.batch_files import BAD, EXAMPLE, HEADER, ROOT, TEMPLATE_ROW, example_with
-
-
-@pytest.fixture(scope="module")
-def client(database: str) -> Iterator[TestClient]:
-    app = create_app()
-    app.dependency_overrides[get_enqueue] = lambda: lambda _id: None
-    with TestClient(app) as test_client:
-        yield test_client
-
-
-def new_user(role: Role) -> tuple[str, dict[str, str]]:
-    with session_scope() as session:
-        user, token = users.create(session, name=f"{role.value}-{uuid.uuid4().hex[:6]}", role=role)
-    return user.name, {"Authorization": f"Bearer {token}"}
 
 
 def upload(client: TestClient, headers: dict[str, str], data: bytes) -> dict[str, Any]:
@@ -59,8 +42,8 @@ def jobs_of(submitter: str) -> int:
 
 
 def test_two_bad_rows_are_reported_and_the_other_48_are_queued(client: TestClient) -> None:
-    name, headers = new_user(Role.ADMISSIONS)
-    body = upload(client, headers, example_with(BAD))
+    clerk = staff(Role.ADMISSIONS)
+    body = upload(client, clerk.headers, example_with(BAD))
     assert (body["rows"], body["queued"], body["duplicates"], body["rejected"]) == (50, 48, 0, 2)
     report = body["report"]
     assert isinstance(report, list)
@@ -86,7 +69,7 @@ def test_two_bad_rows_are_reported_and_the_other_48_are_queued(client: TestClien
         "approved": 0,
         "rejected": 0,
     }
-    assert jobs_of(name) == 48
+    assert jobs_of(clerk.name) == 48
     text = json.dumps(body)
     assert "31/31/1988" not in text and "nobody-pays" not in text  # reasons, never values
 
@@ -94,12 +77,12 @@ def test_two_bad_rows_are_reported_and_the_other_48_are_queued(client: TestClien
 def test_uploading_the_same_file_again_queues_nothing_and_names_the_earlier_jobs(
     client: TestClient,
 ) -> None:
-    name, headers = new_user(Role.ADMISSIONS)
-    first = upload(client, headers, example_with(BAD))
+    clerk = staff(Role.ADMISSIONS)
+    first = upload(client, clerk.headers, example_with(BAD))
     # The same rows again, one of them with its dates written the other way round.
     again = upload(
         client,
-        headers,
+        clerk.headers,
         example_with(BAD | {2: {"birth_date": "1970-01-01", "start_date": "2026-11-02"}}),
     )
     assert (again["queued"], again["duplicates"], again["rejected"]) == (0, 48, 2)
@@ -107,26 +90,26 @@ def test_uploading_the_same_file_again_queues_nothing_and_names_the_earlier_jobs
     for row in again["report"]:
         if row["outcome"] == "duplicate":
             assert row["job_id"] == earlier[row["row"]]
-    assert jobs_of(name) == 48
+    assert jobs_of(clerk.name) == 48
     assert again["progress"]["total"] == 0
 
 
 def test_the_same_row_twice_in_one_file_is_queued_once(client: TestClient) -> None:
-    name, headers = new_user(Role.ADMISSIONS)
+    clerk = staff(Role.ADMISSIONS)
     data = intake.template_csv() + ",".join(TEMPLATE_ROW) + "\r\n"
-    body = upload(client, headers, data.encode())
+    body = upload(client, clerk.headers, data.encode())
     first, second = body["report"]
     assert (first["outcome"], second["outcome"]) == ("queued", "duplicate")
     assert second["job_id"] == first["job_id"]
-    assert jobs_of(name) == 1
+    assert jobs_of(clerk.name) == 1
 
 
 def test_each_queued_row_and_the_batch_leave_audit_entries_without_phi(client: TestClient) -> None:
-    name, headers = new_user(Role.ADMISSIONS)
-    body = upload(client, headers, example_with(BAD))
+    clerk = staff(Role.ADMISSIONS)
+    body = upload(client, clerk.headers, example_with(BAD))
     job_ids = [r["job_id"] for r in body["report"] if r["job_id"]]
     with Session(get_engine()) as session:
-        entries = session.exec(select(AuditEvent).where(AuditEvent.actor == name)).all()
+        entries = session.exec(select(AuditEvent).where(AuditEvent.actor == clerk.name)).all()
     created = [e for e in entries if e.action == "job.create"]
     assert sorted(e.entity_id for e in created) == sorted(job_ids)
     [batch_entry] = [e for e in entries if e.action == "batch.create"]
@@ -137,21 +120,21 @@ def test_each_queued_row_and_the_batch_leave_audit_entries_without_phi(client: T
 
 
 def test_another_admissions_user_gets_404_and_billing_reads_any_batch(client: TestClient) -> None:
-    _, owner = new_user(Role.ADMISSIONS)
+    owner = staff(Role.ADMISSIONS).headers
     body = upload(client, owner, intake.template_csv().encode())
     url = f"/api/batches/{body['id']}"
-    _, other = new_user(Role.ADMISSIONS)
+    other = staff(Role.ADMISSIONS).headers
     refused = client.get(url, headers=other)
     assert refused.status_code == 404
     assert refused.json() == {"detail": f"no batch {body['id']}"}
-    _, billing = new_user(Role.BILLING)
+    billing = staff(Role.BILLING).headers
     read = client.get(url, headers=billing)
     assert read.status_code == 200
     assert read.json()["report"] == body["report"]
 
 
 def test_progress_follows_the_jobs_to_their_results(client: TestClient) -> None:
-    _, headers = new_user(Role.ADMISSIONS)
+    headers = staff(Role.ADMISSIONS).headers
     body = upload(client, headers, example_with(BAD))
     for row in body["report"]:
         if row["outcome"] == "queued":
@@ -176,21 +159,21 @@ def test_progress_follows_the_jobs_to_their_results(client: TestClient) -> None:
 
 
 def test_a_refused_file_stores_nothing_and_says_why(client: TestClient) -> None:
-    name, headers = new_user(Role.ADMISSIONS)
+    clerk = staff(Role.ADMISSIONS)
     data = example_with({}).replace(b"first_name", b"frist_name", 1)
-    response = client.post("/api/batches", headers=headers, files={"file": ("b.csv", data)})
+    response = client.post("/api/batches", headers=clerk.headers, files={"file": ("b.csv", data)})
     assert response.status_code == 422
     assert response.json() == {
         "detail": "the file was refused: unknown column 'frist_name'; "
         "required column 'first_name' is missing"
     }
     with Session(get_engine()) as session:
-        assert session.exec(select(Batch).where(Batch.submitter == name)).all() == []
-    assert jobs_of(name) == 0
+        assert session.exec(select(Batch).where(Batch.submitter == clerk.name)).all() == []
+    assert jobs_of(clerk.name) == 0
 
 
 def test_the_template_downloads_as_csv(client: TestClient) -> None:
-    _, headers = new_user(Role.ADMISSIONS)
+    headers = staff(Role.ADMISSIONS).headers
     response = client.get("/api/batches/template.csv", headers=headers)
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
@@ -202,7 +185,7 @@ def test_the_template_downloads_as_csv(client: TestClient) -> None:
 
 
 def test_self_pay_and_the_gfe_request_date_are_kept_with_the_job(client: TestClient) -> None:
-    _, headers = new_user(Role.ADMISSIONS)
+    headers = staff(Role.ADMISSIONS).headers
     data = example_with({2: {"self_pay": "yes", "gfe_requested_on": "10/20/2026"}})
     body = upload(client, headers, data)
     job_id = uuid.UUID(body["report"][0]["job_id"])

@@ -14,27 +14,8 @@ from coverage.sandbox.app import SandboxPayer
 from coverage.store import jobs
 from tests.factories import request
 from tests.integration.conftest import queue_in_process
+from tests.rule_files import core_x12_payer
 
-PAYER = """\
-kind: payer
-id: {id}
-name: {name}
-type: commercial
-adapter: core_x12
-network_status: in_network
-settings:
-  url: {url}
-  payer_x12_id: {x12_id}
-  payer_name: {name_upper}
-  provider_name: EXAMPLE IOP CLINIC
-  sender_id: EXAMPLEIOP
-  receiver_id: SANDBOX
-  one_service_type_per_request: false
-aliases: {aliases}
-version: "1"
-source: "test payer over the sandbox (synthetic)"
-effective: "2024-01-01"
-"""
 FEES = """\
 kind: fee_schedule
 version: "1"
@@ -56,8 +37,15 @@ payers:
 
 def write_payer(rules: Path, url: str, *, id: str, name: str, x12_id: str, aliases: str) -> None:
     (rules / "payers" / f"{id}.yaml").write_text(
-        PAYER.format(
-            id=id, name=name, url=url, x12_id=x12_id, name_upper=name.upper(), aliases=aliases
+        core_x12_payer(
+            id,
+            name,
+            url,
+            x12_id=x12_id,
+            payer_name=name.upper(),
+            settings="  one_service_type_per_request: false\n",
+            extra=f"aliases: {aliases}\n",
+            source="test payer over the sandbox (synthetic)",
         )
     )
 

@@ -1,35 +1,24 @@
 """GET /api/verifications/{id}/fhir: a CoverageEligibilityResponse that fhir.resources accepts."""
 
 import uuid
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import cast
 
-import pytest
 from fastapi.testclient import TestClient
 from fhir.resources.R4B.coding import Coding
 from fhir.resources.R4B.coverageeligibilityresponse import CoverageEligibilityResponse
 
-from coverage.api.app import create_app
 from coverage.domain.access import Actor, Role
-from coverage.store import users
-from coverage.store.db import session_scope
+from tests.api_client import staff
 from tests.factories import request
 from tests.integration.conftest import queue_in_process
 
 HL7 = "http://terminology.hl7.org/CodeSystem/"
 
 
-@pytest.fixture
-def client() -> Iterator[TestClient]:
-    with TestClient(create_app()) as c:
-        yield c
-
-
 def token_for(actor: Actor) -> dict[str, str]:
-    with session_scope() as session:
-        _, token = users.create(session, name=actor.name, role=actor.role)
-    return {"Authorization": f"Bearer {token}"}
+    """The API headers of a new user who is `actor`, so that the jobs `actor` queued are theirs."""
+    return staff(actor.role, name=actor.name).headers
 
 
 def fhir(

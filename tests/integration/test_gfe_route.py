@@ -1,35 +1,21 @@
 """GET /api/verifications/{id}/good-faith-estimate: HTML by default, JSON on request, audited."""
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from coverage.api.app import create_app
-from coverage.api.deps import get_enqueue
 from coverage.domain.access import Actor, Role
 from coverage.domain.request import VerificationRequest
-from coverage.store import users
-from coverage.store.db import session_scope
+from tests.api_client import staff
 from tests.factories import request, request_body
 from tests.integration.conftest import actions, queue_in_process
 
 
 @pytest.fixture(scope="module")
-def client(database: str) -> Iterator[TestClient]:
-    app = create_app()
-    app.dependency_overrides[get_enqueue] = lambda: lambda _id: None
-    with TestClient(app) as test_client:
-        yield test_client
-
-
-@pytest.fixture(scope="module")
 def billing(database: str) -> dict[str, str]:
-    with session_scope() as session:
-        _, token = users.create(session, name=f"gfe-{uuid.uuid4().hex[:6]}", role=Role.BILLING)
-    return {"Authorization": f"Bearer {token}"}
+    return staff(Role.BILLING, "gfe").headers
 
 
 def self_pay_job() -> uuid.UUID:

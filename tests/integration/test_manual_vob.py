@@ -12,14 +12,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from coverage.api.app import create_app
-from coverage.api.deps import get_enqueue
 from coverage.cli import app as cli_app
 from coverage.core.rule_book import current_rulebook
 from coverage.domain.access import Actor, Role
 from coverage.embedded import run_until_settled
-from coverage.store import users
 from coverage.store.db import get_engine, session_scope
+from tests.api_client import api_client, staff
 from tests.factories import request
 from tests.integration.conftest import queue_in_process
 
@@ -61,26 +59,19 @@ def manual_payer(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def client(database: str) -> Iterator[TestClient]:
-    app = create_app()
-    app.dependency_overrides[get_enqueue] = lambda: run_until_settled
-    with TestClient(app) as test_client:
+    """The API running each job it queues (the re-run) to its end before it answers."""
+    with api_client(enqueue=run_until_settled) as test_client:
         yield test_client
-
-
-def token(role: Role) -> tuple[Actor, dict[str, str]]:
-    with session_scope() as session:
-        user, secret = users.create(session, name=f"{role.value}-{uuid.uuid4().hex[:6]}", role=role)
-    return Actor(name=user.name, role=role), {"Authorization": f"Bearer {secret}"}
 
 
 def test_job_waits_for_the_call_then_uses_what_staff_recorded(
     client: TestClient, manual_payer: None
 ) -> None:
-    clerk, clerk_headers = token(Role.ADMISSIONS)
-    _, billing_headers = token(Role.BILLING)
-    job_id = queue_in_process(request("ppo", member_suffix=uuid.uuid4().hex[:6]), clerk)
+    clerk = staff(Role.ADMISSIONS)
+    clerk_headers, billing_headers = clerk.headers, staff(Role.BILLING).headers
+    job_id = queue_in_process(request("ppo", member_suffix=uuid.uuid4().hex[:6]), clerk.actor)
 
     waiting = client.get(f"/api/verifications/{job_id}", headers=clerk_headers).json()
     assert waiting["status"] == "needs_info"
@@ -126,9 +117,9 @@ def test_job_waits_for_the_call_then_uses_what_staff_recorded(
 def test_bad_entries_and_other_clerks_jobs_are_refused(
     client: TestClient, manual_payer: None
 ) -> None:
-    clerk, clerk_headers = token(Role.ADMISSIONS)
-    _, other_headers = token(Role.ADMISSIONS)
-    job_id = queue_in_process(request("ppo", member_suffix=uuid.uuid4().hex[:6]), clerk)
+    clerk = staff(Role.ADMISSIONS)
+    clerk_headers, other_headers = clerk.headers, staff(Role.ADMISSIONS).headers
+    job_id = queue_in_process(request("ppo", member_suffix=uuid.uuid4().hex[:6]), clerk.actor)
     url = f"/api/verifications/{job_id}/phone-vob"
 
     invalid = client.post(url, headers=clerk_headers, json=VOB | {"call_reference": ""})

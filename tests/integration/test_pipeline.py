@@ -15,9 +15,10 @@ from tests.integration.conftest import actions, job_row, queue_in_process, resul
 
 
 def _result(session: Session, job_id: uuid.UUID) -> dict[str, Any]:
-    row = jobs.get_result(session, job_id=job_id)
-    assert row is not None
-    return row.body
+    """The stored result as the API shows it."""
+    result = jobs.read_result(session, job_id=job_id)
+    assert result is not None
+    return result.model_dump(mode="json")
 
 
 def test_commercial_ppo_gets_an_exact_estimate_and_waits_for_review(

@@ -16,8 +16,8 @@ from coverage.cli import app as cli_app
 from coverage.core import rule_book
 from coverage.domain.access import Actor, Role
 from coverage.domain.request import VerificationRequest
-from coverage.store import jobs, rule_versions, users
-from coverage.store.db import session_scope
+from coverage.store import jobs, rule_versions
+from tests.api_client import staff
 from tests.factories import request, request_body
 from tests.integration.conftest import job_row, queue_in_process
 from tests.integration.web_session import signed_in_client
@@ -57,9 +57,10 @@ payers:
 
 
 def _body(session: Session, job_id: uuid.UUID) -> dict[str, Any]:
-    row = jobs.get_result(session, job_id=job_id)
-    assert row is not None
-    return row.body
+    """The stored result as the API shows it."""
+    result = jobs.read_result(session, job_id=job_id)
+    assert result is not None
+    return result.model_dump(mode="json")
 
 
 def test_an_operator_adds_a_payer_and_its_fee_schedule_as_two_files(
@@ -128,14 +129,11 @@ def test_a_criterion_over_a_missing_rating_sends_the_job_to_review_with_its_id(
     )
 
 
-def test_the_api_and_the_cli_explain_a_result(session: Session, clerk: Actor) -> None:
+def test_the_api_and_the_cli_explain_a_result(
+    client: TestClient, session: Session, clerk: Actor
+) -> None:
     job_id = queue_in_process(request("medicare", start_date="2026-01-12", weeks=10), clerk)
-    with session_scope() as db:
-        _, token = users.create(db, name=f"billing-{uuid.uuid4().hex[:6]}", role=Role.BILLING)
-    with TestClient(create_app()) as client:
-        detail = client.get(
-            f"/api/verifications/{job_id}", headers={"Authorization": f"Bearer {token}"}
-        ).json()
+    detail = client.get(f"/api/verifications/{job_id}", headers=staff(Role.BILLING).headers).json()
     files = {f["path"]: f for f in detail["rule_files"]}
     medicare = files["coverage/medicare-iop.yaml"]
     sha = hashlib.sha256((ROOT / "payer_rules/coverage/medicare-iop.yaml").read_bytes()).hexdigest()

@@ -16,16 +16,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import select as sql_select
 
-from coverage.api.app import create_app
-from coverage.api.deps import get_enqueue
 from coverage.core import rule_book
 from coverage.core.reads import job_detail
 from coverage.domain.access import Actor, Role
 from coverage.domain.eligibility import Network
 from coverage.settings import get_settings
-from coverage.store import users
 from coverage.store.db import session_scope
 from coverage.store.tables import AuditEvent
+from tests.api_client import leave_queued, make_app, staff
 from tests.conftest import REDIS_URL
 from tests.factories import request
 from tests.integration.conftest import queue_in_process
@@ -35,9 +33,7 @@ from tests.integration.web_session import signed_in_client
 
 @pytest.fixture(scope="module")
 def app(database: str) -> FastAPI:
-    made = create_app()
-    made.dependency_overrides[get_enqueue] = lambda: lambda _id: None
-    return made
+    return make_app(leave_queued)
 
 
 def _rule_files(rules_dir: Path) -> list[str]:
@@ -340,10 +336,8 @@ def test_the_audit_page_pages_by_fifty(app: FastAPI) -> None:
 
 
 def test_the_audit_api_takes_the_same_filters(app: FastAPI, audit_user: str) -> None:
-    with session_scope() as session:
-        _, token = users.create(session, name=f"auditor-{uuid.uuid4().hex[:6]}", role=Role.AUDITOR)
     client = TestClient(app)
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = staff(Role.AUDITOR).headers
     found = client.get(
         "/api/audit",
         headers=headers,

@@ -11,12 +11,10 @@ from fastapi import FastAPI
 from sqlmodel import Session
 
 from coverage import service
-from coverage.api.app import create_app
-from coverage.api.deps import get_enqueue
 from coverage.domain.access import Actor, Role
 from coverage.domain.request import VerificationRequest
-from coverage.store import jobs, users
-from coverage.store.db import session_scope
+from coverage.store import jobs
+from tests.api_client import make_app, staff
 from tests.factories import phi_in, request, request_body
 from tests.integration.conftest import actions, job_row, queue_in_process
 from tests.integration.web_session import SignedInClient, signed_in_client
@@ -35,9 +33,7 @@ def enqueued() -> list[uuid.UUID]:
 
 @pytest.fixture(scope="module")
 def app(database: str, enqueued: list[uuid.UUID]) -> Iterator[FastAPI]:
-    application = create_app()
-    application.dependency_overrides[get_enqueue] = lambda: enqueued.append
-    yield application
+    yield make_app(enqueued.append)
 
 
 @pytest.fixture(scope="module")
@@ -391,12 +387,10 @@ def test_no_link_or_form_on_these_pages_carries_a_name_birth_date_or_member_id(
 
 
 def test_note_and_adjust_through_the_api(admissions: SignedInClient, session: Session) -> None:
-    with session_scope() as s:
-        _, token = users.create(s, name=f"api-billing-{uuid.uuid4().hex[:6]}", role=Role.BILLING)
+    headers = staff(Role.BILLING, "api-billing").headers
     from fastapi.testclient import TestClient
 
     client = TestClient(admissions.client.app)
-    headers = {"Authorization": f"Bearer {token}"}
     job_id = submitted_by(admissions, request("ppo", household=LOW_INCOME))
     url = f"/api/verifications/{job_id}/review"
     noted = client.post(url, headers=headers, json={"decision": "note", "note": "checked"})
@@ -427,12 +421,10 @@ def test_note_and_adjust_through_the_api(admissions: SignedInClient, session: Se
 def test_the_api_document_keeps_its_own_style_under_the_content_security_policy(
     admissions: SignedInClient,
 ) -> None:
-    with session_scope() as s:
-        _, token = users.create(s, name=f"api-gfe-{uuid.uuid4().hex[:6]}", role=Role.BILLING)
+    api_billing = staff(Role.BILLING, "api-gfe")
     job_id = submitted_by(admissions, self_pay())
     response = admissions.client.get(
-        f"/api/verifications/{job_id}/good-faith-estimate",
-        headers={"Authorization": f"Bearer {token}"},
+        f"/api/verifications/{job_id}/good-faith-estimate", headers=api_billing.headers
     )
     style = re.search(r"<style>(.*?)</style>", response.text, re.DOTALL)
     assert style

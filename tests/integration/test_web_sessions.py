@@ -3,31 +3,21 @@ links, cookie flags, security headers and the audit entries of pages that show P
 
 import re
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from coverage.api.app import create_app
-from coverage.api.deps import get_enqueue
 from coverage.domain.access import Actor, Role
 from coverage.settings import get_settings
 from coverage.store import users, web_sign_in
 from coverage.store.db import session_scope
 from coverage.store.tables import AuditEvent, WebSession, utcnow
+from tests.api_client import PASSWORD, api_client, web_user
 from tests.factories import request
 from tests.integration.conftest import queue_in_process
-from tests.integration.web_session import PASSWORD, make_web_user, sign_in
-
-
-@pytest.fixture
-def client(database: str) -> Iterator[TestClient]:
-    app = create_app()
-    app.dependency_overrides[get_enqueue] = lambda: lambda _id: None
-    with TestClient(app) as test_client:
-        yield test_client
+from tests.integration.web_session import sign_in
 
 
 def sign_in_form_token(client: TestClient, path: str = "/sign-in") -> str:
@@ -61,7 +51,7 @@ def test_a_session_idle_past_the_timeout_ends_and_one_just_inside_it_lives(
     client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(get_settings(), "session_idle_seconds", 900.0)
-    name = make_web_user(Role.BILLING)
+    name = web_user(Role.BILLING)
     sign_in(client, name)
     age_session(name, idle=timedelta(seconds=895))
     assert client.get("/review", follow_redirects=False).status_code == 200
@@ -79,7 +69,7 @@ def test_a_session_idle_past_the_timeout_ends_and_one_just_inside_it_lives(
 
 
 def test_a_session_ends_at_its_absolute_lifetime_however_active(client: TestClient) -> None:
-    name = make_web_user(Role.BILLING)
+    name = web_user(Role.BILLING)
     sign_in(client, name)
     age_session(name, age=timedelta(seconds=get_settings().session_max_seconds + 1))
     response = client.get("/review", follow_redirects=False)
@@ -87,7 +77,7 @@ def test_a_session_ends_at_its_absolute_lifetime_however_active(client: TestClie
 
 
 def test_a_background_poll_does_not_count_as_activity(client: TestClient, session: Session) -> None:
-    name = make_web_user(Role.ADMISSIONS)
+    name = web_user(Role.ADMISSIONS)
     sign_in(client, name)
     age_session(name, idle=timedelta(seconds=300))
     before = live_session(session, name).last_seen_at
@@ -101,7 +91,7 @@ def test_a_background_poll_does_not_count_as_activity(client: TestClient, sessio
 
 
 def test_an_expired_session_answers_a_background_request_with_401(client: TestClient) -> None:
-    name = make_web_user(Role.ADMISSIONS)
+    name = web_user(Role.ADMISSIONS)
     sign_in(client, name)
     age_session(name, idle=timedelta(hours=1))
     poll = client.get("/verifications/live?ids=", headers={"Accept": "application/json"})
@@ -110,8 +100,8 @@ def test_an_expired_session_answers_a_background_request_with_401(client: TestCl
 
 
 def test_the_session_cookie_is_httponly_strict_and_secure_over_https(database: str) -> None:
-    name = make_web_user(Role.BILLING)
-    with TestClient(create_app(), base_url="https://testserver") as client:
+    name = web_user(Role.BILLING)
+    with api_client(base_url="https://testserver") as client:
         token = sign_in_form_token(client)
         response = client.post(
             "/sign-in",
@@ -125,7 +115,7 @@ def test_the_session_cookie_is_httponly_strict_and_secure_over_https(database: s
 
 
 def test_pages_carry_the_csp_and_are_never_cached(client: TestClient) -> None:
-    sign_in(client, make_web_user(Role.ADMISSIONS))
+    sign_in(client, web_user(Role.ADMISSIONS))
     response = client.get("/verifications/new")
     assert response.headers["content-security-policy"] == (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -137,7 +127,7 @@ def test_pages_carry_the_csp_and_are_never_cached(client: TestClient) -> None:
 
 
 def test_wrong_passwords_pause_sign_in_for_that_user_name(client: TestClient) -> None:
-    name = make_web_user(Role.BILLING)
+    name = web_user(Role.BILLING)
     token = sign_in_form_token(client)
     for _ in range(get_settings().sign_in_attempts):
         wrong = client.post(
@@ -151,7 +141,7 @@ def test_wrong_passwords_pause_sign_in_for_that_user_name(client: TestClient) ->
 
 
 def test_next_never_leads_off_the_site(client: TestClient) -> None:
-    name = make_web_user(Role.BILLING)
+    name = web_user(Role.BILLING)
     token = sign_in_form_token(client)
     response = client.post(
         "/sign-in",
@@ -188,7 +178,7 @@ def test_a_one_time_link_sets_a_password_once(client: TestClient) -> None:
 
 
 def test_pages_showing_phi_are_audited(client: TestClient, session: Session) -> None:
-    name = make_web_user(Role.BILLING)
+    name = web_user(Role.BILLING)
     job_id = queue_in_process(request("ppo"), Actor(name="clerk-audit", role=Role.ADMISSIONS))
     sign_in(client, name)
     first = session.exec(select(AuditEvent.id).order_by(col(AuditEvent.id).desc())).first() or 0
@@ -208,7 +198,7 @@ def test_pages_showing_phi_are_audited(client: TestClient, session: Session) -> 
 
 def test_a_job_outside_the_users_view_is_a_plain_not_found_page(client: TestClient) -> None:
     job_id = queue_in_process(request("ppo"), Actor(name="clerk-other", role=Role.ADMISSIONS))
-    sign_in(client, make_web_user(Role.ADMISSIONS))
+    sign_in(client, web_user(Role.ADMISSIONS))
     response = client.get(f"/verifications/{job_id}", headers={"Accept": "text/html"})
     assert response.status_code == 404
     assert "<h1>Not found</h1>" in response.text

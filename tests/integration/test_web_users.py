@@ -10,23 +10,20 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from coverage.api.app import create_app
-from coverage.api.deps import get_enqueue
 from coverage.domain.access import Role
 from coverage.store import users, web_sign_in
 from coverage.store.db import session_scope
 from coverage.store.tables import AuditEvent, User
+from tests.api_client import PASSWORD, leave_queued, make_app, staff
 from tests.integration.html_table import body_rows, text
-from tests.integration.web_session import PASSWORD, SignedInClient, sign_in, signed_in_client
+from tests.integration.web_session import SignedInClient, sign_in, signed_in_client
 
 NEW_PASSWORD = "another long password 2"
 
 
 @pytest.fixture(scope="module")
 def app(database: str) -> FastAPI:
-    made = create_app()
-    made.dependency_overrides[get_enqueue] = lambda: lambda _id: None
-    return made
+    return make_app(leave_queued)
 
 
 @pytest.fixture
@@ -167,24 +164,16 @@ def test_only_admins_may_post_the_users_forms(app: FastAPI) -> None:
     assert "This page is not for your role" in refused.text
 
 
-def _staff_with_token(role: Role) -> tuple[str, str]:
-    name = f"staff-{uuid.uuid4().hex[:6]}"
-    with session_scope() as session:
-        user, token = users.create(session, name=name, role=role)
-        web_sign_in.set_password(session, user=user, password=PASSWORD)
-    assert token is not None
-    return name, token
-
-
 def test_deactivation_ends_the_users_session_and_refuses_their_api_token(
     app: FastAPI, admin: SignedInClient
 ) -> None:
-    name, token = _staff_with_token(Role.BILLING)
-    staff = TestClient(app)
-    sign_in(staff, name)
-    api = {"Authorization": f"Bearer {token}"}
-    assert staff.get("/review").status_code == 200
-    assert staff.get("/api/verifications", headers=api).status_code == 200
+    user = staff(Role.BILLING, "staff", password=PASSWORD)
+    name = user.name
+    theirs = TestClient(app)
+    sign_in(theirs, name)
+    api = user.headers
+    assert theirs.get("/review").status_code == 200
+    assert theirs.get("/api/verifications", headers=api).status_code == 200
 
     done = admin.client.post(f"/users/{_user_id(name)}/deactivate", data={"csrf_token": admin.csrf})
     assert done.status_code == 200
@@ -192,12 +181,12 @@ def test_deactivation_ends_the_users_session_and_refuses_their_api_token(
     [row] = [r for r in body_rows(done.text, "users") if r[0] == name]
     assert row[2] == "Deactivated"
 
-    next_page = staff.get("/review", follow_redirects=False)
+    next_page = theirs.get("/review", follow_redirects=False)
     assert (next_page.status_code, next_page.headers["location"]) == (
         303,
         "/sign-in?reason=deactivated&next=/review",
     )
-    assert staff.get("/api/verifications", headers=api).status_code == 401
+    assert theirs.get("/api/verifications", headers=api).status_code == 401
     refused = TestClient(app)
     form = refused.get("/sign-in").text
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)
@@ -210,7 +199,7 @@ def test_deactivation_ends_the_users_session_and_refuses_their_api_token(
     back = admin.client.post(f"/users/{_user_id(name)}/reactivate", data={"csrf_token": admin.csrf})
     assert "is active again" in text(back.text)
     sign_in(TestClient(app), name)  # the password works again
-    assert staff.get("/api/verifications", headers=api).status_code == 401  # the token does not
+    assert theirs.get("/api/verifications", headers=api).status_code == 401  # the token does not
     assert [a for _, a in _audit(name) if a.startswith("user.")] == [
         "user.deactivate",
         "user.reactivate",
@@ -220,13 +209,13 @@ def test_deactivation_ends_the_users_session_and_refuses_their_api_token(
 def test_a_new_link_resets_the_password_and_ends_the_users_sessions(
     app: FastAPI, admin: SignedInClient
 ) -> None:
-    name, _ = _staff_with_token(Role.ADMISSIONS)
-    staff = TestClient(app)
-    sign_in(staff, name)
+    name = staff(Role.ADMISSIONS, "staff", password=PASSWORD).name
+    theirs = TestClient(app)
+    sign_in(theirs, name)
     first = admin.client.post(f"/users/{_user_id(name)}/link", data={"csrf_token": admin.csrf})
     assert f"New sign-in link for {name}." in text(first.text)
     second = admin.client.post(f"/users/{_user_id(name)}/link", data={"csrf_token": admin.csrf})
-    assert staff.get("/verifications", follow_redirects=False).status_code == 303
+    assert theirs.get("/verifications", follow_redirects=False).status_code == 303
     with session_scope() as session:
         assert web_sign_in.check_password(session, name=name, password=PASSWORD) is None
     assert TestClient(app).get(urlsplit(_link(first.text)).path).status_code == 410
@@ -251,14 +240,14 @@ def test_an_admin_cannot_lock_themselves_out(admin: SignedInClient) -> None:
 def test_a_role_change_takes_effect_on_the_users_next_request(
     app: FastAPI, admin: SignedInClient
 ) -> None:
-    name, _ = _staff_with_token(Role.BILLING)
-    staff = TestClient(app)
-    sign_in(staff, name)
-    assert staff.get("/audit").status_code == 403
+    name = staff(Role.BILLING, "staff", password=PASSWORD).name
+    theirs = TestClient(app)
+    sign_in(theirs, name)
+    assert theirs.get("/audit").status_code == 403
     changed = admin.client.post(
         f"/users/{_user_id(name)}/role", data={"csrf_token": admin.csrf, "role": "auditor"}
     )
     assert f"{name} is now one of the auditors." in text(changed.text)
-    assert staff.get("/audit").status_code == 200
-    assert staff.get("/review").status_code == 403
+    assert theirs.get("/audit").status_code == 200
+    assert theirs.get("/review").status_code == 403
     assert _audit(name)[-1] == (admin.name, "user.role")

@@ -10,11 +10,10 @@ from fastapi import FastAPI
 from sqlalchemy import update
 from sqlmodel import Session, col
 
-from coverage.api.app import create_app
-from coverage.api.deps import get_enqueue
 from coverage.api.web.verifications import PAGE_SIZE
 from coverage.domain.access import Actor, Role
 from coverage.store.tables import VerificationJob
+from tests.api_client import leave_queued, make_app
 from tests.factories import request
 from tests.integration.conftest import queue_in_process
 from tests.integration.html_table import body_rows
@@ -23,9 +22,7 @@ from tests.integration.web_session import signed_in_client
 
 @pytest.fixture
 def app(database: str) -> Iterator[FastAPI]:
-    created = create_app()
-    created.dependency_overrides[get_enqueue] = lambda: lambda _id: None
-    yield created
+    yield make_app(leave_queued)
 
 
 def submitted_at(session: Session, job_id: uuid.UUID, moment: datetime) -> None:

@@ -6,7 +6,6 @@ staff.post_form(f"/verifications/{job_id}/note", {"note": "called the payer"})
 """
 
 import re
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,11 +15,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import col, select
 
 from coverage.domain.access import Role
-from coverage.store import users, web_sign_in
+from coverage.store import users
 from coverage.store.db import session_scope
 from coverage.store.tables import WebSession
-
-PASSWORD = "a long test password 1"
+from tests.api_client import PASSWORD, web_user
 
 
 @dataclass(frozen=True)
@@ -40,15 +38,6 @@ class SignedInClient:
             path, data=body, follow_redirects=False, **kwargs
         )
         return response
-
-
-def make_web_user(role: Role, *, name: str | None = None, password: str = PASSWORD) -> str:
-    """A user of `role` with a password and no API token; returns the name."""
-    name = name or f"web-{role.value}-{uuid.uuid4().hex[:6]}"
-    with session_scope() as session:
-        user, _ = users.create(session, name=name, role=role, api_token=False)
-        web_sign_in.set_password(session, user=user, password=password)
-    return name
 
 
 def sign_in(client: TestClient, name: str, password: str = PASSWORD) -> str:
@@ -76,6 +65,6 @@ def sign_in(client: TestClient, name: str, password: str = PASSWORD) -> str:
 
 def signed_in_client(app: FastAPI, role: Role, *, name: str | None = None) -> SignedInClient:
     """A new client on `app`, signed in as a new user of `role` (or a new user called `name`)."""
-    name = make_web_user(role, name=name)
+    name = web_user(role, name=name)
     client = TestClient(app)
     return SignedInClient(client, sign_in(client, name), name, role)

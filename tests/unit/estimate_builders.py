@@ -19,7 +19,7 @@ from coverage.domain.estimate import DayPrice, PolicyTerms, YearTerms
 from coverage.domain.gfe import Facility
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import Plan, Priority, VerificationRequest
-from coverage.pricing.episode import estimate_result
+from coverage.pricing.episode import price_episode
 from coverage.rules.assessment import assess
 from coverage.rules.book import RuleBook
 from tests.factories import PERSONA_MEMBER, request_body
@@ -105,11 +105,19 @@ def estimated(
     *,
     issued_on: date = date(2026, 11, 25),
 ) -> tuple[dict[str, Any], list[str]]:
-    """estimate_result as the pipeline calls it: after assess() over the same answers."""
+    """price_episode as the pipeline calls it (after assess() over the same answers), as the
+    result's JSON shows it, with the draft rule facts it used."""
     assessment = assess(req, list(answers), book)
-    return estimate_result(
+    priced = price_episode(
         req, answers, book, assessment=assessment, facility=FACILITY, issued_on=issued_on
     )
+    gfe = priced.good_faith_estimate
+    body = {
+        "estimate": priced.estimate.model_dump(mode="json"),
+        "sliding_scale": priced.sliding_scale.model_dump(mode="json"),
+        "good_faith_estimate": gfe.model_dump(mode="json") if gfe else None,
+    }
+    return body, priced.drafts_used
 
 
 def dual(*order: str, start: str = "2026-02-02") -> dict[str, Any]:

@@ -6,29 +6,39 @@ from typing import Any
 import pytest
 
 from coverage.domain.adjustment import Adjustment, check, latest, patient_price
+from coverage.domain.estimate import Estimate
+from coverage.domain.result import VerificationResult
+from coverage.domain.sliding_scale import PaymentPlan, PriceOption, SlidingScaleOptions
 from coverage.errors import InputError
+from tests.partial import partial
 
 
-def plans(*months_monthly: tuple[int, str]) -> list[dict[str, Any]]:
+def plans(*months_monthly: tuple[int, str]) -> list[PaymentPlan]:
     return [
-        {"months": m, "monthly": a, "last_month": a, "needs_reg_z_disclosures": m > 4}
+        PaymentPlan(months=m, monthly=D(a), last_month=D(a), needs_reg_z_disclosures=m > 4)
         for m, a in months_monthly
     ]
 
 
 # The PPO persona with a household at 121 % of poverty: insured share $3,120, class B $80 a day.
-RESULT: dict[str, Any] = {
-    "estimate": {"patient_total": "3120.00"},
-    "sliding_scale": {
-        "options": [
-            {"kind": "full_price", "label": "Self-pay at the full price", "total": "9600.00",
-             "requires": None, "payment_plans": plans((3, "3200.00"), (6, "1600.00"))},
-            {"kind": "hardship_discount", "label": "Financial-hardship reduction (option, not applied)",
-             "total": "1920.00", "requires": "a documented determination",
-             "payment_plans": plans((3, "640.00"))},
+# Only the parts an adjustment reads are built.
+RESULT = partial(VerificationResult,
+    estimate=partial(Estimate, patient_total=D("3120.00")),
+    sliding_scale=partial(SlidingScaleOptions,
+        options=[
+            partial(PriceOption,
+                kind="full_price", label="Self-pay at the full price", total=D("9600.00"),
+                requires=None, payment_plans=plans((3, "3200.00"), (6, "1600.00")),
+            ),
+            partial(PriceOption,
+                kind="hardship_discount",
+                label="Financial-hardship reduction (option, not applied)",
+                total=D("1920.00"), requires="a documented determination",
+                payment_plans=plans((3, "640.00")),
+            ),
         ]
-    },
-}  # fmt: skip
+    ),
+)  # fmt: skip
 
 
 def test_an_offered_option_and_plan_are_accepted() -> None:

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from coverage.domain.eligibility import CostSharing, EligibilityResponse, InsuranceType
+from coverage.domain.findings import Assessment
 from coverage.domain.request import VerificationRequest
-from coverage.rules.assessment import PARITY_NOTE, Assessment, assess
+from coverage.rules.assessment import PARITY_NOTE, assess
 from coverage.rules.book import RuleBook
 from coverage.rules.loader import load_book
 from tests.factories import request_body

@@ -4,7 +4,9 @@ Plot box: x 64..664 (600 wide), y 20..260 (240 high, baseline 260). With n weeks
 slot is 600/n wide and its bar 60 % of the slot, centred.
 """
 
+from datetime import date
 from decimal import Decimal as D
+from typing import Any
 
 from coverage.api.web.chart import (
     Bar,
@@ -17,6 +19,8 @@ from coverage.api.web.chart import (
     describe,
     nice_step,
 )
+from coverage.domain.estimate import Estimate, EstimateDay, EstimateWeek, PlanYearTotal
+from tests.partial import partial
 
 
 def week(
@@ -112,6 +116,24 @@ def test_many_weeks_label_every_few_weeks() -> None:
     assert labels[:3] == ["1", "6", "11"] and labels[-1] == "52"
 
 
+def typed(estimate: dict[str, Any]) -> Estimate:
+    """Only the parts of an estimate the chart reads, typed as a stored result reads them."""
+    return partial(
+        Estimate,
+        weeks=[partial(EstimateWeek, **_typed(w)) for w in estimate["weeks"]],
+        days=[partial(EstimateDay, **_typed(d)) for d in estimate["days"]],
+        plan_years=[partial(PlanYearTotal, **_typed(p)) for p in estimate["plan_years"]],
+    )
+
+
+def _typed(values: dict[str, Any]) -> dict[str, Any]:
+    dates, amounts = {"plan_year", "start"}, {"patient", "payer", "oop_remaining"}
+    return {
+        k: date.fromisoformat(v) if k in dates else D(v) if k in amounts and v is not None else v
+        for k, v in values.items()
+    } | ({} if "start" not in values or "oop_remaining" in values else {"oop_remaining": None})
+
+
 def test_weeks_from_an_estimate_restart_the_sum_with_the_plan_year() -> None:
     # Week 2 holds the last day of 2026 and the first of 2027: the sum at its end is 2027's.
     estimate = {
@@ -131,7 +153,7 @@ def test_weeks_from_an_estimate_restart_the_sum_with_the_plan_year() -> None:
             {"start": "2027-01-01", "oop_remaining": None},
         ],
     }
-    assert chart_weeks(estimate) == [
+    assert chart_weeks(typed(estimate)) == [
         week(1, "200.00", "100.00", "200.00", "250.00", "2026-01-01"),
         week(2, "150.00", "150.00", "100.00", None, "2027-01-01"),
         week(3, "0.00", "0.00", "100.00", None, "2027-01-01"),  # no days: carries on
@@ -145,12 +167,12 @@ def test_a_stored_result_without_the_maximum_draws_no_limit() -> None:
         "days": [{"week": 1, "plan_year": "2026-01-01", "patient": "10.00"}],
         "plan_years": [{"start": "2026-01-01"}],
     }
-    assert cost_chart(chart_weeks(estimate)).limits == ()
+    assert cost_chart(chart_weeks(typed(estimate))).limits == ()
 
 
 def test_the_description_summarises_the_totals() -> None:
     two_years = [*THREE_WEEKS, week(4, "400.00", "0.00", "400.00", "4000.00", "2027-01-01")]
-    assert describe(two_years, patient_total="1000.00", payer_total="600.00") == (
+    assert describe(two_years, patient_total=D("1000.00"), payer_total=D("600.00")) == (
         "Bar chart of 4 weeks. The patient is estimated to pay $1,000.00 and the payers "
         "$600.00 in total. The patient's costliest week is week 4 ($400.00). A new plan year "
         "begins in week 4: the line of the patient's cost so far restarts there. The dashed line "

@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-import requests
 import responses
 
 from coverage.adapters.clearinghouse_json import ClearinghouseJsonAdapter
@@ -20,6 +19,7 @@ from coverage.domain.eligibility import (
 )
 from coverage.domain.payer import PayerConfig
 from coverage.errors import PayerError, PayerPermanentError, PayerTransientError
+from tests.adapter_failures import FIELDS, transport_failures
 from tests.payers import eligibility_request, payer_config, raised_payer_error, x12_aaa_error
 
 URL = "https://clearinghouse.example.test/change/medicalnetwork/eligibility/v3"
@@ -298,29 +298,9 @@ def test_aaa_errors_are_classified_exactly_as_the_same_aaa_in_x12(
 
 
 @pytest.mark.parametrize(
-    ("mock", "kind", "message", "retry_after"),
+    FIELDS,
     [
-        (
-            {"body": requests.ConnectTimeout()},
-            PayerTransientError,
-            "did not answer within 25 s",
-            None,
-        ),
-        ({"body": requests.ConnectionError()}, PayerTransientError, "connection failed", None),
-        (
-            {"status": 429, "headers": {"Retry-After": "30"}},
-            PayerTransientError,
-            "answered HTTP 429",
-            30.0,
-        ),
-        (
-            {"status": 503, "headers": {"Retry-After": "7"}},
-            PayerTransientError,
-            "answered HTTP 503",
-            7.0,
-        ),
-        ({"status": 500}, PayerTransientError, "answered HTTP 500", None),
-        ({"status": 401}, PayerPermanentError, "refused the request: HTTP 401", None),
+        *transport_failures(read_timeout=25),
         (
             {"body": "<html>oops</html>"},
             PayerTransientError,

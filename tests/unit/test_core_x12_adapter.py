@@ -5,7 +5,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import requests
 import responses
 
 from coverage.adapters.core_x12 import CoreX12Adapter
@@ -14,6 +13,7 @@ from coverage.domain.payer import PayerConfig
 from coverage.errors import PayerError, PayerPermanentError, PayerTransientError
 from coverage.x12 import core_mime
 from coverage.x12.reader_270 import read_270
+from tests.adapter_failures import FIELDS, transport_failures
 from tests.payers import eligibility_request, payer_config, raised_payer_error, reply_271
 
 URL = "https://core.example-payer.test/realtime"
@@ -132,32 +132,9 @@ def test_aaa_42_and_80_at_the_payer_are_retryable(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("mock", "kind", "message", "retry_after"),
+    FIELDS,
     [
-        (
-            {"body": requests.ConnectTimeout()},
-            PayerTransientError,
-            "did not answer within 21 s",
-            None,
-        ),
-        ({"body": requests.ReadTimeout()}, PayerTransientError, "did not answer within 21 s", None),
-        ({"body": requests.ConnectionError()}, PayerTransientError, "connection failed", None),
-        (
-            {"status": 503, "headers": {"Retry-After": "7"}},
-            PayerTransientError,
-            "answered HTTP 503",
-            7.0,
-        ),
-        (
-            {"status": 429, "headers": {"Retry-After": "30"}},
-            PayerTransientError,
-            "answered HTTP 429",
-            30.0,
-        ),
-        ({"status": 500}, PayerTransientError, "answered HTTP 500", None),
-        ({"status": 502}, PayerTransientError, "answered HTTP 502", None),
-        ({"status": 401}, PayerPermanentError, "refused the request: HTTP 401", None),
-        ({"status": 404}, PayerPermanentError, "refused the request: HTTP 404", None),
+        *transport_failures(read_timeout=21),
         (
             {"body": b"<html>oops</html>", "content_type": "text/html"},
             PayerTransientError,

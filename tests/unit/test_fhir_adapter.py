@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-import requests
 import responses
 from fhir.resources.R4B.coverage import Coverage
 from fhir.resources.R4B.coverageeligibilityrequest import CoverageEligibilityRequest
@@ -24,6 +23,7 @@ from coverage.fhir.writer import (
     BENEFIT_UNIT,
     X12_SERVICE_TYPES,
 )
+from tests.adapter_failures import FIELDS, transport_failures
 from tests.payers import eligibility_request, payer_config, raised_payer_error, x12_aaa_error
 
 URL = "https://fhir.example-payer.test/r4/CoverageEligibilityRequest"
@@ -275,23 +275,9 @@ def test_an_answer_without_a_result_is_classified(
 
 
 @pytest.mark.parametrize(
-    ("mock", "kind", "message", "retry_after"),
+    FIELDS,
     [
-        ({"body": requests.ReadTimeout()}, PayerTransientError, "did not answer within 25 s", None),
-        ({"body": requests.ConnectionError()}, PayerTransientError, "connection failed", None),
-        (
-            {"status": 429, "headers": {"Retry-After": "30"}},
-            PayerTransientError,
-            "answered HTTP 429",
-            30.0,
-        ),
-        (
-            {"status": 503, "headers": {"Retry-After": "7"}},
-            PayerTransientError,
-            "answered HTTP 503",
-            7.0,
-        ),
-        ({"status": 403}, PayerPermanentError, "refused the request: HTTP 403", None),
+        *transport_failures(read_timeout=25),
         ({"body": "{not json"}, PayerTransientError, "(not JSON)", None),
         (
             {"json": {"resourceType": "OperationOutcome", "issue": []}},

@@ -9,6 +9,7 @@ from coverage.adapters.http import check_url, host_allowed
 from coverage.rules.errors import RuleBookError
 from coverage.rules.loader import load_book
 from coverage.settings import get_settings
+from tests.rule_files import core_x12_payer
 
 ALLOWED = ["payer.example.com", ".clearinghouse.test"]
 
@@ -57,23 +58,14 @@ def test_without_a_list_development_takes_any_https_and_loopback_http() -> None:
         check_url("http://payer.example.com/core")
 
 
-PAYER_FILE = """kind: payer
-id: unlisted-core
-name: Unlisted CORE payer
-type: commercial
-adapter: core_x12
-settings:
-  url: https://core.unlisted.test/realtime
-  payer_x12_id: "99999"
-  payer_name: UNLISTED
-  provider_name: EXAMPLE IOP CLINIC
-  sender_id: EXAMPLEIOP
-  receiver_id: UNLISTED
-network_status: in_network
-version: "1"
-source: test
-effective: "2024-01-01"
-"""
+PAYER_FILE = core_x12_payer(
+    "unlisted-core",
+    "Unlisted CORE payer",
+    "https://core.unlisted.test/realtime",
+    x12_id="99999",
+    payer_name="UNLISTED",
+    receiver_id="UNLISTED",
+)
 
 
 @pytest.mark.usefixtures("production")

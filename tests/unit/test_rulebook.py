@@ -13,7 +13,7 @@ from coverage.rules.book import RuleBook
 from coverage.rules.errors import RuleBookError, RuleLookupError
 from coverage.rules.files import MAX_FILE_BYTES
 from coverage.rules.loader import load_book
-from tests.rule_files import refused
+from tests.rule_files import PAYER, refused
 
 RULES = Path(__file__).resolve().parents[2] / "payer_rules"
 OWN = ["poverty_guidelines", "sliding_scale", "fee_schedules"]
@@ -124,10 +124,7 @@ def test_unknown_kinds_are_kept_for_other_loaders(rules: Path) -> None:
 
 def test_payer_files_are_validated_with_file_and_line(rules: Path) -> None:
     (rules / "payers").mkdir(exist_ok=True)
-    text = (
-        "kind: payer\nid: acme\nname: Acme\ntype: commercial\nadapter: sandbox\n"
-        "network_status: in_netwrk\nversion: '1'\nsource: test\neffective: 2026-01-01\n"
-    )
+    text = PAYER.format(id="acme", network="in_netwrk", extra="")
     assert load_error(rules, "payers/acme.yaml", text) == (
         "payer_rules/payers/acme.yaml:6:1: network_status: Input should be 'in_network' or 'out_of_network'"
     )

@@ -28,12 +28,12 @@ def read_good_faith_estimate(
 ) -> Response:
     """HTML by default (print it to PDF from the browser); `?format=json` for the stored JSON."""
     detail = reads.job_detail(session, job_id=job_id, actor=actor)  # visibility and audit
-    gfe = (detail.result or {}).get("good_faith_estimate")
-    if not gfe:
+    gfe = detail.result.good_faith_estimate if detail.result else None
+    if gfe is None:
         raise NotFoundError(
             f"verification {job_id} has no Good Faith Estimate "
             "(only uninsured or self-pay enrollees get one)"
         )
     if format == "json":
-        return JSONResponse(gfe)
+        return JSONResponse(gfe.model_dump(mode="json"))
     return HTMLResponse(render_gfe(gfe), headers={"Content-Security-Policy": document_csp()})

@@ -6,12 +6,12 @@ Pure functions: the template only draws what is computed here, so the numbers ar
 the page needs no script. Coordinates are Decimals rounded to 0.1 of a user unit.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
-from typing import Any
 
 from coverage.api.web.render import money, us_date
+from coverage.domain.estimate import Estimate
 
 WIDTH, HEIGHT = 680, 300
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 20, 40  # room for the $ labels and the week numbers
@@ -208,29 +208,25 @@ def cost_chart(weeks: Sequence[ChartWeek]) -> Chart:
     )
 
 
-def _amount(value: Any) -> Decimal | None:
-    return None if value is None or value == "" else Decimal(str(value))
-
-
-def chart_weeks(estimate: Mapping[str, Any]) -> list[ChartWeek]:
+def chart_weeks(estimate: Estimate) -> list[ChartWeek]:
     """The estimate's weeks with the patient's cost so far in each plan year (it restarts when
     the deductible and out-of-pocket maximum do) and that year's out-of-pocket maximum left."""
-    oop = {py["start"]: _amount(py.get("oop_remaining")) for py in estimate.get("plan_years", [])}
+    oop = {py.start.isoformat(): py.oop_remaining for py in estimate.plan_years}
     so_far: dict[str, Decimal] = {}
     at_week_end: dict[int, tuple[str, Decimal]] = {}
-    for day in estimate.get("days", []):
-        year = str(day["plan_year"])
-        so_far[year] = so_far.get(year, ZERO) + Decimal(str(day["patient"]))
-        at_week_end[int(day["week"])] = (year, so_far[year])
+    for day in estimate.days:
+        year = day.plan_year.isoformat()
+        so_far[year] = so_far.get(year, ZERO) + day.patient
+        at_week_end[day.week] = (year, so_far[year])
     found: list[ChartWeek] = []
     year, total = "", ZERO
-    for week in estimate.get("weeks", []):
-        year, total = at_week_end.get(int(week["week"]), (year, total))  # a week with no days
+    for week in estimate.weeks:
+        year, total = at_week_end.get(week.week, (year, total))  # a week with no days
         found.append(
             ChartWeek(
-                week=int(week["week"]),
-                patient=Decimal(str(week["patient"])),
-                payer=Decimal(str(week["payer"])),
+                week=week.week,
+                patient=week.patient,
+                payer=week.payer,
                 plan_year=year,
                 patient_so_far=total,
                 oop_remaining=oop.get(year),
@@ -239,7 +235,7 @@ def chart_weeks(estimate: Mapping[str, Any]) -> list[ChartWeek]:
     return found
 
 
-def describe(weeks: Sequence[ChartWeek], *, patient_total: Any, payer_total: Any) -> str:
+def describe(weeks: Sequence[ChartWeek], *, patient_total: Decimal, payer_total: Decimal) -> str:
     """The chart in words, for screen readers (its <desc>); the week table follows it."""
     if not weeks:
         return "No service weeks in this estimate."

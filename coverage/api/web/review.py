@@ -31,7 +31,9 @@ from coverage.core.views import JobDetail
 from coverage.domain import adjustment as adjustments
 from coverage.domain.access import Role
 from coverage.domain.adjustment import Adjustment, PatientPrice
+from coverage.domain.estimate import Estimate
 from coverage.domain.job_state import JobStatus
+from coverage.domain.result import VerificationResult
 from coverage.errors import ConflictError, InputError
 from coverage.settings import get_settings
 from coverage.store import jobs
@@ -102,7 +104,7 @@ class ReviewView:
     plan_months: list[int]  # every plan length any option offers, for the adjust form
 
 
-def _printed(result: Mapping[str, Any] | None, adjustment: Adjustment) -> str:
+def _printed(result: VerificationResult | None, adjustment: Adjustment) -> str:
     if result is None:
         return ""
     price = adjustments.patient_price(result, adjustment)
@@ -110,15 +112,13 @@ def _printed(result: Mapping[str, Any] | None, adjustment: Adjustment) -> str:
     return f"{price.label}: {money(price.total)}{plan}"
 
 
-def estimate_chart(estimate: Mapping[str, Any]) -> dict[str, Any]:
+def estimate_chart(estimate: Estimate) -> dict[str, Any]:
     weeks = chart.chart_weeks(estimate)
     return {
         "chart": chart.cost_chart(weeks),
         "weeks": chart.weeks_by_number(weeks),
         "description": chart.describe(
-            weeks,
-            patient_total=estimate.get("patient_total"),
-            payer_total=estimate.get("payer_total"),
+            weeks, patient_total=estimate.patient_total, payer_total=estimate.payer_total
         ),
     }
 
@@ -138,13 +138,13 @@ def review_view(detail: JobDetail) -> ReviewView:
         for review in detail.reviews
     ]
     adjustment = adjustments.latest([r.model_dump() for r in detail.reviews])
-    options = ((result or {}).get("sliding_scale") or {}).get("options") or []
+    options = result.sliding_scale.options if result else []
     return ReviewView(
         decisions=decisions,
         adjustment=adjustment,
         price=adjustments.patient_price(result, adjustment) if result else None,
-        chart=estimate_chart(result["estimate"]) if result and result.get("estimate") else None,
-        plan_months=sorted({int(p["months"]) for o in options for p in o["payment_plans"]}),
+        chart=estimate_chart(result.estimate) if result else None,
+        plan_months=sorted({p.months for o in options for p in o.payment_plans}),
     )
 
 
@@ -362,8 +362,8 @@ def good_faith_estimate(
 ) -> Response:
     """The stored Good Faith Estimate, the same document the API serves, inside a staff page."""
     detail = reads.job_detail(session, job_id=job_id, actor=user.actor)
-    gfe = (detail.result or {}).get("good_faith_estimate")
-    if not gfe:
+    gfe = detail.result.good_faith_estimate if detail.result else None
+    if gfe is None:
         return _not_there(
             request,
             user,

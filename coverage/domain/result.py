@@ -1,0 +1,84 @@
+"""A verification's stored result: one typed model, built once by the pipeline and read by
+attribute everywhere (API, pages, CLI, re-verification, adjustments).
+
+Stored as `stored()` gives it; `read()` takes any stored body, including those written before
+this model existed (format 1: the findings list stored beside the assessment it is made from).
+"""
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from coverage.domain.eligibility import InsuranceType, Network
+from coverage.domain.estimate import Estimate
+from coverage.domain.findings import Assessment, Finding
+from coverage.domain.gfe import GoodFaithEstimate
+from coverage.domain.sliding_scale import SlidingScaleOptions
+
+FORMAT = 2
+
+
+class PolicyCoverage(BaseModel):
+    """What one payer said about one insurance policy (the payer that answered: after a carve-out,
+    the behavioral-health administrator)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    payer_id: str
+    payer_name: str
+    network: Network
+    insurance_type: InsuranceType
+    active: bool
+    plan_name: str | None = None
+    plan_begin: date | None = None
+    plan_end: date | None = None
+    messages: tuple[str, ...] = ()
+    # How the payer's answer was read, e.g. which of duplicated benefit lines was used.
+    assumptions: tuple[str, ...] = ()
+
+
+class VerificationResult(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    format: int = FORMAT
+    part2: bool
+    coverage: list[PolicyCoverage]
+    assessment: Assessment
+    estimate: Estimate
+    sliding_scale: SlidingScaleOptions
+    good_faith_estimate: GoodFaithEstimate | None = None
+    drafts_used: list[str] = Field(
+        default_factory=list, description="Rule data marked draft that this result used"
+    )
+    coverage_changes: list[str] | None = Field(
+        default=None,
+        description="Set on a monthly re-verification: what the payers say now that they did "
+        "not say at the last verification (empty: no change)",
+    )
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def findings(self) -> list[Finding]:
+        """One flat line per finding, as staff screens list them (derived, never stored)."""
+        return self.assessment.findings()
+
+    @property
+    def review_message(self) -> str:
+        """What the job says while it waits for billing: ready, or what needs clinical review."""
+        message = self.assessment.review_message()
+        if self.coverage_changes is None:
+            return message
+        changed = "coverage changed" if self.coverage_changes else "no change"
+        return f"Monthly re-verification: {changed}. {message}"
+
+    def stored(self) -> dict[str, Any]:
+        """The body the store keeps (JSON, encrypted at rest)."""
+        return self.model_dump(mode="json", exclude={"findings"})
+
+    @classmethod
+    def read(cls, body: dict[str, Any]) -> "VerificationResult":
+        """A stored body of any format."""
+        if body.get("format", 1) == 1:
+            body = {k: v for k, v in body.items() if k != "findings"}
+        return cls.model_validate(body)
