@@ -11,6 +11,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+from coverage.adapters.base import settings_models
 from coverage.domain.request import VerificationRequest
 from coverage.pricing.episode import price_episode
 from coverage.rules.assessment import assess
@@ -22,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
-    book = load_book(ROOT / "payer_rules")
+    book = load_book(ROOT / "payer_rules", adapters=settings_models())
     body = request_body("ppo", start_date="2026-03-02", days_per_week=7, weeks=52)
     body["household"] = {"size": 3, "annual_income": "30000.00"}
     body["policies"].append(

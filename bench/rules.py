@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+from coverage.adapters.base import settings_models
 from coverage.domain.eligibility import CostSharing, EligibilityResponse, InsuranceType
 from coverage.rules.assessment import assess
 from coverage.rules.evaluate import evaluate, facts_for
@@ -32,14 +33,14 @@ def timed(fn: Callable[[], object], runs: int) -> tuple[float, float]:
 
 def main() -> None:
     rules_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "payer_rules"
-    book = load_book(rules_dir)
+    book = load_book(rules_dir, adapters=settings_models())
     criteria = sum(len(r.compiled) for r in book.rules)
     print(
         f"rule book: {len(book.files)} files, {len(book.rules)} policy/criteria files, "
         f"{criteria} CEL criteria, {len(book.payers)} payers"
     )
 
-    median, worst = timed(lambda: load_book(rules_dir), 20)
+    median, worst = timed(lambda: load_book(rules_dir, adapters=settings_models()), 20)
     print(
         f"load + validate + compile: median {median * 1000:.1f} ms, worst {worst * 1000:.1f} ms"
         " (target < 1000 ms)"

@@ -4,9 +4,12 @@ runtime gives up on."""
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from coverage.adapters.base import settings_models
+from coverage.rules.book import RuleBook
 from coverage.rules.errors import RuleBookError
 from coverage.rules.loader import load_book
 
@@ -110,5 +113,10 @@ def sparse_file(path: Path, size: int) -> None:
 def refused(rules: Path, today: date | None = None) -> list[str]:
     """Every error loading the copy gives, as `rules check` prints them."""
     with pytest.raises(RuleBookError) as caught:
-        load_book(rules, today=today)
+        read_book(rules, today=today)
     return [str(e) for e in caught.value.errors]
+
+
+def read_book(directory: Path, **options: Any) -> RuleBook:
+    """The rule book in a directory, checked against the installed adapters as the service does."""
+    return load_book(directory, adapters=settings_models(), **options)

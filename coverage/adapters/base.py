@@ -6,6 +6,8 @@ from functools import lru_cache
 from importlib.metadata import entry_points
 from typing import ClassVar, Protocol, runtime_checkable
 
+from pydantic import BaseModel
+
 from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
 from coverage.domain.payer import PayerConfig
 
@@ -54,3 +56,10 @@ def load_adapters() -> Mapping[str, PayerAdapter]:
         except Exception as exc:  # a third-party plug-in must never stop the service
             log.error("payer adapter %s could not be loaded: %s", entry.name, type(exc).__name__)
     return {name: cls() for name, cls in classes.items()}
+
+
+def settings_models() -> dict[str, type[BaseModel] | None]:
+    """Each installed adapter's settings model, for the rule book to check payer files against."""
+    return {
+        name: getattr(adapter, "settings_model", None) for name, adapter in load_adapters().items()
+    }

@@ -12,18 +12,18 @@ environment variable, never written there:
 """
 
 import json
-import os
 import secrets
 from decimal import Decimal
 from typing import Any, ClassVar
 
 import requests
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field
 
 from coverage.adapters import http
+from coverage.adapters.payer_settings import HttpSettings, read_settings, secret
 from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
 from coverage.domain.payer import PayerConfig
-from coverage.errors import PayerPermanentError, PayerTransientError
+from coverage.errors import PayerTransientError
 from coverage.x12.codes import SUD_SERVICE_TYPES
 from coverage.x12.interpret import IopContext, interpret_responses, payer_error
 from coverage.x12.json_271 import JsonShapeError, read_json_271
@@ -32,10 +32,7 @@ from coverage.x12.reader_271 import Response271
 MEDIA_TYPE = "application/json"
 
 
-class ClearinghouseJsonSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    url: str
+class ClearinghouseJsonSettings(HttpSettings):
     trading_partner_service_id: str = Field(min_length=1, max_length=80)
     provider_name: str = Field(min_length=1, max_length=60)
     api_key_env: str | None = None
@@ -44,38 +41,21 @@ class ClearinghouseJsonSettings(BaseModel):
     # (x12-eligibility.md 5.1), so a payer file can change it after checking the
     # clearinghouse's reference.
     service_date_field: str = Field(default="dateOfService", pattern=r"^[A-Za-z]{1,40}$")
-    connect_timeout: float = Field(default=5.0, gt=0, le=60)
     # CORE 156: a real-time answer within 20 s; the clearinghouse adds its own hop.
     read_timeout: float = Field(default=25.0, gt=0, le=120)
     one_service_type_per_request: bool = True
 
-    @field_validator("url")
-    @classmethod
-    def _safe_url(cls, value: str) -> str:
-        return http.check_url(value)
-
 
 def settings_for(payer: PayerConfig) -> ClearinghouseJsonSettings:
-    try:
-        return ClearinghouseJsonSettings.model_validate(payer.settings)
-    except ValidationError as exc:
-        fields = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()})
-        raise PayerPermanentError(
-            f"payer {payer.id}: invalid clearinghouse_json settings ({', '.join(fields)})",
-            action="An operator must fix the payer file's clearinghouse_json settings.",
-        ) from None
+    return read_settings(ClearinghouseJsonSettings, payer, adapter="clearinghouse_json")
 
 
 def _headers(settings: ClearinghouseJsonSettings, payer: PayerConfig) -> dict[str, str]:
     headers = {"Content-Type": MEDIA_TYPE, "Accept": MEDIA_TYPE}
     if settings.api_key_env is not None:
-        key = os.environ.get(settings.api_key_env)
-        if not key:
-            raise PayerPermanentError(
-                f"payer {payer.id}: environment variable {settings.api_key_env} is not set",
-                action="An operator must set the clearinghouse API key in the environment.",
-            )
-        headers[settings.api_key_header] = key
+        headers[settings.api_key_header] = secret(
+            settings.api_key_env, payer, what="the clearinghouse API key"
+        )
     return headers
 
 

@@ -15,15 +15,15 @@ Settings come from the payer file (`settings:` of a `payer_rules/payers/*.yaml` 
       password_env: EXAMPLE_PAYER_CORE_PASSWORD
 """
 
-import os
 import secrets
 from datetime import datetime
 from typing import ClassVar, Literal
 
 import requests
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field
 
 from coverage.adapters import http
+from coverage.adapters.payer_settings import HttpSettings, read_settings, secret
 from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import Relationship
@@ -42,10 +42,7 @@ from coverage.x12.writer_270 import (
 )
 
 
-class CoreX12Settings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    url: str
+class CoreX12Settings(HttpSettings):
     payer_x12_id: str = Field(min_length=1, max_length=80)
     payer_name: str = Field(min_length=1, max_length=60)
     provider_name: str = Field(min_length=1, max_length=60)
@@ -54,7 +51,6 @@ class CoreX12Settings(BaseModel):
     trace_originator: str = Field(default="9000000000", min_length=10, max_length=10)
     username_env: str | None = None
     password_env: str | None = None
-    connect_timeout: float = Field(default=5.0, gt=0, le=60)
     # CORE 156: a real-time 271 within 20 s; wait just past that.
     read_timeout: float = Field(default=21.0, gt=0, le=120)
     one_service_type_per_request: bool = True
@@ -64,21 +60,9 @@ class CoreX12Settings(BaseModel):
     # The circuit breaker and concurrency cap are the pipeline's (coverage/adapters/guard.py), set
     # by the payer file's `limits`, for every adapter alike.
 
-    @field_validator("url")
-    @classmethod
-    def _safe_url(cls, value: str) -> str:
-        return http.check_url(value)
-
 
 def _settings(payer: PayerConfig) -> CoreX12Settings:
-    try:
-        return CoreX12Settings.model_validate(payer.settings)
-    except ValidationError as exc:
-        fields = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()})
-        raise PayerPermanentError(
-            f"payer {payer.id}: invalid core_x12 settings ({', '.join(fields)})",
-            action="An operator must fix the payer file's core_x12 settings.",
-        ) from None
+    return read_settings(CoreX12Settings, payer, adapter="core_x12")
 
 
 def _credentials(settings: CoreX12Settings, payer: PayerConfig) -> dict[str, str]:
@@ -86,13 +70,7 @@ def _credentials(settings: CoreX12Settings, payer: PayerConfig) -> dict[str, str
     for field, env in (("UserName", settings.username_env), ("Password", settings.password_env)):
         if env is None:
             continue
-        value = os.environ.get(env)
-        if not value:
-            raise PayerPermanentError(
-                f"payer {payer.id}: environment variable {env} is not set",
-                action="An operator must set the payer's credentials in the environment.",
-            )
-        fields[field] = value
+        fields[field] = secret(env, payer, what="the payer's credentials")
     return fields
 
 

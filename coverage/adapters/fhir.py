@@ -13,16 +13,16 @@ payer needs no prior Patient or Coverage on its side. Settings from the payer fi
 """
 
 import json
-import os
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
 import requests
 from fhir.resources.R4B.coverageeligibilityrequest import CoverageEligibilityRequest
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field
 
 from coverage.adapters import http
+from coverage.adapters.payer_settings import HttpSettings, read_settings, secret
 from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import Sex
@@ -39,43 +39,24 @@ _GENDER = {"F": "female", "M": "male", "U": "unknown"}
 SUBSCRIBER_RELATIONSHIP = "http://terminology.hl7.org/CodeSystem/subscriber-relationship"
 
 
-class FhirSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class FhirSettings(HttpSettings):
+    """`url`: where the CoverageEligibilityRequest is POSTed."""
 
-    url: str = Field(description="Where the CoverageEligibilityRequest is POSTed")
     insurer_id: str = Field(min_length=1, max_length=80)
     insurer_system: str = Field(default=PAYER_SYSTEM, min_length=1, max_length=200)
     insurer_name: str = Field(min_length=1, max_length=120)
     token_env: str | None = None
-    connect_timeout: float = Field(default=5.0, gt=0, le=60)
     read_timeout: float = Field(default=25.0, gt=0, le=120)
-
-    @field_validator("url")
-    @classmethod
-    def _safe_url(cls, value: str) -> str:
-        return http.check_url(value)
 
 
 def settings_for(payer: PayerConfig) -> FhirSettings:
-    try:
-        return FhirSettings.model_validate(payer.settings)
-    except ValidationError as exc:
-        fields = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()})
-        raise PayerPermanentError(
-            f"payer {payer.id}: invalid fhir settings ({', '.join(fields)})",
-            action="An operator must fix the payer file's fhir settings.",
-        ) from None
+    return read_settings(FhirSettings, payer, adapter="fhir")
 
 
 def _headers(settings: FhirSettings, payer: PayerConfig) -> dict[str, str]:
     headers = {"Content-Type": MEDIA_TYPE, "Accept": MEDIA_TYPE}
     if settings.token_env is not None:
-        token = os.environ.get(settings.token_env)
-        if not token:
-            raise PayerPermanentError(
-                f"payer {payer.id}: environment variable {settings.token_env} is not set",
-                action="An operator must set the payer's FHIR token in the environment.",
-            )
+        token = secret(settings.token_env, payer, what="the payer's FHIR token")
         headers["Authorization"] = f"Bearer {token}"
     return headers
 

@@ -12,8 +12,9 @@ re-run reads the call into the same normalized response, by the same interpretat
 from decimal import Decimal
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from coverage.adapters.payer_settings import read_settings
 from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse, TimePeriod
 from coverage.domain.manual_vob import PhoneAnswerRequest, PhoneBenefit, PhoneVob
 from coverage.domain.payer import PayerConfig
@@ -116,13 +117,7 @@ class ManualAdapter:
     reads_phone_answers: ClassVar[bool] = True
 
     def check(self, request: EligibilityRequest, *, payer: PayerConfig) -> EligibilityResponse:
-        try:
-            settings = ManualSettings.model_validate(payer.settings)
-        except ValidationError:
-            raise PayerPermanentError(
-                f"payer {payer.id}: invalid manual settings",
-                action="An operator must fix the payer file's manual settings.",
-            ) from None
+        settings = read_settings(ManualSettings, payer, adapter="manual")
         entry = request.phone_answer if isinstance(request, PhoneAnswerRequest) else None
         if entry is None:
             phone = f" at {settings.phone}" if settings.phone else ""

@@ -9,8 +9,9 @@ from sqlmodel import Session
 
 from coverage.domain.access import Actor, Role
 from coverage.service import Enqueue
+from coverage.service import sign_in as signing_in
 from coverage.settings import get_settings
-from coverage.store import audit, users
+from coverage.store import users
 from coverage.store.db import get_engine
 
 _bearer = HTTPBearer(auto_error=False, description="An API token from `iop-coverage users add`")
@@ -42,19 +43,9 @@ def current_actor(
 
 
 def require(*roles: Role) -> Callable[..., Actor]:
-    def check(
-        request: Request, session: SessionDep, actor: Annotated[Actor, Depends(current_actor)]
-    ) -> Actor:
+    def check(request: Request, actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
         if actor.role not in roles:
-            audit.record(
-                session,
-                actor=actor,
-                action="access.denied",
-                entity_type="route",
-                entity_id=request.url.path[:64],
-                outcome="denied",
-            )
-            session.commit()
+            signing_in.refuse(actor, what="route", path=request.url.path)
             allowed = ", ".join(r.value for r in roles)
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,

@@ -72,20 +72,11 @@ def _first_admin(base_url: str) -> None:
     from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
     from coverage.errors import ConflictError
-    from coverage.store import audit, users, web_sign_in
-    from coverage.store.db import session_scope
+    from coverage.service import staff
+    from coverage.store import users, web_sign_in
 
     try:
-        with session_scope() as session:
-            token = users.create_first_admin(session)
-            if token is not None:
-                audit.record(
-                    session,
-                    actor=Actor(name="serve", role=Role.SYSTEM),
-                    action="user.create",
-                    entity_type="user",
-                    entity_id=users.FIRST_ADMIN,
-                )
+        token = staff.first_admin(actor=Actor(name="serve", role=Role.SYSTEM))
     except (ConflictError, IntegrityError):  # another server process made it at the same moment
         return
     except SQLAlchemyError as exc:  # the pages answer once the schema exists; say what is wrong

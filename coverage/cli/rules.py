@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from coverage.adapters.base import settings_models
 from coverage.core.views import JobDetail
 from coverage.rules.book import RuleBook
 from coverage.rules.errors import RuleBookError, RuleFileError, RuleWarning
@@ -41,6 +42,7 @@ def _load(
     try:
         return load_book(
             path,
+            adapters=settings_models(),
             today=today.date() if today else None,
             horizon_days=settings.rules_horizon_days,
         )

@@ -18,8 +18,8 @@ def users_add(
     """Add a staff user: prints a new API token (shown once) on stdout, and a one-time sign-in
     link for the web pages on stderr."""
     from coverage.errors import ConflictError, InputError
-    from coverage.store import audit, users, web_sign_in
-    from coverage.store.db import session_scope
+    from coverage.service import staff
+    from coverage.store import users, web_sign_in
 
     if role is Role.SYSTEM:
         typer.echo("role 'system' is reserved for workers", err=True)
@@ -31,50 +31,34 @@ def users_add(
         raise typer.Exit(code=1) from None
     ensure_embedded_schema()
     try:
-        with session_scope() as session:
-            user, token = users.create(session, name=name, role=role)
-            link = web_sign_in.issue_link(session, user=user)
-            audit.record(
-                session,
-                actor=admin_actor(),
-                action="user.create",
-                entity_type="user",
-                entity_id=name,
-            )
+        added = staff.add(name, role, actor=admin_actor(), api_token=True)
     except ConflictError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(code=1) from None
-    typer.echo(token)
-    typer.echo(f"web pages, one-time sign-in link: {web_sign_in.link_url(link)}", err=True)
+    typer.echo(added.token)
+    typer.echo(f"web pages, one-time sign-in link: {web_sign_in.link_url(added.link)}", err=True)
 
 
 @app.command("link")
 def users_link(name: str) -> None:
     """Print a new one-time sign-in link for the web pages (a password reset: the user's old
     password and web sessions stop working)."""
-    from coverage.store import audit, users
-    from coverage.store import web_sign_in as sign_in
-    from coverage.store.db import session_scope
+    from coverage.errors import NotFoundError
+    from coverage.service import staff
+    from coverage.store import web_sign_in
 
     ensure_embedded_schema()
-    with session_scope() as session:
-        user = users.get(session, name=name)
-        if user is None or not user.active:
-            typer.echo(f"no active user {name!r}", err=True)
-            raise typer.Exit(code=1)
-        token = users.reset_sign_in(session, user=user)
-        audit.record(
-            session, actor=admin_actor(), action="user.link", entity_type="user", entity_id=name
-        )
-    typer.echo(sign_in.link_url(token))
+    try:
+        _, token = staff.new_link(actor=admin_actor(), name=name)
+    except NotFoundError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(web_sign_in.link_url(token))
 
 
 @app.command("revoke")
 def users_revoke(name: str) -> None:
     """Revoke every API token of a user."""
-    from coverage.store import users
-    from coverage.store.db import session_scope
+    from coverage.service import staff
 
-    with session_scope() as session:
-        count = users.revoke(session, name=name)
-    typer.echo(f"revoked {count} token(s)")
+    typer.echo(f"revoked {staff.revoke_tokens(name)} token(s)")

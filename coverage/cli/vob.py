@@ -30,8 +30,7 @@ def record(
     """Store what the payer's representative said; re-run the job to use it."""
     from coverage.domain.manual_vob import PhoneVob
     from coverage.errors import CoverageError
-    from coverage.store import manual_vobs
-    from coverage.store.db import session_scope
+    from coverage.service import phone
 
     try:
         data = yaml.safe_load(entry.read_text())
@@ -46,11 +45,7 @@ def record(
             typer.echo(f"{entry}: {where}: {error['msg']}", err=True)
         raise typer.Exit(2) from None
     try:
-        with session_scope() as session:
-            row = manual_vobs.record(
-                session, job_id=job_id, policy=policy, entry=vob, actor=actor()
-            )
-            recorded = row.id
+        recorded = phone.record(job_id, policy=policy, entry=vob, actor=actor())
     except CoverageError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None

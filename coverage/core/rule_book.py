@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from coverage.adapters.base import settings_models
 from coverage.domain.access import Actor, Role
 from coverage.domain.payer import PayerConfig
 from coverage.rules.book import RuleBook
@@ -147,7 +148,10 @@ def _read(state: _State, rules_dir: Path, checked: datetime) -> None:
             for relative, data in source.files.items()
         }
         book = load_source(
-            source, read_errors=read_errors, horizon_days=get_settings().rules_horizon_days
+            source,
+            adapters=settings_models(),
+            read_errors=read_errors,
+            horizon_days=get_settings().rules_horizon_days,
         )
     except RuleBookError as exc:
         state.candidate = Candidate(checked, hashes, errors=exc.errors)
@@ -187,7 +191,9 @@ def _snapshot(state: _State, version: str) -> RuleBook | None:
         return None
     source = RuleSource(stored.root, {PurePosixPath(p): b for p, b in data.items()})
     try:
-        book = load_source(source, horizon_days=get_settings().rules_horizon_days)
+        book = load_source(
+            source, adapters=settings_models(), horizon_days=get_settings().rules_horizon_days
+        )
     except Exception as exc:  # e.g. an adapter plug-in this process lacks
         log.error("stored rule book %s does not load here (%s)", version[:12], exc)
         return None

@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
+from coverage.adapters.base import settings_models
 from coverage.core.rule_book import process_view, stored_book
 from coverage.rules.book import RuleBook
 from coverage.rules.diff import Change, diff
@@ -152,7 +153,9 @@ def _staged(directory: Path, book: RuleBook | None) -> Staged:
             )
         )
     try:
-        candidate = load_book(directory, horizon_days=get_settings().rules_horizon_days)
+        candidate = load_book(
+            directory, adapters=settings_models(), horizon_days=get_settings().rules_horizon_days
+        )
     except RuleBookError as exc:
         return refused(*exc.errors)
     except Exception as exc:  # the operator page must answer whatever the staged files hold

@@ -29,6 +29,8 @@ TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
 }
 OPEN = frozenset({S.QUEUED, S.RUNNING})
 AWAITING_STAFF = frozenset({S.NEEDS_REVIEW, S.NEEDS_INFO, S.FAILED})
+# What staff may send back to the queue (a running job is the worker's; an approved one is done).
+RERUNNABLE = frozenset(s for s, to in TRANSITIONS.items() if S.QUEUED in to and s is not S.RUNNING)
 
 
 def check_transition(current: JobStatus, target: JobStatus) -> None:

@@ -10,7 +10,6 @@ import difflib
 import re
 from collections.abc import Mapping
 from datetime import date
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, get_args
 
@@ -35,8 +34,6 @@ from coverage.rules.schema import (
     SlidingScalePolicyFile,
 )
 
-# The adapters' plug-in group (coverage.adapters.base.ENTRY_POINT_GROUP); rules may not import adapters.
-ADAPTER_GROUP = "coverage.payer_adapters"
 KINDS: dict[str, type[BaseModel]] = {
     **KNOWN_KINDS,
     "coverage_policy": CoveragePolicyFile,
@@ -179,26 +176,9 @@ def _compile(
     return LoadedRules(display=item.display, model=model, compiled=compiled), errors
 
 
-def installed_adapters() -> dict[str, type[BaseModel]]:
-    """Adapter plug-ins by name with the settings model each declares (none: no settings)."""
-    found: dict[str, type[BaseModel]] = {}
-    # The service's own adapters first: as in the registry, a plug-in cannot take a built-in's name.
-    entries = sorted(
-        entry_points(group=ADAPTER_GROUP), key=lambda e: e.module.split(".")[0] != "coverage"
-    )
-    for entry in entries:
-        if entry.name in found:
-            continue
-        try:
-            adapter = entry.load()
-        except (
-            Exception
-        ):  # a broken plug-in is reported by the adapter registry; here it is unknown
-            continue
-        found[entry.name] = getattr(adapter, "settings_model", _NoSettings)
-    return found
-
-
+# Adapter name -> its settings model (None: no settings). The caller passes the installed ones:
+# which adapters exist is the adapters package's to say (rules import nothing of it).
+Adapters = Mapping[str, type[BaseModel] | None]
 _OWN_ENV = "IOP_COVERAGE_"
 
 
@@ -206,9 +186,7 @@ class _NoSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def _adapter_errors(
-    item: ParsedFile, payer: PayerConfig, known: Mapping[str, type[BaseModel]]
-) -> list[RuleFileError]:
+def _adapter_errors(item: ParsedFile, payer: PayerConfig, known: Adapters) -> list[RuleFileError]:
     secret_names = [
         key
         for key, value in payer.settings.items()
@@ -233,7 +211,7 @@ def _adapter_errors(
             )
         ]
     try:
-        known[payer.adapter].model_validate(payer.settings)
+        (known[payer.adapter] or _NoSettings).model_validate(payer.settings)
     except ValidationError as exc:
         return [
             error_at(
@@ -254,7 +232,7 @@ def _sorted(errors: list[RuleFileError]) -> list[RuleFileError]:
 class _Validated:
     """The files of one book, each validated on its own, sorted by kind."""
 
-    def __init__(self, parsed: list[ParsedFile], adapters: Mapping[str, type[BaseModel]]) -> None:
+    def __init__(self, parsed: list[ParsedFile], adapters: Adapters) -> None:
         self.errors: list[RuleFileError] = []
         self.guidelines: list[tuple[str, PovertyGuidelinesFile]] = []
         self.policies: list[tuple[str, SlidingScalePolicyFile]] = []
@@ -278,7 +256,7 @@ class _Validated:
                 )
                 self.incomplete.add(item.ref.kind)
 
-    def _add(self, item: ParsedFile, adapters: Mapping[str, type[BaseModel]]) -> None:
+    def _add(self, item: ParsedFile, adapters: Adapters) -> None:
         model_cls = KINDS.get(item.ref.kind)
         if model_cls is None:
             meant = difflib.get_close_matches(item.ref.kind, KINDS, n=1, cutoff=0.8)
@@ -408,14 +386,15 @@ def _file_set_errors(
 def load_source(
     source: RuleSource,
     *,
-    adapters: Mapping[str, type[BaseModel]] | None = None,
+    adapters: Adapters,
     read_errors: list[RuleFileError] | None = None,
     today: date | None = None,
     horizon_days: int = 400,
 ) -> RuleBook:
     """The rule book in `source`, or RuleBookError with every problem found.
 
-    `adapters`: adapter name -> its settings model; by default the installed plug-ins. `today`
+    `adapters`: each installed adapter's name and settings model (None: it takes no settings),
+    from coverage.adapters.base.settings_models(). `today`
     (by default the date): the book must price an episode starting then."""
     errors = list(read_errors or [])
     parsed: list[ParsedFile] = []
@@ -425,7 +404,7 @@ def load_source(
             errors += result
         else:
             parsed.append(result)
-    files = _Validated(parsed, installed_adapters() if adapters is None else adapters)
+    files = _Validated(parsed, adapters)
     # A file that could not be read or parsed could be of any kind.
     incomplete = frozenset(files.incomplete | ({"*"} if errors else set()))
     errors += files.errors
@@ -465,7 +444,7 @@ def load_source(
 def load_book(
     rules_dir: Path,
     *,
-    adapters: Mapping[str, type[BaseModel]] | None = None,
+    adapters: Adapters,
     today: date | None = None,
     horizon_days: int = 400,
 ) -> RuleBook:

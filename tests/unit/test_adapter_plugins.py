@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from coverage.adapters.base import load_adapters
+from coverage.adapters.base import load_adapters, settings_models
 from coverage.adapters.sandbox import SandboxAdapter
 from coverage.cli import app
-from coverage.rules.loader import installed_adapters
 from tests.factories import errors_printed
 
 PLUGIN = """
@@ -92,7 +91,8 @@ def test_the_registry_adds_the_plugin_skips_the_broken_one_and_keeps_the_builtin
 def test_the_rule_book_checks_a_payer_file_against_the_plugins_settings(
     plugin: None, rules: Path
 ) -> None:
-    assert installed_adapters()["echo"].__name__ == "EchoSettings"
+    echo = settings_models()["echo"]
+    assert echo is not None and echo.__name__ == "EchoSettings"
     payer_file = rules / "payers" / "echo-health.yaml"
     payer_file.write_text(PAYER.format(setting='region: "VA"'))
     checked = CliRunner().invoke(app, ["rules", "check", str(rules), "--today", "2026-06-01"])

@@ -13,15 +13,15 @@ from coverage.domain.findings import Assessment
 from coverage.domain.request import VerificationRequest
 from coverage.rules.assessment import PARITY_NOTE, assess
 from coverage.rules.book import RuleBook
-from coverage.rules.loader import load_book
 from tests.factories import request_body
+from tests.rule_files import read_book
 
 RULES = Path(__file__).resolve().parents[2] / "payer_rules"
 
 
 @pytest.fixture(scope="module")
 def book() -> RuleBook:
-    return load_book(RULES)
+    return read_book(RULES)
 
 
 def _request(payer_id: str | None, **changes: Any) -> VerificationRequest:
@@ -121,7 +121,7 @@ def test_the_part_b_coinsurance_staff_read_comes_from_the_file_the_estimate_uses
     part_b.write_text(
         text[:year_2026] + text[year_2026:].replace('coinsurance: "0.20"', 'coinsurance: "0.25"', 1)
     )
-    edited = load_book(rules)
+    edited = read_book(rules)
     assert _run(edited, _request("sandbox-medicare")).cost_sharing[0].part_b_coinsurance == D(
         "0.25"
     )

@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 from coverage.domain.eligibility import CostSharing, EligibilityResponse, InsuranceType
 from coverage.domain.estimate import estimate_episode
 from coverage.domain.request import Authorization, Plan, VerificationRequest
-from coverage.rules.loader import load_book
 from tests.factories import request_body
+from tests.rule_files import read_book
 from tests.unit.estimate_builders import RULES, estimated, terms
 
-BOOK = load_book(RULES)
+BOOK = read_book(RULES)
 
 
 def money(low: str, high: str) -> st.SearchStrategy[D]:

@@ -11,8 +11,8 @@ import pytest
 from coverage.domain.eligibility import CostSharing, EligibilityResponse, InsuranceType
 from coverage.domain.request import VerificationRequest
 from coverage.rules.book import RuleBook
-from coverage.rules.loader import load_book
 from tests.factories import request_body
+from tests.rule_files import read_book
 from tests.unit.estimate_builders import RULES, dual, estimated, sandbox
 
 
@@ -30,7 +30,7 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 
 def _estimate(rules: Path, body: dict[str, Any]) -> dict[str, Any]:
-    book = load_book(rules)
+    book = read_book(rules)
     req = VerificationRequest.model_validate(body)
     estimate: dict[str, Any] = estimated(req, sandbox(book, req), book)[0]["estimate"]
     return estimate
@@ -152,7 +152,7 @@ def test_medicaid_copay_capped_by_poverty_band_and_five_percent_household_cap() 
     # February (16 days): 9 x $21 = $189.00, day 10 $17.25 (206.25 - 189), days 11-16 $0.00
     # -> $206.25; March (4 days): 4 x $21 = $84.00. Patient $290.25; Medicaid 20 x 210 - 290.25
     # = $3,909.75.
-    book = load_book(RULES)
+    book = read_book(RULES)
     est = _medicaid_with_copay(book, _medicaid_body("49500.00"))
     assert [d["patient"] for d in est["days"]] == (
         ["21.00"] * 9 + ["17.25"] + ["0.00"] * 6 + ["21.00"] * 4
@@ -183,14 +183,14 @@ def test_above_150_percent_the_cap_is_20_percent_and_quarterly_per_the_file(rule
         "household_cap_period: monthly",
         "household_cap_period: quarterly",
     )
-    est = _medicaid_with_copay(load_book(rules), _medicaid_body("49830.00"))
+    est = _medicaid_with_copay(read_book(rules), _medicaid_body("49830.00"))
     assert [d["patient"] for d in est["days"]] == ["42.00"] * 14 + ["34.88"] + ["0.00"] * 5
     assert (est["patient_total"], est["payer_total"]) == ("622.88", "3577.12")
 
 
 def test_no_household_income_means_no_medicaid_caps() -> None:
     # Without income the poverty band is unknown: the payer's $50 copay stands, 20 x $50 = $1,000.
-    book = load_book(RULES)
+    book = read_book(RULES)
     body = request_body("medicaid", start_date="2026-02-02", days_per_week=4, weeks=5)
     est = _medicaid_with_copay(book, body)
     assert est["patient_total"] == "1000.00"
@@ -199,6 +199,6 @@ def test_no_household_income_means_no_medicaid_caps() -> None:
 def test_the_draft_100_percent_band_is_used_and_reported_as_draft() -> None:
     # $33,000 is exactly 100%: the $4.00 base amount (draft: the indexed figure is a gap).
     # Household cap $33,000 x 5% / 12 = $137.50 a month, not reached: 20 x $4 = $80.00.
-    body, drafts = _medicaid_result(load_book(RULES), _medicaid_body("33000.00"))
+    body, drafts = _medicaid_result(read_book(RULES), _medicaid_body("33000.00"))
     assert body["estimate"]["patient_total"] == "80.00"
     assert "Medicaid copay cap per day (medicaid-federal/cost-sharing)" in drafts

@@ -10,8 +10,8 @@ from pydantic import ValidationError
 from coverage.domain.eligibility import CostSharing, EligibilityResponse, InsuranceType, Network
 from coverage.domain.request import VerificationRequest
 from coverage.rules.book import RuleBook
-from coverage.rules.loader import load_book
 from tests.factories import request_body
+from tests.rule_files import read_book
 from tests.unit.estimate_builders import RULES, dual, estimated, sandbox
 
 ISSUED = date(2026, 11, 25)
@@ -19,7 +19,7 @@ ISSUED = date(2026, 11, 25)
 
 @pytest.fixture(scope="module")
 def book() -> RuleBook:
-    return load_book(RULES)
+    return read_book(RULES)
 
 
 def run(book: RuleBook, body: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:

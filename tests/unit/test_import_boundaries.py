@@ -30,7 +30,8 @@ ARROWS: dict[str, tuple[set[str], set[str]]] = {
     "store": (BASE, DATABASE),
     "sandbox": ({"domain", "errors", "x12", "fhir"}, COMMAND_LINE),
     "adapters": (BASE | {"x12", "fhir", "sandbox"}, NETWORK | {"redis"}),
-    "core": (BASE | {"rules", "fhir", "store"}, DATABASE),
+    # core hands the rule book the installed adapters' settings models (adapters.base)
+    "core": (BASE | {"rules", "fhir", "store", "adapters"}, DATABASE),
     "service": (BASE | {"core", "store"}, DATABASE),
     "pipeline": (BASE | {"core", "store", "rules", "pricing", "adapters"}, DATABASE),
     "embedded": (BASE | {"pipeline"}, set()),
@@ -41,7 +42,9 @@ ARROWS: dict[str, tuple[set[str], set[str]]] = {
         WEB | DATABASE,
     ),
     "cli": (
-        BASE | {"core", "store", "service", "batches", "embedded", "rules", "sandbox", "workers"},
+        BASE
+        | {"core", "store", "service", "batches", "embedded", "rules", "sandbox", "workers"}
+        | {"adapters"},
         COMMAND_LINE | DATABASE | {"uvicorn"},
     ),
 }

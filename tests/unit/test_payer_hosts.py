@@ -7,9 +7,8 @@ import pytest
 
 from coverage.adapters.http import check_url, host_allowed
 from coverage.rules.errors import RuleBookError
-from coverage.rules.loader import load_book
 from coverage.settings import get_settings
-from tests.rule_files import core_x12_payer
+from tests.rule_files import core_x12_payer, read_book
 
 ALLOWED = ["payer.example.com", ".clearinghouse.test"]
 
@@ -72,6 +71,6 @@ PAYER_FILE = core_x12_payer(
 def test_a_payer_file_whose_host_is_not_allowed_is_refused_with_its_location(rules: Path) -> None:
     (rules / "payers" / "unlisted-core.yaml").write_text(PAYER_FILE)
     with pytest.raises(RuleBookError) as refused:
-        load_book(rules)
+        read_book(rules)
     assert "payers/unlisted-core.yaml:7:" in str(refused.value)
     assert "payer host core.unlisted.test is not on the allow-list" in str(refused.value)

@@ -13,10 +13,17 @@ from coverage.cli import app
 from coverage.domain.eligibility import Network
 from coverage.rules.evaluate import evaluate
 from coverage.rules.examples import run_examples
-from coverage.rules.loader import load_book
 from tests.conftest import ROOT
 from tests.factories import errors_printed
-from tests.rule_files import CRITERIA, EXHAUSTING, FEE_SCHEDULE, PAYER, refused, replace_in
+from tests.rule_files import (
+    CRITERIA,
+    EXHAUSTING,
+    FEE_SCHEDULE,
+    PAYER,
+    read_book,
+    refused,
+    replace_in,
+)
 
 RULES = ROOT / "payer_rules"
 
@@ -46,7 +53,7 @@ def test_a_later_self_pay_rate_replaces_the_earlier_one_without_conflict(rules: 
     (rules / "fee_schedules" / "facility-2027.yaml").write_text(
         FEE_SCHEDULE.format(effective="2027-01-01", body='self_pay_per_day: "425.00"\n')
     )
-    book = load_book(rules)
+    book = read_book(rules)
     assert book.self_pay_per_day(date(2026, 12, 31)) == D("400.00")
     assert book.self_pay_per_day(date(2027, 1, 4)) == D("425.00")
     # Open-ended: no schedule in force in 2028, and the facility's price still holds.
@@ -85,7 +92,7 @@ def test_no_contract_is_an_explicit_out_of_network_payer_priced_at_the_charge(
 ) -> None:
     payer = rules / "payers" / "acme.yaml"
     payer.write_text(PAYER.format(id="acme", network="out_of_network", extra="contract: none\n"))
-    assert load_book(rules).payers["acme"].contract == "none"
+    assert read_book(rules).payers["acme"].contract == "none"
     payer.write_text(PAYER.format(id="acme", network="in_network", extra="contract: none\n"))
     assert refused(rules) == [
         "payer_rules/payers/acme.yaml:7:1: contract: none needs network_status: out_of_network"
@@ -156,7 +163,7 @@ def test_a_criterion_that_gives_up_only_on_rare_facts_is_unknown_in_words_for_st
     (rules / "medical_necessity" / "acme.yaml").write_text(
         CRITERIA.format(applies_to="payers: [keystone-ppo]", expr=f"age < 100 || {EXHAUSTING}")
     )
-    book = load_book(rules)  # every trial stops at age < 100
+    book = read_book(rules)  # every trial stops at age < 100
     loaded = next(r for r in book.rules if r.model.id == "acme-criteria")
     (check,) = evaluate(loaded, {"age": 101})
     assert (check.outcome, check.reason) == (
@@ -173,7 +180,7 @@ def test_files_the_service_ignores_are_warned_about(rules: Path) -> None:
     fees.write_text(
         fees.read_text() + '  keystone-pp0:\n    - network: in_network\n      per_day: "1.00"\n'
     )
-    book = load_book(rules)
+    book = read_book(rules)
     line = _line(fees, "keystone-pp0:")
     assert [str(n) for n in book.notices] == [
         "payer_rules/criteria.yaml:1: kind 'future_kind' is not one this service reads; the file "
@@ -279,7 +286,7 @@ def test_a_first_allowed_amount_far_ahead_is_refused_and_a_near_one_warned(rules
         "mistyped date?); until then its members cannot be verified"
     )
     fees.write_text(FEE_SCHEDULE.format(effective="2027-03-01", body=body))
-    assert load_book(rules, today=date(2026, 12, 5)).payers["acme"].name == "Acme Health"
+    assert read_book(rules, today=date(2026, 12, 5)).payers["acme"].name == "Acme Health"
 
 
 def test_examples_of_the_wrong_type_and_impossible_bands_are_named_at_their_line(

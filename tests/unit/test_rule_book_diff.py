@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from coverage.cli import app
 from coverage.rules.diff import diff
-from coverage.rules.loader import load_book
+from tests.rule_files import read_book
 
 RULES = Path(__file__).resolve().parents[2] / "payer_rules"
 
@@ -44,7 +44,7 @@ def edited(tmp_path: Path) -> Path:
 
 
 def test_every_kind_of_change_is_listed(edited: Path) -> None:
-    changes = [str(c) for c in diff(load_book(RULES), load_book(edited))]
+    changes = [str(c) for c in diff(read_book(RULES), read_book(edited))]
     assert changes == [
         "allowed amount harbor-hmo in network from 2024-01-01: removed",
         "allowed amount harbor-hmo out of network from 2024-01-01: added",

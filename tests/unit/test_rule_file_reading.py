@@ -6,8 +6,7 @@ import os
 from pathlib import Path
 
 from coverage.rules.files import MAX_FILE_BYTES, read_directory
-from coverage.rules.loader import load_book
-from tests.rule_files import refused, replace_in, sparse_file
+from tests.rule_files import read_book, refused, replace_in, sparse_file
 
 PAYER = "payers/sandbox-commercial.yaml"
 
@@ -51,7 +50,7 @@ def test_a_byte_that_is_not_utf8_is_named_with_its_position(rules: Path) -> None
 def test_a_utf8_byte_order_mark_is_accepted(rules: Path) -> None:
     path = rules / PAYER
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
-    assert load_book(rules).payers["sandbox-commercial"].name == "Sandbox Commercial PPO"
+    assert read_book(rules).payers["sandbox-commercial"].name == "Sandbox Commercial PPO"
 
 
 def test_an_unclosed_bracket_names_where_the_parser_stopped_and_where_it_opened(
@@ -96,7 +95,7 @@ def test_a_symlink_inside_the_directory_is_read(rules: Path) -> None:
     (rules / "payers" / "sandbox-commercial.yaml").symlink_to(rules / "commercial.txt")
     source, errors = read_directory(rules)
     assert errors == []
-    assert "sandbox-commercial" in load_book(rules).payers
+    assert "sandbox-commercial" in read_book(rules).payers
 
 
 def test_a_fifo_is_refused_without_blocking(rules: Path) -> None:
@@ -120,7 +119,7 @@ def test_hidden_files_and_editor_leftovers_are_skipped(rules: Path) -> None:
     (rules / "payers" / ".sandbox-commercial.yaml.swp.yaml").write_bytes(b"\x00\x01")
     (rules / "payers" / "acme.yaml~").write_text("kind: broken\n")
     (rules / "payers" / ".#acme.yaml").symlink_to("user@host.1234:1700000000")
-    assert len(load_book(rules).files) == 36
+    assert len(read_book(rules).files) == 36
 
 
 def test_three_schema_errors_in_one_file_are_all_reported(rules: Path) -> None:

@@ -12,8 +12,7 @@ from coverage.domain.eligibility import Network
 from coverage.rules.book import RuleBook
 from coverage.rules.errors import RuleBookError, RuleLookupError
 from coverage.rules.files import MAX_FILE_BYTES
-from coverage.rules.loader import load_book
-from tests.rule_files import PAYER, refused
+from tests.rule_files import PAYER, read_book, refused
 
 RULES = Path(__file__).resolve().parents[2] / "payer_rules"
 OWN = ["poverty_guidelines", "sliding_scale", "fee_schedules"]
@@ -21,7 +20,7 @@ OWN = ["poverty_guidelines", "sliding_scale", "fee_schedules"]
 
 @pytest.fixture(scope="module")
 def book() -> RuleBook:
-    return load_book(RULES)
+    return read_book(RULES)
 
 
 @pytest.fixture
@@ -37,7 +36,7 @@ def load_error(rules: Path, relative: str, text: str) -> str:
     (rules / relative).parent.mkdir(parents=True, exist_ok=True)
     (rules / relative).write_text(text, encoding="utf-8")
     with pytest.raises(RuleBookError) as caught:
-        load_book(rules)
+        read_book(rules)
     return str(caught.value)
 
 
@@ -111,7 +110,7 @@ def test_drafts_used(book: RuleBook) -> None:
 def test_unknown_kinds_are_kept_for_other_loaders(rules: Path) -> None:
     (rules / "criteria").mkdir()
     (rules / "criteria" / "acme.yaml").write_text("kind: future_kind\nversion: '1'\nname: Acme\n")
-    book = load_book(rules)
+    book = read_book(rules)
     assert book.other_files == {
         "future_kind": [
             (
@@ -217,5 +216,5 @@ def test_duplicate_guideline_year_is_rejected(rules: Path) -> None:
 
 def test_a_missing_rules_directory_is_named(tmp_path: Path) -> None:
     with pytest.raises(RuleBookError) as refused:
-        load_book(tmp_path / "nowhere")
+        read_book(tmp_path / "nowhere")
     assert str(refused.value) == (f"{tmp_path / 'nowhere'}/: no such directory")

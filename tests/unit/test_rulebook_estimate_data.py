@@ -11,14 +11,14 @@ from coverage.domain.eligibility import Network
 from coverage.domain.request import VerificationRequest
 from coverage.rules.book import RuleBook
 from coverage.rules.errors import RuleBookError, RuleLookupError
-from coverage.rules.loader import load_book
 from tests.factories import request_body
+from tests.rule_files import read_book
 from tests.unit.estimate_builders import RULES, estimated, sandbox
 
 
 @pytest.fixture(scope="module")
 def book() -> RuleBook:
-    return load_book(RULES)
+    return read_book(RULES)
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def test_a_bad_part_b_amount_names_the_file_and_line(rules: Path) -> None:
     path.write_text(text)
     line = text.splitlines().index('    deductible: "283.005"') + 1
     with pytest.raises(RuleBookError) as caught:
-        load_book(rules)
+        read_book(rules)
     assert str(caught.value) == (
         f"payer_rules/medicare/part_b.yaml:{line}:5: years.2026.deductible: "
         "Decimal input should have no more than 2 decimal places"
@@ -68,7 +68,7 @@ def test_a_per_hour_rate_is_multiplied_by_the_hours_of_a_service_day(rules: Path
             '    - network: in_network\n      per_day: "95.50"\n      unit: per_hour\n',
         )
     )
-    book = load_book(rules)
+    book = read_book(rules)
     found = book.payer_rate("sandbox-commercial", Network.IN, date(2026, 3, 2))
     assert (found.rate.per_day, found.rate.unit, found.status) == (
         D("95.50"),

@@ -20,7 +20,7 @@ from coverage.domain.sliding_scale import (
     sliding_scale,
 )
 from coverage.rules.book import RuleBook
-from coverage.rules.loader import load_book
+from tests.rule_files import read_book
 
 RULES = Path(__file__).resolve().parents[2] / "payer_rules"
 START = date(2026, 2, 2)
@@ -41,7 +41,7 @@ PRINTED = {
 
 @pytest.fixture(scope="module")
 def book() -> RuleBook:
-    return load_book(RULES)
+    return read_book(RULES)
 
 
 def offer(

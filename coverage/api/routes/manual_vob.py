@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from coverage.api.deps import Reader, SessionDep
 from coverage.core import reads
 from coverage.domain.manual_vob import PhoneVob
-from coverage.store import manual_vobs
+from coverage.service import phone
 
 router = APIRouter(prefix="/api/verifications", tags=["phone verification"])
 
@@ -32,6 +32,5 @@ def record_phone_vob(
 ) -> PhoneVobRecorded:
     """Used by the payer's `manual` adapter on the job's next run (re-run it afterwards)."""
     reads.job_detail(session, job_id=job_id, actor=actor)  # 404 unless this user may see the job
-    row = manual_vobs.record(session, job_id=job_id, policy=policy, entry=body, actor=actor)
-    session.commit()  # the entry and its audit record together
-    return PhoneVobRecorded(id=row.id, job_id=job_id, policy=policy)
+    recorded = phone.record(job_id, policy=policy, entry=body, actor=actor)
+    return PhoneVobRecorded(id=recorded, job_id=job_id, policy=policy)

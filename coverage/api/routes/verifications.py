@@ -12,7 +12,7 @@ from coverage.core import reads
 from coverage.core.views import JobDetail, JobList
 from coverage.domain.job_state import JobStatus
 from coverage.domain.request import VerificationRequest
-from coverage.store import jobs
+from coverage.service import reviews
 
 FHIR_JSON = "application/fhir+json"
 router = APIRouter(prefix="/api/verifications", tags=["verifications"])
@@ -84,15 +84,13 @@ def list_verifications(
 def review_verification(
     job_id: uuid.UUID, body: ReviewIn, actor: Billing, session: SessionDep
 ) -> JobDetail:
-    jobs.review(
-        session,
-        job_id=job_id,
+    reviews.review(
+        job_id,
         decision=DECISIONS[body.decision],
         note=body.note,
         actor=actor,
         adjustment=body.adjustment,
     )
-    session.commit()  # the decision and its audit entry together
     return reads.job_detail(session, job_id=job_id, actor=actor)
 
 

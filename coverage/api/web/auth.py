@@ -9,10 +9,10 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request, Response
 
-from coverage.api.deps import SessionDep
 from coverage.domain.access import Actor, Role
+from coverage.service import sign_in as signing_in
 from coverage.settings import get_settings
-from coverage.store import audit, web_sign_in
+from coverage.store import web_sign_in
 
 SESSION_COOKIE = "iop_session"
 # Before sign-in there is no session to hold the CSRF token: the sign-in form is checked against
@@ -84,19 +84,15 @@ def safe_next(path: str) -> bool:
     return path.startswith("/") and not path.startswith("//") and "\\" not in path
 
 
-def _signed_in(request: Request, session: SessionDep, *, keep_alive: bool) -> WebUser:
+def _signed_in(request: Request, *, keep_alive: bool) -> WebUser:
     token = request.cookies.get(SESSION_COOKIE)
     next_path = request.url.path if request.method == "GET" else None
     if not token:
         raise SignInRequired("none", next_path)
     try:
-        signed = web_sign_in.resume(session, token=token)
+        signed = signing_in.resume(token, keep_alive=keep_alive)
     except web_sign_in.SessionEnded as ended:
-        session.commit()  # the end of a timed-out session is recorded
         raise SignInRequired(ended.reason, next_path) from None
-    if keep_alive:
-        web_sign_in.touch(session, web_session=signed.web_session)
-        session.commit()
     client = request.client.host if request.client else None
     return WebUser(
         actor=Actor(name=signed.user.name, role=Role(signed.user.role), client=client),
@@ -104,33 +100,23 @@ def _signed_in(request: Request, session: SessionDep, *, keep_alive: bool) -> We
     )
 
 
-def signed_in(request: Request, session: SessionDep) -> WebUser:
+def signed_in(request: Request) -> WebUser:
     """A page the user asked for: it counts as activity and keeps the session alive."""
-    return _signed_in(request, session, keep_alive=True)
+    return _signed_in(request, keep_alive=True)
 
 
-def signed_in_quietly(request: Request, session: SessionDep) -> WebUser:
+def signed_in_quietly(request: Request) -> WebUser:
     """A background poll (live status, progress): refused after the idle timeout like any page,
     but it does not count as activity, so a page left open still signs out."""
-    return _signed_in(request, session, keep_alive=False)
+    return _signed_in(request, keep_alive=False)
 
 
 def page_for(*roles: Role, quiet: bool = False) -> Callable[..., WebUser]:
     base = signed_in_quietly if quiet else signed_in
 
-    def check(
-        request: Request, session: SessionDep, user: Annotated[WebUser, Depends(base)]
-    ) -> WebUser:
+    def check(request: Request, user: Annotated[WebUser, Depends(base)]) -> WebUser:
         if user.role not in roles:
-            audit.record(
-                session,
-                actor=user.actor,
-                action="access.denied",
-                entity_type="page",
-                entity_id=request.url.path[:64],
-                outcome="denied",
-            )
-            session.commit()
+            signing_in.refuse(user.actor, what="page", path=request.url.path)
             raise PageForbidden(user, roles)
         return user
 

@@ -35,6 +35,7 @@ from coverage.domain.estimate import Estimate
 from coverage.domain.job_state import JobStatus
 from coverage.domain.result import VerificationResult
 from coverage.errors import ConflictError, InputError
+from coverage.service import reviews
 from coverage.settings import get_settings
 from coverage.store import jobs
 
@@ -42,9 +43,6 @@ router = APIRouter(include_in_schema=False)
 Staff = Annotated[WebUser, Depends(page_for(Role.ADMISSIONS, Role.BILLING))]
 BillingForm = Annotated[WebUser, Depends(form_for(Role.BILLING))]
 NOTE_MAX = 2000
-RERUNNABLE = frozenset(
-    {JobStatus.NEEDS_REVIEW, JobStatus.NEEDS_INFO, JobStatus.FAILED, JobStatus.REJECTED}
-)
 # The confirmation shown after each action: the redirect carries only the key.
 DONE = {
     "approved": "Approved. The verification has left the review queue.",
@@ -202,12 +200,12 @@ def _act(
     action: Callable[[], None],
     done: str,
 ) -> Response:
-    """Runs one review action in the request's transaction; a refusal shows the page again."""
+    """Runs one review action (a service function: its own transaction); a refusal shows the page
+    again."""
     try:
         action()
-        session.commit()
     except InputError as exc:
-        session.rollback()
+        session.rollback()  # read afresh: the page shows what is stored now
         field, _, reason = str(exc).partition(": ")
         return _detail_page(
             request, session, user, job_id, status_code=422, errors={field: reason}, values=values
@@ -241,7 +239,7 @@ async def decide(
     def action() -> None:
         if decision is None:
             raise InputError("decision: choose Approve or Reject")
-        jobs.review(session, job_id=job_id, decision=decision, note=_note(values), actor=user.actor)
+        reviews.review(job_id, decision=decision, note=_note(values), actor=user.actor)
 
     return _act(request, session, user, job_id, values, action, done=str(decision))
 
@@ -253,7 +251,7 @@ async def add_note(
     values = await _values(request)
 
     def action() -> None:
-        jobs.review(session, job_id=job_id, decision="note", note=_note(values), actor=user.actor)
+        reviews.review(job_id, decision="note", note=_note(values), actor=user.actor)
 
     return _act(request, session, user, job_id, values, action, done="noted")
 
@@ -278,9 +276,8 @@ async def adjust(
     values = await _values(request)
 
     def action() -> None:
-        jobs.review(
-            session,
-            job_id=job_id,
+        reviews.review(
+            job_id,
             decision="adjust",
             note=_note(values),
             actor=user.actor,
@@ -301,9 +298,6 @@ async def rerun(
     values = await _values(request)
 
     def action() -> None:
-        if JobStatus(jobs.get_or_raise(session, job_id=job_id).status) not in RERUNNABLE:
-            raise ConflictError(f"job {job_id} cannot be re-run now")
-        session.rollback()  # service.rerun uses its own transaction
         service.rerun(
             job_id, actor=user.actor, enqueue=enqueue, fresh_check=values.get("fresh") == "yes"
         )

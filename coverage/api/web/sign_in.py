@@ -1,14 +1,11 @@
 """Sign-in, sign-out and one-time sign-in links (first admin, new staff, password resets)."""
 
 import secrets
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import Session, col, func, select
 
-from coverage.api.deps import SessionDep
 from coverage.api.web.auth import (
     SESSION_COOKIE,
     SIGN_IN_CSRF_COOKIE,
@@ -21,15 +18,14 @@ from coverage.api.web.auth import (
 )
 from coverage.api.web.navigation import home
 from coverage.api.web.render import page
-from coverage.domain.access import Actor, Role
+from coverage.domain.access import Role
 from coverage.errors import InputError
+from coverage.service import sign_in as signing_in
+from coverage.service.sign_in import Refused, Started
 from coverage.settings import get_settings
-from coverage.store import audit, users, web_sign_in
-from coverage.store.tables import AuditEvent, as_utc, utcnow
+from coverage.store import web_sign_in
 
 router = APIRouter(include_in_schema=False)
-ANONYMOUS = Actor(name="anonymous", role=Role.SYSTEM)
-PAUSE = timedelta(minutes=15)
 STAFF = tuple(r for r in Role if r is not Role.SYSTEM)
 
 
@@ -70,36 +66,18 @@ def _sign_in_form(
     return response
 
 
-def _recent_failures(session: Session, name: str) -> int:
-    since = utcnow() - PAUSE
-    last_ok = session.exec(
-        select(func.max(AuditEvent.at)).where(
-            AuditEvent.action == "signin", AuditEvent.actor == name
-        )
-    ).one()
-    if last_ok is not None and as_utc(last_ok) > since:
-        since = as_utc(last_ok)
-    return session.exec(
-        select(func.count()).where(
-            AuditEvent.action == "signin.failed",
-            AuditEvent.entity_id == name[:64],
-            col(AuditEvent.at) > since,
-        )
-    ).one()
+def _client(request: Request) -> str | None:
+    return request.client.host if request.client else None
 
 
-def _start_session(request: Request, session: Session, user_name: str, target: str) -> Response:
-    user = users.get(session, name=user_name)
-    assert user is not None
-    _, token = web_sign_in.start(session, user=user)
-    actor = Actor(
-        name=user.name, role=Role(user.role), client=request.client.host if request.client else None
-    )
-    audit.record(session, actor=actor, action="signin", entity_type="user", entity_id=user.name)
-    session.commit()
+def _signed_in(request: Request, started: Started, target: str) -> Response:
     response = RedirectResponse(target, status_code=303)
     set_cookie(
-        request, response, SESSION_COOKIE, token, max_age=int(get_settings().session_max_seconds)
+        request,
+        response,
+        SESSION_COOKIE,
+        started.token,
+        max_age=int(get_settings().session_max_seconds),
     )
     response.delete_cookie(SIGN_IN_CSRF_COOKIE, path="/")
     return response
@@ -113,13 +91,13 @@ def sign_in_page(request: Request, reason: str | None = None, next: str = "") ->
 @router.post("/sign-in", dependencies=[Depends(sign_in_csrf_checked)])
 def sign_in(
     request: Request,
-    session: SessionDep,
     name: Annotated[str, Form(max_length=80)],
     password: Annotated[str, Form(max_length=200)],
     next: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     name = name.strip()
-    if _recent_failures(session, name) >= get_settings().sign_in_attempts:
+    started = signing_in.sign_in(name, password, client=_client(request))
+    if started is Refused.PAUSED:
         return _sign_in_form(
             request,
             next_path=next,
@@ -128,18 +106,7 @@ def sign_in(
             error="Too many wrong passwords for this user name. Wait 15 minutes, "
             "or ask an administrator for a new sign-in link.",
         )
-    user = web_sign_in.check_password(session, name=name, password=password)
-    if user is None:
-        client = request.client.host if request.client else None
-        audit.record(
-            session,
-            actor=Actor(name=ANONYMOUS.name, role=ANONYMOUS.role, client=client),
-            action="signin.failed",
-            entity_type="user",
-            entity_id=name[:64],
-            outcome="denied",
-        )
-        session.commit()
+    if started is Refused.WRONG:
         return _sign_in_form(
             request,
             next_path=next,
@@ -147,35 +114,28 @@ def sign_in(
             status_code=401,
             error="The user name or password is not right.",
         )
-    target = next if next and safe_next(next) else home(Role(user.role))
-    return _start_session(request, session, user.name, target)
+    assert isinstance(started, Started)
+    target = next if next and safe_next(next) else home(started.role)
+    return _signed_in(request, started, target)
 
 
 @router.post("/sign-out")
-def sign_out(
-    request: Request, session: SessionDep, user: Annotated[WebUser, Depends(form_for(*STAFF))]
-) -> Response:
-    token = request.cookies.get(SESSION_COOKIE, "")
-    signed = web_sign_in.resume(session, token=token)
-    web_sign_in.end(session, web_session=signed.web_session, reason="signed_out")
-    audit.record(
-        session, actor=user.actor, action="signout", entity_type="user", entity_id=user.actor.name
-    )
-    session.commit()
+def sign_out(request: Request, user: Annotated[WebUser, Depends(form_for(*STAFF))]) -> Response:
+    signing_in.sign_out(request.cookies.get(SESSION_COOKIE, ""), actor=user.actor)
     response = RedirectResponse("/sign-in?reason=signed_out", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
 
 @router.get("/welcome/{token}", response_class=HTMLResponse)
-def welcome_page(request: Request, session: SessionDep, token: str) -> Response:
-    return _welcome_form(request, session, token)
+def welcome_page(request: Request, token: str) -> Response:
+    return _welcome_form(request, token)
 
 
 def _welcome_form(
-    request: Request, session: Session, token: str, error: str | None = None, status_code: int = 200
+    request: Request, token: str, error: str | None = None, status_code: int = 200
 ) -> Response:
-    link_user = web_sign_in.link_user(session, token=token)
+    link_user = signing_in.link_user(token)
     csrf = request.cookies.get(SIGN_IN_CSRF_COOKIE) or secrets.token_urlsafe(32)
     response = page(
         request,
@@ -197,27 +157,19 @@ def _welcome_form(
 @router.post("/welcome/{token}", dependencies=[Depends(sign_in_csrf_checked)])
 def welcome(
     request: Request,
-    session: SessionDep,
     token: str,
     password: Annotated[str, Form(max_length=200)],
     confirm: Annotated[str, Form(max_length=200)],
 ) -> Response:
     if password != confirm:
-        return _welcome_form(request, session, token, "The two passwords are not the same.", 422)
+        return _welcome_form(request, token, "The two passwords are not the same.", 422)
     try:
-        user = web_sign_in.redeem_link(session, token=token, password=password)
+        started = signing_in.redeem_link(token, password, client=_client(request))
     except InputError as exc:
-        session.rollback()
-        return _welcome_form(request, session, token, f"Password not accepted: {exc}", 422)
-    if user is None:
-        return _welcome_form(request, session, token)
-    actor = Actor(
-        name=user.name, role=Role(user.role), client=request.client.host if request.client else None
-    )
-    audit.record(
-        session, actor=actor, action="password.set", entity_type="user", entity_id=user.name
-    )
-    return _start_session(request, session, user.name, home(Role(user.role)))
+        return _welcome_form(request, token, f"Password not accepted: {exc}", 422)
+    if started is None:
+        return _welcome_form(request, token)
+    return _signed_in(request, started, home(started.role))
 
 
 @router.get("/")

@@ -16,10 +16,10 @@ from coverage.api.web.auth import WebUser, form_for, page_for
 from coverage.api.web.navigation import ROLE_NAMES
 from coverage.api.web.render import page
 from coverage.domain.access import Role
-from coverage.errors import ConflictError, InputError
+from coverage.errors import ConflictError, InputError, NotFoundError
+from coverage.service import staff
 from coverage.settings import get_settings
-from coverage.store import audit, users, web_sign_in
-from coverage.store.tables import User
+from coverage.store import users, web_sign_in
 
 router = APIRouter(include_in_schema=False)
 Admin = Annotated[WebUser, Depends(page_for(Role.ADMIN))]
@@ -28,7 +28,7 @@ AdminForm = Annotated[WebUser, Depends(form_for(Role.ADMIN))]
 
 @dataclass(frozen=True)
 class NewLink:
-    user: User
+    name: str
     url: str
     first: bool  # a new user's first link, or a reset
 
@@ -89,44 +89,22 @@ def add_user(
         errors["name"] = f"use 1 to 80 {users.NAME_RULE}"
     if role not in {r.value for r in users.STAFF_ROLES}:
         errors["role"] = "choose one of the roles"
-    user = None
+    added = None
     if not errors:
         try:
-            user, _ = users.create(session, name=name, role=Role(role), api_token=False)
+            added = staff.add(name, Role(role), actor=admin.actor, api_token=False)
         except ConflictError:
-            session.rollback()
             errors["name"] = "a user with this name already exists"
-    if user is None:
+    if added is None:
         return _users_page(request, session, admin, errors=errors, values=values, status_code=422)
-    token = web_sign_in.issue_link(session, user=user)
-    _record(session, admin, "user.create", name)
-    link = NewLink(user=user, url=web_sign_in.link_url(token), first=True)
+    link = NewLink(name=added.name, url=web_sign_in.link_url(added.link), first=True)
     return _users_page(request, session, admin, new_link=link)
 
 
-def _record(
-    session: Session, admin: WebUser, action: str, user_name: str, detail: str = ""
-) -> None:
-    """Every change an administrator makes is audited, then committed with it."""
-    audit.record(
-        session,
-        actor=admin.actor,
-        action=action,
-        entity_type="user",
-        entity_id=user_name,
-        detail=detail,
-    )
-    session.commit()
-
-
-def _target(session: Session, user_id: uuid.UUID) -> User | None:
-    return users.by_id(session, user_id=user_id)
-
-
-def _gone(request: Request, session: Session, admin: WebUser) -> HTMLResponse:
-    return _users_page(
-        request, session, admin, notice="That user no longer exists.", status_code=404
-    )
+def _refused(request: Request, session: Session, admin: WebUser, exc: Exception) -> HTMLResponse:
+    """A change the service refused, said on the page: 404 when the user is gone."""
+    code = 404 if isinstance(exc, NotFoundError) else 409
+    return _users_page(request, session, admin, notice=str(exc), status_code=code)
 
 
 @router.post("/users/{user_id}/link", response_class=HTMLResponse)
@@ -134,20 +112,11 @@ def new_link(
     request: Request, session: SessionDep, admin: AdminForm, user_id: uuid.UUID
 ) -> HTMLResponse:
     """A password reset: the old password and the user's sessions stop working at once."""
-    user = _target(session, user_id)
-    if user is None:
-        return _gone(request, session, admin)
-    if not user.active:
-        return _users_page(
-            request,
-            session,
-            admin,
-            notice=f"{user.name} is deactivated: reactivate the user before sending a link.",
-            status_code=409,
-        )
-    token = users.reset_sign_in(session, user=user)
-    _record(session, admin, "user.link", user.name)
-    link = NewLink(user=user, url=web_sign_in.link_url(token), first=False)
+    try:
+        name, token = staff.new_link(actor=admin.actor, user_id=user_id)
+    except (NotFoundError, ConflictError) as exc:
+        return _refused(request, session, admin, exc)
+    link = NewLink(name=name, url=web_sign_in.link_url(token), first=False)
     return _users_page(request, session, admin, new_link=link)
 
 
@@ -155,30 +124,15 @@ def new_link(
 def deactivate(
     request: Request, session: SessionDep, admin: AdminForm, user_id: uuid.UUID
 ) -> HTMLResponse:
-    user = _target(session, user_id)
-    if user is None:
-        return _gone(request, session, admin)
-    if user.name == admin.actor.name:
-        return _users_page(
-            request,
-            session,
-            admin,
-            notice="You cannot deactivate yourself: another administrator can.",
-            status_code=409,
-        )
-    ended, revoked = users.deactivate(session, user=user)
-    _record(
-        session,
-        admin,
-        "user.deactivate",
-        user.name,
-        f"{ended} web sessions ended, {revoked} API tokens revoked",
-    )
+    try:
+        name, _, revoked = staff.deactivate(user_id, actor=admin.actor)
+    except (NotFoundError, ConflictError) as exc:
+        return _refused(request, session, admin, exc)
     return _users_page(
         request,
         session,
         admin,
-        notice=f"{user.name} is deactivated: signed out everywhere, "
+        notice=f"{name} is deactivated: signed out everywhere, "
         f"{revoked} API token{'s' if revoked != 1 else ''} revoked.",
     )
 
@@ -187,16 +141,15 @@ def deactivate(
 def reactivate(
     request: Request, session: SessionDep, admin: AdminForm, user_id: uuid.UUID
 ) -> HTMLResponse:
-    user = _target(session, user_id)
-    if user is None:
-        return _gone(request, session, admin)
-    users.reactivate(session, user=user)
-    _record(session, admin, "user.reactivate", user.name)
+    try:
+        name = staff.reactivate(user_id, actor=admin.actor)
+    except NotFoundError as exc:
+        return _refused(request, session, admin, exc)
     return _users_page(
         request,
         session,
         admin,
-        notice=f"{user.name} is active again and can sign in with their password. "
+        notice=f"{name} is active again and can sign in with their password. "
         "Their old API tokens stay revoked: a new one comes from `iop-coverage users add`.",
     )
 
@@ -210,24 +163,14 @@ def change_role(
     role: Annotated[str, Form(max_length=20)] = "",
 ) -> HTMLResponse:
     """The page a user is refused sends them here: the change takes effect on their next request."""
-    user = _target(session, user_id)
-    if user is None:
-        return _gone(request, session, admin)
     if role not in {r.value for r in users.STAFF_ROLES}:
         return _users_page(
             request, session, admin, notice="Choose one of the roles.", status_code=422
         )
-    if user.name == admin.actor.name and role != Role.ADMIN.value:
-        return _users_page(
-            request,
-            session,
-            admin,
-            notice="You cannot change your own role: another administrator can.",
-            status_code=409,
-        )
-    before = user.role
-    users.change_role(session, user=user, role=Role(role))
-    _record(session, admin, "user.role", user.name, f"{before} -> {role}")
+    try:
+        name = staff.change_role(user_id, Role(role), actor=admin.actor)
+    except (NotFoundError, ConflictError) as exc:
+        return _refused(request, session, admin, exc)
     return _users_page(
-        request, session, admin, notice=f"{user.name} is now one of the {ROLE_NAMES[Role(role)]}."
+        request, session, admin, notice=f"{name} is now one of the {ROLE_NAMES[Role(role)]}."
     )

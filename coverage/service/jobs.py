@@ -1,4 +1,4 @@
-"""Queueing, re-verification and sweeping: the database first, the broker after commit, IDs only."""
+"""Jobs: queue, re-run, re-verify and sweep; the database first, the broker after commit, IDs only."""
 
 import logging
 import uuid
@@ -9,8 +9,9 @@ from sqlalchemy.exc import IntegrityError
 
 from coverage.core import reverification
 from coverage.domain.access import Actor, Role
-from coverage.domain.job_state import JobStatus
+from coverage.domain.job_state import RERUNNABLE, JobStatus
 from coverage.domain.request import VerificationRequest
+from coverage.errors import ConflictError
 from coverage.settings import get_settings
 from coverage.store import jobs
 from coverage.store.db import session_scope
@@ -64,8 +65,11 @@ def queue(
 
 
 def rerun(job_id: uuid.UUID, *, actor: Actor, enqueue: Enqueue, fresh_check: bool = False) -> None:
+    """Back to the queue from any state staff can act on (ConflictError otherwise)."""
     with session_scope() as session:
         job = jobs.get_or_raise(session, job_id=job_id)
+        if JobStatus(job.status) not in RERUNNABLE:
+            raise ConflictError(f"job {job_id} cannot be re-run now")
         jobs.transition(
             session,
             job_id=job_id,

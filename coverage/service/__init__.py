@@ -1,0 +1,10 @@
+"""The service's writes: every change staff or a schedule starts goes through one of these
+functions, which own their transactions (routes, pages and CLI commands never commit).
+
+jobs: queue, re-run, re-verify, sweep. reviews: billing's decisions, notes and adjustments.
+phone: what staff recorded of a phone verification. staff: users, their links and tokens.
+"""
+
+from coverage.service.jobs import REVERIFIER, SWEEPER, Enqueue, queue, rerun, reverify, sweep
+
+__all__ = ["REVERIFIER", "SWEEPER", "Enqueue", "queue", "rerun", "reverify", "sweep"]

@@ -1,0 +1,16 @@
+"""Phone verification: what a payer's representative said, recorded by staff for the payer's
+`manual` adapter to answer with on the job's next run."""
+
+import uuid
+
+from coverage.domain.access import Actor
+from coverage.domain.manual_vob import PhoneVob
+from coverage.store import manual_vobs
+from coverage.store.db import session_scope
+
+
+def record(job_id: uuid.UUID, *, policy: int, entry: PhoneVob, actor: Actor) -> uuid.UUID:
+    """Stores the call for the job's `policy`-th policy (0 = primary) with its audit entry."""
+    with session_scope() as session:
+        row = manual_vobs.record(session, job_id=job_id, policy=policy, entry=entry, actor=actor)
+        return row.id
