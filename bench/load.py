@@ -328,7 +328,7 @@ def collect(submitted: dict[uuid.UUID, float]) -> dict[uuid.UUID, JobTimes]:
     from sqlmodel import Session, col, select
 
     from coverage.store.db import get_engine
-    from coverage.store.tables import AuditEvent, EligibilityCheck, VerificationJob
+    from coverage.store.tables import AuditEvent, PayerCall, VerificationJob
 
     claims: dict[str, list[float]] = defaultdict(list)
     payer: dict[uuid.UUID, float] = defaultdict(float)
@@ -338,9 +338,7 @@ def collect(submitted: dict[uuid.UUID, float]) -> dict[uuid.UUID, JobTimes]:
             select(AuditEvent.at, AuditEvent.entity_id).where(AuditEvent.action == "job.running")
         ):
             claims[entity].append(epoch(at))
-        for job_id, elapsed in session.exec(
-            select(EligibilityCheck.job_id, EligibilityCheck.elapsed_ms)
-        ):
+        for job_id, elapsed in session.exec(select(PayerCall.job_id, PayerCall.elapsed_ms)):
             payer[job_id] += (elapsed or 0) / 1000
         for job in session.exec(
             select(VerificationJob).where(col(VerificationJob.id).in_(list(submitted)))

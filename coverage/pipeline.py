@@ -26,8 +26,8 @@ from coverage.domain.calendar import service_dates
 from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse, OtherPayerRole
 from coverage.domain.gfe import Facility
 from coverage.domain.job_state import JobStatus
-from coverage.domain.manual_vob import PhoneAnswerRequest
 from coverage.domain.payer import PayerConfig
+from coverage.domain.phone import PhoneAnswerRequest
 from coverage.domain.request import VerificationRequest
 from coverage.domain.result import PolicyCoverage, VerificationResult
 from coverage.errors import ConflictError, PayerError, PayerPermanentError, PayerTransientError
@@ -36,9 +36,9 @@ from coverage.rules.assessment import assess
 from coverage.rules.book import RuleBook
 from coverage.rules.errors import RuleLookupError
 from coverage.settings import get_settings
-from coverage.store import audit, jobs, manual_vobs
+from coverage.store import audit, jobs, payer_calls, phone_answers, results
 from coverage.store.db import session_scope
-from coverage.store.tables import EligibilityCheck, utcnow
+from coverage.store.tables import PayerCall, utcnow
 
 log = logging.getLogger(__name__)
 # What a result keeps of each payer's answer: PolicyCoverage's own fields.
@@ -227,7 +227,7 @@ class _Asker:
 def _with_phone_answer(eligibility: EligibilityRequest) -> PhoneAnswerRequest:
     """A payer verified by phone is answered by the call staff recorded for this job."""
     with session_scope() as session:
-        entry = manual_vobs.latest(
+        entry = phone_answers.latest(
             session,
             trace_number=eligibility.trace_number,
             payer_id=eligibility.payer_id,
@@ -282,7 +282,7 @@ def _ask(
     policy_id: uuid.UUID,
 ) -> EligibilityResponse:
     """One payer call, recorded whatever its outcome (the raw reply encrypted, with its hash)."""
-    check = EligibilityCheck(
+    check = PayerCall(
         job_id=job_id,
         policy_id=policy_id,
         adapter=payer.adapter,
@@ -308,7 +308,7 @@ def _ask(
     finally:
         check.elapsed_ms = int((time.monotonic() - started) * 1000)
         with session_scope() as session:
-            jobs.record_check(session, check=check)
+            payer_calls.record(session, check=check)
 
 
 def _result(
@@ -422,7 +422,7 @@ def _finish(
     with session_scope() as session:
         if result is not None:
             body, rule_files, version = result
-            jobs.save_result(
+            results.save(
                 session,
                 job_id=job_id,
                 body=body,

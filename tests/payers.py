@@ -17,7 +17,7 @@ from coverage.domain.payer import PayerConfig
 from coverage.domain.request import Relationship, Sex
 from coverage.errors import PayerError
 from coverage.x12 import core_mime, core_soap
-from coverage.x12.interpret import IopContext, payer_error, read_eligibility
+from coverage.x12.iop_benefit import IopContext, payer_error, read_eligibility
 
 SYNTHETIC_X12 = Path(__file__).resolve().parent / "fixtures" / "x12" / "synthetic"
 AAA_75_X12 = (SYNTHETIC_X12 / "synthetic-aaa-2100c-75.271").read_text()

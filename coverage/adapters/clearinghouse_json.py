@@ -25,7 +25,7 @@ from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
 from coverage.domain.payer import PayerConfig
 from coverage.errors import PayerTransientError
 from coverage.x12.codes import SUD_SERVICE_TYPES
-from coverage.x12.interpret import IopContext, interpret_responses, payer_error
+from coverage.x12.iop_benefit import IopContext, interpret_responses, payer_error
 from coverage.x12.json_271 import JsonShapeError, read_json_271
 from coverage.x12.reader_271 import Response271
 

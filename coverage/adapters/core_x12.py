@@ -31,7 +31,7 @@ from coverage.errors import PayerPermanentError, PayerTransientError
 from coverage.x12 import core_mime, core_soap
 from coverage.x12.codes import SUD_SERVICE_TYPES
 from coverage.x12.errors import X12ParseError
-from coverage.x12.interpret import IopContext, interpret_271, payer_error
+from coverage.x12.iop_benefit import IopContext, interpret_271, payer_error
 from coverage.x12.reader_271 import Interchange271, read_271
 from coverage.x12.writer_270 import (
     Envelope270,

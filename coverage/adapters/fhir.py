@@ -30,7 +30,7 @@ from coverage.errors import PayerPermanentError, PayerTransientError
 from coverage.fhir.reader import FhirShapeError, read_fhir_response
 from coverage.fhir.writer import NPI, PAYER_SYSTEM, X12_SERVICE_TYPES
 from coverage.x12.codes import SUD_SERVICE_TYPES
-from coverage.x12.interpret import IopContext, interpret_responses, payer_error
+from coverage.x12.iop_benefit import IopContext, interpret_responses, payer_error
 
 MEDIA_TYPE = "application/fhir+json"
 TRACE_SYSTEM = "urn:iop-coverage:trace-number"

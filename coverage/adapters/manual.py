@@ -16,11 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from coverage.adapters.payer_settings import read_settings
 from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse, TimePeriod
-from coverage.domain.manual_vob import PhoneAnswerRequest, PhoneBenefit, PhoneVob
 from coverage.domain.payer import PayerConfig
+from coverage.domain.phone import PhoneAnswer, PhoneAnswerRequest, PhoneBenefit
 from coverage.errors import PayerPermanentError
 from coverage.x12 import codes
-from coverage.x12.interpret import IopContext, interpret_responses
+from coverage.x12.iop_benefit import IopContext, interpret_responses
 from coverage.x12.reader_271 import (
     RECEIVER,
     SOURCE,
@@ -74,7 +74,7 @@ def _line(benefit: PhoneBenefit, number: int) -> EligibilityBenefit:
     )
 
 
-def normalize(entry: PhoneVob, context: IopContext) -> EligibilityResponse:
+def normalize(entry: PhoneAnswer, context: IopContext) -> EligibilityResponse:
     """The call as 271 content, interpreted like any payer's answer."""
     patient = Party(SUBSCRIBER, "3")
     patient.benefits.append(

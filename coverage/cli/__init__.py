@@ -1,11 +1,11 @@
 """The `iop-coverage` command line, one module per command group: jobs (verify, sweep,
-reverify), processes (serve, worker, beat), database, users, rules, batch, vob; the sandbox
+reverify), processes (serve, worker, beat), database, users, rules, batch, phone; the sandbox
 payer's command lives with the sandbox."""
 
 import typer
 from pydantic import ValidationError
 
-from coverage.cli import batch, database, jobs, processes, rules, users, vob
+from coverage.cli import batch, database, jobs, phone, processes, rules, users
 from coverage.sandbox.cli import sandbox
 from coverage.settings import get_settings
 
@@ -24,7 +24,8 @@ app.command()(sandbox)
 app.add_typer(database.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(rules.rules_app, name="rules")
-app.add_typer(vob.vob_app, name="vob")
+app.add_typer(phone.app, name="phone")
+app.add_typer(phone.app, name="vob", hidden=True)  # its name before "phone"
 
 
 def main() -> None:

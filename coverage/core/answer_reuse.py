@@ -11,10 +11,10 @@ from datetime import timedelta
 from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
 from coverage.domain.payer import PayerConfig
 from coverage.settings import get_settings
-from coverage.store import jobs
+from coverage.store import payer_calls
 from coverage.store.crypto import keyed_hash
 from coverage.store.db import session_scope
-from coverage.store.tables import EligibilityCheck, utcnow
+from coverage.store.tables import PayerCall, utcnow
 
 
 def subject_hash(eligibility: EligibilityRequest) -> str:
@@ -50,7 +50,7 @@ def reuse(
     if ttl <= 0:
         return None
     with session_scope() as session:
-        hit = jobs.reusable_check(
+        hit = payer_calls.reusable(
             session,
             payer_id=payer.id,
             subject_hash=subject_hash(eligibility),
@@ -60,9 +60,9 @@ def reuse(
         )
         if hit is None or hit.normalized is None:
             return None
-        jobs.record_check(
+        payer_calls.record(
             session,
-            check=EligibilityCheck(
+            check=PayerCall(
                 job_id=job_id,
                 policy_id=policy_id,
                 adapter=payer.adapter,

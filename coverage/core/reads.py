@@ -8,10 +8,10 @@ from sqlmodel import Session
 
 from coverage.core.rule_book import payers_in_force
 from coverage.core.views import (
-    CheckPublic,
     JobDetail,
     JobList,
     JobSummary,
+    PayerCallPublic,
     ReviewPublic,
     StaffJobSummary,
 )
@@ -24,7 +24,7 @@ from coverage.domain.result import VerificationResult
 from coverage.errors import NotFoundError
 from coverage.fhir.writer import PolicyAnswer, coverage_eligibility_response
 from coverage.settings import get_settings
-from coverage.store import audit, jobs
+from coverage.store import audit, jobs, payer_calls, results, reviews
 from coverage.store.tables import VerificationJob
 
 
@@ -53,7 +53,7 @@ def _read_job(session: Session, *, job_id: uuid.UUID, actor: Actor) -> Verificat
 def job_detail(session: Session, *, job_id: uuid.UUID, actor: Actor) -> JobDetail:
     job = _read_job(session, job_id=job_id, actor=actor)
     inputs = jobs.load_inputs(session, job_id=job_id)
-    result = jobs.get_result(session, job_id=job_id)
+    result = results.get(session, job_id=job_id)
     detail = JobDetail(
         id=job.id,
         status=JobStatus(job.status),
@@ -66,12 +66,12 @@ def job_detail(session: Session, *, job_id: uuid.UUID, actor: Actor) -> JobDetai
         rule_files=[RuleFileRef.model_validate(f) for f in result.rule_files] if result else [],
         rule_book_version=result.rule_book_version if result else None,
         checks=[
-            CheckPublic.model_validate(c, from_attributes=True)
-            for c in jobs.checks_for(session, job_id=job_id)
+            PayerCallPublic.model_validate(c, from_attributes=True)
+            for c in payer_calls.list_for(session, job_id=job_id)
         ],
         reviews=[
             ReviewPublic.model_validate(r, from_attributes=True)
-            for r in jobs.reviews_for(session, job_id=job_id)
+            for r in reviews.list_for(session, job_id=job_id)
         ],
     )
     session.commit()
@@ -146,7 +146,7 @@ def job_fhir(
     policy_id = inputs.policy_ids[policy]
     payer_id = inputs.request.policies[policy].payer_id
     payer = payers_in_force().get(payer_id)
-    checks = [c for c in jobs.checks_for(session, job_id=job_id) if c.policy_id == policy_id]
+    checks = [c for c in payer_calls.list_for(session, job_id=job_id) if c.policy_id == policy_id]
     last = max(checks, key=lambda c: c.attempt, default=None)
     answered = last is not None and last.outcome in ("ok", "reused") and last.normalized is not None
     days = service_dates(inputs.request.plan)

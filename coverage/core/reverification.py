@@ -14,7 +14,7 @@ from coverage.domain.calendar import service_dates
 from coverage.domain.job_state import JobStatus
 from coverage.domain.result import VerificationResult
 from coverage.settings import get_settings
-from coverage.store import jobs
+from coverage.store import jobs, results
 from coverage.store.db import session_scope
 from coverage.store.tables import VerificationJob
 
@@ -74,7 +74,7 @@ def coverage_changes(before: VerificationResult, after: VerificationResult) -> l
 
 def changes_since(original: uuid.UUID, result: VerificationResult) -> list[str]:
     with session_scope() as session:
-        previous = jobs.read_result(session, job_id=original)
+        previous = results.read(session, job_id=original)
     if previous is None:
         return ["The verification this one re-checks has no stored result"]
     return coverage_changes(previous, result)

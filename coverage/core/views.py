@@ -39,7 +39,7 @@ class JobList(BaseModel):
     count: int
 
 
-class CheckPublic(BaseModel):
+class PayerCallPublic(BaseModel):
     attempt: int
     adapter: str
     outcome: str
@@ -68,5 +68,5 @@ class JobDetail(BaseModel):
     rule_files: list[RuleFileRef]
     # The rule book version (content hash) the result was made with; None for older results.
     rule_book_version: str | None = None
-    checks: list[CheckPublic]
+    checks: list[PayerCallPublic]
     reviews: list[ReviewPublic]

@@ -1,5 +1,5 @@
 """A payer's FHIR R4 CoverageEligibilityResponse read into the typed 271 model, so the X12
-interpretation (coverage/x12/interpret.py) chooses the IOP benefit for FHIR answers too.
+interpretation (coverage/x12/iop_benefit.py) chooses the IOP benefit for FHIR answers too.
 
 Mapping (x12-eligibility.md 6): `insurance.inforce` -> EB 1 / EB 6 for service type 30;
 `benefitPeriod` -> plan begin/end; each `item` -> one EB line per benefit, with `category`

@@ -15,7 +15,7 @@ from coverage.domain.request import Program
 from coverage.fhir.writer import X12_SERVICE_TYPES, PolicyAnswer, coverage_eligibility_response
 from coverage.sandbox.personas import answer_271
 from coverage.x12.codes import SUD_SERVICE_TYPES
-from coverage.x12.interpret import IopContext, read_eligibility
+from coverage.x12.iop_benefit import IopContext, read_eligibility
 from coverage.x12.writer_270 import Envelope270, Inquiry270, Person270, write_interchange
 
 TRACE_SYSTEM = "urn:iop-coverage:trace-number"

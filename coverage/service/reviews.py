@@ -7,7 +7,7 @@ from typing import Literal
 from coverage.domain.access import Actor
 from coverage.domain.adjustment import Adjustment
 from coverage.domain.job_state import JobStatus
-from coverage.store import jobs
+from coverage.store import reviews
 from coverage.store.db import session_scope
 
 Decision = JobStatus | Literal["note", "adjust"]
@@ -23,7 +23,7 @@ def review(
 ) -> None:
     """One decision and its audit entry, in one transaction."""
     with session_scope() as session:
-        jobs.review(
+        reviews.record(
             session,
             job_id=job_id,
             decision=decision,

@@ -1,30 +1,24 @@
-"""Verification jobs: creation, compare-and-set state changes, results. Keyword-only, session first."""
+"""Verification jobs: creation, inputs, lists, compare-and-set state changes, the sweeper's
+queries. Keyword-only, session first."""
 
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Any, Literal, cast
+from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, insert, or_, update
+from sqlalchemy import CursorResult, insert, or_, update
 from sqlmodel import Session, col, select
 
-from coverage.domain import adjustment as adjustments
 from coverage.domain.access import Actor
-from coverage.domain.adjustment import Adjustment
 from coverage.domain.job_state import OPEN, JobStatus, check_transition
 from coverage.domain.request import VerificationRequest
-from coverage.domain.result import VerificationResult
-from coverage.errors import ConflictError, InputError, NotFoundError
+from coverage.errors import ConflictError, NotFoundError
 from coverage.store import audit
 from coverage.store.crypto import keyed_hash
 from coverage.store.tables import (
-    CoverageResult,
-    EligibilityCheck,
     Enrollee,
     Policy,
-    ReviewDecision,
-    SupersededResult,
     VerificationJob,
     utcnow,
 )
@@ -315,183 +309,6 @@ def claim(
     except (ConflictError, NotFoundError):
         return False
     return True
-
-
-def record_check(session: Session, *, check: EligibilityCheck) -> None:
-    """Numbers the check after the policy's earlier ones: a re-run starts the job's attempts
-    again at 1, but its checks still follow the first run's."""
-    earlier = session.exec(
-        select(func.max(EligibilityCheck.attempt)).where(
-            EligibilityCheck.job_id == check.job_id, EligibilityCheck.policy_id == check.policy_id
-        )
-    ).one()
-    check.attempt = (earlier or 0) + 1
-    session.add(check)
-
-
-def reusable_check(
-    session: Session,
-    *,
-    payer_id: str,
-    subject_hash: str,
-    service_start: date,
-    service_end: date,
-    since: datetime,
-) -> EligibilityCheck | None:
-    """The newest answer the payer itself gave (not a reuse) for this person and these dates."""
-    return session.exec(
-        select(EligibilityCheck)
-        .where(
-            EligibilityCheck.payer_id == payer_id,
-            EligibilityCheck.subject_hash == subject_hash,
-            EligibilityCheck.service_start == service_start,
-            EligibilityCheck.service_end == service_end,
-            EligibilityCheck.outcome == "ok",
-            col(EligibilityCheck.reused_from).is_(None),
-            col(EligibilityCheck.created_at) >= since,
-        )
-        .order_by(col(EligibilityCheck.created_at).desc())
-    ).first()
-
-
-def save_result(
-    session: Session,
-    *,
-    job_id: uuid.UUID,
-    body: dict[str, Any],
-    rule_files: list[dict[str, Any]],
-    rule_book_version: str | None,
-) -> None:
-    """One current result per job; a re-run's result replaces it and the old one is kept."""
-    current = get_result(session, job_id=job_id)
-    if current is None:
-        session.add(
-            CoverageResult(
-                job_id=job_id,
-                body=body,
-                rule_files=rule_files,
-                rule_book_version=rule_book_version,
-            )
-        )
-        return
-    session.add(
-        SupersededResult(
-            job_id=job_id,
-            body=current.body,
-            rule_files=current.rule_files,
-            rule_book_version=current.rule_book_version,
-            created_at=current.created_at,
-        )
-    )
-    current.body = body
-    current.rule_files = rule_files
-    current.rule_book_version = rule_book_version
-    current.created_at = utcnow()
-    session.add(current)
-
-
-def superseded_results(session: Session, *, job_id: uuid.UUID) -> list[SupersededResult]:
-    return list(
-        session.exec(
-            select(SupersededResult)
-            .where(SupersededResult.job_id == job_id)
-            .order_by(col(SupersededResult.superseded_at))
-        )
-    )
-
-
-def get_result(session: Session, *, job_id: uuid.UUID) -> CoverageResult | None:
-    return session.exec(select(CoverageResult).where(CoverageResult.job_id == job_id)).first()
-
-
-def read_result(session: Session, *, job_id: uuid.UUID) -> VerificationResult | None:
-    """The job's current result, typed (a body of any stored format)."""
-    row = get_result(session, job_id=job_id)
-    return None if row is None else VerificationResult.read(row.body)
-
-
-def checks_for(session: Session, *, job_id: uuid.UUID) -> list[EligibilityCheck]:
-    return list(
-        session.exec(
-            select(EligibilityCheck)
-            .where(EligibilityCheck.job_id == job_id)
-            .order_by(col(EligibilityCheck.attempt), col(EligibilityCheck.created_at))
-        )
-    )
-
-
-def review(
-    session: Session,
-    *,
-    job_id: uuid.UUID,
-    decision: JobStatus | Literal["note", "adjust"],
-    note: str | None,
-    actor: Actor,
-    adjustment: Adjustment | None = None,
-) -> ReviewDecision:
-    """Approve or reject: a compare-and-set from needs_review (audited job.approved / job.rejected).
-    A note or an adjustment of the printed estimate changes no state (audited job.note /
-    job.adjust, without the note or the choice: both are stored encrypted with the decision)."""
-    if isinstance(decision, JobStatus):
-        transition(
-            session, job_id=job_id, current=JobStatus.NEEDS_REVIEW, target=decision, actor=actor
-        )
-        stored = None
-    else:
-        job = get_or_raise(session, job_id=job_id)
-        if decision == "adjust":
-            stored = _checked_adjustment(session, job, adjustment).model_dump()
-        elif not (note or "").strip():
-            raise InputError("note: write the note to add")
-        else:
-            stored = None
-        audit.record(
-            session,
-            actor=actor,
-            action=f"job.{decision}",
-            entity_type="job",
-            entity_id=job_id,
-            part2=job.part2,
-        )
-    row = ReviewDecision(
-        job_id=job_id,
-        reviewer=actor.name,
-        decision=decision.value if isinstance(decision, JobStatus) else decision,
-        note=(note or "").strip() or None,
-        adjustment=stored,
-    )
-    session.add(row)
-    return row
-
-
-# The printed estimate may change while billing reviews it, and after approval (a hardship
-# determination often comes later); not once the result is rejected or being re-run.
-ADJUSTABLE = frozenset({JobStatus.NEEDS_REVIEW, JobStatus.APPROVED})
-
-
-def _checked_adjustment(
-    session: Session, job: VerificationJob, adjustment: Adjustment | None
-) -> Adjustment:
-    if adjustment is None:
-        raise InputError("adjustment: choose the price option to print")
-    result = read_result(session, job_id=job.id)
-    if result is None or JobStatus(job.status) not in ADJUSTABLE:
-        raise ConflictError(
-            f"job {job.id} is {job.status}: only a result waiting for review or approved "
-            "can be adjusted"
-        )
-    return adjustments.check(result, adjustment)
-
-
-def reviews_for(session: Session, *, job_id: uuid.UUID) -> list[ReviewDecision]:
-    """Oldest first: the last adjustment is the one in force."""
-    return list(
-        session.exec(
-            select(ReviewDecision)
-            .where(ReviewDecision.job_id == job_id)
-            .order_by(col(ReviewDecision.created_at))
-        )
-    )
 
 
 def stuck(

@@ -129,7 +129,7 @@ class VerificationJob(SQLModel, table=True):
     reverifies: uuid.UUID | None = Field(default=None, foreign_key="verification_jobs.id")
 
 
-class EligibilityCheck(SQLModel, table=True):
+class PayerCall(SQLModel, table=True):
     __tablename__ = "eligibility_checks"
     __table_args__ = (
         UniqueConstraint("job_id", "policy_id", "attempt", name="uq_check_attempt"),
@@ -146,7 +146,7 @@ class EligibilityCheck(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     job_id: uuid.UUID = Field(foreign_key="verification_jobs.id", index=True, ondelete="CASCADE")
     policy_id: uuid.UUID = Field(foreign_key="policies.id", ondelete="CASCADE")
-    attempt: int = 0  # set by jobs.record_check: the policy's n-th check in the job
+    attempt: int = 0  # set by payer_calls.record: the policy's n-th check in the job
     outcome: str = Field(
         max_length=20
     )  # ok, reused, transient_error, permanent_error, error (a bug)
@@ -221,7 +221,7 @@ class AuditEvent(SQLModel, table=True):
     detail: str = Field(default="", max_length=200)
 
 
-class ManualVob(SQLModel, table=True):
+class PhoneAnswerRow(SQLModel, table=True):
     """A phone verification staff recorded for one policy of one job; the latest one is used."""
 
     __tablename__ = "manual_vobs"
@@ -229,11 +229,11 @@ class ManualVob(SQLModel, table=True):
     job_id: uuid.UUID = Field(foreign_key="verification_jobs.id", index=True, ondelete="CASCADE")
     policy_id: uuid.UUID = Field(foreign_key="policies.id", ondelete="CASCADE")
     # What the manual adapter can match on: the job part of the trace number, the payer and
-    # the member ID's keyed hash (coverage/store/manual_vobs.py).
+    # the member ID's keyed hash (coverage/store/phone_answers.py).
     job_ref: str = Field(max_length=20, index=True)
     payer_id: str = Field(max_length=64)
     member_id_hash: str = Field(max_length=64)
-    entry: dict[str, Any] | None = _encrypted()  # the PhoneVob: benefits, representative, ...
+    entry: dict[str, Any] | None = _encrypted()  # the PhoneAnswer: benefits, representative, ...
     recorded_by: str = Field(max_length=80)
     created_at: datetime = _ts()
 

@@ -62,7 +62,7 @@ def sandbox_url() -> Iterator[str]:
         yield server.url
 
 
-# Adapters that ask staff instead of a payer; their own contract: tests/integration/test_manual_vob.py.
+# Adapters that ask staff instead of a payer; their own contract: tests/integration/test_phone_verification.py.
 STAFF_ADAPTERS = {"manual"}
 
 

@@ -15,9 +15,10 @@ from coverage.domain.access import Actor, Role
 from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
 from coverage.domain.payer import PayerConfig
 from coverage.settings import get_settings
-from coverage.store import jobs
+from coverage.store import payer_calls as stored_calls
+from coverage.store import results
 from coverage.store.db import session_scope
-from coverage.store.tables import EligibilityCheck, utcnow
+from coverage.store.tables import PayerCall, utcnow
 from tests.factories import request
 from tests.integration.conftest import job_row
 
@@ -68,12 +69,12 @@ def test_the_same_person_and_dates_within_the_ttl_reuse_the_answer(
     first = verify(payer_calls, clerk, suffix=suffix)
     second = verify(payer_calls, clerk, suffix=suffix)
     assert payer_calls.calls == 1
-    [original] = jobs.checks_for(session, job_id=first)
-    [reused] = jobs.checks_for(session, job_id=second)
+    [original] = stored_calls.list_for(session, job_id=first)
+    [reused] = stored_calls.list_for(session, job_id=second)
     assert (reused.outcome, reused.reused_from, reused.raw) == ("reused", original.id, None)
     assert reused.raw_sha256 == original.raw_sha256
-    first_result = jobs.get_result(session, job_id=first)
-    second_result = jobs.get_result(session, job_id=second)
+    first_result = results.get(session, job_id=first)
+    second_result = results.get(session, job_id=second)
     assert first_result and second_result
     assert second_result.body["estimate"] == first_result.body["estimate"]
 
@@ -102,9 +103,13 @@ def test_staff_can_force_a_fresh_check_on_submit_and_on_rerun(
     assert job_row(session, job_id).message == "Re-run requested, with fresh payer checks"
     assert pipeline.run(job_id, adapters={"sandbox": payer_calls}).status == "needs_review"
     assert payer_calls.calls == 3
-    assert [c.outcome for c in jobs.checks_for(session, job_id=job_id)] == ["ok", "reused", "ok"]
+    assert [c.outcome for c in stored_calls.list_for(session, job_id=job_id)] == [
+        "ok",
+        "reused",
+        "ok",
+    ]
     # each re-run replaced the result; the two it replaced are kept as they were
-    assert len(jobs.superseded_results(session, job_id=job_id)) == 2
+    assert len(results.superseded(session, job_id=job_id)) == 2
 
 
 def test_an_answer_older_than_the_ttl_is_not_reused(
@@ -114,8 +119,8 @@ def test_an_answer_older_than_the_ttl_is_not_reused(
     first = verify(payer_calls, clerk, suffix=suffix)
     with session_scope() as s:
         s.execute(
-            update(EligibilityCheck)
-            .where(col(EligibilityCheck.job_id) == first)
+            update(PayerCall)
+            .where(col(PayerCall.job_id) == first)
             .values(created_at=utcnow() - timedelta(seconds=3601))
         )
     verify(payer_calls, clerk, suffix=suffix)

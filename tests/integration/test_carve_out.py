@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from coverage.domain.access import Actor
 from coverage.sandbox.app import SandboxPayer
-from coverage.store import jobs
+from coverage.store import payer_calls, results
 from tests.factories import request
 from tests.integration.conftest import queue_in_process
 from tests.rule_files import core_x12_payer
@@ -84,12 +84,12 @@ def test_a_named_administrator_with_a_payer_file_gets_exactly_one_follow_up_chec
     job_id = queue_in_process(req.model_copy(update={"policies": [policy]}), clerk)
 
     assert sandbox.counters.calls == 2  # the medical plan, then its administrator once
-    checks = jobs.checks_for(session, job_id=job_id)
+    checks = payer_calls.list_for(session, job_id=job_id)
     assert [(c.payer_id, c.outcome) for c in checks] == [
         ("medical-plan", "ok"),
         ("sandbox-bh", "ok"),
     ]
-    result = jobs.get_result(session, job_id=job_id)
+    result = results.get(session, job_id=job_id)
     assert result is not None
     estimate = result.body["estimate"]
     # The administrator's benefits at its $300.00 rate, 24 days from 2 Feb 2026:
@@ -113,9 +113,9 @@ def test_a_named_administrator_without_a_payer_file_is_left_to_staff(
     )
     job_id = queue_in_process(req.model_copy(update={"policies": [policy]}), clerk)
     assert sandbox.counters.calls == 1
-    [check] = jobs.checks_for(session, job_id=job_id)
+    [check] = payer_calls.list_for(session, job_id=job_id)
     assert check.normalized is not None
-    result = jobs.get_result(session, job_id=job_id)
+    result = results.get(session, job_id=job_id)
     assert result is not None
     [coverage] = result.body["coverage"]
     assert (coverage["payer_id"], coverage["assumptions"][-1]) == (

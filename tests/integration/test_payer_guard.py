@@ -23,7 +23,7 @@ from coverage.domain.payer import PayerConfig, PayerLimits
 from coverage.errors import PayerPermanentError, PayerTransientError
 from coverage.sandbox.app import SandboxPayer
 from coverage.sandbox.faults import Fault, FaultPlan
-from coverage.store import jobs
+from coverage.store import payer_calls
 from coverage.store.db import session_scope
 from coverage.store.tables import VerificationJob
 from tests.conftest import REDIS_URL
@@ -243,7 +243,7 @@ def test_a_job_waits_for_a_payer_that_is_down_and_completes_when_it_returns(
         client.delete("iop:payer:sandbox-commercial:breaker")  # the open interval has passed
         assert run_when_due().status == "needs_review"
         assert flaky.calls == 3
-        assert [c.outcome for c in jobs.checks_for(session, job_id=job.id)] == [
+        assert [c.outcome for c in payer_calls.list_for(session, job_id=job.id)] == [
             "transient_error",
             "transient_error",
             "ok",

@@ -9,14 +9,14 @@ from sqlmodel import Session
 
 from coverage.domain.access import Actor
 from coverage.domain.request import VerificationRequest
-from coverage.store import jobs
+from coverage.store import jobs, payer_calls, results
 from tests.factories import request, request_body
 from tests.integration.conftest import actions, job_row, queue_in_process, result_count
 
 
 def _result(session: Session, job_id: uuid.UUID) -> dict[str, Any]:
     """The stored result as the API shows it."""
-    result = jobs.read_result(session, job_id=job_id)
+    result = results.read(session, job_id=job_id)
     assert result is not None
     return result.model_dump(mode="json")
 
@@ -79,7 +79,7 @@ def test_commercial_ppo_gets_an_exact_estimate_and_waits_for_review(
 
 
 def job_rule_files(session: Session, job_id: uuid.UUID) -> list[dict[str, Any]]:
-    row = jobs.get_result(session, job_id=job_id)
+    row = results.get(session, job_id=job_id)
     assert row is not None
     return row.rule_files
 
@@ -149,7 +149,7 @@ def test_unknown_member_ends_in_needs_info_with_an_action_and_no_result(
         "against the insurance card, then re-run the verification."
     )
     assert result_count(session, job_id) == 0
-    [check] = jobs.checks_for(session, job_id=job_id)
+    [check] = payer_calls.list_for(session, job_id=job_id)
     assert (check.outcome, check.attempt, check.raw) == ("permanent_error", 1, None)
 
 
@@ -159,7 +159,10 @@ def test_an_unavailable_payer_is_retried_and_the_job_completes_once(
     job_id = queue_in_process(request("down"), clerk)
     job = job_row(session, job_id)
     assert (job.status, job.attempts) == ("needs_review", 2)
-    assert [c.outcome for c in jobs.checks_for(session, job_id=job_id)] == ["transient_error", "ok"]
+    assert [c.outcome for c in payer_calls.list_for(session, job_id=job_id)] == [
+        "transient_error",
+        "ok",
+    ]
     assert result_count(session, job_id) == 1
     assert actions(session, job_id) == [
         "job.create",

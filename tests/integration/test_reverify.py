@@ -13,7 +13,7 @@ from coverage.domain.access import Actor, Role
 from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
 from coverage.domain.job_state import JobStatus
 from coverage.domain.payer import PayerConfig
-from coverage.store import jobs
+from coverage.store import results, reviews
 from coverage.store.db import session_scope
 from coverage.store.tables import VerificationJob, utcnow
 from tests.factories import request
@@ -27,7 +27,9 @@ def approved_episode(clerk: Actor, *, started_days_ago: int, verified_days_ago: 
     start = TODAY - timedelta(days=started_days_ago)
     job_id = queue_in_process(request("ppo", start_date=start.isoformat(), weeks=8), clerk)
     with session_scope() as session:
-        jobs.review(session, job_id=job_id, decision=JobStatus.APPROVED, note=None, actor=BILLING)
+        reviews.record(
+            session, job_id=job_id, decision=JobStatus.APPROVED, note=None, actor=BILLING
+        )
         session.execute(
             update(VerificationJob)
             .where(col(VerificationJob.id) == job_id)
@@ -50,7 +52,7 @@ def test_an_episode_in_care_is_verified_again_after_thirty_days_and_once_a_day_a
     assert (row.fresh_check, row.submitter, row.status) == (True, "reverifier", "queued")
 
     assert pipeline.run(again).status == "needs_review"
-    result = jobs.get_result(session, job_id=again)
+    result = results.get(session, job_id=again)
     assert result is not None and result.body["coverage_changes"] == []
     assert job_row(session, again).message.startswith("Monthly re-verification: no change. ")
     # verified today: not due again tomorrow
@@ -90,9 +92,9 @@ def test_a_change_in_coverage_is_reported_for_review(session: Session, clerk: Ac
     original = approved_episode(clerk, started_days_ago=35, verified_days_ago=35)
     [again] = [j for j in queued() if job_row(session, j).reverifies == original]
     assert pipeline.run(again, adapters={"sandbox": EndedCoverage()}).status == "needs_review"
-    result = jobs.get_result(session, job_id=again)
+    result = results.get(session, job_id=again)
     assert result is not None
-    before = jobs.get_result(session, job_id=original)
+    before = results.get(session, job_id=original)
     assert before is not None
     assert result.body["coverage_changes"] == [
         "Sandbox Commercial PPO: active was True, now False",

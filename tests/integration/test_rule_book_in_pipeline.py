@@ -16,7 +16,7 @@ from coverage.cli import app as cli_app
 from coverage.core import rule_book
 from coverage.domain.access import Actor, Role
 from coverage.domain.request import VerificationRequest
-from coverage.store import jobs, rule_versions
+from coverage.store import results, rule_versions
 from tests.api_client import staff
 from tests.factories import request, request_body
 from tests.integration.conftest import job_row, queue_in_process
@@ -58,7 +58,7 @@ payers:
 
 def _body(session: Session, job_id: uuid.UUID) -> dict[str, Any]:
     """The stored result as the API shows it."""
-    result = jobs.read_result(session, job_id=job_id)
+    result = results.read(session, job_id=job_id)
     assert result is not None
     return result.model_dump(mode="json")
 
@@ -93,7 +93,7 @@ def test_an_operator_adds_a_payer_and_its_fee_schedule_as_two_files(
         "patient": "420.00",
         "payer": "480.00",
     }
-    recorded = {f["path"]: f for f in jobs.get_result(session, job_id=job_id).rule_files}  # type: ignore[union-attr]
+    recorded = {f["path"]: f for f in results.get(session, job_id=job_id).rule_files}  # type: ignore[union-attr]
     for path in ("payers/lakeside-epo.yaml", "fee_schedules/lakeside-2026.yaml"):
         assert recorded[path]["sha256"] == hashlib.sha256((rules / path).read_bytes()).hexdigest()
         assert recorded[path]["version"] == "2026.1"

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from coverage.core import rule_book
 from coverage.core.rule_book_status import status
 from coverage.domain.access import Actor
-from coverage.store import jobs, rule_versions
+from coverage.store import results, rule_versions
 from coverage.store.db import session_scope
 from coverage.store.tables import AuditEvent, RuleBookVersion, RuleFileContent, utcnow
 from tests.factories import request
@@ -61,7 +61,7 @@ def test_a_process_started_while_the_directory_is_broken_verifies_with_the_store
     assert book.version == good.version and book is not good
     job_id = queue_in_process(request("ppo"), clerk)
     assert job_row(session, job_id).status == "needs_review"
-    result = jobs.get_result(session, job_id=job_id)
+    result = results.get(session, job_id=job_id)
     assert result is not None and result.rule_book_version == good.version
     report = status()
     assert report.in_force is not None

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from coverage import service
 from coverage.domain.access import Actor, Role
 from coverage.domain.request import VerificationRequest
-from coverage.store import jobs
+from coverage.store import reviews
 from tests.api_client import make_app, staff
 from tests.factories import phi_in, request, request_body
 from tests.integration.conftest import actions, job_row, queue_in_process
@@ -125,7 +125,7 @@ def test_a_note_changes_no_state_and_an_empty_one_is_refused(
         '<span class="field-error" id="error-note-note">write the note to add</span>' in empty.text
     )
     assert "Nothing was saved" in empty.text
-    assert [r.decision for r in jobs.reviews_for(session, job_id=job_id)] == ["note"]
+    assert [r.decision for r in reviews.list_for(session, job_id=job_id)] == ["note"]
     assert actions(session, job_id).count("job.note") == 1
 
 
@@ -157,7 +157,7 @@ def test_the_print_page_shows_the_estimate_then_billings_adjustment(
     )
     assert adjusted.status_code == 303 and "done=adjusted" in adjusted.headers["location"]
     assert actions(session, job_id)[-1] == "job.adjust"
-    [decision] = jobs.reviews_for(session, job_id=job_id)
+    [decision] = reviews.list_for(session, job_id=job_id)
     assert (decision.decision, decision.adjustment) == (
         "adjust",
         {"option": "hardship_discount", "plan_months": 3},
@@ -196,7 +196,7 @@ def test_an_option_or_plan_the_result_does_not_offer_is_refused(
         "<li>Payment plan: not a payment plan of this option; it offers 3 months, 6 months, "
         "12 months</li>" in months.text
     )
-    assert jobs.reviews_for(session, job_id=job_id) == []
+    assert reviews.list_for(session, job_id=job_id) == []
     assert "job.adjust" not in actions(session, job_id)
 
 
@@ -260,7 +260,7 @@ def test_admissions_cannot_post_review_actions(
     assert refused.status_code == 403
     assert "This page is not for your role" in refused.text
     assert job_row(session, job_id).status == "needs_review"
-    assert jobs.reviews_for(session, job_id=job_id) == []
+    assert reviews.list_for(session, job_id=job_id) == []
 
 
 def test_admissions_sees_the_decisions_without_the_forms(

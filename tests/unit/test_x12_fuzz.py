@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from coverage.x12.errors import X12ParseError
-from coverage.x12.interpret import IopContext, payer_error, read_eligibility
+from coverage.x12.iop_benefit import IopContext, payer_error, read_eligibility
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "x12"
 TEXTS = sorted(

@@ -20,7 +20,7 @@ from coverage.domain.eligibility import (
 from coverage.errors import PayerPermanentError, PayerTransientError
 from coverage.x12.envelope import read_interchange
 from coverage.x12.errors import X12ParseError
-from coverage.x12.interpret import IopContext, payer_error, read_eligibility
+from coverage.x12.iop_benefit import IopContext, payer_error, read_eligibility
 from coverage.x12.reader_271 import read_271
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "x12"

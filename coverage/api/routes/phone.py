@@ -8,29 +8,29 @@ from pydantic import BaseModel
 
 from coverage.api.deps import Reader, SessionDep
 from coverage.core import reads
-from coverage.domain.manual_vob import PhoneVob
+from coverage.domain.phone import PhoneAnswer
 from coverage.service import phone
 
 router = APIRouter(prefix="/api/verifications", tags=["phone verification"])
 
 
-class PhoneVobRecorded(BaseModel):
+class PhoneAnswerRecorded(BaseModel):
     id: uuid.UUID
     job_id: uuid.UUID
     policy: int
 
 
 @router.post(
-    "/{job_id}/phone-vob", status_code=status.HTTP_201_CREATED, response_model=PhoneVobRecorded
+    "/{job_id}/phone-vob", status_code=status.HTTP_201_CREATED, response_model=PhoneAnswerRecorded
 )
 def record_phone_vob(
     job_id: uuid.UUID,
-    body: PhoneVob,
+    body: PhoneAnswer,
     actor: Reader,
     session: SessionDep,
     policy: Annotated[int, Query(ge=0, le=5, description="0 = primary, 1 = secondary")] = 0,
-) -> PhoneVobRecorded:
+) -> PhoneAnswerRecorded:
     """Used by the payer's `manual` adapter on the job's next run (re-run it afterwards)."""
     reads.job_detail(session, job_id=job_id, actor=actor)  # 404 unless this user may see the job
     recorded = phone.record(job_id, policy=policy, entry=body, actor=actor)
-    return PhoneVobRecorded(id=recorded, job_id=job_id, policy=policy)
+    return PhoneAnswerRecorded(id=recorded, job_id=job_id, policy=policy)

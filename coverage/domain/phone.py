@@ -69,7 +69,7 @@ class PhoneBenefit(_Frozen):
         return self
 
 
-class PhoneVob(_Frozen):
+class PhoneAnswer(_Frozen):
     """The call and everything the representative said about one policy."""
 
     representative_name: str = Field(min_length=1, max_length=80)
@@ -91,7 +91,7 @@ class PhoneVob(_Frozen):
         return value
 
     @model_validator(mode="after")
-    def _plan_dates(self) -> "PhoneVob":
+    def _plan_dates(self) -> "PhoneAnswer":
         if self.plan_begin and self.plan_end and self.plan_end < self.plan_begin:
             raise ValueError("plan_end is before plan_begin")
         return self
@@ -102,4 +102,4 @@ class PhoneAnswerRequest(EligibilityRequest):
     job, payer and member (None until one is recorded). The pipeline reads the call from the
     store, so the adapter never touches it."""
 
-    phone_answer: PhoneVob | None = None
+    phone_answer: PhoneAnswer | None = None

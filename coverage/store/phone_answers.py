@@ -5,11 +5,11 @@ import uuid
 from sqlmodel import Session, col, select
 
 from coverage.domain.access import Actor
-from coverage.domain.manual_vob import PhoneVob
+from coverage.domain.phone import PhoneAnswer
 from coverage.errors import NotFoundError
 from coverage.store import audit, jobs
 from coverage.store.crypto import keyed_hash
-from coverage.store.tables import ManualVob
+from coverage.store.tables import PhoneAnswerRow
 
 
 def job_ref(job_id: uuid.UUID) -> str:
@@ -18,14 +18,14 @@ def job_ref(job_id: uuid.UUID) -> str:
 
 
 def record(
-    session: Session, *, job_id: uuid.UUID, policy: int, entry: PhoneVob, actor: Actor
-) -> ManualVob:
+    session: Session, *, job_id: uuid.UUID, policy: int, entry: PhoneAnswer, actor: Actor
+) -> PhoneAnswerRow:
     """Stores the call for the job's `policy`-th policy (0 = primary) in the caller's transaction."""
     inputs = jobs.load_inputs(session, job_id=job_id)
     if not 0 <= policy < len(inputs.policy_ids):
         raise NotFoundError(f"verification job {job_id} has no policy {policy}")
     asked = inputs.request.policies[policy]
-    row = ManualVob(
+    row = PhoneAnswerRow(
         job_id=job_id,
         policy_id=inputs.policy_ids[policy],
         job_ref=job_ref(job_id),
@@ -38,7 +38,7 @@ def record(
     audit.record(
         session,
         actor=actor,
-        action="manual_vob.record",
+        action="manual_vob.record",  # the audit name since the first release: kept for continuity
         entity_type="verification_job",
         entity_id=job_id,
         part2=inputs.job.part2,
@@ -49,15 +49,15 @@ def record(
 
 def latest(
     session: Session, *, trace_number: str, payer_id: str, member_id: str
-) -> PhoneVob | None:
+) -> PhoneAnswer | None:
     """The most recent call recorded for this job, payer and member."""
     row = session.exec(
-        select(ManualVob)
+        select(PhoneAnswerRow)
         .where(
-            ManualVob.job_ref == trace_number[:20],
-            ManualVob.payer_id == payer_id,
-            ManualVob.member_id_hash == keyed_hash(member_id),
+            PhoneAnswerRow.job_ref == trace_number[:20],
+            PhoneAnswerRow.payer_id == payer_id,
+            PhoneAnswerRow.member_id_hash == keyed_hash(member_id),
         )
-        .order_by(col(ManualVob.created_at).desc())
+        .order_by(col(PhoneAnswerRow.created_at).desc())
     ).first()
-    return None if row is None else PhoneVob.model_validate(row.entry)
+    return None if row is None else PhoneAnswer.model_validate(row.entry)

@@ -1,4 +1,4 @@
-"""`iop-coverage vob`: record a phone verification of benefits from a file staff filled in."""
+"""`iop-coverage phone` (also `vob`): record a phone verification from a file staff filled in."""
 
 import json
 import uuid
@@ -11,12 +11,12 @@ from pydantic import ValidationError
 
 from coverage.cli.common import actor
 
-vob_app = typer.Typer(
+app = typer.Typer(
     help="Phone verifications of benefits (payers with adapter: manual).", no_args_is_help=True
 )
 
 
-@vob_app.command("record")
+@app.command("record")
 def record(
     job_id: Annotated[uuid.UUID, typer.Argument(help="The verification job")],
     entry: Annotated[
@@ -28,7 +28,7 @@ def record(
     policy: Annotated[int, typer.Option(min=0, max=5, help="0 = primary, 1 = secondary")] = 0,
 ) -> None:
     """Store what the payer's representative said; re-run the job to use it."""
-    from coverage.domain.manual_vob import PhoneVob
+    from coverage.domain.phone import PhoneAnswer
     from coverage.errors import CoverageError
     from coverage.service import phone
 
@@ -38,14 +38,14 @@ def record(
         typer.echo(f"{entry}: cannot be read ({type(exc).__name__})", err=True)
         raise typer.Exit(2) from None
     try:
-        vob = PhoneVob.model_validate(data)
+        answer = PhoneAnswer.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors(include_input=False, include_url=False):
             where = ".".join(str(p) for p in error["loc"]) or "entry"
             typer.echo(f"{entry}: {where}: {error['msg']}", err=True)
         raise typer.Exit(2) from None
     try:
-        recorded = phone.record(job_id, policy=policy, entry=vob, actor=actor())
+        recorded = phone.record(job_id, policy=policy, entry=answer, actor=actor())
     except CoverageError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None

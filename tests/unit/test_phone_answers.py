@@ -9,8 +9,8 @@ from pydantic import ValidationError
 
 from coverage.adapters.manual import MEDIA_TYPE, normalize
 from coverage.domain.eligibility import CostSharing, InsuranceType, Network
-from coverage.domain.manual_vob import PhoneVob
-from coverage.x12.interpret import IopContext
+from coverage.domain.phone import PhoneAnswer
+from coverage.x12.iop_benefit import IopContext
 
 CONTEXT = IopContext(service_date=date(2026, 3, 2))
 
@@ -66,7 +66,7 @@ def entry(**changes: Any) -> dict[str, Any]:
 
 
 def test_the_call_is_normalized_by_the_x12_rules() -> None:
-    result = normalize(PhoneVob.model_validate(entry()), CONTEXT)
+    result = normalize(PhoneAnswer.model_validate(entry()), CONTEXT)
     assert result.active is True
     assert result.plan_name == "Example PPO Gold"
     assert result.insurance_type is InsuranceType.COMMERCIAL
@@ -96,11 +96,13 @@ def test_the_call_is_normalized_by_the_x12_rules() -> None:
     )
     assert "Rep said IOP needs auth within 48 hours of admission" in result.messages
     assert result.raw_media_type == MEDIA_TYPE
-    assert PhoneVob.model_validate_json(result.raw_payload) == PhoneVob.model_validate(entry())
+    assert PhoneAnswer.model_validate_json(result.raw_payload) == PhoneAnswer.model_validate(
+        entry()
+    )
 
 
 def test_an_inactive_policy_has_no_cost_sharing() -> None:
-    result = normalize(PhoneVob.model_validate(entry(active=False, benefits=[])), CONTEXT)
+    result = normalize(PhoneAnswer.model_validate(entry(active=False, benefits=[])), CONTEXT)
     assert (result.active, result.cost_sharing) == (False, ())
 
 
@@ -127,7 +129,7 @@ def test_bad_entries_name_the_field(
     changes: dict[str, Any], location: tuple[Any, ...], message: str
 ) -> None:
     with pytest.raises(ValidationError) as caught:
-        PhoneVob.model_validate(entry(**changes))
+        PhoneAnswer.model_validate(entry(**changes))
     error = caught.value.errors()[0]
     assert tuple(error["loc"]) == location
     assert message in error["msg"]

@@ -1,4 +1,6 @@
-"""From a read 271 to the normalized EligibilityResponse, choosing the benefit that applies to IOP.
+"""Every payer answer, whatever its transport, read as 271 content into the normalized
+EligibilityResponse: the benefit that applies to IOP is chosen here (X12, clearinghouse JSON,
+FHIR and phone answers alike).
 
 Payers repeat a benefit per network, coverage level, time period, place of service and service
 type (x12-eligibility.md 9.2). For each network this picks, per cost-sharing item, the line with
