@@ -110,7 +110,8 @@ def _attempt(
         )
         result, rule_files = _result(inputs.request, responses, book)
         if inputs.job.reverifies is not None:
-            changes = changes_since(inputs.job.reverifies, result)
+            with session_scope() as session:
+                changes = changes_since(session, inputs.job.reverifies, result)
             result = result.model_copy(update={"coverage_changes": changes})
     except PayerDeferred as exc:
         return _defer(job_id, attempt, exc)
@@ -217,7 +218,10 @@ class _Asker:
         if getattr(adapter, "reads_phone_answers", False):
             eligibility = _with_phone_answer(eligibility)
         ids = {"job_id": self.job_id, "policy_id": self.policy_id}
-        reused = None if self.fresh else reuse(eligibility, payer, **ids)
+        reused = None
+        if not self.fresh:
+            with session_scope() as session:
+                reused = reuse(session, eligibility, payer, **ids)
         if reused is not None:
             return reused
         with payer_guard().call(payer):

@@ -249,3 +249,15 @@ def template_csv() -> str:
     out = io.StringIO()
     csv.writer(out).writerows(template_csv_rows())
     return out.getvalue()
+
+
+def report_of(batch_id: uuid.UUID, *, actor: Actor) -> BatchReport:
+    """report() in a unit of work of its own, unaudited: the command that queued the batch
+    follows it (the command line has no request session)."""
+    with session_scope() as session:
+        return report(session, batch_id=batch_id, actor=actor, audited=False)
+
+
+def done_of(batch_id: uuid.UUID, *, actor: Actor) -> int:
+    with session_scope() as session:
+        return progress(session, batch_id=batch_id, actor=actor).done

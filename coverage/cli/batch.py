@@ -25,19 +25,15 @@ IN_PROCESS_THREADS = 2  # as many as the embedded API runs at once
 
 
 def _report(batch_id: uuid.UUID) -> "BatchReport":
-    from coverage.batches.intake import report
-    from coverage.store.db import session_scope
+    from coverage.batches.intake import report_of
 
-    with session_scope() as session:
-        return report(session, batch_id=batch_id, actor=actor(), audited=False)
+    return report_of(batch_id, actor=actor())
 
 
 def _done(batch_id: uuid.UUID) -> int:
-    from coverage.batches.intake import progress
-    from coverage.store.db import session_scope
+    from coverage.batches.intake import done_of
 
-    with session_scope() as session:
-        return progress(session, batch_id=batch_id, actor=actor()).done
+    return done_of(batch_id, actor=actor())
 
 
 def _enqueue(in_process: bool) -> "Enqueue":

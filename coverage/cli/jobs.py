@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from coverage.cli.common import actor, ensure_embedded_schema
 from coverage.core.views import JobDetail
-from coverage.domain.job_state import OPEN, JobStatus
+from coverage.domain.job_state import OPEN
 from coverage.domain.money import usd
 from coverage.domain.request import VerificationRequest
 from coverage.settings import get_settings
@@ -41,8 +41,7 @@ def verify(
     settings = get_settings()
     ensure_embedded_schema()
     from coverage import service
-    from coverage.core.reads import job_detail
-    from coverage.store.db import session_scope
+    from coverage.core import reads
 
     if settings.in_process:
         from coverage.embedded import run_until_settled
@@ -57,8 +56,7 @@ def verify(
         job, _ = service.queue(request, actor=actor(), enqueue=enqueue)
         typer.echo(f"job {job.id} queued; waiting for a worker ...", err=True)
         _wait(job.id, wait_seconds)
-    with session_scope() as session:
-        detail = job_detail(session, job_id=job.id, actor=actor())
+    detail = reads.detail_of(job.id, actor=actor())
     if as_json:
         typer.echo(detail.model_dump_json(indent=2))
     else:
@@ -66,14 +64,12 @@ def verify(
 
 
 def _wait(job_id: Any, seconds: float) -> None:
-    from coverage.store import jobs
-    from coverage.store.db import session_scope
+    from coverage.core import reads
 
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        with session_scope() as session:
-            if JobStatus(jobs.get_or_raise(session, job_id=job_id).status) not in OPEN:
-                return
+        if reads.status_of(job_id) not in OPEN:
+            return
         time.sleep(0.5)
     typer.echo(f"job {job_id} still open after {seconds:g}s; check it later with the API", err=True)
 

@@ -211,15 +211,13 @@ def explain(job_id: uuid.UUID) -> None:
     """Print the rule files and each criterion behind a stored result (the read is audited)."""
     import getpass
 
-    from coverage.core.reads import job_detail
+    from coverage.core import reads
     from coverage.domain.access import Actor, Role
     from coverage.errors import NotFoundError
-    from coverage.store.db import session_scope
 
     actor = Actor(name=f"cli:{getpass.getuser()}"[:80], role=Role.BILLING)
     try:
-        with session_scope() as session:
-            detail = job_detail(session, job_id=job_id, actor=actor)
+        detail = reads.detail_of(job_id, actor=actor)
     except NotFoundError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(code=1) from None

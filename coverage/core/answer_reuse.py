@@ -8,12 +8,13 @@ pointing at the answer it reused, so the result still shows where its benefits c
 import uuid
 from datetime import timedelta
 
+from sqlmodel import Session
+
 from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
 from coverage.domain.payer import PayerConfig
 from coverage.settings import get_settings
 from coverage.store import payer_calls
 from coverage.store.crypto import keyed_hash
-from coverage.store.db import session_scope
 from coverage.store.tables import PayerCall, utcnow
 
 
@@ -38,6 +39,7 @@ def _cache_seconds(payer: PayerConfig) -> float:
 
 
 def reuse(
+    session: Session,
     eligibility: EligibilityRequest,
     payer: PayerConfig,
     *,
@@ -45,32 +47,32 @@ def reuse(
     job_id: uuid.UUID,
 ) -> EligibilityResponse | None:
     """The payer's recent answer for the same person and dates, recorded as this attempt's check:
-    each eligibility call is a paid transaction, and the answer cannot have changed much."""
+    each eligibility call is a paid transaction, and the answer cannot have changed much. In the
+    caller's unit of work."""
     ttl = _cache_seconds(payer)
     if ttl <= 0:
         return None
-    with session_scope() as session:
-        hit = payer_calls.reusable(
-            session,
+    hit = payer_calls.reusable(
+        session,
+        payer_id=payer.id,
+        subject_hash=subject_hash(eligibility),
+        service_start=eligibility.service_start,
+        service_end=eligibility.service_end,
+        since=utcnow() - timedelta(seconds=ttl),
+    )
+    if hit is None or hit.normalized is None:
+        return None
+    payer_calls.record(
+        session,
+        check=PayerCall(
+            job_id=job_id,
+            policy_id=policy_id,
+            adapter=payer.adapter,
+            outcome="reused",
+            raw_sha256=hit.raw_sha256,
+            normalized=hit.normalized,
             payer_id=payer.id,
-            subject_hash=subject_hash(eligibility),
-            service_start=eligibility.service_start,
-            service_end=eligibility.service_end,
-            since=utcnow() - timedelta(seconds=ttl),
-        )
-        if hit is None or hit.normalized is None:
-            return None
-        payer_calls.record(
-            session,
-            check=PayerCall(
-                job_id=job_id,
-                policy_id=policy_id,
-                adapter=payer.adapter,
-                outcome="reused",
-                raw_sha256=hit.raw_sha256,
-                normalized=hit.normalized,
-                payer_id=payer.id,
-                reused_from=hit.id,
-            ),
-        )
-        return EligibilityResponse.model_validate({**hit.normalized, "raw_payload": ""})
+            reused_from=hit.id,
+        ),
+    )
+    return EligibilityResponse.model_validate({**hit.normalized, "raw_payload": ""})

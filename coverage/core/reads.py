@@ -25,6 +25,7 @@ from coverage.errors import NotFoundError
 from coverage.fhir.writer import PolicyAnswer, coverage_eligibility_response
 from coverage.settings import get_settings
 from coverage.store import audit, jobs, payer_calls, results, reviews
+from coverage.store.db import session_scope
 from coverage.store.tables import VerificationJob
 
 
@@ -171,3 +172,15 @@ def job_fhir(
     )
     session.commit()
     return resource
+
+
+def detail_of(job_id: uuid.UUID, *, actor: Actor) -> JobDetail:
+    """job_detail in a unit of work of its own (the command line has no request session)."""
+    with session_scope() as session:
+        return job_detail(session, job_id=job_id, actor=actor)
+
+
+def status_of(job_id: uuid.UUID) -> JobStatus:
+    """A job's state, unaudited (it says nothing about the enrollee)."""
+    with session_scope() as session:
+        return JobStatus(jobs.get_or_raise(session, job_id=job_id).status)

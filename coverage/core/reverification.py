@@ -15,7 +15,6 @@ from coverage.domain.job_state import JobStatus
 from coverage.domain.result import VerificationResult
 from coverage.settings import get_settings
 from coverage.store import jobs, results
-from coverage.store.db import session_scope
 from coverage.store.tables import VerificationJob
 
 COMPARED = ("active", "plan_name", "insurance_type", "plan_begin", "plan_end")
@@ -72,9 +71,9 @@ def coverage_changes(before: VerificationResult, after: VerificationResult) -> l
     return changes
 
 
-def changes_since(original: uuid.UUID, result: VerificationResult) -> list[str]:
-    with session_scope() as session:
-        previous = results.read(session, job_id=original)
+def changes_since(session: Session, original: uuid.UUID, result: VerificationResult) -> list[str]:
+    """Against the stored result of the verification this one re-checks (caller's unit of work)."""
+    previous = results.read(session, job_id=original)
     if previous is None:
         return ["The verification this one re-checks has no stored result"]
     return coverage_changes(previous, result)

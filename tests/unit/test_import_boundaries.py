@@ -162,3 +162,19 @@ def test_an_allowed_import_is_not_an_offence() -> None:
     assert offences(ROOT / "coverage/pipeline.py", "from coverage.store import jobs") == []
     assert offences(ROOT / "coverage/api/x.py", "from coverage import service") == []
     assert offences(ROOT / "coverage/store/x.py", "from sqlmodel import Session") == []
+
+
+@pytest.mark.parametrize("part", ["api", "cli"])
+def test_routes_pages_and_commands_never_commit(part: str) -> None:
+    """The service owns every write: an entry point neither commits nor opens a unit of work."""
+    found = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in sources()
+        if part_of(module_name(path)) == part
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Attribute)
+        and node.attr == "commit"
+        or isinstance(node, ast.Name)
+        and node.id == "session_scope"
+    ]
+    assert found == []
