@@ -238,7 +238,7 @@ def render_explanation(detail: JobDetail) -> str:
         lines.append(f"Coverage ({cov.payer_id}): {cov.status} - {' '.join(cov.why)}")
     necessity = assessment.medical_necessity
     lines.append(f"Medical necessity: {necessity.status}")
-    for check in assessment.checks + necessity.criteria:
+    for check in assessment.coverage_criteria + necessity.criteria:
         inputs = ", ".join(f"{k}={v!r}" for k, v in check.inputs.items())
         draft = " [draft]" if check.status == "draft" else ""
         lines.append(f"  [{check.outcome}] {check.rule}{draft}: {check.reason}")
@@ -255,7 +255,7 @@ def render_explanation(detail: JobDetail) -> str:
         lines.append(
             f"Limit: {limit.text}" + (f" {limit.parity_note}" if limit.parity_note else "")
         )
-    for rules in assessment.cost_sharing:
+    for rules in assessment.pricing_rules:
         facts = {
             k: v
             for k, v in rules.model_dump(mode="json").items()

@@ -66,7 +66,7 @@ def job_detail(session: Session, *, job_id: uuid.UUID, actor: Actor) -> JobDetai
         result=VerificationResult.read(result.body) if result else None,
         rule_files=[RuleFileRef.model_validate(f) for f in result.rule_files] if result else [],
         rule_book_version=result.rule_book_version if result else None,
-        checks=[
+        payer_calls=[
             PayerCallPublic.model_validate(c, from_attributes=True)
             for c in payer_calls.list_for(session, job_id=job_id)
         ],

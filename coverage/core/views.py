@@ -68,5 +68,5 @@ class JobDetail(BaseModel):
     rule_files: list[RuleFileRef]
     # The rule book version (content hash) the result was made with; None for older results.
     rule_book_version: str | None = None
-    checks: list[PayerCallPublic]
+    payer_calls: list[PayerCallPublic]
     reviews: list[ReviewPublic]

@@ -120,8 +120,8 @@ class Assessment(Frozen):
     requirements: list[Requirement]
     limits: list[LimitFinding]
     referral: ReferralSuggestion | None
-    cost_sharing: list[PricingRules]
-    checks: list[CriterionResult]  # coverage-policy checks, per payer in order
+    pricing_rules: list[PricingRules]
+    coverage_criteria: list[CriterionResult]  # each coverage rule's criteria, per payer in order
     unknown_rules: list[str]
     # Kept apart from the stored assessment: the result lists both once, as drafts_used and as
     # the result's rule files.
@@ -132,10 +132,10 @@ class Assessment(Frozen):
         """Whether any coverage policy in the rule book applies to this payer."""
         return any(c.policies for c in self.coverage if c.payer_id == payer_id)
 
-    def cost_sharing_for(self, payer_id: str) -> PricingRules | None:
+    def pricing_rules_for(self, payer_id: str) -> PricingRules | None:
         """One payer's cost-sharing rules merged over the policies that state them: any policy's
         protection applies, and the lowest cap binds."""
-        found = [c for c in self.cost_sharing if c.payer_id == payer_id]
+        found = [c for c in self.pricing_rules if c.payer_id == payer_id]
         if len(found) <= 1:
             return found[0] if found else None
         household = min(
@@ -182,7 +182,7 @@ class Assessment(Frozen):
         ]
         flat += [
             Finding(code=c.rule, status=c.outcome, reason=c.reason, source=c.file)
-            for c in self.checks + self.medical_necessity.criteria
+            for c in self.coverage_criteria + self.medical_necessity.criteria
         ]
         flat += [
             Finding(

@@ -2,7 +2,8 @@
 attribute everywhere (API, pages, CLI, re-verification, adjustments).
 
 Stored as `stored()` gives it; `read()` takes any stored body, including those written before
-this model existed (format 1: the findings list stored beside the assessment it is made from).
+this model existed (format 1: the findings list stored beside the assessment it is made from, and
+the assessment's `checks` and `cost_sharing`, now `coverage_criteria` and `pricing_rules`).
 """
 
 from datetime import date
@@ -81,4 +82,8 @@ class VerificationResult(BaseModel):
         """A stored body of any format."""
         if body.get("format", 1) == 1:
             body = {k: v for k, v in body.items() if k != "findings"}
+            assessment = dict(body["assessment"])
+            assessment["coverage_criteria"] = assessment.pop("checks")
+            assessment["pricing_rules"] = assessment.pop("cost_sharing")
+            body["assessment"] = assessment
         return cls.model_validate(body)

@@ -274,7 +274,7 @@ def _payer_rules(
 
     A payer no coverage policy applies to keeps the behaviour by payer type (Medicaid pays last
     and may not balance-bill; a QMB owes no Medicare cost sharing), and the estimate says so."""
-    found = assessment.cost_sharing_for(payer.id)
+    found = assessment.pricing_rules_for(payer.id)
     if found is not None:
         return found
     if assessment.has_policy(payer.id):

@@ -140,7 +140,7 @@ def test_the_api_and_the_cli_explain_a_result(
     assert (medicare["version"], medicare["sha256"]) == ("2026.2", sha)
     hours = next(
         c
-        for c in detail["result"]["assessment"]["checks"]
+        for c in detail["result"]["assessment"]["coverage_criteria"]
         if c["rule"] == "medicare-iop/hours-per-week"
     )
     assert hours == {

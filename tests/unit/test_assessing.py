@@ -51,8 +51,12 @@ def _run(book: RuleBook, req: VerificationRequest, **response: Any) -> Assessmen
 
 
 def _check(result: Assessment, rule: str) -> tuple[str, str]:
-    found = [c for c in result.checks + result.medical_necessity.criteria if c.rule == rule]
-    assert len(found) == 1, [c.rule for c in result.checks + result.medical_necessity.criteria]
+    found = [
+        c for c in result.coverage_criteria + result.medical_necessity.criteria if c.rule == rule
+    ]
+    assert len(found) == 1, [
+        c.rule for c in result.coverage_criteria + result.medical_necessity.criteria
+    ]
     return found[0].outcome, found[0].reason
 
 
@@ -99,14 +103,14 @@ def test_medicare_8_hours_fails_the_9_hour_certification(book: RuleBook) -> None
 
 def test_medicare_qmb_owes_nothing_and_part_b_points_at_its_kind(book: RuleBook) -> None:
     result = _run(book, _request("sandbox-medicare"), medicare_qmb=True)
-    rules = result.cost_sharing[0]
+    rules = result.pricing_rules[0]
     assert (rules.rule, rules.patient_owes_nothing, rules.part_b_coinsurance) == (
         "medicare-iop/cost-sharing",
         True,
         D("0.20"),
     )
     assert rules.reason is not None and rules.reason.startswith("Qualified Medicare Beneficiary")
-    not_qmb = _run(book, _request("sandbox-medicare"), medicare_qmb=False).cost_sharing[0]
+    not_qmb = _run(book, _request("sandbox-medicare"), medicare_qmb=False).pricing_rules[0]
     assert not_qmb.patient_owes_nothing is False
 
 
@@ -122,12 +126,12 @@ def test_the_part_b_coinsurance_staff_read_comes_from_the_file_the_estimate_uses
         text[:year_2026] + text[year_2026:].replace('coinsurance: "0.20"', 'coinsurance: "0.25"', 1)
     )
     edited = read_book(rules)
-    assert _run(edited, _request("sandbox-medicare")).cost_sharing[0].part_b_coinsurance == D(
+    assert _run(edited, _request("sandbox-medicare")).pricing_rules[0].part_b_coinsurance == D(
         "0.25"
     )
     # an episode starting in 2025 reads that year's line, left at 20 %
     in_2025 = _request("sandbox-medicare", plan={"start_date": "2025-03-03"})
-    assert _run(edited, in_2025).cost_sharing[0].part_b_coinsurance == D("0.20")
+    assert _run(edited, in_2025).pricing_rules[0].part_b_coinsurance == D("0.20")
 
 
 @pytest.mark.parametrize(
@@ -144,7 +148,7 @@ def test_medicaid_copay_is_capped_by_poverty_band(
 ) -> None:
     req = _request("sandbox-medicaid", household={"size": 3, "annual_income": income})
     rules = next(
-        c for c in _run(book, req).cost_sharing if c.rule == "medicaid-federal/cost-sharing"
+        c for c in _run(book, req).pricing_rules if c.rule == "medicaid-federal/cost-sharing"
     )
     assert (rules.percent_of_poverty, rules.copay_cap_per_day, rules.status) == (
         D(percent),
