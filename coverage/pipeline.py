@@ -270,7 +270,7 @@ def _with_carve_out(
     follow_up = asked(administrator, eligibility.model_copy(update={"payer_id": administrator.id}))
     note = (
         f"IOP benefits from {administrator.name}, the behavioral-health administrator "
-        f"{payer.name} named (carve-out); {payer.name}'s answer is kept with the checks."
+        f"{payer.name} named (carve-out); {payer.name}'s answer is kept with the payer calls."
     )
     return administrator, follow_up.model_copy(
         update={"assumptions": (*follow_up.assumptions, note)}

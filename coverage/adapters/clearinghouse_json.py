@@ -164,5 +164,5 @@ def _read(raw: str, payer: PayerConfig, *, first_number: int) -> list[Response27
         reason = str(exc) if isinstance(exc, JsonShapeError) else "not JSON"
         raise PayerTransientError(
             f"payer {payer.id} sent an unreadable eligibility response ({reason})",
-            action="The payer's answer could not be read; the check is retried automatically.",
+            action="The payer's answer could not be read; the payer call is retried automatically.",
         ) from None

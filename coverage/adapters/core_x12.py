@@ -195,7 +195,7 @@ class CoreX12Adapter:
         except ValueError:
             raise PayerTransientError(
                 f"payer {payer.id} sent an unreadable CORE envelope",
-                action="The payer's answer could not be read; the check is retried automatically.",
+                action="The payer's answer could not be read; the payer call is retried automatically.",
             ) from None
         if reply.get("ErrorCode", core_mime.SUCCESS) != core_mime.SUCCESS:
             code = reply.get("ErrorCode", "")[:40]
@@ -206,7 +206,7 @@ class CoreX12Adapter:
         if reply.get("PayloadType") != core_mime.RESPONSE_271 or not reply.get("Payload"):
             raise PayerTransientError(
                 f"payer {payer.id} answered without a 271",
-                action="The payer's answer had no eligibility response; the check is retried automatically.",
+                action="The payer's answer had no eligibility response; the payer call is retried automatically.",
             )
         return reply["Payload"]
 
@@ -224,5 +224,5 @@ def _read(raw: str, payer: PayerConfig) -> Interchange271:
     except X12ParseError as exc:
         raise PayerTransientError(
             f"payer {payer.id} sent a malformed 271 ({exc})",
-            action="The payer's answer could not be read; the check is retried automatically.",
+            action="The payer's answer could not be read; the payer call is retried automatically.",
         ) from None

@@ -160,7 +160,7 @@ class FhirAdapter:
             reason = str(exc) if isinstance(exc, FhirShapeError) else "not JSON"
             raise PayerTransientError(
                 f"payer {payer.id} sent an unreadable eligibility response ({reason})",
-                action="The payer's answer could not be read; the check is retried automatically.",
+                action="The payer's answer could not be read; the payer call is retried automatically.",
             ) from None
         context = IopContext(
             service_date=request.service_start,
@@ -173,7 +173,7 @@ class FhirAdapter:
         if outcome == "queued":
             raise PayerTransientError(
                 f"payer {payer.id} queued the request without an answer",
-                action="The payer has not answered yet; the check is retried automatically.",
+                action="The payer has not answered yet; the payer call is retried automatically.",
             )
         if outcome == "error":
             raise PayerPermanentError(

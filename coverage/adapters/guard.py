@@ -129,7 +129,7 @@ class RedisPayerGuard:
             if int(verdict) == 0:
                 raise PayerDeferred(
                     f"circuit open for payer {payer.id}",
-                    action=f"{payer.name} is failing; checks wait until it answers again.",
+                    action=f"{payer.name} is failing; payer calls wait until it answers again.",
                     retry_after=float(wait),
                 )
             self._wait_for_slot(slots, token, limits, payer)

@@ -89,17 +89,17 @@ def post(
     except requests.Timeout:
         raise PayerTransientError(
             f"payer {payer} did not answer within {timeout[1]:g} s",
-            action="The payer did not answer in time; the check is retried automatically.",
+            action="The payer did not answer in time; the payer call is retried automatically.",
         ) from None
     except requests.ConnectionError:
         raise PayerTransientError(
             f"payer {payer}: connection failed",
-            action="The payer could not be reached; the check is retried automatically.",
+            action="The payer could not be reached; the payer call is retried automatically.",
         ) from None
     except requests.RequestException as exc:
         raise PayerTransientError(
             f"payer {payer}: request failed ({type(exc).__name__})",
-            action="The payer could not be reached; the check is retried automatically.",
+            action="The payer could not be reached; the payer call is retried automatically.",
         ) from None
     status = response.status_code
     if 200 <= status < 300:
@@ -107,7 +107,7 @@ def post(
     if status in RETRYABLE_STATUS:
         raise PayerTransientError(
             f"payer {payer} answered HTTP {status}",
-            action="The payer is busy or down; the check is retried automatically.",
+            action="The payer is busy or down; the payer call is retried automatically.",
             retry_after=retry_after(response.headers.get("Retry-After")),
         )
     raise PayerPermanentError(

@@ -76,7 +76,7 @@ def rerun(job_id: uuid.UUID, *, actor: Actor, enqueue: Enqueue, fresh_check: boo
             current=JobStatus(job.status),
             target=JobStatus.QUEUED,
             actor=actor,
-            message="Re-run requested" + (", with fresh payer checks" if fresh_check else ""),
+            message="Re-run requested" + (", with new payer calls" if fresh_check else ""),
             attempts=0,
             not_before=None,
             fresh_check=fresh_check,

@@ -138,11 +138,11 @@ class Reject:
     hint: str
 
 
-RETRY_HINT = "The payer could not answer now; the check is retried automatically."
+RETRY_HINT = "The payer could not answer now; the payer call is retried automatically."
 # AAA03 reject reasons: retryable or not, and what staff should do (x12-eligibility.md section 3).
 REJECT_REASONS: dict[str, Reject] = {
     "04": Reject(
-        True, "Too many inquiries were sent to this payer; the check is retried more slowly."
+        True, "Too many inquiries were sent to this payer; the payer call is retried more slowly."
     ),
     "15": Reject(
         False,

@@ -100,7 +100,7 @@ def test_staff_can_force_a_fresh_check_on_submit_and_on_rerun(
     assert pipeline.run(job_id, adapters={"sandbox": payer_calls}).status == "needs_review"
     assert payer_calls.calls == 2  # a plain re-run reuses the answer
     service.rerun(job_id, actor=BILLING, enqueue=lambda _id: None, fresh_check=True)
-    assert job_row(session, job_id).message == "Re-run requested, with fresh payer checks"
+    assert job_row(session, job_id).message == "Re-run requested, with new payer calls"
     assert pipeline.run(job_id, adapters={"sandbox": payer_calls}).status == "needs_review"
     assert payer_calls.calls == 3
     assert [c.outcome for c in stored_calls.list_for(session, job_id=job_id)] == [

@@ -100,7 +100,7 @@ def test_a_named_administrator_with_a_payer_file_gets_exactly_one_follow_up_chec
     assert (coverage["payer_id"], coverage["assumptions"][-1]) == (
         "sandbox-bh",
         "IOP benefits from Sandbox Behavioral Health, the behavioral-health administrator "
-        "Medical Plan named (carve-out); Medical Plan's answer is kept with the checks.",
+        "Medical Plan named (carve-out); Medical Plan's answer is kept with the payer calls.",
     )
 
 

@@ -236,7 +236,7 @@ def test_a_job_waits_for_a_payer_that_is_down_and_completes_when_it_returns(
         row = job_row(session, job.id)
         assert row.attempts == 2  # waiting for the circuit spent no attempt
         assert row.message == (
-            "Waiting for the payer: Sandbox Commercial PPO is failing; checks wait until it "
+            "Waiting for the payer: Sandbox Commercial PPO is failing; payer calls wait until it "
             "answers again."
         )
         flaky.up = True

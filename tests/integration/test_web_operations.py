@@ -223,7 +223,7 @@ def test_payer_health_shows_an_open_circuit_and_calls_in_flight(
     client.zadd("iop:payer:canary-core:slots", {"call-a": seconds + 60, "stale": seconds - 1})
     operator = signed_in_client(app, Role.OPERATOR)
     [canary] = [r for r in body_rows(operator.client.get("/payers").text) if "canary-core" in r[0]]
-    assert canary[5].startswith("Open checks wait; the next try in 8")  # 89.x s
+    assert canary[5].startswith("Open payer calls wait; the next try in 8")  # 89.x s
     assert canary[6] == "1 of 2"  # the expired lease is not a call in flight
     client.hset("iop:payer:canary-core:breaker", "open_until", seconds - 1)
     [canary] = [r for r in body_rows(operator.client.get("/payers").text) if "canary-core" in r[0]]

@@ -215,7 +215,7 @@ def test_re_run_with_a_fresh_check(
     assert (job.status, job.fresh_check, job.message) == (
         "queued",
         True,
-        "Re-run requested, with fresh payer checks",
+        "Re-run requested, with new payer calls",
     )
     assert enqueued[-1] == job_id
     assert actions(session, job_id)[-1] == "job.queued"

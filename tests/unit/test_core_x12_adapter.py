@@ -128,7 +128,9 @@ def test_aaa_42_and_80_at_the_payer_are_retryable(text: str) -> None:
     responses.post(URL, **reply_271(text))
     error = error_of()
     assert isinstance(error, PayerTransientError)
-    assert error.action == "The payer could not answer now; the check is retried automatically."
+    assert (
+        error.action == "The payer could not answer now; the payer call is retried automatically."
+    )
 
 
 @pytest.mark.parametrize(

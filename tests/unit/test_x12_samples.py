@@ -142,7 +142,7 @@ def test_aaa_42_at_the_payer_is_retryable() -> None:
             follow_up="R",
             loop="2100A",
             retryable=True,
-            hint="The payer could not answer now; the check is retried automatically.",
+            hint="The payer could not answer now; the payer call is retried automatically.",
         ),
     )
     assert isinstance(payer_error(result), PayerTransientError)
