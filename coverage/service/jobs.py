@@ -69,7 +69,8 @@ def rerun(job_id: uuid.UUID, *, actor: Actor, enqueue: Enqueue, fresh_check: boo
     with session_scope() as session:
         job = jobs.get_or_raise(session, job_id=job_id)
         if JobStatus(job.status) not in RERUNNABLE:
-            raise ConflictError(f"job {job_id} cannot be re-run now")
+            # A running job is the worker's: re-queued under it, its result would be dropped.
+            raise ConflictError(f"job {job_id} is {job.status}: it cannot be re-run now")
         jobs.transition(
             session,
             job_id=job_id,

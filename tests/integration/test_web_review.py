@@ -8,12 +8,15 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
-from sqlmodel import Session
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+from sqlmodel import Session, col
 
 from coverage import service
 from coverage.domain.access import Actor, Role
 from coverage.domain.request import VerificationRequest
 from coverage.store import reviews
+from coverage.store.tables import VerificationJob
 from tests.api_client import make_app, staff
 from tests.factories import phi_in, request, request_body
 from tests.integration.conftest import actions, job_row, queue_in_process
@@ -246,6 +249,26 @@ def test_an_approved_job_is_not_re_run(
     assert refused.status_code == 409
     assert "Nothing was changed: this verification is now “Approved”" in refused.text
     assert job_row(session, job_id).status == "approved" and job_id not in enqueued
+
+
+@pytest.mark.parametrize("state", ["running", "queued", "approved"])
+def test_the_api_refuses_to_re_run_a_job_a_worker_holds_or_billing_approved(
+    state: str, app: FastAPI, admissions: SignedInClient, session: Session
+) -> None:
+    """The rule the page applies holds for the API too: a running job re-queued under its
+    worker once ended failed, its result dropped."""
+    job_id = submitted_by(admissions, request("ppo"))
+    session.execute(
+        update(VerificationJob).where(col(VerificationJob.id) == job_id).values(status=state)
+    )
+    session.commit()
+    client = TestClient(app)
+    refused = client.post(f"/api/verifications/{job_id}/rerun", headers=staff(Role.BILLING).headers)
+    assert (refused.status_code, refused.json()) == (
+        409,
+        {"detail": f"job {job_id} is {state}: it cannot be re-run now"},
+    )
+    assert job_row(session, job_id).status == state
 
 
 @pytest.mark.parametrize("action", ["review", "note", "adjust", "rerun"])
