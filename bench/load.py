@@ -1,5 +1,6 @@
-"""Load benchmark (check 29 of security-and-reliability.md): N jobs through W real prefork workers
-of concurrency C against the sandbox payer over real sockets, with 1-3 s latency per call.
+"""Load benchmark (the project's own load acceptance check, no public source): N jobs through
+W real prefork workers of concurrency C against the sandbox payer over real sockets, with 1-3 s
+latency per call.
 
     .venv/bin/python bench/load.py                                  # W=2, C=8, N=1,000, SQLite
     .venv/bin/python bench/load.py --workers 1 --concurrency 4 --jobs 200

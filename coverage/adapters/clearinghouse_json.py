@@ -38,8 +38,8 @@ class ClearinghouseJsonSettings(HttpSettings):
     api_key_env: str | None = None
     api_key_header: str = Field(default="Authorization", min_length=1, max_length=60)
     # The request field for the date of service: the name in public examples is unverified
-    # (x12-eligibility.md 5.1), so a payer file can change it after checking the
-    # clearinghouse's reference.
+    # (Stedi API reference, legacy eligibility endpoint), so a payer file can change it after
+    # checking the clearinghouse's reference.
     service_date_field: str = Field(default="dateOfService", pattern=r"^[A-Za-z]{1,40}$")
     # CORE 156: a real-time answer within 20 s; the clearinghouse adds its own hop.
     read_timeout: float = Field(default=25.0, gt=0, le=120)

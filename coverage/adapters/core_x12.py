@@ -74,14 +74,14 @@ def _credentials(settings: CoreX12Settings, payer: PayerConfig) -> dict[str, str
     return fields
 
 
-# X12 INS02 for a patient in the dependent loop (x12-eligibility.md 1.2).
+# X12 INS02 for a patient in the dependent loop (ASC X12 005010X279A1 2000D, pyx12 270 map).
 _INS02 = {Relationship.SPOUSE: "01", Relationship.CHILD: "19", Relationship.OTHER: "34"}
 
 
 def inquiry_for(request: EligibilityRequest, settings: CoreX12Settings) -> Inquiry270:
     """A patient with a member ID of their own goes in the subscriber loop (even a dependent:
-    x12-eligibility.md 1.2); one covered under the subscriber's ID goes in the dependent loop,
-    with no ID, below the subscriber."""
+    Stedi API reference, batch eligibility item description); one covered under the
+    subscriber's ID goes in the dependent loop, with no ID, below the subscriber."""
     patient = Person270(
         last_name=request.last_name,
         first_name=request.first_name,

@@ -63,8 +63,8 @@ SEPARATE_SCHEDULING_STATEMENT = (
 
 
 def is_business_day(day: date) -> bool:
-    """Monday to Friday. sliding-scale-and-gfe.md section 4 lists no holidays, so none are
-    skipped (the GFE states this)."""
+    """Monday to Friday. 45 CFR 149.610 (86 FR 56135-56137) as read gives no holiday list, so none
+    are skipped (the GFE states this)."""
     return day.weekday() < 5
 
 

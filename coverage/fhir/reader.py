@@ -1,7 +1,9 @@
 """A payer's FHIR R4 CoverageEligibilityResponse read into the typed 271 model, so the X12
 interpretation (coverage/x12/iop_benefit.py) chooses the IOP benefit for FHIR answers too.
 
-Mapping (x12-eligibility.md 6): `insurance.inforce` -> EB 1 / EB 6 for service type 30;
+Mapping (HL7 FHIR R4B CoverageEligibilityResponse,
+hl7.org/fhir/R4B/coverageeligibilityresponse.html): `insurance.inforce` -> EB 1 / EB 6 for
+service type 30;
 `benefitPeriod` -> plan begin/end; each `item` -> one EB line per benefit, with `category`
 (X12 service type codes) -> EB03, `network` in/out -> EB12 Y/N, `unit` individual/family ->
 EB02, `term` annual/day/lifetime -> EB06 23/7/32, `authorizationRequired` -> EB11,

@@ -124,7 +124,8 @@ class FeeScheduleFile(RuleFileHeader):
 
 
 class PartBYear(RuleModel):
-    """One calendar year of Medicare Part B cost sharing (iop-coverage-rules.md section 1.9)."""
+    """One calendar year of Medicare Part B cost sharing (CMS Part B deductible announcements;
+    42 CFR 419.41(c)(4)(i))."""
 
     deductible: Amount
     coinsurance: Annotated[Decimal, Field(ge=0, le=1)]

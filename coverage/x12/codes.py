@@ -1,4 +1,5 @@
-"""X12 code tables the interpretation needs (x12-eligibility.md sections 2 and 3).
+"""X12 code tables the interpretation needs (ASC X12 005010X279A1 code lists as restated in
+the pyx12 X279A1 map and the Stedi/Change eligibility JSON schema).
 
 Only codes the service acts on are mapped; every other code is kept as sent on the typed
 segment and becomes OTHER in the normalized response.
@@ -110,7 +111,8 @@ INSURANCE_TYPE = {
 }
 QMB_INSURANCE_TYPE = "QM"
 
-# Service types under which payers report IOP, most specific first (x12-eligibility.md 2.4, 9.1).
+# Service types under which payers report IOP, most specific first (Stedi blog "6 tips for
+# behavioral health eligibility checks", Nov 5 2025).
 IOP_SERVICE_TYPES_MH = ("CH", "CF", "A8", "BB", "MH", "30")
 # An inquiry about any of these is about a substance-use program.
 SUD_SERVICE_TYPES = frozenset({"AI", "AJ", "AK", "CI", "CJ"})
@@ -139,7 +141,8 @@ class Reject:
 
 
 RETRY_HINT = "The payer could not answer now; the payer call is retried automatically."
-# AAA03 reject reasons: retryable or not, and what staff should do (x12-eligibility.md section 3).
+# AAA03 reject reasons: retryable or not, and what staff should do (codes: pyx12 X279A1 map;
+# handling: Stedi "Common eligibility failure modes", Jul 25 2025).
 REJECT_REASONS: dict[str, Reject] = {
     "04": Reject(
         True, "Too many inquiries were sent to this payer; the payer call is retried more slowly."

@@ -1,4 +1,5 @@
-"""CAQH CORE connectivity, HTTP MIME multipart envelope (x12-eligibility.md section 4).
+"""CAQH CORE connectivity, HTTP MIME multipart envelope (CAQH CORE Connectivity Rule
+vC2.2.0, May 2020).
 
 Both sides use it: the CORE X12 adapter (client) and the sandbox payer (server). One form field
 per envelope field; the X12 text travels in `Payload`.

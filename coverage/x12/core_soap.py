@@ -1,4 +1,4 @@
-"""CAQH CORE connectivity, SOAP 1.2 envelope (x12-eligibility.md section 4).
+"""CAQH CORE connectivity, SOAP 1.2 envelope (CAQH CORE Connectivity Rule vC2.2.0, May 2020).
 
 Both sides use it: the CORE X12 adapter (client, `transport: soap`) and the sandbox payer. The
 body is a COREEnvelopeRealTimeRequest (or ...Response) holding the same fields as the MIME

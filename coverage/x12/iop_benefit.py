@@ -3,10 +3,11 @@ EligibilityResponse: the benefit that applies to IOP is chosen here (X12, cleari
 FHIR and phone answers alike).
 
 Payers repeat a benefit per network, coverage level, time period, place of service and service
-type (x12-eligibility.md 9.2). For each network this picks, per cost-sharing item, the line with
-the most specific IOP service type, then the exact network, an IOP place of service, the
-individual level, the period containing the service date and a remaining amount; each choice is
-written to `assumptions` with the lines it was chosen over.
+type (Stedi blog "6 tips for behavioral health eligibility checks", Nov 5 2025). For each network
+this picks, per cost-sharing item, the line with the most specific IOP service type, then the
+exact network, an IOP place of service, the individual level, the period containing the service
+date and a remaining amount; each choice is written to `assumptions` with the lines it was
+chosen over.
 """
 
 from collections.abc import Callable, Iterable, Sequence

@@ -3,7 +3,8 @@ read into and written from the typed 271 model, so one interpretation serves bot
 
 `read_json_271` turns the response body into `Response271`s for `interpret_responses`;
 `write_json_271` renders a read 271 in that shape (the sandbox payer's JSON endpoint).
-Field names follow x12-eligibility.md 5.1. Unknown fields are ignored (the raw body is kept);
+Field names follow the Stedi API reference for the legacy eligibility endpoint
+(`/change/medicalnetwork/eligibility/v3`). Unknown fields are ignored (the raw body is kept);
 a field of the wrong type raises JsonShapeError naming it.
 """
 
@@ -51,7 +52,8 @@ DATE_FIELDS = {
 }
 _DATE_KEYS = {qualifier: key for key, qualifier in DATE_FIELDS.items()}
 
-# AAA04 as the JSON spells it (text of the code) -> the code (x12-eligibility.md 3).
+# AAA04 as the JSON spells it (text of the code) -> the code (Stedi/Change eligibility JSON schema,
+# `aaaErrors[].followupAction`).
 FOLLOW_UP = {
     "C": "Please Correct and Resubmit",
     "N": "Resubmission Not Allowed",
@@ -63,7 +65,8 @@ FOLLOW_UP = {
     "Y": "Do Not Resubmit; We Will Hold Your Request and Respond Again Shortly",
 }
 
-# 2120 NM101 as the JSON spells it in entityIdentifier (x12-eligibility.md 2.9).
+# 2120 NM101 as the JSON spells it in entityIdentifier (Stedi/Change eligibility JSON
+# schema, `benefitsRelatedEntities[].entityIdentifier`).
 ENTITY = {
     "13": "Contracted Service Provider",
     "1I": "Preferred Provider Organization",

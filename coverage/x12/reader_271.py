@@ -1,8 +1,10 @@
 """Typed reader for 005010X279A1 271 responses: every loop level, in one pass over the segments.
 
-Loop grammar (x12-eligibility.md 1.4): HL 20 source (2000A/2100A), HL 21 receiver (2000B/2100B),
-HL 22 subscriber (2000C/2100C), HL 23 dependent (2000D/2100D); under a subscriber or dependent
-each EB opens a 2110 loop `EB HSD* REF* DTP* AAA* MSG* III* [LS NM1 N3 N4 PER PRV ... LE]`.
+Loop grammar (ASC X12 005010X279A1 271 as restated in the pyx12 X279A1 map and
+LinuxForHealth/x12 0.57.0 `x12_271_005010X279A1/loops.py`): HL 20 source (2000A/2100A),
+HL 21 receiver (2000B/2100B), HL 22 subscriber (2000C/2100C), HL 23 dependent (2000D/2100D);
+under a subscriber or dependent each EB opens a 2110 loop
+`EB HSD* REF* DTP* AAA* MSG* III* [LS NM1 N3 N4 PER PRV ... LE]`.
 Unknown codes are kept as sent; unexpected segments are skipped with a warning; malformed
 values raise X12ParseError naming the segment and its position. Nothing else escapes.
 """

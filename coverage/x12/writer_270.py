@@ -2,7 +2,7 @@
 
 Clock and control numbers are passed in (the caller owns their uniqueness), so the output is a
 pure function of its inputs and tests can compare it byte for byte. Segment order follows
-x12-eligibility.md 1.3.
+ASC X12 005010X279A1 as restated in the pyx12 270 map (branch `map-restructure`).
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,8 @@ from coverage.errors import InputError
 from coverage.x12.delimiters import Delimiters
 
 VERSION = "005010X279A1"
-# Service types an IOP inquiry asks about, one EQ (or one request) each (x12-eligibility.md 9.1).
+# Service types an IOP inquiry asks about, one EQ (or one request) each (Stedi blog
+# "6 tips for behavioral health eligibility checks", Nov 5 2025).
 IOP_INQUIRY_MH = ("30", "MH", "CH", "A8")
 IOP_INQUIRY_SUD = ("30", "MH", "AI", "CJ", "A8")
 

@@ -29,7 +29,8 @@ def rules(tmp_path: Path) -> Path:
 
 
 def test_part_b_deductible_and_coinsurance_per_year(book: RuleBook) -> None:
-    # iop-coverage-rules.md section 1.9: $240 (2024), $257 (2025), $283 (2026); 20% coinsurance.
+    # CMS Part B deductible announcements (2024-11-08, 2025-11-14): $240 (2024), $257 (2025),
+    # $283 (2026); 20% coinsurance.
     for year, deductible in ((2024, "240.00"), (2025, "257.00"), (2026, "283.00")):
         found = book.part_b(year)
         part_b = found.terms

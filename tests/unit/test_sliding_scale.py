@@ -25,7 +25,7 @@ from tests.rule_files import read_book
 RULES = Path(__file__).resolve().parents[2] / "payer_rules"
 START = date(2026, 2, 2)
 
-# sliding-scale-and-gfe.md section 1.2, rows 1-8 as printed.
+# HHS poverty guidelines, 89 FR 2961, 90 FR 5917 and 91 FR 1797 (ASPE tables), rows 1-8 as printed.
 PRINTED = {
     (2024, Geography.CONTIGUOUS): [15060, 20440, 25820, 31200, 36580, 41960, 47340, 52720],
     (2024, Geography.ALASKA): [18810, 25540, 32270, 39000, 45730, 52460, 59190, 65920],

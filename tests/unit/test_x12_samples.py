@@ -1,4 +1,4 @@
-"""Every X12 sample in tests/fixtures/x12/ (copied from ../shared/x12-samples/ plus our own synthetic
+"""Every X12 sample in tests/fixtures/x12/ (public samples, their sources in SOURCES.md there, plus our own synthetic
 ones) and what it must read as: the normalized answer, or the located error."""
 
 from datetime import date
