@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 
 from coverage.adapters.base import PayerAdapter, load_adapters
 from coverage.adapters.guard import PayerDeferred, payer_guard
-from coverage.core.answer_reuse import reuse, subject_hash
+from coverage.core.answer_reuse import cache_seconds, reuse, subject_hash
 from coverage.core.reverification import changes_since
 from coverage.core.rule_book import RuleBookUnavailable, current_rulebook
 from coverage.domain.access import WORKER
@@ -219,7 +219,7 @@ class _Asker:
             eligibility = _with_phone_answer(eligibility)
         ids = {"job_id": self.job_id, "policy_id": self.policy_id}
         reused = None
-        if not self.fresh:
+        if not self.fresh and cache_seconds(payer) > 0:  # no unit of work when reuse is off
             with session_scope() as session:
                 reused = reuse(session, eligibility, payer, **ids)
         if reused is not None:
@@ -312,7 +312,7 @@ def _ask(
     finally:
         check.elapsed_ms = int((time.monotonic() - started) * 1000)
         with session_scope() as session:
-            payer_calls.record(session, check=check)
+            payer_calls.record(session, call=check)
 
 
 def _result(

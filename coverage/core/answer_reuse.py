@@ -33,7 +33,8 @@ def subject_hash(eligibility: EligibilityRequest) -> str:
     )
 
 
-def _cache_seconds(payer: PayerConfig) -> float:
+def cache_seconds(payer: PayerConfig) -> float:
+    """How long this payer's answers may be reused (0: never)."""
     own = payer.limits.cache_seconds if payer.limits else None
     return get_settings().eligibility_cache_seconds if own is None else own
 
@@ -49,7 +50,7 @@ def reuse(
     """The payer's recent answer for the same person and dates, recorded as this attempt's check:
     each eligibility call is a paid transaction, and the answer cannot have changed much. In the
     caller's unit of work."""
-    ttl = _cache_seconds(payer)
+    ttl = cache_seconds(payer)
     if ttl <= 0:
         return None
     hit = payer_calls.reusable(
@@ -64,7 +65,7 @@ def reuse(
         return None
     payer_calls.record(
         session,
-        check=PayerCall(
+        call=PayerCall(
             job_id=job_id,
             policy_id=policy_id,
             adapter=payer.adapter,

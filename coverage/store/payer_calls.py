@@ -7,21 +7,19 @@ from datetime import date, datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from coverage.store.tables import (
-    PayerCall,
-)
+from coverage.store.tables import PayerCall
 
 
-def record(session: Session, *, check: PayerCall) -> None:
-    """Numbers the check after the policy's earlier ones: a re-run starts the job's attempts
-    again at 1, but its checks still follow the first run's."""
+def record(session: Session, *, call: PayerCall) -> None:
+    """Numbers the call after the policy's earlier ones: a re-run starts the job's attempts
+    again at 1, but its payer calls still follow the first run's."""
     earlier = session.exec(
         select(func.max(PayerCall.attempt)).where(
-            PayerCall.job_id == check.job_id, PayerCall.policy_id == check.policy_id
+            PayerCall.job_id == call.job_id, PayerCall.policy_id == call.policy_id
         )
     ).one()
-    check.attempt = (earlier or 0) + 1
-    session.add(check)
+    call.attempt = (earlier or 0) + 1
+    session.add(call)
 
 
 def reusable(

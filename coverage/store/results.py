@@ -7,11 +7,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from coverage.domain.result import VerificationResult
-from coverage.store.tables import (
-    CoverageResult,
-    SupersededResult,
-    utcnow,
-)
+from coverage.store.tables import CoverageResult, SupersededResult, utcnow
 
 
 def save(

@@ -13,10 +13,7 @@ from coverage.domain.job_state import JobStatus
 from coverage.errors import ConflictError, InputError
 from coverage.store import audit, results
 from coverage.store.jobs import get_or_raise, transition
-from coverage.store.tables import (
-    ReviewDecision,
-    VerificationJob,
-)
+from coverage.store.tables import ReviewDecision, VerificationJob
 
 
 def record(
