@@ -38,9 +38,11 @@ def create_app() -> FastAPI:
         return JSONResponse(status_code=code, content={"detail": str(exc)})
 
     @app.exception_handler(RequestValidationError)
-    def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         # Field and reason only: the rejected values may be PHI and error bodies end up in logs.
         errors = [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        if web.is_page_request(request):
+            return web.invalid_input_page(request, errors)
         return JSONResponse(status_code=422, content={"detail": errors})
 
     return app

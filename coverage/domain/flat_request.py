@@ -501,13 +501,14 @@ def _column_for(loc: tuple[int | str, ...], message: str, order: list[str]) -> t
         policy = order[parts[1]] if parts[1] < len(order) else ""
         parts = parts[2:]
     path = [str(part) for part in parts if not isinstance(part, int)]
-    # A model-level check names its field first: "days_per_week: 4 does not match ..."
-    named = re.match(r"^([a-z_]+): (.*)$", reason)
+    # A model-level check names its field first: "days_per_week: 4 does not match ...", or its
+    # path from the request when it compares two parts: "enrollee.birth_date: after ...".
+    named = re.match(r"^([a-z_.]+): (.*)$", reason)
     if named:
         reason = named.group(2)
         if named.group(1) == "policies":
             return "payer_id", reason
-        path.append(named.group(1))
+        path.extend(named.group(1).split("."))
     while path:
         # The column itself, or the first column of a group ("subscriber": its first name).
         found = _BY_PATH.get((policy, tuple(path))) or next(

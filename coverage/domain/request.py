@@ -1,11 +1,12 @@
 """The verification request admissions staff submit (API, CLI, later web form and CSV)."""
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -15,9 +16,8 @@ from pydantic import (
 )
 
 from coverage.domain.money import Money
+from coverage.domain.text import PersonName, ShortText, visible_text
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 MemberId = Annotated[
     str,
     StringConstraints(
@@ -41,6 +41,36 @@ US_STATES = frozenset(
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
     "NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY".split()
 )
+
+# Dates a clinic would enter: nobody alive was born before 1900, and nobody schedules an episode
+# more than 2 years ahead. The bounds also keep every date the pipeline derives (episode end,
+# plan years, Good Faith Estimate deadlines) within what a date can hold.
+EARLIEST = date(1900, 1, 1)
+DAYS_AHEAD = 730
+
+
+def _latest() -> date:
+    return date.today() + timedelta(days=DAYS_AHEAD)
+
+
+def _birth_date(value: date) -> date:
+    if value < EARLIEST:
+        raise ValueError("must not be before 1900")
+    if value > date.today():
+        raise ValueError("must not be in the future")
+    return value
+
+
+def _planned_date(value: date) -> date:
+    if value < EARLIEST:
+        raise ValueError("must not be before 1900")
+    if value > _latest():
+        raise ValueError("must be within 2 years from today")
+    return value
+
+
+BirthDate = Annotated[date, AfterValidator(_birth_date)]
+PlannedDate = Annotated[date, AfterValidator(_planned_date)]
 
 
 class Strict(BaseModel):
@@ -95,9 +125,9 @@ class Address(Strict):
 
 
 class Enrollee(Strict):
-    first_name: Name
-    last_name: Name
-    birth_date: date
+    first_name: PersonName
+    last_name: PersonName
+    birth_date: BirthDate
     sex: Sex
     state: StateCode
     address: Address | None = None
@@ -107,13 +137,6 @@ class Enrollee(Strict):
     def _known_state(cls, value: str) -> str:
         if value not in US_STATES:
             raise ValueError(f"unknown US state code {value!r} (50 states and DC)")
-        return value
-
-    @field_validator("birth_date")
-    @classmethod
-    def _plausible_birth_date(cls, value: date) -> date:
-        if value.year < 1900:
-            raise ValueError("birth date before 1900")
         return value
 
 
@@ -144,18 +167,23 @@ class Subscriber(Strict):
     the payer finds the subscriber by the member ID, then the patient among their dependents
     (X12 2100C and 2100D)."""
 
-    first_name: Name
-    last_name: Name
-    birth_date: date
+    first_name: PersonName
+    last_name: PersonName
+    birth_date: BirthDate
     sex: Sex = Sex.UNKNOWN
 
 
 class PolicyIn(Strict):
     payer_id: PayerId
     member_id: MemberId  # the patient's own, or the subscriber's when `subscriber` is given
-    group_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] | None = (
-        None
-    )
+    group_number: (
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, max_length=50),
+            AfterValidator(visible_text),
+        ]
+        | None
+    ) = None
     relationship: Relationship = Relationship.SELF
     priority: Priority = Priority.PRIMARY
     authorization: Authorization = Authorization()
@@ -229,10 +257,10 @@ class Plan(Strict):
     weekdays: tuple[Weekday, ...] | None = Field(default=None, min_length=1, max_length=7)
     hours_per_day: Annotated[float, Field(gt=0, le=12)]
     weeks: int = Field(ge=1, le=52)
-    start_date: date
+    start_date: PlannedDate
     modality: Modality = Modality.IN_PERSON
     # The day the start was scheduled: sets the Good Faith Estimate's delivery deadline.
-    scheduled_on: date | None = None
+    scheduled_on: PlannedDate | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -240,6 +268,8 @@ class Plan(Strict):
         if not isinstance(data, dict) or not data.get("weekdays"):
             return data
         weekdays = data["weekdays"]
+        if not isinstance(weekdays, list | tuple) or not all(isinstance(w, str) for w in weekdays):
+            return data  # not a list of names: the field's own check says so
         if len(set(weekdays)) != len(weekdays):
             raise ValueError("weekdays: each weekday at most once")
         given = data.get("days_per_week")
@@ -278,7 +308,7 @@ class VerificationRequest(Strict):
     # The enrollee has coverage but does not want claims submitted (45 CFR 149.610 "self-pay").
     self_pay: bool = False
     # The day the patient asked for a Good Faith Estimate (149.610(b)(1)(vi)(C)), if they did.
-    gfe_requested_on: date | None = None
+    gfe_requested_on: PlannedDate | None = None
 
     @model_validator(mode="after")
     def _one_policy_per_priority(self) -> "VerificationRequest":
@@ -287,6 +317,8 @@ class VerificationRequest(Strict):
             raise ValueError("policies: at most one primary and one secondary policy")
         if self.policies and Priority.PRIMARY not in priorities:
             raise ValueError("policies: a secondary policy needs a primary policy")
+        if self.enrollee.birth_date > self.plan.start_date:
+            raise ValueError("enrollee.birth_date: after the plan's start date")
         return self
 
     @property

@@ -4,6 +4,8 @@ import pytest
 from pydantic import ValidationError
 
 from coverage.domain.request import VerificationRequest
+from coverage.domain.text import X12_SEPARATORS
+from coverage.x12.delimiters import Delimiters
 from tests.factories import request, request_body
 
 
@@ -69,3 +71,8 @@ def test_part2_is_set_for_substance_use_programs_or_diagnoses(
     program: str, diagnoses: list[str], part2: bool
 ) -> None:
     assert request("ppo", program=program, diagnoses=diagnoses).part2 is part2
+
+
+def test_names_refuse_every_separator_the_270_writer_uses() -> None:
+    used = Delimiters()
+    assert {used.element, used.component, used.segment, used.repetition} <= set(X12_SEPARATORS)

@@ -75,7 +75,8 @@ def list_verifications(
     session: SessionDep,
     status: JobStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    # Bounded so that every database accepts it (SQLite's OFFSET is a signed 64-bit integer).
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> JobList:
     return reads.job_list(session, actor=actor, status=status, limit=limit, offset=offset)
 

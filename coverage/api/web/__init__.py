@@ -1,6 +1,8 @@
 """The staff web pages: server-rendered from the same app, same users, roles and audit as the API."""
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
@@ -40,6 +42,38 @@ def error_page(request: Request, status_code: int, text: str) -> Response:
         status_code=status_code,
         heading=ERROR_HEADINGS.get(status_code, "Something went wrong"),
         lines=[text[:1].upper() + text[1:] + "."],
+        link={"href": "/", "label": "Go to your start page"},
+    )
+
+
+# Why a value in a page's address was refused, in plain words (by pydantic error type).
+_INVALID = {
+    "date_from_datetime_parsing": "is not a date (use the date picker, or YYYY-MM-DD)",
+    "date_parsing": "is not a date (use the date picker, or YYYY-MM-DD)",
+    "date_from_datetime_inexact": "is not a date (use the date picker, or YYYY-MM-DD)",
+    "int_parsing": "is not a whole number",
+    "greater_than_equal": "is too small",
+    "less_than_equal": "is too large",
+    "string_too_long": "is too long",
+    "enum": "is not one of the choices",
+}
+
+
+def invalid_input_page(request: Request, errors: Sequence[Mapping[str, Any]]) -> Response:
+    """A page's address with a value it cannot use (edited by hand, or an old bookmark): a plain
+    page naming the field, instead of the API's JSON."""
+    lines = [
+        f"“{str(error['loc'][-1]).replace('_', ' ').capitalize()}” "
+        f"{_INVALID.get(error['type'], 'cannot be used here')}."
+        for error in errors
+    ]
+    return page(
+        request,
+        "web/message.html",
+        None,
+        status_code=422,
+        heading=ERROR_HEADINGS[422],
+        lines=[*lines, "Change it and try again, or start from the page's own links."],
         link={"href": "/", "label": "Go to your start page"},
     )
 

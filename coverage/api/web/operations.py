@@ -8,7 +8,6 @@ import os
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import Annotated
 from urllib.parse import urlencode, urlsplit
 
@@ -19,7 +18,8 @@ from coverage.adapters.guard import PayerHealth, payer_health
 from coverage.api.deps import SessionDep
 from coverage.api.web import users
 from coverage.api.web.auth import WebUser, page_for
-from coverage.api.web.render import day_start, page
+from coverage.api.web.day_filter import OptionalDay, day_range
+from coverage.api.web.render import page
 from coverage.core.rule_book import RuleBookUnavailable, current_rulebook
 from coverage.core.rule_book_status import status as rule_book_status
 from coverage.domain.access import Role
@@ -161,18 +161,19 @@ def audit_page(
     user: Auditor,
     actor: Annotated[str, Query(alias="user", max_length=80)] = "",
     action: Annotated[str, Query(max_length=40)] = "",
-    date_from: Annotated[date | None, Query(alias="from")] = None,
-    date_to: Annotated[date | None, Query(alias="to")] = None,
+    date_from: Annotated[OptionalDay, Query(alias="from")] = None,
+    date_to: Annotated[OptionalDay, Query(alias="to")] = None,
     page_number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
     """The audit log, newest first, searched by user, action and day (both days included)."""
     actor, action = actor.strip(), action.strip()
+    since, until = day_range(date_from, date_to)
     rows = audit.list_(
         session,
         actor=actor or None,
         action=action or None,
-        since=day_start(date_from) if date_from else None,
-        until=day_start(date_to + timedelta(days=1)) if date_to else None,
+        since=since,
+        until=until,
         limit=AUDIT_PAGE_SIZE + 1,  # one more tells whether a next page exists
         offset=(page_number - 1) * AUDIT_PAGE_SIZE,
     )

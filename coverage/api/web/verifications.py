@@ -3,7 +3,7 @@ live status and result, and the review queue. Every page that shows PHI is audit
 coverage.core.reads, as the API is; URLs carry job IDs only."""
 
 import uuid
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -13,8 +13,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from coverage import service
 from coverage.api.deps import EnqueueDep, SessionDep
 from coverage.api.web.auth import WebUser, form_for, page_for
+from coverage.api.web.day_filter import OptionalDay, day_range
 from coverage.api.web.navigation import status_text
-from coverage.api.web.render import day_start, page, templates
+from coverage.api.web.render import page, templates
 from coverage.core import reads
 from coverage.core.rule_book import payers_in_force
 from coverage.domain.access import Role
@@ -69,14 +70,14 @@ def _job_list_page(
         "submitted_from": submitted_from.isoformat() if submitted_from else "",
         "submitted_to": submitted_to.isoformat() if submitted_to else "",
     }
-    to = day_start(submitted_to) if submitted_to else None
+    created_from, created_before = day_range(submitted_from, submitted_to)
     listed = reads.job_list(
         session,
         actor=user.actor,
         status=status,
         payer_id=payer or None,
-        created_from=day_start(submitted_from) if submitted_from else None,
-        created_before=to + timedelta(days=1) if to else None,
+        created_from=created_from,
+        created_before=created_before,
         oldest_first=oldest_first,
         limit=PAGE_SIZE + 1,  # one more tells whether a next page exists
         offset=(page_number - 1) * PAGE_SIZE,
@@ -106,8 +107,8 @@ def verification_list(
     user: Staff,
     status: JobStatus | None = None,
     payer: Annotated[str | None, Query(max_length=64)] = None,
-    submitted_from: date | None = None,
-    submitted_to: date | None = None,
+    submitted_from: OptionalDay = None,
+    submitted_to: OptionalDay = None,
     page_number: Annotated[int, Query(alias="page", ge=1, le=10_000)] = 1,
 ) -> HTMLResponse:
     return _job_list_page(
