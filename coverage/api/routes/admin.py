@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from coverage.api.deps import Auditor, Operator, SessionDep
+from coverage.api.params import SearchText
 from coverage.api.schemas import AuditEntry
 from coverage.core.rule_book_status import RuleBookStatus, status
 from coverage.store import audit
@@ -24,8 +25,8 @@ def rules_status(actor: Operator) -> RuleBookStatus:
 def audit_log(
     actor: Auditor,
     session: SessionDep,
-    user: str | None = None,
-    action: str | None = None,
+    user: SearchText | None = None,
+    action: SearchText | None = None,
     since: Annotated[
         datetime | None, Query(description="ISO 8601; entries at or after (no zone: UTC)")
     ] = None,

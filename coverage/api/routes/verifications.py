@@ -3,10 +3,11 @@
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from coverage import service
 from coverage.api.deps import Billing, EnqueueDep, Reader, SessionDep, Submitter
+from coverage.api.params import IdempotencyKey
 from coverage.api.schemas import JobCreated, ReviewIn
 from coverage.core import reads
 from coverage.core.views import JobDetail, JobList
@@ -31,7 +32,7 @@ def queue_verification(
     enqueue: EnqueueDep,
     request: Request,
     response: Response,
-    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+    idempotency_key: IdempotencyKey = None,
     fresh: Annotated[
         bool, Query(description="Ask the payers even if a recent answer could be reused")
     ] = False,

@@ -56,15 +56,21 @@ _INVALID = {
     "less_than_equal": "is too large",
     "string_too_long": "is too long",
     "enum": "is not one of the choices",
+    "string_pattern_mismatch": "is not in the expected form",
 }
+
+
+def _reason(error: Mapping[str, Any]) -> str:
+    if error["type"] == "value_error":  # the service's own words (coverage.domain.text)
+        return str(error["msg"]).removeprefix("Value error, ")
+    return _INVALID.get(error["type"], "cannot be used here")
 
 
 def invalid_input_page(request: Request, errors: Sequence[Mapping[str, Any]]) -> Response:
     """A page's address with a value it cannot use (edited by hand, or an old bookmark): a plain
     page naming the field, instead of the API's JSON."""
     lines = [
-        f"“{str(error['loc'][-1]).replace('_', ' ').capitalize()}” "
-        f"{_INVALID.get(error['type'], 'cannot be used here')}."
+        f"“{str(error['loc'][-1]).replace('_', ' ').capitalize()}” {_reason(error)}."
         for error in errors
     ]
     return page(

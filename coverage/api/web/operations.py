@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 
 from coverage.adapters.guard import PayerHealth, payer_health
 from coverage.api.deps import SessionDep
+from coverage.api.params import SearchText
 from coverage.api.web import users
 from coverage.api.web.auth import WebUser, page_for
 from coverage.api.web.day_filter import OptionalDay, day_range
@@ -159,8 +160,8 @@ def audit_page(
     request: Request,
     session: SessionDep,
     user: Auditor,
-    actor: Annotated[str, Query(alias="user", max_length=80)] = "",
-    action: Annotated[str, Query(max_length=40)] = "",
+    actor: Annotated[SearchText, Query(alias="user")] = "",
+    action: Annotated[SearchText, Query()] = "",
     date_from: Annotated[OptionalDay, Query(alias="from")] = None,
     date_to: Annotated[OptionalDay, Query(alias="to")] = None,
     page_number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,

@@ -106,7 +106,8 @@ def verification_list(
     session: SessionDep,
     user: Staff,
     status: JobStatus | None = None,
-    payer: Annotated[str | None, Query(max_length=64)] = None,
+    # A payer id, or blank (any payer) as the filter form sends it.
+    payer: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z0-9-]*$")] = None,
     submitted_from: OptionalDay = None,
     submitted_to: OptionalDay = None,
     page_number: Annotated[int, Query(alias="page", ge=1, le=10_000)] = 1,
