@@ -34,9 +34,13 @@ def _invisible(char: str) -> bool:
 
 def visible_text(value: str) -> str:
     """Refuses characters that cannot be printed or that reorder the text around them."""
-    if any(_invisible(char) for char in value):
+    if not is_visible(value):
         raise ValueError(INVISIBLE)
     return value
+
+
+def is_visible(value: str) -> bool:
+    return not any(_invisible(char) for char in value)
 
 
 def x12_safe_text(value: str) -> str:

@@ -339,3 +339,42 @@ def test_the_api_refuses_control_characters_in_searches_and_idempotency_keys(
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["header", "idempotency-key"]
     assert client.get("/api/verifications", headers=clerk.headers).json()["count"] == 0
+
+
+def test_a_user_name_with_a_nul_is_simply_not_right(app: FastAPI) -> None:
+    # PostgreSQL cannot look up text holding a NUL: signing in answered 500 there.
+    client = TestClient(app)
+    form = client.get("/sign-in")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token
+    response = client.post(
+        "/sign-in",
+        data={"csrf_token": token.group(1), "name": "admin\x00", "password": "x" * 16},
+        follow_redirects=False,
+    )
+    assert response.status_code == 401
+    assert "The user name or password is not right." in response.text
+
+
+def test_a_form_id_the_page_did_not_make_is_ignored_and_the_job_queued(app: FastAPI) -> None:
+    # The form's id becomes the idempotency key; with a NUL PostgreSQL answered 500.
+    clerk = signed_in_client(app, Role.ADMISSIONS)
+    form = {
+        "first_name": "Jordan",
+        "last_name": "Sample",
+        "birth_date": "04/12/1988",
+        "sex": "F",
+        "state": "VA",
+        "payer_id": "sandbox-commercial",
+        "member_id": "SBX-PPO-100234",
+        "diagnoses": "F33.1",
+        "program": "mental_health",
+        "start_date": "12/07/2026",
+        "days_per_week": "3",
+        "hours_per_day": "3",
+        "weeks": "8",
+        "form_id": "a\x00b",
+    }
+    response = clerk.post_form("/verifications/new", form)
+    assert response.status_code == 303
+    assert re.fullmatch(r"/verifications/[0-9a-f-]{36}", response.headers["location"])

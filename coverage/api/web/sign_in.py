@@ -19,6 +19,7 @@ from coverage.api.web.auth import (
 from coverage.api.web.navigation import home
 from coverage.api.web.render import page
 from coverage.domain.access import Role
+from coverage.domain.text import is_visible
 from coverage.errors import InputError
 from coverage.service import sign_in as signing_in
 from coverage.service.sign_in import Refused, Started
@@ -96,7 +97,13 @@ def sign_in(
     next: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     name = name.strip()
-    started = signing_in.sign_in(name, password, client=_client(request))
+    # No user name holds control characters (the users page refuses them), and PostgreSQL could
+    # not even look one up: such a name is simply not right.
+    started = (
+        signing_in.sign_in(name, password, client=_client(request))
+        if is_visible(name)
+        else Refused.WRONG
+    )
     if started is Refused.PAUSED:
         return _sign_in_form(
             request,

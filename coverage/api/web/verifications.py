@@ -2,6 +2,7 @@
 live status and result, and the review queue. Every page that shows PHI is audited through
 coverage.core.reads, as the API is; URLs carry job IDs only."""
 
+import re
 import uuid
 from datetime import date
 from typing import Annotated, Any
@@ -229,7 +230,8 @@ async def submit_verification(
     if unknown:
         return _form_page(request, user, values=values, errors=unknown, status_code=422)
     # The form's own id: a double click or a resent form queues one job, not two.
-    form_id = values.get("form_id", "")[:64] or None
+    sent_id = values.get("form_id", "")
+    form_id = sent_id if re.fullmatch(r"[0-9a-f]{1,64}", sent_id) else None  # as the page made it
     job, _new = service.queue(
         verification,
         actor=user.actor,
