@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
+from coverage.domain.text import is_visible
 from coverage.errors import InputError
 from coverage.x12.delimiters import Delimiters
 
@@ -254,6 +255,9 @@ def _segment(elements: Sequence[Element], d: Delimiters) -> str:
         parts = value if isinstance(value, tuple) else (value,)
         if sid != "ISA" and any(sep in part for part in parts for sep in separators):
             raise InputError(f"X12 {sid} {_FIELDS.get(sid, 'value')}: contains an X12 separator")
+        # The request refuses these at submit; this guards anything that reaches the writer else.
+        if not all(is_visible(part) for part in parts):
+            raise InputError(f"X12 {sid} {_FIELDS.get(sid, 'value')}: contains a control character")
         if len(parts) > 1 and not d.repetition:
             raise InputError(f"{sid}: repeated element without a repetition separator")
         texts.append((d.repetition or "").join(parts))

@@ -208,6 +208,14 @@ def test_one_inquiry_per_service_type_for_payers_that_answer_only_one() -> None:
             "X12 NM1 name or identifier: contains an X12 separator",
         ),
         ({"trace_number": "A~B"}, "X12 TRN trace: contains an X12 separator"),
+        (
+            {"subscriber": Person270(last_name="DOE", first_name="JO\x1bE", member_id="X1")},
+            "X12 NM1 name or identifier: contains a control character",
+        ),
+        (
+            {"subscriber": Person270(last_name="DO\x00E", member_id="X1")},
+            "X12 NM1 name or identifier: contains a control character",
+        ),
         ({"service_types": ()}, "inquiry service_types: at least one service type"),
         ({"service_end": date(2026, 3, 1)}, "inquiry service_end: before service_date"),
     ],
