@@ -52,7 +52,7 @@ def post(
             action="The payer's address in its payer file is not one the service may call: "
             "an operator must fix the payer file before re-running.",
         ) from None
-    pin(session)
+    pin(session, url)
     try:
         response = session.post(
             url,

@@ -72,9 +72,12 @@ class PinnedAdapter(HTTPAdapter):
         return pool
 
 
-def pin(session: requests.Session) -> None:
-    """Mount the pinned transport on a session (idempotent)."""
-    if not isinstance(session.get_adapter("https://payer.invalid/"), PinnedAdapter):
-        adapter = PinnedAdapter()
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
+def pin(session: requests.Session, url: str) -> None:
+    """Make sure `url` goes through the pinned transport, whatever the session had mounted."""
+    if isinstance(session.get_adapter(url), PinnedAdapter):
+        return
+    adapter = PinnedAdapter()
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    if not isinstance(session.get_adapter(url), PinnedAdapter):
+        session.mount(url, adapter)  # outranks any longer prefix the caller mounted

@@ -89,9 +89,9 @@ def resolver(monkeypatch: pytest.MonkeyPatch, *answers: list[str]) -> Resolver:
     return fake
 
 
-def call(port: int = 443) -> requests.Response:
+def call(port: int = 443, session: requests.Session | None = None) -> requests.Response:
     return http.post(
-        requests.Session(),
+        session or requests.Session(),
         f"https://{NAME}:{port}/core",
         payer="rebind",
         timeout=(2, 5),
@@ -149,4 +149,15 @@ def test_the_pinned_connection_still_verifies_the_certificate_for_the_name(
         with pytest.raises(PayerTransientError) as failed:
             call(port)
     assert str(failed.value) == "payer rebind: connection failed"
+    assert lookups.lookups == 1
+
+
+def test_a_session_with_its_own_transport_mounted_is_pinned_all_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lookups = resolver(monkeypatch, ["10.0.0.5"])
+    session = requests.Session()
+    session.mount(f"https://{NAME}", requests.adapters.HTTPAdapter())
+    with pytest.raises(PayerPermanentError, match="resolves to a private address$"):
+        call(session=session)
     assert lookups.lookups == 1
