@@ -2,6 +2,8 @@
 a larger one is refused unread, as a final payer error staff can read, whatever Content-Length
 says (a mocked remote payer, `responses`)."""
 
+import gzip
+
 import pytest
 import requests
 import responses
@@ -87,3 +89,11 @@ def test_an_adapter_reports_a_too_large_reply_to_staff(monkeypatch: pytest.Monke
     assert isinstance(error, PayerPermanentError)
     assert error.action == TOO_LARGE.format(mb=5)
     assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_a_compressed_reply_is_counted_as_it_unpacks() -> None:
+    packed = gzip.compress(b"x" * (6 * MB))
+    assert len(packed) < 100_000
+    responses.post(URL, body=packed, headers={"Content-Encoding": "gzip"})
+    assert refusal().action == TOO_LARGE.format(mb=5)
