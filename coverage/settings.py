@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     # Hosts payer adapters may call, comma-separated (".example.com" allows its subdomains). In
     # production a payer file whose URL is not https to one of them is refused when it loads.
     payer_hosts: str = Field(default="", max_length=4000)
+    # A payer reply larger than this (MB, counted as it streams in) is refused unread.
+    payer_reply_max_mb: int = Field(default=5, ge=1, le=100)
     # Per-payer defaults, held in Redis across workers; a payer file's `limits` overrides them.
     payer_max_concurrent: int = Field(default=4, ge=1, le=100)
     breaker_failure_threshold: int = Field(default=5, ge=1)

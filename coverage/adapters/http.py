@@ -1,54 +1,21 @@
-"""Shared HTTP transport for payer adapters: explicit timeouts, TLS verified, https only (loopback
-excepted, for the sandbox payer), and every failure turned into a classified PayerError once."""
+"""Shared HTTP transport for payer adapters: explicit timeouts, TLS verified, the URL checked
+and the connection pinned to a checked address (coverage.adapters.addresses, .pinning), the reply
+read up to a size cap, and every failure turned into a classified PayerError once."""
 
 import email.utils
-import ipaddress
 import time
 from collections.abc import Mapping
-from urllib.parse import urlsplit
 
 import requests
 
+from coverage.adapters.addresses import check_url
+from coverage.adapters.pinning import AddressRefused, pin
 from coverage.errors import PayerPermanentError, PayerTransientError
 from coverage.settings import get_settings
 
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
-_LOOPBACK_NAMES = frozenset({"localhost"})
-
-
-def host_allowed(host: str, allowed: list[str]) -> bool:
-    """`payer.example.com` matches itself; `.example.com` matches any host below example.com."""
-    host = host.lower().rstrip(".")
-    return any(
-        host.endswith(entry) if entry.startswith(".") else host == entry for entry in allowed
-    )
-
-
-def check_url(url: str) -> str:
-    """https, or http to a loopback address only (the sandbox payer); in production https only,
-    to a host on IOP_COVERAGE_PAYER_HOSTS. Raises ValueError (a file:line error in the rule book)."""
-    parts = urlsplit(url)
-    settings = get_settings()
-    allowed = settings.payer_host_list
-    if (allowed or settings.environment == "production") and parts.hostname:
-        if parts.scheme != "https":
-            raise ValueError("payer URL must be https in production")
-        if not host_allowed(parts.hostname, allowed):
-            raise ValueError(
-                f"payer host {parts.hostname} is not on the allow-list IOP_COVERAGE_PAYER_HOSTS"
-            )
-        return url
-    if parts.scheme == "https" and parts.hostname:
-        return url
-    if parts.scheme == "http" and parts.hostname:
-        host = parts.hostname
-        try:
-            loopback = host in _LOOPBACK_NAMES or ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = False
-        if loopback:
-            return url
-    raise ValueError("payer URL must be https (plain http only to a loopback address)")
+MB = 1024 * 1024
+_CHUNK = 64 * 1024
 
 
 def retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -75,7 +42,17 @@ def post(
     files: Mapping[str, tuple[None, str]] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> requests.Response:
-    """One POST. Returns a 2xx response; raises PayerTransientError or PayerPermanentError."""
+    """One POST. Returns a 2xx response, its body read (at most IOP_COVERAGE_PAYER_REPLY_MAX_MB);
+    raises PayerTransientError or PayerPermanentError."""
+    try:
+        check_url(url)
+    except ValueError as exc:
+        raise PayerPermanentError(
+            f"payer {payer}: URL refused ({exc})",
+            action="The payer's address in its payer file is not one the service may call: "
+            "an operator must fix the payer file before re-running.",
+        ) from None
+    pin(session, url)
     try:
         response = session.post(
             url,
@@ -85,12 +62,16 @@ def post(
             timeout=timeout,
             verify=True,
             allow_redirects=False,
+            stream=True,
         )
-    except requests.Timeout:
-        raise PayerTransientError(
-            f"payer {payer} did not answer within {timeout[1]:g} s",
-            action="The payer did not answer in time; the payer call is retried automatically.",
+    except AddressRefused as exc:
+        raise PayerPermanentError(
+            f"payer {payer}: call refused, {exc}",
+            action="The payer's address now leads to a network the service may not call: "
+            "an operator must check the payer's address before re-running.",
         ) from None
+    except requests.Timeout:
+        raise _late(payer, timeout) from None
     except requests.ConnectionError:
         raise PayerTransientError(
             f"payer {payer}: connection failed",
@@ -103,7 +84,9 @@ def post(
         ) from None
     status = response.status_code
     if 200 <= status < 300:
+        _read_body(response, payer=payer, timeout=timeout)
         return response
+    response.close()
     if status in RETRYABLE_STATUS:
         raise PayerTransientError(
             f"payer {payer} answered HTTP {status}",
@@ -115,3 +98,47 @@ def post(
         action="The payer refused our request: an operator must check the payer file "
         "(URL, credentials, IDs) before re-running.",
     )
+
+
+def _late(payer: str, timeout: tuple[float, float]) -> PayerTransientError:
+    return PayerTransientError(
+        f"payer {payer} did not answer within {timeout[1]:g} s",
+        action="The payer did not answer in time; the payer call is retried automatically.",
+    )
+
+
+def _read_body(response: requests.Response, *, payer: str, timeout: tuple[float, float]) -> None:
+    """Read the reply up to the cap, counting the bytes as they arrive (after any content
+    decoding, so a compressed bomb is caught too): Content-Length may be absent or false.
+    Too large is final: the same payer would send the same reply again."""
+    limit_mb = get_settings().payer_reply_max_mb
+    limit = limit_mb * MB
+    body = bytearray()
+    try:
+        declared = int(response.headers.get("Content-Length", "0"))
+    except ValueError:
+        declared = 0
+    try:
+        if declared <= limit:
+            for chunk in response.iter_content(chunk_size=_CHUNK):
+                body += chunk
+                if len(body) > limit:
+                    break
+    except requests.Timeout:
+        raise _late(payer, timeout) from None
+    except requests.RequestException:
+        raise PayerTransientError(
+            f"payer {payer}: the reply was cut off",
+            action="The payer's answer was cut off; the payer call is retried automatically.",
+        ) from None
+    finally:
+        response.close()
+    if declared > limit or len(body) > limit:
+        raise PayerPermanentError(
+            f"payer {payer}: reply over {limit_mb} MB (IOP_COVERAGE_PAYER_REPLY_MAX_MB), not read",
+            action=f"The payer's reply was larger than {limit_mb} MB and was not read; an operator "
+            "must check the payer's address in its payer file, or raise the reply size limit if "
+            "this payer's replies are really that large.",
+        )
+    # The body is read; hand it to the adapter as an ordinary, fully read response.
+    response._content = bytes(body)

@@ -1,18 +1,18 @@
 """What every adapter does with its part of a payer file: `settings:` read into the adapter's
 model (a bad one is a permanent error naming the fields, never their values), secrets read from
-the environment variables the file names, and payer URLs checked (coverage.adapters.http)."""
+the environment variables the file names, and payer URLs checked (coverage.adapters.addresses)."""
 
 import os
 from typing import Annotated, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from coverage.adapters import http
+from coverage.adapters.addresses import check_url
 from coverage.domain.payer import PayerConfig
 from coverage.errors import PayerPermanentError
 
-# https (plain http to loopback only); in production https to an allow-listed host.
-PayerUrl = Annotated[str, AfterValidator(http.check_url)]
+# Checked when the rule book loads (file:line, naming settings.url) and again before each call.
+PayerUrl = Annotated[str, AfterValidator(check_url)]
 
 
 class HttpSettings(BaseModel):

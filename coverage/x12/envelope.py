@@ -42,24 +42,29 @@ class Tokens:
         element = d.element
         segments = [piece.split(element) for piece in body.split(d.segment) if piece]
         ids = [segment[0] for segment in segments]
-        for unknown in set(ids).difference(_KNOWN_IDS):
-            if not _is_segment_id(unknown):
-                self._repair(segments, ids, unknown)
+        bad = {sid for sid in set(ids).difference(_KNOWN_IDS) if not _is_segment_id(sid)}
+        if bad:
+            # One pass over the segments, however many distinct padded IDs a reply holds
+            # (one rescan per distinct ID made a hostile reply quadratic).
+            for index, sid in enumerate(ids):
+                if sid in bad:
+                    self._repair(segments, ids, index)
         self.segments, self.ids = segments, ids
         self.has_trailing = element + d.segment in body
 
-    def _repair(self, segments: list[Segment], ids: list[str], unknown: str) -> None:
+    def _repair(self, segments: list[Segment], ids: list[str], index: int) -> None:
         """Spaces or tabs around a segment are tolerated; anything else is an error."""
-        for index, sid in enumerate(ids):
-            if sid != unknown:
-                continue
-            stripped = self.delimiters.element.join(segments[index]).strip(" \t")
-            elements = stripped.split(self.delimiters.element)
-            if not stripped or not _is_segment_id(elements[0]):
-                self.segments, self.ids = segments, ids
-                segments[index] = ["?"]
-                raise self.error("not a segment identifier", index)
-            segments[index], ids[index] = elements, elements[0]
+        elements = segments[index]
+        sid = elements[0].lstrip(" \t")
+        if len(elements) == 1:
+            sid = sid.rstrip(" \t")
+        if not _is_segment_id(sid):
+            self.segments, self.ids = segments, ids
+            segments[index] = ["?"]
+            raise self.error("not a segment identifier", index)
+        elements[0], ids[index] = sid, sid
+        if len(elements) > 1:
+            elements[-1] = elements[-1].rstrip(" \t")
 
     def offset(self, index: int) -> int:
         """Character offset of segment `index` (0-based) in the original text."""

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from coverage.adapters.http import check_url, host_allowed
+from coverage.adapters.addresses import check_url, host_allowed
 from coverage.rules.errors import RuleBookError
 from coverage.settings import get_settings
 from tests.rule_files import core_x12_payer, read_book

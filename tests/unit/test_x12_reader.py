@@ -43,6 +43,20 @@ def test_crlf_none_and_newline_after_terminators_read_the_same() -> None:
     assert benefits[0][3] == ("B", Decimal("10.00"), "Y")
 
 
+def test_segment_ids_padded_with_spaces_and_tabs_read_as_unpadded() -> None:
+    """Every segment after ISA padded with its own run of blanks (before the ID, and after the
+    last element): the reading is the same as the unpadded reply's, with the same warnings."""
+    parts = segments(SUBSCRIBER)
+    padded = [parts[0]] + [
+        format(n + 1, "05b").replace("0", " ").replace("1", "\t") + part + " \t"[: n % 3]
+        for n, part in enumerate(parts[1:])
+    ]
+    plain, hostile = read_271(interchange(*parts)), read_271(interchange(*padded))
+    assert hostile.responses == plain.responses
+    assert hostile.warnings == plain.warnings
+    assert len({p[: len(p) - len(p.lstrip())] for p in padded[1:]}) == len(padded) - 1
+
+
 @pytest.mark.parametrize("terminator", ["\n", "\r"])
 def test_a_line_break_may_itself_be_the_terminator(terminator: str) -> None:
     text = SUBSCRIBER.replace("~\n", "~").replace("~", terminator)
