@@ -80,10 +80,10 @@ def resume(session: Session, *, token: str, now: datetime | None = None) -> Sign
     if web_session.ended_at is not None:
         raise SessionEnded(web_session.end_reason or "signed_out")
     reason = None
-    if now - as_utc(web_session.last_seen_at) > timedelta(seconds=settings.session_idle_seconds):
-        reason = "idle"
-    elif now - as_utc(web_session.created_at) > timedelta(seconds=settings.session_max_seconds):
-        reason = "expired"
+    idle_end = as_utc(web_session.last_seen_at) + timedelta(seconds=settings.session_idle_seconds)
+    max_end = as_utc(web_session.created_at) + timedelta(seconds=settings.session_max_seconds)
+    if now > min(idle_end, max_end):  # the limit reached first is the one the user is told
+        reason = "expired" if max_end <= idle_end else "idle"
     user = session.get(User, web_session.user_id)
     if reason is None and (user is None or not user.active):
         reason = "deactivated"

@@ -74,6 +74,26 @@ def test_a_session_ends_at_its_absolute_lifetime_however_active(client: TestClie
     age_session(name, age=timedelta(seconds=get_settings().session_max_seconds + 1))
     response = client.get("/review", follow_redirects=False)
     assert response.headers["location"] == "/sign-in?reason=expired&next=/review"
+    page = client.get(response.headers["location"])
+    assert "Your session reached its 12-hour limit; sign in again." in page.text
+
+
+def test_the_cookie_outlives_the_session_so_the_page_can_say_why_it_ended(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cookie that expired with the session would not be sent: the user would land on a bare
+    sign-in page without learning that the session limit signed them out."""
+    monkeypatch.setattr(get_settings(), "session_max_seconds", 1800.0)
+    name = web_user(Role.BILLING)
+    sign_in(client, name)
+    cookie = next(c for c in client.cookies.jar if c.name == "iop_session")
+    assert cookie.expires is not None
+    assert cookie.expires > utcnow().timestamp() + 1800 + 3600
+    # Active past the 30-minute limit, then away longer than the idle timeout: the absolute
+    # limit was reached first, and the page says so.
+    age_session(name, idle=timedelta(hours=1), age=timedelta(hours=2))
+    page = client.get("/review")
+    assert "Your session reached its 30-minute limit; sign in again." in page.text
 
 
 def test_a_background_poll_does_not_count_as_activity(client: TestClient, session: Session) -> None:
