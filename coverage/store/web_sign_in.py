@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from coverage.errors import InputError
@@ -31,6 +32,20 @@ def set_password(session: Session, *, user: User, password: str) -> None:
         raise InputError("password: no spaces at the start or end")
     user.password_hash = _hasher.hash(password)
     session.add(user)
+
+
+def hold_attempts_of(session: Session, *, name: str) -> None:
+    """Serializes sign-in attempts for one user name until this transaction ends, so that
+    counting the recent failures, checking the password and recording the outcome are one step:
+    parallel attempts cannot all pass the count before any failure is recorded. PostgreSQL locks
+    the name alone (an advisory lock, held for unknown names too); SQLite takes its write lock
+    (BEGIN IMMEDIATE), which must be the first statement of the session's transaction."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(b"sign-in:" + name.encode()).digest()[:8], signed=True)
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def check_password(session: Session, *, name: str, password: str) -> User | None:
