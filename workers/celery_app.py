@@ -10,6 +10,8 @@ from celery.signals import beat_init
 
 from coverage.settings import Settings, get_settings
 
+PUBLISH_CONNECT_TIMEOUT_SECONDS = 1.0
+
 
 class IdOnlyAMQP(AMQP):  # type: ignore[misc]
     """Refuses to build a task message with anything but UUID arguments, so PHI can never reach
@@ -42,7 +44,19 @@ def create_app(settings: Settings | None = None) -> Celery:
         broker_url=settings.broker_url or "memory://",
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,  # compose starts workers before Redis may be up
-        broker_transport_options={"visibility_timeout": settings.visibility_timeout_seconds},
+        broker_transport_options={
+            "visibility_timeout": settings.visibility_timeout_seconds,
+            # A broker that does not answer must not hold a submit for long: each connection
+            # attempt gives up after this, and a publish tries twice (about 2 s in all at worst);
+            # the job is already saved, and the sweeper sends what could not be sent.
+            "socket_connect_timeout": PUBLISH_CONNECT_TIMEOUT_SECONDS,
+        },
+        task_publish_retry_policy={
+            "max_retries": 1,
+            "interval_start": 0.2,
+            "interval_step": 0.2,
+            "interval_max": 0.2,
+        },
         task_serializer="json",
         accept_content=["json"],
         task_acks_late=True,

@@ -11,7 +11,7 @@ from coverage.core import reverification
 from coverage.domain.access import Actor, Role
 from coverage.domain.job_state import RERUNNABLE, JobStatus
 from coverage.domain.request import VerificationRequest
-from coverage.errors import ConflictError, InputError
+from coverage.errors import BrokerUnavailable, ConflictError, InputError
 from coverage.settings import get_settings
 from coverage.store import jobs
 from coverage.store.db import session_scope
@@ -102,7 +102,23 @@ def _enqueue(job_id: uuid.UUID, enqueue: Enqueue) -> None:
     # Marked before sending: if the send fails, the sweeper's deadline still brings the job back.
     with session_scope() as session:
         jobs.mark_enqueued(session, job_ids=[job_id])
-    enqueue(job_id)
+    send([job_id], enqueue)
+
+
+def send(job_ids: list[uuid.UUID], enqueue: Enqueue) -> None:
+    """Sends committed, marked jobs to the workers. With the broker down the jobs stay `queued`
+    (saved, so the caller answers as usual) and the sweeper sends them after the queued deadline;
+    the rest are not tried, so a batch does not wait on a down broker once per job."""
+    for sent, job_id in enumerate(job_ids):
+        try:
+            enqueue(job_id)
+        except BrokerUnavailable:
+            log.warning(
+                "broker unavailable: job %s and %d more stay queued for the sweeper",
+                job_id,
+                len(job_ids) - sent - 1,
+            )
+            return
 
 
 def sweep(*, enqueue: Enqueue, now: datetime | None = None) -> list[uuid.UUID]:
@@ -140,8 +156,7 @@ def sweep(*, enqueue: Enqueue, now: datetime | None = None) -> list[uuid.UUID]:
                 )
             due.append(job.id)
         jobs.mark_enqueued(session, job_ids=due, now=now)
-    for job_id in due:
-        enqueue(job_id)
+    send(due, enqueue)
     if due:
         log.info("sweeper re-enqueued %d job(s)", len(due))
     return due
