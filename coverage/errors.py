@@ -24,6 +24,11 @@ class IllegalTransitionError(ConflictError):
         self.target = target
 
 
+class BrokerUnavailable(CoverageError):
+    """The broker did not take a job's message in time. The job is saved and stays `queued`: the
+    sweeper sends it once its queued deadline has passed."""
+
+
 class ConfigError(CoverageError):
     """Settings or rule data that make the service unsafe or unable to run."""
 

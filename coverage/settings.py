@@ -5,12 +5,15 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Development-only keys: fine on a laptop, refused in production.
 DEV_ENCRYPTION_KEY = "ZGV2LW9ubHktZmVybmV0LWtleS1kby1ub3QtdXNlLTA="
 DEV_HASH_KEY = "dev-only-member-id-hash-key"
+# An HMAC key shorter than this is guessable enough to reverse member-ID hashes by brute force.
+MIN_HASH_KEY_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -94,12 +97,17 @@ class Settings(BaseSettings):
             "IOP_COVERAGE_HASH_KEY": self.hash_key.get_secret_value() == DEV_HASH_KEY,
         }
         bad = [name for name, is_dev in dev.items() if is_dev]
+        if len(self.hash_key.get_secret_value()) < MIN_HASH_KEY_LENGTH:
+            bad.append(f"IOP_COVERAGE_HASH_KEY (at least {MIN_HASH_KEY_LENGTH} characters)")
+        bad += _invalid_fernet_keys(self.encryption_key_list)
         if self.broker_url and self.broker_url.startswith("redis://"):
             host = urlsplit(self.broker_url).hostname or ""
             if host not in {"localhost", "127.0.0.1", "::1"}:
                 bad.append("IOP_COVERAGE_BROKER_URL (rediss:// for a broker on another host)")
         if bad:
-            raise ValueError(f"production refuses development secrets; set {', '.join(bad)}")
+            raise ValueError(
+                f"production refuses development or weak secrets; set {', '.join(bad)}"
+            )
         return self
 
     @property
@@ -118,6 +126,22 @@ class Settings(BaseSettings):
     def max_countdown_seconds(self) -> float:
         """A broker countdown longer than this would risk duplicate runs (Redis visibility timeout)."""
         return self.visibility_timeout_seconds / 4
+
+
+def _invalid_fernet_keys(keys: list[str]) -> list[str]:
+    """Names each unusable key by position only: the value is a secret."""
+    if not keys:
+        return ["IOP_COVERAGE_ENCRYPTION_KEYS (no key given)"]
+    bad = []
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError:
+            bad.append(
+                f"IOP_COVERAGE_ENCRYPTION_KEYS (key {position} is not a Fernet key: "
+                "32 url-safe base64-encoded bytes)"
+            )
+    return bad
 
 
 @lru_cache

@@ -4,34 +4,59 @@ import logging
 import uuid
 from typing import Any
 
-from celery import Celery, Task
+from celery import Celery
+from celery.app.amqp import AMQP
 from celery.signals import beat_init
 
 from coverage.settings import Settings, get_settings
 
+PUBLISH_CONNECT_TIMEOUT_SECONDS = 1.0
 
-class IdOnlyTask(Task):  # type: ignore[misc]
-    """Refuses to publish anything but UUID arguments, so PHI can never reach the broker."""
 
-    def apply_async(self, args: Any = None, kwargs: Any = None, **options: Any) -> Any:
+class IdOnlyAMQP(AMQP):  # type: ignore[misc]
+    """Refuses to build a task message with anything but UUID arguments, so PHI can never reach
+    the broker. Every publish passes here (Task.delay, apply_async, app.send_task, signatures,
+    retries); the before_task_publish signal cannot refuse, Celery logs and drops its errors."""
+
+    def as_task_v2(
+        self,
+        task_id: str,
+        name: str,
+        args: Any = None,
+        kwargs: Any = None,
+        *more: Any,
+        **options: Any,
+    ) -> Any:
         for value in [*(args or ()), *(kwargs or {}).values()]:
             try:
                 uuid.UUID(str(value))
             except ValueError:
                 raise TypeError(
-                    f"task {self.name} takes job IDs only; refused a {type(value).__name__} argument"
+                    f"task {name} takes job IDs only; refused a {type(value).__name__} argument"
                 ) from None
-        return super().apply_async(args, kwargs, **options)
+        return super().as_task_v2(task_id, name, args, kwargs, *more, **options)
 
 
 def create_app(settings: Settings | None = None) -> Celery:
     settings = settings or get_settings()
-    app = Celery("iop_coverage", task_cls=IdOnlyTask)
+    app = Celery("iop_coverage", amqp=IdOnlyAMQP)
     app.conf.update(
         broker_url=settings.broker_url or "memory://",
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,  # compose starts workers before Redis may be up
-        broker_transport_options={"visibility_timeout": settings.visibility_timeout_seconds},
+        broker_transport_options={
+            "visibility_timeout": settings.visibility_timeout_seconds,
+            # A broker that does not answer must not hold a submit for long: each connection
+            # attempt gives up after this, and a publish tries twice (about 2 s in all at worst);
+            # the job is already saved, and the sweeper sends what could not be sent.
+            "socket_connect_timeout": PUBLISH_CONNECT_TIMEOUT_SECONDS,
+        },
+        task_publish_retry_policy={
+            "max_retries": 1,
+            "interval_start": 0.2,
+            "interval_step": 0.2,
+            "interval_max": 0.2,
+        },
         task_serializer="json",
         accept_content=["json"],
         task_acks_late=True,

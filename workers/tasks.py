@@ -4,9 +4,11 @@ import uuid
 from datetime import date
 
 from celery import Task
+from kombu.exceptions import OperationalError as KombuOperationalError
 from sqlalchemy.exc import OperationalError
 
 from coverage import pipeline, service
+from coverage.errors import BrokerUnavailable
 from coverage.settings import get_settings
 from workers.celery_app import app
 
@@ -37,4 +39,7 @@ def reverify() -> None:
 
 
 def enqueue(job_id: uuid.UUID) -> None:
-    verify.delay(str(job_id))
+    try:
+        verify.delay(str(job_id))
+    except KombuOperationalError:  # the broker is down: bounded by the app's publish retry policy
+        raise BrokerUnavailable(f"the broker did not take job {job_id}") from None

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from coverage import service
 from coverage.batches import csv_file
 from coverage.core.rule_book import payers_in_force
 from coverage.domain.access import Actor, Role
@@ -119,9 +120,9 @@ def accept(data: bytes, *, actor: Actor) -> Accepted:
 
 
 def enqueue_all(job_ids: list[uuid.UUID], enqueue: Enqueue) -> None:
-    """Sends the IDs of committed jobs to the workers (IDs only, never PHI)."""
-    for job_id in job_ids:
-        enqueue(job_id)
+    """Sends the IDs of committed jobs to the workers (IDs only, never PHI); with the broker
+    down they stay queued for the sweeper."""
+    service.send(job_ids, enqueue)
 
 
 def _store(

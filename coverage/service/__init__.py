@@ -5,6 +5,15 @@ jobs: queue, re-run, re-verify, sweep. reviews: billing's decisions, notes and a
 phone: what staff recorded of a phone verification. staff: users, their links and tokens.
 """
 
-from coverage.service.jobs import REVERIFIER, SWEEPER, Enqueue, queue, rerun, reverify, sweep
+from coverage.service.jobs import (
+    REVERIFIER,
+    SWEEPER,
+    Enqueue,
+    queue,
+    rerun,
+    reverify,
+    send,
+    sweep,
+)
 
-__all__ = ["REVERIFIER", "SWEEPER", "Enqueue", "queue", "rerun", "reverify", "sweep"]
+__all__ = ["REVERIFIER", "SWEEPER", "Enqueue", "queue", "rerun", "reverify", "send", "sweep"]

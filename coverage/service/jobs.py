@@ -11,7 +11,7 @@ from coverage.core import reverification
 from coverage.domain.access import Actor, Role
 from coverage.domain.job_state import RERUNNABLE, JobStatus
 from coverage.domain.request import VerificationRequest
-from coverage.errors import ConflictError
+from coverage.errors import BrokerUnavailable, ConflictError, InputError
 from coverage.settings import get_settings
 from coverage.store import jobs
 from coverage.store.db import session_scope
@@ -34,10 +34,7 @@ def queue(
 ) -> tuple[VerificationJob, bool]:
     """Stores the job, then enqueues its ID. Returns the job and whether it is new (False: same key seen)."""
     if idempotency_key:
-        with session_scope() as session:
-            existing = jobs.find_by_idempotency_key(
-                session, submitter=actor.name, key=idempotency_key
-            )
+        existing = _earlier_job(request, actor=actor, idempotency_key=idempotency_key)
         if existing:
             return existing, False
     try:
@@ -53,15 +50,31 @@ def queue(
     except IntegrityError:
         if not idempotency_key:
             raise
-        with session_scope() as session:  # a concurrent retry of the same submit won the insert
-            existing = jobs.find_by_idempotency_key(
-                session, submitter=actor.name, key=idempotency_key
-            )
+        # A concurrent retry of the same submit won the insert.
+        existing = _earlier_job(request, actor=actor, idempotency_key=idempotency_key)
         assert existing is not None
         return existing, False
     _enqueue(job.id, enqueue)
     log.info("job %s queued", job.id)
     return job, True
+
+
+def _earlier_job(
+    request: VerificationRequest, *, actor: Actor, idempotency_key: str
+) -> VerificationJob | None:
+    """The job this key already made, if the request is the same (InputError if it differs)."""
+    with session_scope() as session:
+        existing = jobs.find_by_idempotency_key(session, submitter=actor.name, key=idempotency_key)
+        if existing is None:
+            return None
+        earlier = jobs.load_inputs(session, job_id=existing.id).request
+    # Canonical forms: the stored request is decrypted and validated again, so equal requests
+    # dump equal whatever the order or spelling of the JSON they came in.
+    if earlier.model_dump(mode="json") != request.model_dump(mode="json"):
+        raise InputError(
+            "Idempotency-Key was used for a different request; send a new key with a new request"
+        )
+    return existing
 
 
 def rerun(job_id: uuid.UUID, *, actor: Actor, enqueue: Enqueue, fresh_check: bool = False) -> None:
@@ -89,7 +102,23 @@ def _enqueue(job_id: uuid.UUID, enqueue: Enqueue) -> None:
     # Marked before sending: if the send fails, the sweeper's deadline still brings the job back.
     with session_scope() as session:
         jobs.mark_enqueued(session, job_ids=[job_id])
-    enqueue(job_id)
+    send([job_id], enqueue)
+
+
+def send(job_ids: list[uuid.UUID], enqueue: Enqueue) -> None:
+    """Sends committed, marked jobs to the workers. With the broker down the jobs stay `queued`
+    (saved, so the caller answers as usual) and the sweeper sends them after the queued deadline;
+    the rest are not tried, so a batch does not wait on a down broker once per job."""
+    for sent, job_id in enumerate(job_ids):
+        try:
+            enqueue(job_id)
+        except BrokerUnavailable:
+            log.warning(
+                "broker unavailable: job %s and %d more stay queued for the sweeper",
+                job_id,
+                len(job_ids) - sent - 1,
+            )
+            return
 
 
 def sweep(*, enqueue: Enqueue, now: datetime | None = None) -> list[uuid.UUID]:
@@ -127,8 +156,7 @@ def sweep(*, enqueue: Enqueue, now: datetime | None = None) -> list[uuid.UUID]:
                 )
             due.append(job.id)
         jobs.mark_enqueued(session, job_ids=due, now=now)
-    for job_id in due:
-        enqueue(job_id)
+    send(due, enqueue)
     if due:
         log.info("sweeper re-enqueued %d job(s)", len(due))
     return due

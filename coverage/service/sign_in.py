@@ -58,6 +58,7 @@ def _start(session: Session, user: User, client: str | None) -> Started:
 
 def sign_in(name: str, password: str, *, client: str | None) -> Started | Refused:
     with session_scope() as session:
+        web_sign_in.hold_attempts_of(session, name=name)  # count, check, record: one at a time
         if _recent_failures(session, name) >= get_settings().sign_in_attempts:
             return Refused.PAUSED
         user = web_sign_in.check_password(session, name=name, password=password)

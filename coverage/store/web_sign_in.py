@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from coverage.errors import InputError
@@ -31,6 +32,20 @@ def set_password(session: Session, *, user: User, password: str) -> None:
         raise InputError("password: no spaces at the start or end")
     user.password_hash = _hasher.hash(password)
     session.add(user)
+
+
+def hold_attempts_of(session: Session, *, name: str) -> None:
+    """Serializes sign-in attempts for one user name until this transaction ends, so that
+    counting the recent failures, checking the password and recording the outcome are one step:
+    parallel attempts cannot all pass the count before any failure is recorded. PostgreSQL locks
+    the name alone (an advisory lock, held for unknown names too); SQLite takes its write lock
+    (BEGIN IMMEDIATE), which must be the first statement of the session's transaction."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(b"sign-in:" + name.encode()).digest()[:8], signed=True)
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def check_password(session: Session, *, name: str, password: str) -> User | None:
@@ -80,10 +95,10 @@ def resume(session: Session, *, token: str, now: datetime | None = None) -> Sign
     if web_session.ended_at is not None:
         raise SessionEnded(web_session.end_reason or "signed_out")
     reason = None
-    if now - as_utc(web_session.last_seen_at) > timedelta(seconds=settings.session_idle_seconds):
-        reason = "idle"
-    elif now - as_utc(web_session.created_at) > timedelta(seconds=settings.session_max_seconds):
-        reason = "expired"
+    idle_end = as_utc(web_session.last_seen_at) + timedelta(seconds=settings.session_idle_seconds)
+    max_end = as_utc(web_session.created_at) + timedelta(seconds=settings.session_max_seconds)
+    if now > min(idle_end, max_end):  # the limit reached first is the one the user is told
+        reason = "expired" if max_end <= idle_end else "idle"
     user = session.get(User, web_session.user_id)
     if reason is None and (user is None or not user.active):
         reason = "deactivated"

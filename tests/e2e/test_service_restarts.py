@@ -27,7 +27,7 @@ from coverage.store.db import get_engine, upgrade
 from coverage.store.tables import VerificationJob
 from tests.conftest import BACKEND
 from tests.e2e.jobwatch import assert_each_ended_once, open_jobs
-from tests.e2e.processes import supervised_services
+from tests.e2e.processes import PrivateRedis, supervised_services
 from tests.factories import request
 from workers.celery_app import create_app
 
@@ -88,48 +88,6 @@ def wait_until(condition: Callable[[], object], what: str, timeout: float = TIME
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.2)
-
-
-class PrivateRedis:
-    """A redis-server of our own, without persistence, like the machine's."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.port = free_port()
-        self.workdir = workdir
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [
-                "redis-server",
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.workdir),
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        client = redis.Redis.from_url(self.url)
-        wait_until(lambda: _answers(client), "redis-server to start", timeout=10)
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-
-
-def _answers(client: redis.Redis) -> bool:
-    try:
-        return bool(client.ping())
-    except redis.ConnectionError:
-        return False
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """A job whose broker message is lost is re-enqueued by the sweeper and completes exactly once."""
 
+import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import timedelta
@@ -16,7 +17,7 @@ from coverage.store.db import get_engine, session_scope
 from coverage.store.tables import AuditEvent, CoverageResult, utcnow
 from tests.e2e.conftest import wait_settled
 from tests.factories import request
-from workers.celery_app import IdOnlyTask
+from workers.celery_app import app
 from workers.tasks import enqueue, sweep, verify
 
 CLERK = Actor(name="e2e-sweeper-clerk", role=Role.ADMISSIONS)
@@ -75,12 +76,21 @@ def test_a_job_whose_worker_died_is_released_then_failed_after_the_attempt_cap(
 
 
 def test_publishing_anything_but_a_job_id_is_refused_before_the_broker(broker: redis.Redis) -> None:
-    assert isinstance(verify, IdOnlyTask)
     with pytest.raises(
         TypeError, match="task coverage.verify takes job IDs only; refused a dict argument"
     ):
         verify.delay({"first_name": "CNRY-refused"})
     with pytest.raises(TypeError, match="refused a str argument"):
         verify.delay("Jordan Sample")
+    # The app's other ways to publish pass the same check.
+    with pytest.raises(TypeError, match="task coverage.verify takes job IDs only"):
+        app.send_task("coverage.verify", args=["Jordan Sample"])
+    with pytest.raises(TypeError, match="refused a str argument"):
+        app.send_task("coverage.verify", kwargs={"job_id": "1970-01-01"})
+    with pytest.raises(TypeError, match="refused a str argument"):
+        verify.s("Jordan Sample").apply_async()
     assert broker.llen(get_settings().verify_queue) == 0
     assert broker.keys("*") == []
+    # A job ID goes through, so the queue above was really watched.
+    app.send_task("coverage.verify", args=[str(uuid.uuid4())])
+    assert broker.llen(get_settings().verify_queue) == 1

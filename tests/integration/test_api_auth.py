@@ -122,6 +122,26 @@ def test_an_idempotency_key_returns_the_same_job(
     assert first.headers["Location"] == first.json()["url"]
 
 
+def test_an_idempotency_key_reused_for_a_different_request_is_refused(
+    client: TestClient, tokens: dict[str, Staff]
+) -> None:
+    headers = tokens["admissions"].headers | {"Idempotency-Key": uuid.uuid4().hex}
+    first = client.post("/api/verifications", headers=headers, json=request_body("ppo"))
+    assert first.status_code == 202
+    other = client.post(
+        "/api/verifications", headers=headers, json=request_body("ppo", days_per_week=5)
+    )
+    assert other.status_code == 422
+    assert other.json() == {
+        "detail": "Idempotency-Key was used for a different request; "
+        "send a new key with a new request"
+    }
+    # The same request with its fields in another order is the same request.
+    same = dict(reversed(list(request_body("ppo").items())))
+    again = client.post("/api/verifications", headers=headers, json=same)
+    assert (again.status_code, again.json()["id"]) == (202, first.json()["id"])
+
+
 def test_review_records_the_decision_and_a_second_review_conflicts(
     client: TestClient, tokens: dict[str, Staff]
 ) -> None:

@@ -2,10 +2,15 @@
 links, cookie flags, security headers and the audit entries of pages that show PHI."""
 
 import re
+import threading
 import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Literal
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
@@ -74,6 +79,26 @@ def test_a_session_ends_at_its_absolute_lifetime_however_active(client: TestClie
     age_session(name, age=timedelta(seconds=get_settings().session_max_seconds + 1))
     response = client.get("/review", follow_redirects=False)
     assert response.headers["location"] == "/sign-in?reason=expired&next=/review"
+    page = client.get(response.headers["location"])
+    assert "Your session reached its 12-hour limit; sign in again." in page.text
+
+
+def test_the_cookie_outlives_the_session_so_the_page_can_say_why_it_ended(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cookie that expired with the session would not be sent: the user would land on a bare
+    sign-in page without learning that the session limit signed them out."""
+    monkeypatch.setattr(get_settings(), "session_max_seconds", 1800.0)
+    name = web_user(Role.BILLING)
+    sign_in(client, name)
+    cookie = next(c for c in client.cookies.jar if c.name == "iop_session")
+    assert cookie.expires is not None
+    assert cookie.expires > utcnow().timestamp() + 1800 + 3600
+    # Active past the 30-minute limit, then away longer than the idle timeout: the absolute
+    # limit was reached first, and the page says so.
+    age_session(name, idle=timedelta(hours=1), age=timedelta(hours=2))
+    page = client.get("/review")
+    assert "Your session reached its 30-minute limit; sign in again." in page.text
 
 
 def test_a_background_poll_does_not_count_as_activity(client: TestClient, session: Session) -> None:
@@ -138,6 +163,47 @@ def test_wrong_passwords_pause_sign_in_for_that_user_name(client: TestClient) ->
     paused = client.post("/sign-in", data={"csrf_token": token, "name": name, "password": PASSWORD})
     assert paused.status_code == 429
     assert "Too many wrong passwords for this user name. Wait 15 minutes" in paused.text
+
+
+def test_parallel_wrong_passwords_check_at_most_the_limit(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """30 browsers at once with wrong passwords for one name: no more passwords are checked
+    than the limit allows, every other attempt is refused with the pause message."""
+    checked = []
+    guard = threading.Lock()
+
+    class CountingHasher(PasswordHasher):
+        def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+            with guard:
+                checked.append(1)
+            return super().verify(hash, password)
+
+    monkeypatch.setattr(web_sign_in, "_hasher", CountingHasher())
+    name = web_user(Role.BILLING)
+    limit = get_settings().sign_in_attempts
+    with api_client() as first:
+        forms = []
+        for _ in range(30):  # each its own browser, with its own sign-in form
+            browser = TestClient(first.app)
+            forms.append((browser, sign_in_form_token(browser)))
+        start = threading.Barrier(len(forms))
+
+        def attempt(form: tuple[TestClient, str]) -> int:
+            browser, token = form
+            start.wait()
+            response = browser.post(
+                "/sign-in",
+                data={"csrf_token": token, "name": name, "password": "not-the-password"},
+                follow_redirects=False,
+            )
+            assert response.status_code == 401 or "Too many wrong passwords" in response.text
+            return int(response.status_code)
+
+        with ThreadPoolExecutor(max_workers=len(forms)) as pool:
+            codes = Counter(pool.map(attempt, forms))
+    assert len(checked) == limit
+    assert codes == {401: limit, 429: 30 - limit}
 
 
 def test_next_never_leads_off_the_site(client: TestClient) -> None:

@@ -14,7 +14,7 @@ class ProdKeys(TypedDict):
 
 PROD_KEYS: ProdKeys = {
     "encryption_keys": "cHJvZC10ZXN0LWtleS1ub3QtYS1kZXYta2V5LTAwMDA=",
-    "hash_key": "prod-hash",
+    "hash_key": "prod-hash-key-of-at-least-32-characters",
 }
 
 
@@ -22,7 +22,7 @@ def test_production_refuses_development_secrets_and_names_them() -> None:
     with pytest.raises(ValidationError) as info:
         Settings(environment="production")
     message = str(info.value)
-    assert "production refuses development secrets" in message
+    assert "production refuses development or weak secrets" in message
     for name in (
         "IOP_COVERAGE_ENCRYPTION_KEYS",
         "IOP_COVERAGE_HASH_KEY",
@@ -33,6 +33,27 @@ def test_production_refuses_development_secrets_and_names_them() -> None:
 def test_production_refuses_a_clear_text_broker_on_another_host() -> None:
     with pytest.raises(ValidationError, match="rediss://"):
         Settings(environment="production", broker_url="redis://10.0.0.5:6379/0", **PROD_KEYS)
+
+
+def test_production_refuses_a_short_hash_key_and_names_the_variable() -> None:
+    with pytest.raises(ValidationError) as info:
+        Settings(
+            environment="production", encryption_keys=PROD_KEYS["encryption_keys"], hash_key="x"
+        )
+    assert "IOP_COVERAGE_HASH_KEY (at least 32 characters)" in str(info.value)
+    assert "IOP_COVERAGE_ENCRYPTION_KEYS" not in str(info.value)
+
+
+def test_production_refuses_an_encryption_key_that_is_not_a_fernet_key() -> None:
+    with pytest.raises(ValidationError) as info:
+        Settings(
+            environment="production",
+            encryption_keys=f"{PROD_KEYS['encryption_keys']},not-a-key",
+            hash_key=PROD_KEYS["hash_key"],
+        )
+    message = str(info.value)
+    assert "IOP_COVERAGE_ENCRYPTION_KEYS (key 2 is not a Fernet key" in message
+    assert "not-a-key" not in message  # a secret is never echoed
 
 
 def test_production_starts_with_real_secrets() -> None:
@@ -64,4 +85,4 @@ def test_cli_exits_non_zero_in_production_with_dev_secrets(
         cwd=tmp_path,
     )
     assert proc.returncode != 0
-    assert "production refuses development secrets" in proc.stderr
+    assert "production refuses development or weak secrets" in proc.stderr

@@ -30,12 +30,26 @@ router = APIRouter(include_in_schema=False)
 STAFF = tuple(r for r in Role if r is not Role.SYSTEM)
 
 
+# The browser keeps the cookie this much longer than the session lives, so that it still sends
+# it when the session reaches its limit and the page can say why the user was signed out.
+COOKIE_GRACE_SECONDS = 7 * 86400
+
+
+def _limit(seconds: float) -> str:
+    """12-hour, 30-minute: the session's absolute limit in the words of the sign-in page."""
+    if seconds >= 3600:
+        return f"{seconds / 3600:g}-hour"
+    return f"{round(seconds / 60)}-minute"
+
+
 def _notice(reason: str | None) -> str | None:
-    idle = get_settings().session_idle_seconds
+    settings = get_settings()
+    idle = settings.session_idle_seconds
     span = f"{round(idle / 60)} minutes" if idle >= 120 else f"{round(idle)} seconds"
     return {
         "idle": f"You were signed out after {span} without activity. Sign in again to continue.",
-        "expired": "Your session reached its maximum length. Sign in again to continue.",
+        "expired": f"Your session reached its {_limit(settings.session_max_seconds)} limit; "
+        "sign in again.",
         "signed_out": "You have signed out.",
         "deactivated": "This user has been deactivated.",
         "password_set": "Your password was changed. Sign in with the new one.",
@@ -78,7 +92,7 @@ def _signed_in(request: Request, started: Started, target: str) -> Response:
         response,
         SESSION_COOKIE,
         started.token,
-        max_age=int(get_settings().session_max_seconds),
+        max_age=int(get_settings().session_max_seconds) + COOKIE_GRACE_SECONDS,
     )
     response.delete_cookie(SIGN_IN_CSRF_COOKIE, path="/")
     return response

@@ -24,6 +24,7 @@ from coverage.domain.flat_request import COLUMNS, SECTIONS, FieldError, FlatRequ
 from coverage.domain.job_state import OPEN, JobStatus
 from coverage.errors import NotFoundError
 from coverage.store import jobs
+from coverage.store.crypto import keyed_hash
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 25
@@ -229,14 +230,17 @@ async def submit_verification(
     ]
     if unknown:
         return _form_page(request, user, values=values, errors=unknown, status_code=422)
-    # The form's own id: a double click or a resent form queues one job, not two.
+    # The form's own id: a double click or a resent form queues one job, not two. The key also
+    # holds a keyed digest of the details: the form sent again with other details (back, edit,
+    # send) is a new request and queues its own job (a reused key with other details is refused).
     sent_id = values.get("form_id", "")
     form_id = sent_id if re.fullmatch(r"[0-9a-f]{1,64}", sent_id) else None  # as the page made it
+    details = keyed_hash(verification.model_dump_json())[:32]
     job, _new = service.queue(
         verification,
         actor=user.actor,
         enqueue=enqueue,
-        idempotency_key=f"web:{form_id}" if form_id else None,
+        idempotency_key=f"web:{form_id}:{details}" if form_id else None,
     )
     return RedirectResponse(f"/verifications/{job.id}", status_code=303)
 
