@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     display_timezone: str = Field(default="America/New_York", max_length=64)
     # Wrong passwords in a row for one user name before sign-in pauses for 15 minutes.
     sign_in_attempts: int = Field(default=5, ge=1, le=100)
+    # Request bodies are refused past these sizes before they are read (413): a verification
+    # request is a few KB; a CSV upload holds at most 5 MB of rows plus the form's wrapping.
+    request_max_bytes: int = Field(default=1024 * 1024, ge=16 * 1024, le=64 * 1024 * 1024)
+    upload_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024 * 1024, le=1024 * 1024 * 1024)
 
     verify_queue: str = "verify"
     sweep_queue: str = "sweep"

@@ -1,11 +1,13 @@
-"""The FastAPI application: JSON API under /api, OpenAPI at /docs."""
+"""The FastAPI application: JSON API under /api, staff pages, OpenAPI at /docs (for staff)."""
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from coverage.api import web
+from coverage.api.gate import RequestGate
 from coverage.api.routes import admin, batches, estimates, phone, verifications
+from coverage.api.security import SecurityHeaders, docs_policy
 from coverage.errors import ConflictError, CoverageError, InputError, NotFoundError
 from coverage.settings import get_settings
 
@@ -45,4 +47,7 @@ def create_app() -> FastAPI:
             return web.invalid_input_page(request, errors)
         return JSONResponse(status_code=422, content={"detail": errors})
 
+    # The last added runs first: headers on every answer, the gate's refusals included.
+    app.add_middleware(RequestGate)
+    app.add_middleware(SecurityHeaders, docs_policy=docs_policy(app))
     return app

@@ -8,9 +8,7 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.base import BaseHTTPMiddleware
 
-from coverage.api.security import security_headers
 from coverage.api.web import batches, operations, review, sign_in, verifications
 from coverage.api.web.auth import CsrfRefused, PageForbidden, SignInRequired, sign_in_url
 from coverage.api.web.navigation import ROLE_NAMES, home
@@ -30,7 +28,12 @@ def is_page_request(request: Request) -> bool:
     )
 
 
-ERROR_HEADINGS = {404: "Not found", 409: "This cannot be done now", 422: "This was not accepted"}
+ERROR_HEADINGS = {
+    404: "Not found",
+    409: "This cannot be done now",
+    413: "This is too large to accept",
+    422: "This was not accepted",
+}
 
 
 def error_page(request: Request, status_code: int, text: str) -> Response:
@@ -85,7 +88,6 @@ def invalid_input_page(request: Request, errors: Sequence[Mapping[str, Any]]) ->
 
 
 def install(app: FastAPI) -> None:
-    app.add_middleware(BaseHTTPMiddleware, dispatch=security_headers)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(sign_in.router)
     app.include_router(verifications.router)
