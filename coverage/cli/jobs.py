@@ -132,7 +132,7 @@ _SETTLED = {
     JobStatus.NEEDS_REVIEW: "ready for review",
     JobStatus.NEEDS_INFO: "needing information",
     JobStatus.FAILED: "failed",
-    None: "taken by another process",
+    None: "not finished here (another process took it, or see the log)",
 }
 
 
