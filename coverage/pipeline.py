@@ -444,3 +444,15 @@ def _finish(
         )
     log.info("job %s ended %s", job_id, status.value)
     return Outcome(status=status)
+
+
+def due_in(job_id: uuid.UUID) -> float | None:
+    """Seconds until a queued job may be claimed (0: now); None when it is not queued."""
+    with session_scope() as session:
+        job = jobs.get_or_raise(session, job_id=job_id)
+    if job.status != JobStatus.QUEUED.value:
+        return None
+    if job.not_before is None:
+        return 0.0
+    not_before = job.not_before.replace(tzinfo=job.not_before.tzinfo or UTC)
+    return max(0.0, (not_before - utcnow()).total_seconds())

@@ -5,6 +5,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from coverage.api import web
+from coverage.api.embedded_worker import recovering
 from coverage.api.gate import RequestGate
 from coverage.api.routes import admin, batches, estimates, phone, verifications
 from coverage.api.security import SecurityHeaders, docs_policy
@@ -14,12 +15,19 @@ from coverage.settings import get_settings
 STATUS = {NotFoundError: 404, ConflictError: 409, InputError: 422}
 
 
-def create_app() -> FastAPI:
+def create_server_app() -> FastAPI:
+    """The app `iop-coverage serve` runs: without a broker it is the worker too."""
+    return create_app(worker=get_settings().in_process)
+
+
+def create_app(*, worker: bool = False) -> FastAPI:
+    """`worker`: this process runs the jobs, and takes back those a crash left open."""
     get_settings()  # fail fast: production refuses development secrets
     app = FastAPI(
         title="IOP Coverage",
         version="0.1.0",
         description="Coverage verification for IOP admissions",
+        lifespan=recovering if worker else None,
     )
     app.include_router(verifications.router)
     app.include_router(admin.router)

@@ -2,6 +2,8 @@
 
 import logging
 import time
+import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,7 +12,7 @@ from pydantic import ValidationError
 
 from coverage.cli.common import actor, ensure_embedded_schema
 from coverage.core.views import JobDetail
-from coverage.domain.job_state import OPEN
+from coverage.domain.job_state import OPEN, JobStatus
 from coverage.domain.money import usd
 from coverage.domain.request import VerificationRequest
 from coverage.settings import get_settings
@@ -125,13 +127,38 @@ def render(detail: JobDetail) -> str:
     return "\n".join(lines)
 
 
-def sweep() -> None:
-    """Re-enqueue stuck jobs once, now."""
-    from coverage import service
-    from workers.tasks import enqueue
+# What each settled state means to the operator who ran the sweep.
+_SETTLED = {
+    JobStatus.NEEDS_REVIEW: "ready for review",
+    JobStatus.NEEDS_INFO: "needing information",
+    JobStatus.FAILED: "failed",
+    None: "not finished here (another process took it, or see the log)",
+}
 
-    ids = service.sweep(enqueue=enqueue)
-    typer.echo(f"re-enqueued {len(ids)} job(s)")
+
+def sweep() -> None:
+    """Send stuck jobs to be run again, once, now (without a broker: run them in this process)."""
+    from coverage import service
+
+    if not get_settings().in_process:
+        from workers.tasks import enqueue
+
+        ids = service.sweep(enqueue=enqueue)
+        typer.echo(f"re-enqueued {len(ids)} job(s)")
+        return
+    from coverage.embedded import run_all
+
+    logging.basicConfig(level=logging.WARNING)
+    ensure_embedded_schema()
+    due: list[uuid.UUID] = []
+    service.sweep(enqueue=due.append)
+    if due:
+        typer.echo(f"running {len(due)} stuck job(s) in this process ...", err=True)
+    counts = Counter(run_all(due))
+    parts = [f"{counts[s]} {text}" for s, text in _SETTLED.items() if counts[s]]
+    typer.echo(
+        f"ran {len(due)} job(s) in this process" + (f": {', '.join(parts)}" if parts else "")
+    )
 
 
 def reverify() -> None:

@@ -22,7 +22,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     ensure_embedded_schema()
     _first_admin(_pages_url(host, port))
     uvicorn.run(
-        "coverage.api.app:create_app",
+        "coverage.api.app:create_server_app",
         factory=True,
         host=host,
         port=port,

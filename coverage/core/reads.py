@@ -74,6 +74,7 @@ def job_detail(session: Session, *, job_id: uuid.UUID, actor: Actor) -> JobDetai
             ReviewPublic.model_validate(r, from_attributes=True)
             for r in reviews.list_for(session, job_id=job_id)
         ],
+        stranded=jobs.stranded(session, job_id=job_id),
     )
     session.commit()
     return detail

@@ -70,3 +70,5 @@ class JobDetail(BaseModel):
     rule_book_version: str | None = None
     payer_calls: list[PayerCallPublic]
     reviews: list[ReviewPublic]
+    # Open past the sweeper's deadlines (its process died): billing may re-run it.
+    stranded: bool = False

@@ -4,8 +4,10 @@ import logging
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
 from coverage.core import reverification
 from coverage.domain.access import Actor, Role
@@ -78,23 +80,30 @@ def _earlier_job(
 
 
 def rerun(job_id: uuid.UUID, *, actor: Actor, enqueue: Enqueue, fresh_check: bool = False) -> None:
-    """Back to the queue from any state staff can act on (ConflictError otherwise)."""
+    """Back to the queue from any state staff can act on, or from an open state no worker holds
+    any more (past the sweeper's deadline); ConflictError otherwise."""
+    message = "Re-run requested" + (", with new payer calls" if fresh_check else "")
+    reset: dict[str, Any] = {"attempts": 0, "not_before": None, "fresh_check": fresh_check}
     with session_scope() as session:
         job = jobs.get_or_raise(session, job_id=job_id)
-        if JobStatus(job.status) not in RERUNNABLE:
+        status = JobStatus(job.status)
+        if status not in RERUNNABLE and not jobs.stranded(session, job_id=job_id):
             # A running job is the worker's: re-queued under it, its result would be dropped.
             raise ConflictError(f"job {job_id} is {job.status}: it cannot be re-run now")
-        jobs.transition(
-            session,
-            job_id=job_id,
-            current=JobStatus(job.status),
-            target=JobStatus.QUEUED,
-            actor=actor,
-            message="Re-run requested" + (", with new payer calls" if fresh_check else ""),
-            attempts=0,
-            not_before=None,
-            fresh_check=fresh_check,
-        )
+        if status is JobStatus.QUEUED:  # its message was lost: the same job, sent again
+            jobs.requeue_queued(session, job_id=job_id, actor=actor, message=message, **reset)
+        else:
+            jobs.transition(
+                session,
+                job_id=job_id,
+                current=status,
+                target=JobStatus.QUEUED,
+                actor=actor,
+                message=message,
+                # A stranded running job: only the attempt seen here, not one started since.
+                attempt=job.attempts if status is JobStatus.RUNNING else None,
+                **reset,
+            )
     _enqueue(job_id, enqueue)
 
 
@@ -121,45 +130,69 @@ def send(job_ids: list[uuid.UUID], enqueue: Enqueue) -> None:
             return
 
 
-def sweep(*, enqueue: Enqueue, now: datetime | None = None) -> list[uuid.UUID]:
-    """Re-enqueues jobs whose message was lost; releases (or fails) jobs whose worker died."""
-    settings = get_settings()
+def sweep(
+    *, enqueue: Enqueue, now: datetime | None = None, at_start: bool = False
+) -> list[uuid.UUID]:
+    """Re-enqueues jobs whose message was lost; releases (or fails) jobs whose worker died. Each
+    job in its own transaction: one that changed meanwhile is logged and the others still move.
+
+    `at_start`: an embedded server starting on a database only it serves takes every open job
+    at once (a previous process's running job cannot still be running), retry waits included."""
     now = now or utcnow()
-    due: list[uuid.UUID] = []
+    queued, running = (timedelta(0), timedelta(0)) if at_start else jobs.sweeper_deadlines()
     with session_scope() as session:
-        stuck = jobs.stuck(
-            session,
-            now=now,
-            queued_deadline=timedelta(seconds=settings.queued_deadline_seconds),
-            running_deadline=timedelta(seconds=settings.running_deadline_seconds),
-        )
-        for job in stuck:
-            if job.status == JobStatus.RUNNING.value:
-                if job.attempts >= settings.max_attempts:
-                    jobs.transition(
-                        session,
-                        job_id=job.id,
-                        current=JobStatus.RUNNING,
-                        target=JobStatus.FAILED,
-                        actor=SWEEPER,
-                        message=f"Stopped after {job.attempts} attempts that did not "
-                        "finish (worker lost). Re-run when the cause is fixed.",
-                    )
-                    continue
-                jobs.transition(
-                    session,
-                    job_id=job.id,
-                    current=JobStatus.RUNNING,
-                    target=JobStatus.QUEUED,
-                    actor=SWEEPER,
-                    message="Worker did not finish; re-queued",
-                )
-            due.append(job.id)
-        jobs.mark_enqueued(session, job_ids=due, now=now)
+        found = [
+            (job.id, JobStatus(job.status), job.attempts)
+            for job in jobs.stuck(
+                session,
+                now=now,
+                queued_deadline=queued,
+                running_deadline=running,
+                waiting_too=at_start,
+            )
+        ]
+    due: list[uuid.UUID] = []
+    for job_id, status, attempts in found:
+        try:
+            with session_scope() as session:
+                if _sweep_one(session, job_id=job_id, status=status, attempts=attempts):
+                    jobs.mark_enqueued(session, job_ids=[job_id], now=now)
+                    due.append(job_id)
+        except Exception as exc:  # the type only: a database error's text may carry values
+            log.warning("sweeper skipped job %s: %s", job_id, type(exc).__name__)
     send(due, enqueue)
     if due:
-        log.info("sweeper re-enqueued %d job(s)", len(due))
+        log.info("sweeper sent %d job(s) to be run", len(due))
     return due
+
+
+def _sweep_one(session: Session, *, job_id: uuid.UUID, status: JobStatus, attempts: int) -> bool:
+    """One stuck job: True when it is to be sent to a worker again."""
+    if status is not JobStatus.RUNNING:
+        return True
+    max_attempts = get_settings().max_attempts
+    if attempts >= max_attempts:
+        jobs.transition(
+            session,
+            job_id=job_id,
+            current=JobStatus.RUNNING,
+            target=JobStatus.FAILED,
+            actor=SWEEPER,
+            attempt=attempts,
+            message=f"Stopped after {attempts} attempts that did not "
+            "finish (worker lost). Re-run when the cause is fixed.",
+        )
+        return False
+    jobs.transition(
+        session,
+        job_id=job_id,
+        current=JobStatus.RUNNING,
+        target=JobStatus.QUEUED,
+        actor=SWEEPER,
+        attempt=attempts,
+        message="Worker did not finish; re-queued",
+    )
+    return True
 
 
 def reverify(*, enqueue: Enqueue, today: date) -> list[uuid.UUID]:

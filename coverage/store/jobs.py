@@ -14,6 +14,7 @@ from coverage.domain.access import Actor
 from coverage.domain.job_state import OPEN, JobStatus, check_transition
 from coverage.domain.request import VerificationRequest
 from coverage.errors import ConflictError, NotFoundError
+from coverage.settings import get_settings
 from coverage.store import audit
 from coverage.store.crypto import keyed_hash
 from coverage.store.tables import (
@@ -312,27 +313,81 @@ def claim(
 
 
 def stuck(
-    session: Session, *, now: datetime, queued_deadline: timedelta, running_deadline: timedelta
+    session: Session,
+    *,
+    now: datetime,
+    queued_deadline: timedelta,
+    running_deadline: timedelta,
+    job_ids: Sequence[uuid.UUID] | None = None,
+    waiting_too: bool = False,
 ) -> list[VerificationJob]:
-    """Open jobs whose message may be lost: queued and due but not picked up, or running too long."""
-    due_queued = (
-        (col(VerificationJob.status) == JobStatus.QUEUED.value)
-        & or_(col(VerificationJob.not_before).is_(None), col(VerificationJob.not_before) <= now)
-        & or_(
-            col(VerificationJob.enqueued_at).is_(None),
-            col(VerificationJob.enqueued_at) <= now - queued_deadline,
-        )
+    """Open jobs whose message may be lost: queued and due but not picked up, or running too long.
+    `job_ids` narrows the question to those jobs; `waiting_too` adds queued jobs whose retry
+    time (`not_before`) is still ahead, for a process that must schedule them itself."""
+    due = or_(col(VerificationJob.not_before).is_(None), col(VerificationJob.not_before) <= now)
+    due_queued = (col(VerificationJob.status) == JobStatus.QUEUED.value) & or_(
+        col(VerificationJob.enqueued_at).is_(None),
+        col(VerificationJob.enqueued_at) <= now - queued_deadline,
     )
+    if not waiting_too:
+        due_queued = due_queued & due
     overdue_running = (col(VerificationJob.status) == JobStatus.RUNNING.value) & (
         col(VerificationJob.status_changed_at) <= now - running_deadline
     )
-    return list(
-        session.exec(
-            select(VerificationJob).where(
-                col(VerificationJob.status).in_([s.value for s in OPEN]),
-                due_queued | overdue_running,
-            )
+    query = select(VerificationJob).where(
+        col(VerificationJob.status).in_([s.value for s in OPEN]),
+        due_queued | overdue_running,
+    )
+    if job_ids is not None:
+        query = query.where(col(VerificationJob.id).in_(job_ids))
+    return list(session.exec(query))
+
+
+def sweeper_deadlines() -> tuple[timedelta, timedelta]:
+    """How long a job may stay queued after its send, and running, before the sweeper takes it."""
+    settings = get_settings()
+    return (
+        timedelta(seconds=settings.queued_deadline_seconds),
+        timedelta(seconds=settings.running_deadline_seconds),
+    )
+
+
+def stranded(session: Session, *, job_id: uuid.UUID, now: datetime | None = None) -> bool:
+    """Open past the sweeper's deadlines: no worker holds it (its process died or its message
+    was lost), so staff may re-run it without waiting for the sweeper."""
+    queued, running = sweeper_deadlines()
+    now = now or utcnow()
+    found = stuck(
+        session, now=now, queued_deadline=queued, running_deadline=running, job_ids=[job_id]
+    )
+    return bool(found)
+
+
+def requeue_queued(
+    session: Session, *, job_id: uuid.UUID, actor: Actor, message: str, **changes: Any
+) -> None:
+    """A queued job sent to the queue again with new settings (a re-run of a job whose message
+    was lost); only while it is still queued. Sent twice, it still runs once: claim() decides."""
+    result = session.execute(
+        update(VerificationJob)
+        .where(
+            col(VerificationJob.id) == job_id,
+            col(VerificationJob.status) == JobStatus.QUEUED.value,
         )
+        .values(message=message[:500], status_changed_at=utcnow(), **changes)
+    )
+    job = get_or_raise(session, job_id=job_id)
+    session.refresh(job)
+    if cast(CursorResult[Any], result).rowcount != 1:
+        raise ConflictError(f"job {job_id} is {job.status}: it cannot be re-run now")
+    audit.record(
+        session,
+        actor=actor,
+        action="job.queued",
+        entity_type="job",
+        entity_id=job_id,
+        part2=job.part2,
+        detail=f"queued -> queued (re-run of a stranded job), attempt {job.attempts}",
     )
 
 

@@ -1,0 +1,111 @@
+"""The embedded default (`iop-coverage serve` without a broker) killed with kill -9 mid-way: after
+a restart every job settles, none twice, a job caught in its retry wait included.
+
+The server runs as a real OS process on the run's database; the sandbox payer is slowed down so
+the kill lands while jobs are queued, running and waiting for a retry at the same time.
+"""
+
+import os
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+from sqlmodel import Session, col, select
+
+from coverage.domain.access import Role
+from coverage.domain.job_state import JobStatus
+from coverage.store.db import get_engine
+from coverage.store.tables import VerificationJob, utcnow
+from tests.api_client import staff
+from tests.e2e.jobwatch import assert_each_ended_once, open_jobs
+from tests.e2e.processes import Server, serve
+from tests.factories import request_body
+
+LATENCY = 0.5  # seconds the sandbox payer takes: two at a time, 10 jobs take about 3 s
+RETRY_SECONDS = 6  # the payer-down jobs wait about this long before their second attempt
+
+
+@pytest.fixture
+def env(database: str) -> dict[str, str]:
+    embedded = {k: v for k, v in os.environ.items() if k != "IOP_COVERAGE_BROKER_URL"}
+    return embedded | {
+        "IOP_COVERAGE_SANDBOX_LATENCY_SECONDS": str(LATENCY),
+        "IOP_COVERAGE_RETRY_BASE_SECONDS": str(RETRY_SECONDS),
+        "IOP_COVERAGE_RETRY_CAP_SECONDS": str(RETRY_SECONDS),
+        # Long deadlines: only the restart itself may bring the stranded jobs back.
+        "IOP_COVERAGE_QUEUED_DEADLINE_SECONDS": "600",
+        "IOP_COVERAGE_RUNNING_DEADLINE_SECONDS": "600",
+        "IOP_COVERAGE_SWEEP_INTERVAL_SECONDS": "600",
+    }
+
+
+def rows(job_ids: set[uuid.UUID]) -> list[VerificationJob]:
+    with Session(get_engine()) as session:
+        return list(
+            session.exec(select(VerificationJob).where(col(VerificationJob.id).in_(job_ids)))
+        )
+
+
+def caught_mid_way(job_ids: set[uuid.UUID], waiting: set[uuid.UUID]) -> bool:
+    """Some jobs done, one running, and each payer-down job waiting for its retry."""
+    now = utcnow().replace(tzinfo=None)
+    by_status: dict[str, int] = {}
+    retry_ahead = 0
+    for job in rows(job_ids):
+        by_status[job.status] = by_status.get(job.status, 0) + 1
+        if job.id in waiting and job.status == "queued" and job.attempts == 1:
+            retry_ahead += job.not_before is not None and job.not_before.replace(tzinfo=None) > now
+    return (
+        by_status.get("needs_review", 0) >= 1
+        and by_status.get("running", 0) >= 1
+        and by_status.get("queued", 0) >= 3
+        and retry_ahead == len(waiting)
+    )
+
+
+def test_a_killed_embedded_server_finishes_every_job_after_a_restart(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    headers = staff(Role.ADMISSIONS, "e2e-embedded").headers
+    server: Server = serve(env, tmp_path, name="serve-1")
+    try:
+        # The payer-down jobs first, so their retry wait has begun when the kill lands.
+        bodies = [request_body("down", member_suffix=f"{n}") for n in range(2)] + [
+            request_body("ppo", member_suffix=f"{n:03d}") for n in range(8)
+        ]
+        ids = []
+        for body in bodies:
+            created = requests.post(
+                f"{server.url}/api/verifications", headers=headers, json=body, timeout=10
+            )
+            assert created.status_code == 202, created.text
+            ids.append(uuid.UUID(created.json()["id"]))
+        job_ids, waiting = set(ids), set(ids[:2])
+        deadline = time.monotonic() + 30
+        while not caught_mid_way(job_ids, waiting):
+            assert time.monotonic() < deadline, [(j.status, j.attempts) for j in rows(job_ids)]
+            time.sleep(0.02)
+    finally:
+        server.process.kill()
+
+    left = [j.status for j in rows(job_ids)]
+    assert left.count("running") >= 1 and left.count("queued") >= 3, left
+    time.sleep(1)  # the database, not a process, holds them now
+    assert [j.status for j in rows(job_ids)] == left
+
+    restarted = serve(env, tmp_path, name="serve-2")
+    try:
+        deadline = time.monotonic() + 60
+        while open_jobs(job_ids):
+            assert time.monotonic() < deadline, [(j.status, j.message) for j in rows(job_ids)]
+            time.sleep(0.2)
+        restarted.process.wait_for_log("took ")
+    finally:
+        restarted.process.stop()
+    attempts = assert_each_ended_once(job_ids)  # needs review, one result, one completion each
+    assert all(attempts[j] >= 2 for j in waiting)  # the retry happened after the restart
+    # Stopped cleanly on SIGTERM: the recovery thread and the pool ended before the process.
+    assert "open ones wait in the database for the next start" in restarted.process.tail()
+    assert JobStatus.QUEUED.value not in {j.status for j in rows(job_ids)}
