@@ -5,7 +5,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from coverage.api import web
-from coverage.api.routes import admin, batches, estimates, phone, verifications
+from coverage.api.routes import admin, batches, consents, estimates, phone, verifications
 from coverage.errors import ConflictError, CoverageError, InputError, NotFoundError
 from coverage.settings import get_settings
 
@@ -23,6 +23,7 @@ def create_app() -> FastAPI:
     app.include_router(admin.router)
     app.include_router(estimates.router)
     app.include_router(phone.router)
+    app.include_router(consents.router)
     app.include_router(batches.router)
     web.install(app)
 

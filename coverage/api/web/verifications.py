@@ -38,6 +38,7 @@ OPTIONAL_SECTIONS = frozenset(
         "Secondary policy",
         "Secondary policy: subscriber",
         "Level-of-care ratings",
+        "Part 2 consent",
     }
 )
 
