@@ -13,7 +13,7 @@ from typing import Any, Literal, cast
 
 from pydantic import ValidationError
 
-from coverage.domain.consent import ConsentPurpose, ConsentSigner, RecipientKind
+from coverage.domain.consent import ConsentPurpose, ConsentSigner, Part2Consent, RecipientKind
 from coverage.domain.request import (
     AuthStatus,
     LevelOfCare,
@@ -582,6 +582,40 @@ def _located(exc: ValidationError, order: list[str]) -> list[FieldError]:
             reason = f"not in the expected form: {column_spec.hint}"
         found.append(FieldError(column, reason))
     return found
+
+
+CONSENT_COLUMNS = tuple(c for c in COLUMNS if c.section == "Part 2 consent")
+
+
+def to_consent(fields: Mapping[str, str | None]) -> Part2Consent:
+    """One Part 2 consent from the consent_ fields (a consent recorded after submission)."""
+    errors: list[FieldError] = []
+    body: dict[str, Any] = {}
+    for column in CONSENT_COLUMNS:
+        text = (fields.get(column.name) or "").strip()
+        if not text:
+            continue
+        try:
+            body[column.path[-1]] = _convert(column, text)
+        except ValueError as exc:
+            errors.append(FieldError(column.name, str(exc)))
+    if errors:
+        raise FlatRequestError(errors)
+    try:
+        return Part2Consent.model_validate(body)
+    except ValidationError as exc:
+        raise FlatRequestError(
+            [_consent_error(e) for e in exc.errors(include_input=False)]
+        ) from None
+
+
+def _consent_error(error: Any) -> FieldError:
+    reason = str(error["msg"]).removeprefix("Value error, ")
+    named = re.match(r"^([a-z_]+): (.*)$", reason)
+    if named:  # a check across fields names its field first
+        return FieldError(f"consent_{named.group(1)}", named.group(2))
+    field = str(error["loc"][0]) if error["loc"] else "recipient"
+    return FieldError(f"consent_{field}", _FRIENDLY.get(error["type"], reason))
 
 
 def header_errors(header: list[str]) -> list[str]:

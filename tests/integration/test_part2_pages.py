@@ -10,9 +10,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from coverage import service
 from coverage.domain.access import Actor, Role
 from coverage.domain.consent import PART2_NOTICE
 from coverage.domain.request import VerificationRequest
+from coverage.embedded import run_until_settled
 from coverage.store import jobs
 from coverage.store.tables import AuditEvent, VerificationJob
 from tests.api_client import leave_queued, make_app, staff
@@ -108,6 +110,44 @@ def test_a_form_consent_missing_its_expiry_is_refused_by_its_field(
         in refused.text
     )
     assert len(session.exec(select(VerificationJob.id)).all()) == count
+
+
+def test_a_consent_signed_later_is_recorded_on_the_page_and_the_rerun_reaches_the_payer(
+    admissions: SignedInClient, session: Session
+) -> None:
+    owner = Actor(name=admissions.name, role=Role.ADMISSIONS)
+    body = request_body("medicaid", program="substance_use", diagnoses=["F11.20"], consents=[])
+    job_id = queue_in_process(VerificationRequest.model_validate(body), owner)
+    session.expire_all()
+    job = session.get(VerificationJob, job_id)
+    assert job is not None and job.status == "needs_info"
+    assert job.message.startswith("Part 2 consent needed before contacting")
+    page = admissions.client.get(f"/verifications/{job_id}").text
+    assert "No consent on file" in page and "Record a consent the patient signed" in page
+
+    url = f"/verifications/{job_id}/consents"
+    fields = {
+        "consent_recipient": "sandbox-medicaid",
+        "consent_purposes": "payment",
+        "consent_expires_on": "2027-01-31",
+    }
+    refused = admissions.post_form(url, fields)
+    assert refused.status_code == 422
+    assert "Consent: signed on: required" in refused.text
+    assert 'value="sandbox-medicaid"' in refused.text  # what was typed is kept
+    assert jobs.load_inputs(session, job_id=job_id).request.consents == []
+
+    recorded = admissions.post_form(url, {**fields, "consent_signed_on": "2026-02-20"})
+    assert recorded.status_code == 303
+    service.rerun(job_id, actor=owner, enqueue=lambda _id: None)
+    run_until_settled(job_id)
+    session.expire_all()
+    job = session.get(VerificationJob, job_id)
+    assert job is not None and job.status == "needs_review"
+    audited = session.exec(
+        select(AuditEvent.action).where(AuditEvent.entity_id == str(job_id))
+    ).all()
+    assert "consent.record" in audited and "part2.disclose" in audited
 
 
 @pytest.mark.parametrize("program", ["substance_use", "mental_health"])

@@ -32,6 +32,7 @@ from coverage.domain import adjustment as adjustments
 from coverage.domain.access import Role
 from coverage.domain.adjustment import Adjustment, PatientPrice
 from coverage.domain.estimate import Estimate
+from coverage.domain.flat_request import FlatRequestError, to_consent
 from coverage.domain.job_state import JobStatus
 from coverage.domain.result import VerificationResult
 from coverage.errors import ConflictError, InputError
@@ -52,6 +53,7 @@ DONE = {
     "adjusted": "Saved. The printed patient estimate now shows your choice.",
     "rerun": "Re-run queued. The new result replaces this one when the payers have answered.",
     "consent_revoked": "The consent is marked revoked. Later runs will not contact its recipient.",
+    "consent_recorded": "The consent is recorded. Re-run the verification to contact its recipient.",
 }
 DECISION_TEXT = {
     "approved": "Approved",
@@ -287,6 +289,26 @@ async def adjust(
         )
 
     return _act(request, session, user, job_id, values, action, done="adjusted")
+
+
+@router.post("/verifications/{job_id}/consents")
+async def record_consent(
+    request: Request, session: SessionDep, user: StaffForm, job_id: uuid.UUID
+) -> Response:
+    """42 CFR Part 2: a consent the patient signed after the verification was submitted."""
+    values = await _values(request)
+    try:
+        consent = to_consent(values)
+    except FlatRequestError as exc:
+        errors = {e.column: e.reason for e in exc.errors}
+        return _detail_page(
+            request, session, user, job_id, status_code=422, errors=errors, values=values
+        )
+
+    def action() -> None:
+        consents.record(job_id, consent=consent, actor=user.actor)
+
+    return _act(request, session, user, job_id, values, action, done="consent_recorded")
 
 
 @router.post("/verifications/{job_id}/consents/{consent_id}/revoke")
