@@ -15,6 +15,7 @@ from datetime import UTC, timedelta
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
 
 from coverage.adapters.base import PayerAdapter, load_adapters
 from coverage.adapters.guard import PayerDeferred, payer_guard
@@ -23,6 +24,13 @@ from coverage.core.reverification import changes_since
 from coverage.core.rule_book import RuleBookUnavailable, current_rulebook
 from coverage.domain.access import WORKER
 from coverage.domain.calendar import service_dates
+from coverage.domain.consent import (
+    Part2Consent,
+    RecipientKind,
+    RecipientMatch,
+    check_consent,
+    consent_needed,
+)
 from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse, OtherPayerRole
 from coverage.domain.gfe import Facility
 from coverage.domain.job_state import JobStatus
@@ -189,13 +197,21 @@ def _check_policies(
             trace_number=f"{job_id.hex[:20]}{attempt:02d}",
             attempt=attempt,
         )
-        asked = _Asker(adapters, job_id=job_id, policy_id=policy_id, fresh=inputs.job.fresh_check)
+        asked = _Asker(
+            adapters,
+            job_id=job_id,
+            policy_id=policy_id,
+            fresh=inputs.job.fresh_check,
+            part2_consents=request.consents if inputs.job.part2 else None,
+        )
         answers.append(_with_carve_out(payer, asked(payer, eligibility), eligibility, book, asked))
     return answers
 
 
 class _Asker:
-    """One policy's payer question: a recent answer reused, or the payer asked through its guard."""
+    """One policy's payer question: a recent answer reused, or the payer asked through its guard.
+    For a Part 2 job (`part2_consents` not None) nothing reaches a payer that no valid consent
+    names (42 CFR 2.31, 2.33)."""
 
     def __init__(
         self,
@@ -204,10 +220,33 @@ class _Asker:
         job_id: uuid.UUID,
         policy_id: uuid.UUID,
         fresh: bool,
+        part2_consents: list[Part2Consent] | None = None,
     ) -> None:
         self.adapters, self.job_id, self.policy_id, self.fresh = adapters, job_id, policy_id, fresh
+        self.part2_consents = part2_consents
+
+    def consent_refusal(self, name: str, *aliases: str) -> str | None:
+        """Why this Part 2 job may not contact the recipient (None: it may, or not Part 2)."""
+        if self.part2_consents is None:
+            return None
+        found = check_consent(
+            self.part2_consents, is_recipient=RecipientMatch(name, *aliases), today=utcnow().date()
+        )
+        return None if found.consent else found.refusal
 
     def __call__(self, payer: PayerConfig, eligibility: EligibilityRequest) -> EligibilityResponse:
+        consent = None
+        if self.part2_consents is not None:
+            found = check_consent(
+                self.part2_consents,
+                is_recipient=RecipientMatch(payer.id, payer.name, *payer.aliases),
+                today=utcnow().date(),
+            )
+            if found.consent is None:
+                raise PayerPermanentError(
+                    "part 2 consent", action=consent_needed(payer.name, found.refusal)
+                )
+            consent = found.consent
         adapter = self.adapters.get(payer.adapter)
         if adapter is None:
             raise PayerPermanentError(
@@ -225,7 +264,7 @@ class _Asker:
         if reused is not None:
             return reused
         with payer_guard().call(payer):
-            return _ask(adapter, eligibility, payer, **ids)
+            return _ask(adapter, eligibility, payer, disclosure=consent, **ids)
 
 
 def _with_phone_answer(eligibility: EligibilityRequest) -> PhoneAnswerRequest:
@@ -262,10 +301,14 @@ def _with_carve_out(
         None,
     )
     if administrator is None:
+        called = other.name or other.payer_id or "the administrator"
         note = (
-            f"{payer.name} names {other.name or other.payer_id} as its behavioral-health "
+            f"{payer.name} names {called} as its behavioral-health "
             "administrator; no payer file matches it, so staff must verify IOP benefits with it."
         )
+        refusal = asked.consent_refusal(called, other.payer_id or "")
+        if refusal is not None:  # staff are referred to it: say consent comes first
+            note += " " + consent_needed(called, refusal).split(". Record")[0] + "."
         return payer, response.model_copy(update={"assumptions": (*response.assumptions, note)})
     follow_up = asked(administrator, eligibility.model_copy(update={"payer_id": administrator.id}))
     note = (
@@ -284,8 +327,10 @@ def _ask(
     *,
     job_id: uuid.UUID,
     policy_id: uuid.UUID,
+    disclosure: Part2Consent | None = None,
 ) -> EligibilityResponse:
-    """One payer call, recorded whatever its outcome (the raw reply encrypted, with its hash)."""
+    """One payer call, recorded whatever its outcome (the raw reply encrypted, with its hash);
+    for a Part 2 job, with the audit entry of the disclosure and its recipient."""
     check = PayerCall(
         job_id=job_id,
         policy_id=policy_id,
@@ -313,6 +358,23 @@ def _ask(
         check.elapsed_ms = int((time.monotonic() - started) * 1000)
         with session_scope() as session:
             payer_calls.record(session, call=check)
+            if disclosure is not None:
+                _audit_disclosure(session, job_id, payer, disclosure.recipient_kind)
+
+
+def _audit_disclosure(
+    session: Session, job_id: uuid.UUID, payer: PayerConfig, kind: RecipientKind
+) -> None:
+    """A Part 2 record went to a payer: who received it (no PHI: the payer and its role)."""
+    audit.record(
+        session,
+        actor=WORKER,
+        action="part2.disclose",
+        entity_type="job",
+        entity_id=job_id,
+        part2=True,
+        detail=f"to {payer.name} ({payer.id}), {kind.value.replace('_', ' ')}, purpose payment",
+    )
 
 
 def _result(

@@ -31,7 +31,10 @@ def request_body(
     program: str = "mental_health",
     diagnoses: list[str] | None = None,
     address: dict[str, str] | None = None,
+    consents: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """A request body; a substance-use (42 CFR Part 2) one carries the patient's consent to its
+    payer unless `consents` says otherwise (e.g. [] for none)."""
     payer_id, member_id = PERSONA_MEMBER[persona]
     enrollee: dict[str, Any] = {
         "first_name": first_name,
@@ -61,7 +64,24 @@ def request_body(
     }
     if household:
         body["household"] = household
+    part2 = program != "mental_health" or any(d.startswith("F1") for d in diagnoses or [])
+    if consents is None and part2:
+        consents = [part2_consent(payer_id)]
+    if consents:
+        body["consents"] = consents
     return body
+
+
+def part2_consent(recipient: str, **changes: Any) -> dict[str, Any]:
+    """A patient's 42 CFR Part 2 consent to disclose to `recipient` for payment, still valid."""
+    return {
+        "recipient": recipient,
+        "recipient_kind": "payer",
+        "purposes": ["payment", "health_care_operations"],
+        "signed_on": "2026-01-05",
+        "expires_on_event": "end of treatment",
+        **changes,
+    }
 
 
 def request(persona: str = "ppo", **kwargs: Any) -> VerificationRequest:

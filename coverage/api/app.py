@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse, Response
 from coverage.api import web
 from coverage.api.embedded_worker import recovering
 from coverage.api.gate import RequestGate
-from coverage.api.routes import admin, batches, estimates, phone, verifications
+from coverage.api.routes import admin, batches, consents, estimates, phone, verifications
 from coverage.api.security import SecurityHeaders, docs_policy
 from coverage.errors import ConflictError, CoverageError, InputError, NotFoundError
 from coverage.settings import get_settings
@@ -33,6 +33,7 @@ def create_app(*, worker: bool = False) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(estimates.router)
     app.include_router(phone.router)
+    app.include_router(consents.router)
     app.include_router(batches.router)
     web.install(app)
 

@@ -11,6 +11,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from coverage.api.security import CONTENT_SECURITY_POLICY
+from coverage.domain.consent import PART2_NOTICE
 from coverage.domain.gfe import GoodFaithEstimate
 from coverage.domain.money import usd
 
@@ -34,15 +35,22 @@ def render_gfe(
     gfe: GoodFaithEstimate,
     *,
     standalone: bool = True,
+    part2: bool = False,
     show_date: Callable[[Any], str] = _iso,
     show_money: Callable[[Any], str] = usd,
 ) -> str:
-    """The whole printable document (the API's), or only its content for a staff page."""
+    """The whole printable document (the API's), or only its content for a staff page (which
+    adds the 42 CFR 2.32 notice itself). A Part 2 job's document carries the notice."""
     template = GFE_DOCUMENT if standalone else "good_faith_estimate_content.html"
     html = (
         _templates()
         .get_template(template)
-        .render(gfe=gfe, show_date=show_date, show_money=show_money)
+        .render(
+            gfe=gfe,
+            show_date=show_date,
+            show_money=show_money,
+            part2_notice=PART2_NOTICE if part2 else None,
+        )
     )
     return html if standalone else Markup(html)  # escaped by the template's autoescape
 

@@ -17,12 +17,13 @@ from coverage.core.views import (
 )
 from coverage.domain.access import Actor, Role
 from coverage.domain.calendar import service_dates
+from coverage.domain.consent import PART2_NOTICE
 from coverage.domain.eligibility import EligibilityResponse
 from coverage.domain.findings import RuleFileRef
 from coverage.domain.job_state import JobStatus
 from coverage.domain.result import VerificationResult
 from coverage.errors import NotFoundError
-from coverage.fhir.writer import PolicyAnswer, coverage_eligibility_response
+from coverage.fhir.writer import PolicyAnswer, coverage_eligibility_response, with_part2_notice
 from coverage.settings import get_settings
 from coverage.store import audit, jobs, payer_calls, results, reviews
 from coverage.store.db import session_scope
@@ -63,6 +64,7 @@ def job_detail(session: Session, *, job_id: uuid.UUID, actor: Actor) -> JobDetai
         attempts=job.attempts,
         created_at=job.created_at,
         request=inputs.request,
+        consent_ids=inputs.consent_ids,
         result=VerificationResult.read(result.body) if result else None,
         rule_files=[RuleFileRef.model_validate(f) for f in result.rule_files] if result else [],
         rule_book_version=result.rule_book_version if result else None,
@@ -171,6 +173,8 @@ def job_fhir(
         ),
         disposition=job.message,
     )
+    if job.part2:  # 42 CFR 2.32: the notice goes with every disclosure of the record
+        resource = with_part2_notice(resource, PART2_NOTICE)
     session.commit()
     return resource
 

@@ -64,6 +64,7 @@ class JobDetail(BaseModel):
     attempts: int
     created_at: datetime
     request: VerificationRequest
+    consent_ids: list[uuid.UUID] = []  # the stored rows of request.consents, in order
     result: VerificationResult | None
     rule_files: list[RuleFileRef]
     # The rule book version (content hash) the result was made with; None for older results.

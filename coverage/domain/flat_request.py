@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import ValidationError
 
+from coverage.domain.consent import ConsentPurpose, ConsentSigner, Part2Consent, RecipientKind
 from coverage.domain.request import (
     AuthStatus,
     LevelOfCare,
@@ -369,10 +370,50 @@ COLUMNS: tuple[Column, ...] = (
         ("gfe_requested_on",),
         "date",
     ),
+    # One 42 CFR Part 2 consent per row or form (the API takes several): docs/part2.md.
+    *(
+        Column(
+            f"consent_{name}", label, "Part 2 consent", ("consents", name), cast(Kind, kind), **more
+        )
+        for name, label, kind, more in (
+            (
+                "recipient",
+                "Consent: to whom",
+                "text",
+                {
+                    "hint": "Substance-use programs: the payer, carve-out administrator or VOB "
+                    "service the patient consented to, as the payer list names it"
+                },
+            ),
+            (
+                "recipient_kind",
+                "Consent: recipient kind",
+                "choice",
+                {"choices": _choices(RecipientKind), "hint": "Blank: payer"},
+            ),
+            (
+                "purposes",
+                "Consent: purposes",
+                "list",
+                {"hint": "; ".join(_choices(ConsentPurpose))},
+            ),
+            (
+                "signed_by",
+                "Consent: signed by",
+                "choice",
+                {"choices": _choices(ConsentSigner), "hint": "Blank: patient"},
+            ),
+            ("representative_name", "Consent: representative's name", "text", {}),
+            ("signed_on", "Consent: signed on", "date", {}),
+            ("expires_on", "Consent: expires on", "date", {"hint": "A date, or an event below"}),
+            ("expires_on_event", "Consent: expires on the event", "text", {}),
+        )
+    ),
 )
 BY_NAME = {column.name: column for column in COLUMNS}
 SECTIONS = tuple(dict.fromkeys(column.section for column in COLUMNS))
 _WEEKDAYS = _choices(Weekday)
+_PURPOSES = _choices(ConsentPurpose)
 _TRUE = {"yes", "y", "true", "1", "x"}
 _FALSE = {"no", "n", "false", "0"}
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
@@ -433,6 +474,10 @@ def _convert(column: Column, text: str) -> Any:
                 items = [item.lower()[:3] for item in items]
                 if any(item not in _WEEKDAYS for item in items):
                     raise ValueError("weekdays are mon, tue, wed, thu, fri, sat, sun")
+            if column.name == "consent_purposes":
+                items = [item.lower() for item in items]
+                if any(item not in _PURPOSES for item in items):
+                    raise ValueError(f"purposes are {', '.join(_PURPOSES)}")
             return items
         case "choice":
             value = text.upper() if column.name.endswith("sex") else text.lower()
@@ -468,6 +513,8 @@ def to_request(fields: Mapping[str, str | None]) -> VerificationRequest:
             _put(policies.setdefault(column.policy, {}), column.path, value)
         else:
             _put(body, column.path, value)
+    if "consents" in body:  # one consent per row or form; the API takes a list
+        body["consents"] = [body["consents"]]
     order: list[str] = [prefix for prefix in ("", "secondary_") if prefix in policies]
     for prefix in order:
         policies[prefix]["priority"] = "primary" if prefix == "" else "secondary"
@@ -536,6 +583,40 @@ def _located(exc: ValidationError, order: list[str]) -> list[FieldError]:
             reason = f"not in the expected form: {column_spec.hint}"
         found.append(FieldError(column, reason))
     return found
+
+
+CONSENT_COLUMNS = tuple(c for c in COLUMNS if c.section == "Part 2 consent")
+
+
+def to_consent(fields: Mapping[str, str | None]) -> Part2Consent:
+    """One Part 2 consent from the consent_ fields (a consent recorded after submission)."""
+    errors: list[FieldError] = []
+    body: dict[str, Any] = {}
+    for column in CONSENT_COLUMNS:
+        text = (fields.get(column.name) or "").strip()
+        if not text:
+            continue
+        try:
+            body[column.path[-1]] = _convert(column, text)
+        except ValueError as exc:
+            errors.append(FieldError(column.name, str(exc)))
+    if errors:
+        raise FlatRequestError(errors)
+    try:
+        return Part2Consent.model_validate(body)
+    except ValidationError as exc:
+        raise FlatRequestError(
+            [_consent_error(e) for e in exc.errors(include_input=False)]
+        ) from None
+
+
+def _consent_error(error: Any) -> FieldError:
+    reason = str(error["msg"]).removeprefix("Value error, ")
+    named = re.match(r"^([a-z_]+): (.*)$", reason)
+    if named:  # a check across fields names its field first
+        return FieldError(f"consent_{named.group(1)}", named.group(2))
+    field = str(error["loc"][0]) if error["loc"] else "recipient"
+    return FieldError(f"consent_{field}", _FRIENDLY.get(error["type"], reason))
 
 
 def header_errors(header: list[str]) -> list[str]:

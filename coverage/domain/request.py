@@ -15,6 +15,7 @@ from pydantic import (
     model_validator,
 )
 
+from coverage.domain.consent import Part2Consent
 from coverage.domain.money import Money
 from coverage.domain.text import PersonName, ShortText, visible_text
 
@@ -309,6 +310,9 @@ class VerificationRequest(Strict):
     self_pay: bool = False
     # The day the patient asked for a Good Faith Estimate (149.610(b)(1)(vi)(C)), if they did.
     gfe_requested_on: PlannedDate | None = None
+    # 42 CFR Part 2 consents for a substance-use (part2) job: without one covering payment a
+    # payer is not contacted. Optional, so other jobs and existing clients are unaffected.
+    consents: list[Part2Consent] = Field(default_factory=list, max_length=10)
 
     @model_validator(mode="after")
     def _one_policy_per_priority(self) -> "VerificationRequest":

@@ -177,3 +177,26 @@ def coverage_eligibility_response(
                 {"code": {"text": f"AAA {issue.code}: {issue.hint}"}} for issue in response.issues
             ]
     return CoverageEligibilityResponse.model_validate(resource)
+
+
+# HL7 v3 ActCode 42CFRPart2 (ActPrivacyLaw) marks the resource as a Part 2 record for systems that
+# read labels; the narrative carries the 42 CFR 2.32 statement for people who read the resource.
+_ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+
+
+def with_part2_notice(
+    resource: CoverageEligibilityResponse, notice: str
+) -> CoverageEligibilityResponse:
+    """The resource labelled as a 42 CFR Part 2 record, with the notice as its narrative."""
+    return CoverageEligibilityResponse.model_validate(
+        {
+            **resource.model_dump(by_alias=True, exclude_none=True),
+            "meta": {
+                "security": [{"system": _ACT_CODE, "code": "42CFRPart2", "display": "42 CFR Part2"}]
+            },
+            "text": {
+                "status": "additional",
+                "div": f'<div xmlns="http://www.w3.org/1999/xhtml"><p>{notice}</p></div>',
+            },
+        }
+    )

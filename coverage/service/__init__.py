@@ -3,6 +3,7 @@ functions, which own their transactions (routes, pages and CLI commands never co
 
 jobs: queue, re-run, re-verify, sweep. reviews: billing's decisions, notes and adjustments.
 phone: what staff recorded of a phone verification. staff: users, their links and tokens.
+consents: 42 CFR Part 2 consents recorded or revoked after submission.
 """
 
 from coverage.service.jobs import (

@@ -15,7 +15,7 @@ from coverage.domain.job_state import OPEN, JobStatus, check_transition
 from coverage.domain.request import VerificationRequest
 from coverage.errors import ConflictError, NotFoundError
 from coverage.settings import get_settings
-from coverage.store import audit
+from coverage.store import audit, consents
 from coverage.store.crypto import keyed_hash
 from coverage.store.tables import (
     Enrollee,
@@ -35,6 +35,7 @@ class JobInputs:
     job: VerificationJob
     request: VerificationRequest
     policy_ids: list[uuid.UUID]
+    consent_ids: list[uuid.UUID]  # the rows of request.consents, in the same order
 
 
 def _rows_for(
@@ -108,6 +109,7 @@ def create(
     job = VerificationJob(**values)
     session.add(job)
     session.flush()
+    consents.insert_rows(session, consents.rows_for(job.id, request.consents, actor=actor))
     audit.record(
         session,
         actor=actor,
@@ -135,6 +137,14 @@ def create_many(
     if policies:
         session.execute(insert(Policy), policies)
     session.execute(insert(VerificationJob), [job for _, _, job in built])
+    consents.insert_rows(
+        session,
+        [
+            row
+            for (request, _), (_, _, job) in zip(requests, built, strict=True)
+            for row in consents.rows_for(job["id"], request.consents, actor=actor)
+        ],
+    )
     audit.record_many(
         session,
         actor=actor,
@@ -168,6 +178,7 @@ def load_inputs(session: Session, *, job_id: uuid.UUID) -> JobInputs:
     assert enrollee is not None  # foreign key
     policies = session.exec(select(Policy).where(Policy.enrollee_id == enrollee.id)).all()
     ordered = sorted(policies, key=lambda p: p.priority != "primary")
+    on_file = consents.for_job(session, job_id=job_id)
     request = VerificationRequest.model_validate(
         {
             "enrollee": {**enrollee.identity, "sex": enrollee.sex, "state": enrollee.state},
@@ -181,9 +192,15 @@ def load_inputs(session: Session, *, job_id: uuid.UUID) -> JobInputs:
                 for p in ordered
             ],
             **job.request,
+            "consents": [consent.model_dump(mode="json") for _, consent in on_file],
         }
     )
-    return JobInputs(job=job, request=request, policy_ids=[p.id for p in ordered])
+    return JobInputs(
+        job=job,
+        request=request,
+        policy_ids=[p.id for p in ordered],
+        consent_ids=[consent_id for consent_id, _ in on_file],
+    )
 
 
 def list_(

@@ -289,3 +289,15 @@ class RuleFileContent(SQLModel, table=True):
     __tablename__ = "rule_file_contents"
     sha256: str = Field(primary_key=True, max_length=64)
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class ConsentRow(SQLModel, table=True):
+    """A 42 CFR Part 2 consent on file for one job. The consent itself (who signed, recipient,
+    purposes, dates, revocation) is PHI, so all of it is encrypted."""
+
+    __tablename__ = "part2_consents"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    job_id: uuid.UUID = Field(foreign_key="verification_jobs.id", index=True, ondelete="CASCADE")
+    consent: dict[str, Any] = _encrypted()  # the Part2Consent
+    recorded_by: str = Field(max_length=80)
+    created_at: datetime = _ts()

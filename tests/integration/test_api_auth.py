@@ -8,11 +8,13 @@ from fastapi.testclient import TestClient
 
 from coverage.batches import intake
 from coverage.domain.access import Actor, Role
+from coverage.domain.consent import Part2Consent
 from coverage.domain.request import VerificationRequest
+from coverage.service import consents
 from coverage.store import users
 from coverage.store.db import session_scope
 from tests.api_client import Staff, staff
-from tests.factories import request, request_body
+from tests.factories import part2_consent, request, request_body
 from tests.integration.conftest import queue_in_process
 
 ROLES = ["admissions", "billing", "operator", "auditor", "admin", "anonymous"]
@@ -27,6 +29,15 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("POST", "/api/verifications/{job_id}/rerun"): (403, 202, 403, 403, 403, 401),
     ("GET", "/api/verifications/{job_id}/good-faith-estimate"): (200, 200, 403, 403, 403, 401),
     ("POST", "/api/verifications/{job_id}/phone-vob"): (201, 201, 403, 403, 403, 401),
+    ("POST", "/api/verifications/{job_id}/consents"): (201, 201, 403, 403, 403, 401),
+    ("POST", "/api/verifications/{job_id}/consents/{consent_id}/revoke"): (
+        200,
+        200,
+        403,
+        403,
+        403,
+        401,
+    ),
     ("GET", "/api/rules/status"): (403, 403, 200, 403, 403, 401),
     ("GET", "/api/audit"): (403, 403, 403, 200, 403, 401),
     ("POST", "/api/batches"): (202, 403, 403, 403, 403, 401),
@@ -68,7 +79,12 @@ def test_role_route_matrix(
     if "{job_id}" in path:
         # a job in needs_review, submitted by the admissions user so that it is theirs to read
         job = request("ppo") if "good-faith" not in path else uninsured()
-        path = path.replace("{job_id}", str(queue_in_process(job, owner)))
+        job_id = queue_in_process(job, owner)
+        path = path.replace("{job_id}", str(job_id))
+        if "{consent_id}" in path:  # a consent on file to revoke
+            consent = Part2Consent.model_validate(part2_consent("sandbox-commercial"))
+            recorded = consents.record(job_id, consent=consent, actor=owner)
+            path = path.replace("{consent_id}", str(recorded))
     if "{batch_id}" in path:  # a batch the admissions user uploaded
         accepted = intake.accept(intake.template_csv().encode(), actor=owner)
         path = path.replace("{batch_id}", str(accepted.batch_id))
@@ -78,6 +94,10 @@ def test_role_route_matrix(
         body = request_body("ppo")
     elif path.endswith("/review"):
         body = {"decision": "approve", "note": "checked"}
+    elif path.endswith("/consents"):
+        body = part2_consent("sandbox-commercial")
+    elif path.endswith("/revoke"):
+        body = {"revoked_on": "2026-06-01"}
     elif path.endswith("/phone-vob"):
         body = {
             "representative_name": "Rep",

@@ -36,4 +36,6 @@ def read_good_faith_estimate(
         )
     if format == "json":
         return JSONResponse(gfe.model_dump(mode="json"))
-    return HTMLResponse(render_gfe(gfe), headers={"Content-Security-Policy": document_csp()})
+    return HTMLResponse(
+        render_gfe(gfe, part2=detail.part2), headers={"Content-Security-Policy": document_csp()}
+    )

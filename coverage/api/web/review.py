@@ -10,7 +10,7 @@ are read through coverage.core.reads like every page that shows PHI, so each pri
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -32,16 +32,18 @@ from coverage.domain import adjustment as adjustments
 from coverage.domain.access import Role
 from coverage.domain.adjustment import Adjustment, PatientPrice
 from coverage.domain.estimate import Estimate
+from coverage.domain.flat_request import FlatRequestError, to_consent
 from coverage.domain.job_state import JobStatus
 from coverage.domain.result import VerificationResult
 from coverage.errors import ConflictError, InputError
-from coverage.service import reviews
+from coverage.service import consents, reviews
 from coverage.settings import get_settings
 from coverage.store import jobs
 
 router = APIRouter(include_in_schema=False)
 Staff = Annotated[WebUser, Depends(page_for(Role.ADMISSIONS, Role.BILLING))]
 BillingForm = Annotated[WebUser, Depends(form_for(Role.BILLING))]
+StaffForm = Annotated[WebUser, Depends(form_for(Role.ADMISSIONS, Role.BILLING))]
 NOTE_MAX = 2000
 # The confirmation shown after each action: the redirect carries only the key.
 DONE = {
@@ -50,6 +52,8 @@ DONE = {
     "noted": "Your note was added.",
     "adjusted": "Saved. The printed patient estimate now shows your choice.",
     "rerun": "Re-run queued. The new result replaces this one when the payers have answered.",
+    "consent_revoked": "The consent is marked revoked. Later runs will not contact its recipient.",
+    "consent_recorded": "The consent is recorded. Re-run the verification to contact its recipient.",
 }
 DECISION_TEXT = {
     "approved": "Approved",
@@ -285,6 +289,43 @@ async def adjust(
         )
 
     return _act(request, session, user, job_id, values, action, done="adjusted")
+
+
+@router.post("/verifications/{job_id}/consents")
+async def record_consent(
+    request: Request, session: SessionDep, user: StaffForm, job_id: uuid.UUID
+) -> Response:
+    """42 CFR Part 2: a consent the patient signed after the verification was submitted."""
+    values = await _values(request)
+    try:
+        consent = to_consent(values)
+    except FlatRequestError as exc:
+        errors = {e.column: e.reason for e in exc.errors}
+        return _detail_page(
+            request, session, user, job_id, status_code=422, errors=errors, values=values
+        )
+
+    def action() -> None:
+        consents.record(job_id, consent=consent, actor=user.actor)
+
+    return _act(request, session, user, job_id, values, action, done="consent_recorded")
+
+
+@router.post("/verifications/{job_id}/consents/{consent_id}/revoke")
+async def revoke_consent(
+    request: Request, session: SessionDep, user: StaffForm, job_id: uuid.UUID, consent_id: uuid.UUID
+) -> Response:
+    """42 CFR Part 2: the patient revoked a consent; recorded (and audited) for later runs."""
+    values = await _values(request)
+
+    def action() -> None:
+        try:
+            revoked_on = date.fromisoformat(values.get("revoked_on", "").strip())
+        except ValueError:
+            raise InputError("revoked_on: enter the date the patient revoked it") from None
+        consents.revoke(job_id, consent_id=consent_id, revoked_on=revoked_on, actor=user.actor)
+
+    return _act(request, session, user, job_id, values, action, done="consent_revoked")
 
 
 @router.post("/verifications/{job_id}/rerun")

@@ -20,7 +20,14 @@ from coverage.api.web.render import page, templates
 from coverage.core import reads
 from coverage.core.rule_book import payers_in_force
 from coverage.domain.access import Role
-from coverage.domain.flat_request import COLUMNS, SECTIONS, FieldError, FlatRequestError, to_request
+from coverage.domain.flat_request import (
+    COLUMNS,
+    CONSENT_COLUMNS,
+    SECTIONS,
+    FieldError,
+    FlatRequestError,
+    to_request,
+)
 from coverage.domain.job_state import OPEN, JobStatus
 from coverage.errors import NotFoundError
 from coverage.store import jobs
@@ -41,6 +48,7 @@ OPTIONAL_SECTIONS = frozenset(
         "Secondary policy",
         "Secondary policy: subscriber",
         "Level-of-care ratings",
+        "Part 2 consent",
     }
 )
 
@@ -265,6 +273,7 @@ def detail_page(
         detail=detail,
         payer_names=payer_names(),
         open=JobStatus(detail.status) in OPEN,
+        consent_columns=CONSENT_COLUMNS,
         **review_form,
     )
 
