@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # Development-only keys: fine on a laptop, refused in production.
 DEV_ENCRYPTION_KEY = "ZGV2LW9ubHktZmVybmV0LWtleS1kby1ub3QtdXNlLTA="
 DEV_HASH_KEY = "dev-only-member-id-hash-key"
+_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
 
 class Settings(BaseSettings):
@@ -92,10 +93,15 @@ class Settings(BaseSettings):
             "IOP_COVERAGE_HASH_KEY": self.hash_key.get_secret_value() == DEV_HASH_KEY,
         }
         bad = [name for name, is_dev in dev.items() if is_dev]
-        if self.broker_url and self.broker_url.startswith("redis://"):
-            host = urlsplit(self.broker_url).hostname or ""
-            if host not in {"localhost", "127.0.0.1", "::1"}:
-                bad.append("IOP_COVERAGE_BROKER_URL (rediss:// for a broker on another host)")
+        if self.broker_url and not _clear_text_broker_allowed(self.broker_url):
+            bad.append(
+                "IOP_COVERAGE_BROKER_URL (rediss:// for a broker on another host; plain redis:// "
+                "only on loopback, or with a password to a service name such as redis)"
+            )
+        public = urlsplit(self.public_url)
+        if public.scheme != "https" and public.hostname not in _LOOPBACK:
+            # Production cookies are Secure: a browser never sends them back over plain http.
+            bad.append("IOP_COVERAGE_PUBLIC_URL (https://, where staff reach the TLS front end)")
         if bad:
             raise ValueError(f"production refuses development secrets; set {', '.join(bad)}")
         return self
@@ -116,6 +122,19 @@ class Settings(BaseSettings):
     def max_countdown_seconds(self) -> float:
         """A broker countdown longer than this would risk duplicate runs (Redis visibility timeout)."""
         return self.visibility_timeout_seconds / 4
+
+
+def _clear_text_broker_allowed(url: str) -> bool:
+    """Plain redis:// crosses no network on loopback. A bare service name (no dots: `redis`) with
+    a password is a broker on the deployment's own private network, as docker-compose.yml runs
+    it (an internal network, no published port, requirepass); anything else needs TLS."""
+    if not url.startswith("redis://"):
+        return True
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if host in _LOOPBACK:
+        return True
+    return bool(parts.password) and host.isascii() and "." not in host and ":" not in host
 
 
 @lru_cache
