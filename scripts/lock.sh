@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Writes the lock files from pyproject.toml: every package pinned, with the hashes of all its files
+# (wheels for every platform and the sdist), resolved for CPython 3.11 on Linux x86_64.
+# requirements.lock: runtime + ops (the Docker image); requirements-test.lock: runtime + test
+# (scripts/bootstrap.sh, so CI). Both carry the build backend. Run after editing dependencies.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+for target in "ops requirements.lock" "test requirements-test.lock"; do
+  set -- $target
+  .venv/bin/uv pip compile pyproject.toml --extra "$1" --group build --generate-hashes \
+    --python-version 3.11 --python-platform x86_64-unknown-linux-gnu --upgrade --quiet \
+    --custom-compile-command "bash scripts/lock.sh" --output-file "$2"
+done
