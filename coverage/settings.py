@@ -14,6 +14,7 @@ DEV_ENCRYPTION_KEY = "ZGV2LW9ubHktZmVybmV0LWtleS1kby1ub3QtdXNlLTA="
 DEV_HASH_KEY = "dev-only-member-id-hash-key"
 # An HMAC key shorter than this is guessable enough to reverse member-ID hashes by brute force.
 MIN_HASH_KEY_LENGTH = 32
+_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
 
 class Settings(BaseSettings):
@@ -104,10 +105,15 @@ class Settings(BaseSettings):
         if len(self.hash_key.get_secret_value()) < MIN_HASH_KEY_LENGTH:
             bad.append(f"IOP_COVERAGE_HASH_KEY (at least {MIN_HASH_KEY_LENGTH} characters)")
         bad += _invalid_fernet_keys(self.encryption_key_list)
-        if self.broker_url and self.broker_url.startswith("redis://"):
-            host = urlsplit(self.broker_url).hostname or ""
-            if host not in {"localhost", "127.0.0.1", "::1"}:
-                bad.append("IOP_COVERAGE_BROKER_URL (rediss:// for a broker on another host)")
+        if self.broker_url and not _clear_text_broker_allowed(self.broker_url):
+            bad.append(
+                "IOP_COVERAGE_BROKER_URL (rediss:// for a broker on another host; plain redis:// "
+                "only on loopback, or with a password to a service name such as redis)"
+            )
+        public = urlsplit(self.public_url)
+        if public.scheme != "https" and public.hostname not in _LOOPBACK:
+            # Production cookies are Secure: a browser never sends them back over plain http.
+            bad.append("IOP_COVERAGE_PUBLIC_URL (https://, where staff reach the TLS front end)")
         if bad:
             raise ValueError(
                 f"production refuses development or weak secrets; set {', '.join(bad)}"
@@ -146,6 +152,19 @@ def _invalid_fernet_keys(keys: list[str]) -> list[str]:
                 "32 url-safe base64-encoded bytes)"
             )
     return bad
+
+
+def _clear_text_broker_allowed(url: str) -> bool:
+    """Plain redis:// crosses no network on loopback. A bare service name (no dots: `redis`) with
+    a password is a broker on the deployment's own private network, as docker-compose.yml runs
+    it (an internal network, no published port, requirepass); anything else needs TLS."""
+    if not url.startswith("redis://"):
+        return True
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if host in _LOOPBACK:
+        return True
+    return bool(parts.password) and host.isascii() and "." not in host and ":" not in host
 
 
 @lru_cache

@@ -12,7 +12,17 @@ from coverage.domain.access import Actor, Role
 from coverage.settings import get_settings
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    forwarded_allow_ips: Annotated[
+        str,
+        typer.Option(
+            help="Addresses of the TLS proxy in front, comma-separated: only they may say, in "
+            "X-Forwarded-Proto and X-Forwarded-For, that a request came over https and from whom"
+        ),
+    ] = "127.0.0.1",
+) -> None:
     """Run the API and the staff pages (and, without a broker, the pipeline in-process).
 
     On a database without users it first creates the administrator `admin` and prints its
@@ -26,6 +36,8 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
         factory=True,
         host=host,
         port=port,
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
         log_config=_log_config(),
     )
 

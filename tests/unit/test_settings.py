@@ -56,6 +56,33 @@ def test_production_refuses_an_encryption_key_that_is_not_a_fernet_key() -> None
     assert "not-a-key" not in message  # a secret is never echoed
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://redis:6379/0",  # a service name, but anyone on the network may use it
+        "redis://:secret@10.0.0.5:6379/0",  # an address: may be routed anywhere
+        "redis://:secret@queue.clinic.example:6379/0",  # a DNS name on the clinic's network
+    ],
+)
+def test_production_refuses_a_clear_text_broker_that_may_cross_a_network(url: str) -> None:
+    with pytest.raises(ValidationError, match="rediss://"):
+        Settings(environment="production", broker_url=url, **PROD_KEYS)
+
+
+def test_production_accepts_docker_composes_password_protected_broker() -> None:
+    """docker-compose.yml's broker: the service `redis` on the project's internal network."""
+    url = "redis://:s3cret-hex@redis:6379/0"
+    assert Settings(environment="production", broker_url=url, **PROD_KEYS).broker_url == url
+
+
+def test_production_refuses_a_plain_http_address_for_staff() -> None:
+    """Production cookies are Secure, so sign-in over http from another workstation cannot work."""
+    with pytest.raises(ValidationError, match="IOP_COVERAGE_PUBLIC_URL"):
+        Settings(environment="production", public_url="http://iop.clinic.example", **PROD_KEYS)
+    https = Settings(environment="production", public_url="https://iop.clinic.example", **PROD_KEYS)
+    assert https.public_url == "https://iop.clinic.example"
+
+
 def test_production_starts_with_real_secrets() -> None:
     settings = Settings(
         environment="production", broker_url="rediss://queue.internal:6380/0", **PROD_KEYS
