@@ -4,7 +4,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
-from coverage.api import web
+from coverage.api import allow, web
 from coverage.api.routes import admin, batches, estimates, phone, verifications
 from coverage.errors import ConflictError, CoverageError, InputError, NotFoundError
 from coverage.settings import get_settings
@@ -25,6 +25,7 @@ def create_app() -> FastAPI:
     app.include_router(phone.router)
     app.include_router(batches.router)
     web.install(app)
+    allow.install(app)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
