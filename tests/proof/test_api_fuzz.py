@@ -36,14 +36,14 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", make_app(leave_queued))
     path_regex="^/api/"
 )
 CASES: Counter[str] = Counter()
-# Server errors on inputs another slice of issue 16 fixes (E: inputs that answer 500): tallied by
-# input, not failed, until it lands. Remove an entry once its fix is merged; the bad-input table
-# (test_bad_inputs.py) holds the same inputs as xfail cases.
-SLICE_E: Counter[str] = Counter()
+# Server errors on inputs whose fix is under way: tallied by input, not failed, until it is
+# merged; then remove the input here. The bad-input table (test_bad_inputs.py) holds the same
+# inputs as xfail cases.
+KNOWN_500: Counter[str] = Counter()
 BIGGEST_INT = 2**63 - 1
 
 
-def _slice_e_input(case: Case) -> str | None:
+def _known_500_input(case: Case) -> str | None:
     for name, value in (case.query or {}).items():
         if isinstance(value, int) and value > BIGGEST_INT:
             return f"?{name}= beyond 2^63 - 1"
@@ -93,17 +93,17 @@ def test_every_api_operation_answers_as_documented(case: Case, world: World) -> 
     _real_records(case, world, turn)
     # The caller's token replaces any Authorization header the fuzz made up.
     case.headers.update(world.headers(roles[turn % len(roles)]))
-    known = _slice_e_input(case)
+    known = _known_500_input(case)
     try:
         # In process, an unhandled exception comes back raised instead of as its 500.
         response = case.call()
     except Exception:
         if known is None:
             raise
-        SLICE_E[known] += 1
+        KNOWN_500[known] += 1
         return
     if known and response.status_code >= 500:
-        SLICE_E[known] += 1
+        KNOWN_500[known] += 1
     else:
         case.validate_response(response, checks=CHECKS)
     CASES[key] += 1
@@ -122,5 +122,8 @@ def test_the_fuzz_reaches_every_api_operation() -> None:
         "API fuzz (schemathesis)",
         f"{sum(CASES.values()):,} cases over {len(CASES)} /api operations, "
         "0 server errors, 0 schema violations"
-        + "".join(f"; left to slice E: {n} x {what}" for what, n in sorted(SLICE_E.items())),
+        + "".join(
+            f"; known 500s awaiting their fix: {n} x {what}"
+            for what, n in sorted(KNOWN_500.items())
+        ),
     )
