@@ -42,6 +42,7 @@ MARKS_BY_FOLDER = {
     "integration": "integration",
     "e2e": "e2e",
     "browser": "browser",
+    "proof": "proof",
 }
 
 
@@ -53,6 +54,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if mark is None:
             raise pytest.UsageError(f"{item.nodeid}: tests live in {', '.join(MARKS_BY_FOLDER)}")
         item.add_marker(mark)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from tests.figures import FIGURES
+
+    if FIGURES:
+        terminalreporter.section("proof figures")
+        width = max(map(len, FIGURES))
+        for name, figure in sorted(FIGURES.items()):
+            terminalreporter.write_line(f"{name.ljust(width)}  {figure}")
 
 
 def pytest_report_header() -> str:

@@ -4,7 +4,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
-from coverage.api import web
+from coverage.api import allow, web
 from coverage.api.embedded_worker import recovering
 from coverage.api.gate import RequestGate
 from coverage.api.routes import admin, batches, consents, estimates, phone, verifications
@@ -36,6 +36,7 @@ def create_app(*, worker: bool = False) -> FastAPI:
     app.include_router(consents.router)
     app.include_router(batches.router)
     web.install(app)
+    allow.install(app)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

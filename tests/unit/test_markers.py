@@ -22,5 +22,5 @@ def collected(expression: str) -> list[str]:
 def test_the_quick_run_and_the_slow_run_split_the_suite_by_folder() -> None:
     quick = collected("not e2e and not browser")
     slow = collected("e2e or browser")
-    assert {test.split("/")[1] for test in quick} == {"unit", "integration"}
+    assert {test.split("/")[1] for test in quick} == {"unit", "integration", "proof"}
     assert {test.split("/")[1] for test in slow} == {"e2e", "browser"}

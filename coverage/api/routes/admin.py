@@ -7,11 +7,11 @@ from fastapi import APIRouter, Query
 
 from coverage.api.deps import Auditor, Operator, SessionDep
 from coverage.api.params import SearchText
-from coverage.api.schemas import AuditEntry
+from coverage.api.schemas import AUTHENTICATED, AuditEntry, problems
 from coverage.core.rule_book_status import RuleBookStatus, status
 from coverage.store import audit
 
-router = APIRouter(prefix="/api", tags=["operations"])
+router = APIRouter(prefix="/api", tags=["operations"], responses=AUTHENTICATED)
 
 
 @router.get("/rules/status", response_model=RuleBookStatus)
@@ -21,7 +21,7 @@ def rules_status(actor: Operator) -> RuleBookStatus:
     return status()
 
 
-@router.get("/audit", response_model=list[AuditEntry])
+@router.get("/audit", response_model=list[AuditEntry], responses=problems(422))
 def audit_log(
     actor: Auditor,
     session: SessionDep,

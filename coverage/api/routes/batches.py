@@ -6,10 +6,11 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, File, Request, Response, UploadFile, status
 
 from coverage.api.deps import EnqueueDep, Reader, SessionDep, Submitter
+from coverage.api.schemas import AUTHENTICATED, ErrorAnswer, problems
 from coverage.batches import intake
 from coverage.batches.csv_file import MAX_BYTES, MAX_ROWS
 
-router = APIRouter(prefix="/api/batches", tags=["batches"])
+router = APIRouter(prefix="/api/batches", tags=["batches"], responses=AUTHENTICATED)
 TEMPLATE_NAME = "iop-coverage-batch-template.csv"
 
 
@@ -25,7 +26,13 @@ def csv_download(text: str, filename: str) -> Response:
     "",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=intake.BatchReport,
-    responses={422: {"description": "The file as a whole was refused; nothing was queued"}},
+    responses={
+        **problems(400),
+        422: {
+            "model": ErrorAnswer,
+            "description": "The file as a whole was refused (nothing was queued), or no file",
+        },
+    },
 )
 def upload_batch(
     file: Annotated[
@@ -60,7 +67,7 @@ def batch_template(actor: Submitter) -> Response:
     return csv_download(intake.template_csv(), TEMPLATE_NAME)
 
 
-@router.get("/{batch_id}", response_model=intake.BatchReport)
+@router.get("/{batch_id}", response_model=intake.BatchReport, responses=problems(404, 422))
 def read_batch(batch_id: uuid.UUID, actor: Reader, session: SessionDep) -> intake.BatchReport:
     """Admissions read the batches they uploaded; billing reads any."""
     return intake.report(session, batch_id=batch_id, actor=actor)

@@ -8,17 +8,25 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from coverage.api.deps import Reader, SessionDep
 from coverage.api.documents import document_csp, render_gfe
+from coverage.api.schemas import AUTHENTICATED, problems
 from coverage.core import reads
 from coverage.errors import NotFoundError
 
-router = APIRouter(prefix="/api/verifications", tags=["estimates"])
+router = APIRouter(prefix="/api/verifications", tags=["estimates"], responses=AUTHENTICATED)
 
 
 @router.get(
     "/{job_id}/good-faith-estimate",
-    response_class=HTMLResponse,
+    # Documented as JSON so that the error answers are too; the 200 is HTML unless ?format=json.
+    response_class=JSONResponse,
     response_model=None,
-    responses={200: {"content": {"application/json": {}}}, 404: {}},
+    responses={
+        200: {
+            "content": {"text/html": {"schema": {"type": "string"}}},
+            "description": "The printable document, or its stored JSON with ?format=json",
+        },
+        **problems(404, 422),
+    },
 )
 def read_good_faith_estimate(
     job_id: uuid.UUID,

@@ -7,11 +7,14 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
 
 from coverage.api.deps import Reader, SessionDep
+from coverage.api.schemas import AUTHENTICATED, problems
 from coverage.core import reads
 from coverage.domain.phone import PhoneAnswer
 from coverage.service import phone
 
-router = APIRouter(prefix="/api/verifications", tags=["phone verification"])
+router = APIRouter(
+    prefix="/api/verifications", tags=["phone verification"], responses=AUTHENTICATED
+)
 
 
 class PhoneAnswerRecorded(BaseModel):
@@ -21,7 +24,10 @@ class PhoneAnswerRecorded(BaseModel):
 
 
 @router.post(
-    "/{job_id}/phone-vob", status_code=status.HTTP_201_CREATED, response_model=PhoneAnswerRecorded
+    "/{job_id}/phone-vob",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PhoneAnswerRecorded,
+    responses=problems(400, 404, 422),
 )
 def record_phone_vob(
     job_id: uuid.UUID,

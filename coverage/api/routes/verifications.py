@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from coverage import service
 from coverage.api.deps import Billing, EnqueueDep, Reader, SessionDep, Submitter
 from coverage.api.params import IdempotencyKey
-from coverage.api.schemas import JobCreated, ReviewIn
+from coverage.api.schemas import AUTHENTICATED, JobCreated, ReviewIn, problems
 from coverage.core import reads
 from coverage.core.views import JobDetail, JobList
 from coverage.domain.job_state import JobStatus
@@ -16,7 +16,7 @@ from coverage.domain.request import VerificationRequest
 from coverage.service import reviews
 
 FHIR_JSON = "application/fhir+json"
-router = APIRouter(prefix="/api/verifications", tags=["verifications"])
+router = APIRouter(prefix="/api/verifications", tags=["verifications"], responses=AUTHENTICATED)
 DECISIONS: dict[str, JobStatus | Literal["note", "adjust"]] = {
     "approve": JobStatus.APPROVED,
     "reject": JobStatus.REJECTED,
@@ -25,7 +25,12 @@ DECISIONS: dict[str, JobStatus | Literal["note", "adjust"]] = {
 }
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobCreated)
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobCreated,
+    responses=problems(400, 409, 422),
+)
 def queue_verification(
     body: VerificationRequest,
     actor: Submitter,
@@ -45,7 +50,7 @@ def queue_verification(
     return JobCreated(id=job.id, status=JobStatus(job.status), url=url)
 
 
-@router.get("/{job_id}", response_model=JobDetail)
+@router.get("/{job_id}", response_model=JobDetail, responses=problems(404, 422))
 def read_verification(job_id: uuid.UUID, actor: Reader, session: SessionDep) -> JobDetail:
     return reads.job_detail(session, job_id=job_id, actor=actor)
 
@@ -54,7 +59,8 @@ def read_verification(job_id: uuid.UUID, actor: Reader, session: SessionDep) -> 
     "/{job_id}/fhir",
     response_class=Response,
     responses={
-        200: {"content": {FHIR_JSON: {}}, "description": "FHIR CoverageEligibilityResponse"}
+        200: {"content": {FHIR_JSON: {}}, "description": "FHIR CoverageEligibilityResponse"},
+        **problems(404, 422),
     },
 )
 def read_verification_fhir(
@@ -70,7 +76,7 @@ def read_verification_fhir(
     )
 
 
-@router.get("", response_model=JobList)
+@router.get("", response_model=JobList, responses=problems(422))
 def list_verifications(
     actor: Reader,
     session: SessionDep,
@@ -82,7 +88,7 @@ def list_verifications(
     return reads.job_list(session, actor=actor, status=status, limit=limit, offset=offset)
 
 
-@router.post("/{job_id}/review", response_model=JobDetail)
+@router.post("/{job_id}/review", response_model=JobDetail, responses=problems(400, 404, 409, 422))
 def review_verification(
     job_id: uuid.UUID, body: ReviewIn, actor: Billing, session: SessionDep
 ) -> JobDetail:
@@ -96,7 +102,12 @@ def review_verification(
     return reads.job_detail(session, job_id=job_id, actor=actor)
 
 
-@router.post("/{job_id}/rerun", status_code=status.HTTP_202_ACCEPTED, response_model=JobCreated)
+@router.post(
+    "/{job_id}/rerun",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobCreated,
+    responses=problems(404, 409, 422),
+)
 def rerun_verification(
     job_id: uuid.UUID,
     actor: Billing,
