@@ -22,6 +22,7 @@ from tests.api_client import staff
 from tests.e2e.jobwatch import assert_each_ended_once, open_jobs
 from tests.e2e.processes import Server, serve
 from tests.factories import request_body
+from tests.figures import record
 
 LATENCY = 0.5  # seconds the sandbox payer takes: two at a time, 10 jobs take about 3 s
 RETRY_SECONDS = 6  # the payer-down jobs wait about this long before their second attempt
@@ -104,6 +105,11 @@ def test_a_killed_embedded_server_finishes_every_job_after_a_restart(
         restarted.process.wait_for_log("took ")
     finally:
         restarted.process.stop()
+    record(
+        "embedded server kill -9",
+        f"{len(job_ids)} jobs open at the kill ({left.count('running')} running, "
+        f"{left.count('queued')} queued): {open_jobs(job_ids)} stranded after the restart",
+    )
     attempts = assert_each_ended_once(job_ids)  # needs review, one result, one completion each
     assert all(attempts[j] >= 2 for j in waiting)  # the retry happened after the restart
     # Stopped cleanly on SIGTERM: the recovery thread and the pool ended before the process.

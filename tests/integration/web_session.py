@@ -40,14 +40,19 @@ class SignedInClient:
         return response
 
 
+def sign_in_form_token(client: TestClient, path: str = "/sign-in") -> str:
+    """The CSRF token of the form at `path` (a page that carries one: sign-in, welcome)."""
+    page = client.get(path)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert match, page.text
+    return match.group(1)
+
+
 def sign_in(client: TestClient, name: str, password: str = PASSWORD) -> str:
     """Signs `client` in through GET and POST /sign-in; returns the new session's CSRF token."""
-    form = client.get("/sign-in")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-    assert token, "the sign-in form carries a CSRF token"
     signed = client.post(
         "/sign-in",
-        data={"csrf_token": token.group(1), "name": name, "password": password},
+        data={"csrf_token": sign_in_form_token(client), "name": name, "password": password},
         follow_redirects=False,
     )
     assert signed.status_code == 303, signed.text

@@ -19,11 +19,11 @@ Access = frozenset[Role] | str
 ROUTES: dict[tuple[str, str], Access] = {
     # JSON API: a bearer token.
     ("GET", "/healthz"): PUBLIC,
-    # The API's documentation: open to anyone today; once it needs a sign-in, change these rows.
-    ("GET", "/openapi.json"): PUBLIC,
-    ("GET", "/docs"): PUBLIC,
-    ("GET", "/docs/oauth2-redirect"): PUBLIC,
-    ("GET", "/redoc"): PUBLIC,
+    # The API's documentation: any signed-in staff member or token.
+    ("GET", "/openapi.json"): STAFF,
+    ("GET", "/docs"): STAFF,
+    ("GET", "/docs/oauth2-redirect"): STAFF,
+    ("GET", "/redoc"): STAFF,
     ("POST", "/api/verifications"): frozenset({ADMISSIONS}),
     ("GET", "/api/verifications"): frozenset({ADMISSIONS, BILLING}),
     ("GET", "/api/verifications/{job_id}"): frozenset({ADMISSIONS, BILLING}),
@@ -32,6 +32,10 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("POST", "/api/verifications/{job_id}/rerun"): frozenset({BILLING}),
     ("GET", "/api/verifications/{job_id}/good-faith-estimate"): frozenset({ADMISSIONS, BILLING}),
     ("POST", "/api/verifications/{job_id}/phone-vob"): frozenset({ADMISSIONS, BILLING}),
+    ("POST", "/api/verifications/{job_id}/consents"): frozenset({ADMISSIONS, BILLING}),
+    ("POST", "/api/verifications/{job_id}/consents/{consent_id}/revoke"): frozenset(
+        {ADMISSIONS, BILLING}
+    ),
     ("GET", "/api/rules/status"): frozenset({OPERATOR}),
     ("GET", "/api/audit"): frozenset({AUDITOR}),
     ("POST", "/api/batches"): frozenset({ADMISSIONS}),
@@ -57,6 +61,10 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("POST", "/verifications/{job_id}/adjust"): frozenset({BILLING}),
     ("POST", "/verifications/{job_id}/rerun"): frozenset({BILLING}),
     ("GET", "/verifications/{job_id}/estimate"): frozenset({ADMISSIONS, BILLING}),
+    ("POST", "/verifications/{job_id}/consents"): frozenset({ADMISSIONS, BILLING}),
+    ("POST", "/verifications/{job_id}/consents/{consent_id}/revoke"): frozenset(
+        {ADMISSIONS, BILLING}
+    ),
     ("GET", "/verifications/{job_id}/good-faith-estimate"): frozenset({ADMISSIONS, BILLING}),
     ("GET", "/rules"): frozenset({OPERATOR}),
     ("GET", "/payers"): frozenset({OPERATOR}),

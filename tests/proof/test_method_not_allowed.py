@@ -8,8 +8,11 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from starlette.routing import Route
 
+from coverage.domain.access import Role
 from tests.api_client import leave_queued, make_app
 from tests.figures import record
+from tests.integration.web_session import sign_in
+from tests.proof.conftest import World
 
 UNUSED = ("DELETE", "PATCH", "PUT")
 
@@ -32,10 +35,14 @@ def _matches(template: str, url: str) -> bool:
     return re.fullmatch(re.sub(r"\{\w+\}", "[^/]+", template), url) is not None
 
 
-def test_a_method_not_served_answers_405_naming_every_method_served() -> None:
+def test_a_method_not_served_answers_405_naming_every_method_served(world: World) -> None:
     served = _served()
     wrong = []
     with TestClient(make_app(leave_queued)) as client:
+        # Signed in (a session for the pages, a token for the API): an anonymous caller is sent
+        # to sign in before the method is looked at.
+        sign_in(client, world.staff[Role.BILLING].name)
+        client.headers.update(world.headers(Role.BILLING))
         for template in sorted(served):
             url = _url(template)
             expected = set().union(*(m for t, m in served.items() if _matches(t, url)))

@@ -8,10 +8,11 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict
 
 from coverage.api.deps import Reader
+from coverage.api.schemas import AUTHENTICATED, problems
 from coverage.domain.consent import Part2Consent
 from coverage.service import consents
 
-router = APIRouter(prefix="/api/verifications", tags=["part 2 consent"])
+router = APIRouter(prefix="/api/verifications", tags=["part 2 consent"], responses=AUTHENTICATED)
 
 
 class ConsentRecorded(BaseModel):
@@ -25,14 +26,21 @@ class Revocation(BaseModel):
 
 
 @router.post(
-    "/{job_id}/consents", status_code=status.HTTP_201_CREATED, response_model=ConsentRecorded
+    "/{job_id}/consents",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ConsentRecorded,
+    responses=problems(404, 409, 422),
 )
 def record_consent(job_id: uuid.UUID, body: Part2Consent, actor: Reader) -> ConsentRecorded:
     recorded = consents.record(job_id, consent=body, actor=actor)
     return ConsentRecorded(id=recorded, job_id=job_id)
 
 
-@router.post("/{job_id}/consents/{consent_id}/revoke", response_model=Part2Consent)
+@router.post(
+    "/{job_id}/consents/{consent_id}/revoke",
+    response_model=Part2Consent,
+    responses=problems(404, 409, 422),
+)
 def revoke_consent(
     job_id: uuid.UUID, consent_id: uuid.UUID, body: Revocation, actor: Reader
 ) -> Part2Consent:
