@@ -6,7 +6,6 @@ import csv
 import io
 import logging
 import os
-import re
 import time
 import uuid
 from collections.abc import Callable
@@ -18,34 +17,21 @@ from sqlmodel import Session, col, select
 from coverage.domain.access import Role
 from coverage.store.db import get_engine
 from coverage.store.tables import VerificationJob
-from tests.api_client import PASSWORD, Staff, staff, web_user
+from tests.api_client import Staff, staff
 from tests.batch_files import HEADER, example_rows
 from tests.e2e.conftest import wait_settled
 from tests.e2e.jobwatch import assert_each_ended_once, open_jobs
 from tests.e2e.processes import PrivateRedis, serve, supervised_services
 from tests.factories import request_body
+from tests.served_browser import form_token, signed_in
 
 ANSWER_WITHIN_SECONDS = 3.0  # the publish retry policy bounds the wait on a down broker
 
 
 def _signed_in(url: str) -> tuple[requests.Session, str, str]:
     """A browser signed in as a new admissions user, on the form: (browser, user, CSRF token)."""
-    browser = requests.Session()
-    name = web_user(Role.ADMISSIONS, prefix="broker-down")
-    form = browser.get(f"{url}/sign-in", timeout=10)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-    assert token is not None
-    signed = browser.post(
-        f"{url}/sign-in",
-        data={"csrf_token": token[1], "name": name, "password": PASSWORD},
-        allow_redirects=False,
-        timeout=10,
-    )
-    assert signed.status_code == 303, signed.text
-    page = browser.get(f"{url}/verifications/new", timeout=10)
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert csrf is not None
-    return browser, name, csrf[1]
+    browser, name = signed_in(url, Role.ADMISSIONS, prefix="broker-down")
+    return browser, name, form_token(browser, f"{url}/verifications/new")
 
 
 def _auth(user: Staff) -> dict[str, str]:

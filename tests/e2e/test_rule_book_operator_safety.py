@@ -19,12 +19,13 @@ import redis
 import requests
 
 from coverage.domain.access import Role
-from tests.api_client import PASSWORD, staff, web_user
+from tests.api_client import staff
 from tests.conftest import ROOT
 from tests.e2e.conftest import wait_settled
 from tests.e2e.processes import Server, ServiceProcess, serve, start_worker
 from tests.factories import request_body
 from tests.rule_files import CRITERIA, EXHAUSTING, FEE_SCHEDULE, PAYER, sparse_file
+from tests.served_browser import signed_in
 
 # A Redis database of this module's own: the other e2e tests flush theirs.
 REDIS_URL = os.environ.get("IOP_COVERAGE_TEST_RULES_REDIS_URL", "redis://127.0.0.1:6379/13")
@@ -45,19 +46,7 @@ class Running:
 
 
 def _web_session(url: str, role: Role) -> requests.Session:
-    name = web_user(role, prefix=f"rules-{role.value}")
-    browser = requests.Session()
-    form = browser.get(f"{url}/sign-in", timeout=10)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-    assert token is not None
-    signed = browser.post(
-        f"{url}/sign-in",
-        data={"csrf_token": token[1], "name": name, "password": PASSWORD},
-        allow_redirects=False,
-        timeout=10,
-    )
-    assert signed.status_code == 303, signed.text
-    return browser
+    return signed_in(url, role, prefix=f"rules-{role.value}")[0]
 
 
 @pytest.fixture(scope="module")

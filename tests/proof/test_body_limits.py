@@ -20,10 +20,11 @@ from sqlmodel import func, select
 from coverage.domain.access import Role
 from coverage.store.db import session_scope
 from coverage.store.tables import Batch
-from tests.api_client import PASSWORD, staff, web_user
+from tests.api_client import staff
 from tests.e2e.processes import Server, serve
 from tests.e2e.raw_http import post
 from tests.figures import record
+from tests.served_browser import form_token, signed_in
 
 MB = 1024 * 1024
 BIG = b" " * (17 * MB)
@@ -45,22 +46,8 @@ class Served:
 
 
 def _signed_in(url: str) -> tuple[requests.Session, str]:
-    name = web_user(Role.ADMISSIONS, prefix="gate")
-    browser = requests.Session()
-    form = browser.get(f"{url}/sign-in", timeout=10)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-    assert token is not None
-    signed = browser.post(
-        f"{url}/sign-in",
-        data={"csrf_token": token[1], "name": name, "password": PASSWORD},
-        allow_redirects=False,
-        timeout=10,
-    )
-    assert signed.status_code == 303, signed.text
-    page = browser.get(f"{url}/batches", timeout=10)
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert csrf is not None
-    return browser, csrf[1]
+    browser, _name = signed_in(url, Role.ADMISSIONS, prefix="gate")
+    return browser, form_token(browser, f"{url}/batches")
 
 
 @pytest.fixture(scope="module")
