@@ -79,6 +79,9 @@ class Recovery:
         self._thread = threading.Thread(target=self._loop, name="recovery", daemon=True)
 
     def start(self) -> "Recovery":
+        global _pool
+        if _stopping.is_set():  # a previous server in this process shut the pool down
+            _pool = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="pipeline")
         _stopping.clear()
         self._thread.start()
         return self
