@@ -1,11 +1,11 @@
 """The `iop-coverage` command line, one module per command group: jobs (verify, sweep,
-reverify), processes (serve, worker, beat), database, users, rules, batch, phone; the sandbox
-payer's command lives with the sandbox."""
+reverify), processes (serve, worker, beat), database, users, rules, batch, phone, x12 (read a
+saved payer answer); the sandbox payer's command lives with the sandbox."""
 
 import typer
 from pydantic import ValidationError
 
-from coverage.cli import batch, database, jobs, phone, processes, rules, users
+from coverage.cli import batch, database, jobs, phone, processes, rules, users, x12
 from coverage.sandbox.cli import sandbox
 from coverage.settings import get_settings
 
@@ -25,6 +25,7 @@ app.add_typer(database.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(rules.rules_app, name="rules")
 app.add_typer(phone.app, name="phone")
+app.add_typer(x12.app, name="x12")
 app.add_typer(phone.app, name="vob", hidden=True)  # its name before "phone"
 
 

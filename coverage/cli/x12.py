@@ -1,0 +1,203 @@
+"""`iop-coverage x12 read FILE`: how a saved payer answer (X12 271, clearinghouse JSON or FHIR
+CoverageEligibilityResponse) is read, with every assumption, without queuing a job. It prints
+what the operator's own file holds and logs nothing."""
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from coverage.adapters.saved_answer import (
+    FORMAT_NAMES,
+    SavedAnswer,
+    UnreadableAnswer,
+    read_saved_answer,
+)
+from coverage.domain.eligibility import CostSharing, EligibilityResponse, Network
+from coverage.domain.money import usd
+from coverage.domain.request import Program
+
+app = typer.Typer(help="Read saved payer answers (X12 271, clearinghouse JSON, FHIR).")
+NETWORK_NAMES = {Network.IN: "in network", Network.OUT: "out of network"}
+
+
+@app.callback()
+def _group() -> None:
+    """Read saved payer answers."""
+
+
+@app.command()
+def read(
+    file: Annotated[Path, typer.Argument(help="A saved 271, clearinghouse JSON or FHIR answer")],
+    day: Annotated[
+        datetime | None,
+        typer.Option(
+            "--date", formats=["%Y-%m-%d"], help="Service date (YYYY-MM-DD); default today"
+        ),
+    ] = None,
+    program: Annotated[
+        Program, typer.Option("--program", help="The IOP program the benefit is chosen for")
+    ] = Program.MENTAL_HEALTH,
+    as_json: Annotated[bool, typer.Option("--json", help="The normalized answer as JSON")] = False,
+) -> None:
+    """Print the normalized answer and every assumption for a saved payer answer."""
+    service_date = day.date() if day else date.today()
+    text = _text(file)
+    try:
+        saved = read_saved_answer(text, service_date=service_date, program=program)
+    except UnreadableAnswer as exc:
+        _fail(file, str(exc))
+    except Exception as exc:  # never a traceback for what a file holds
+        _fail(file, f"could not be read ({type(exc).__name__})")
+    if as_json:
+        typer.echo(json.dumps(_json(file, saved, service_date, program), indent=2))
+    else:
+        typer.echo("\n".join(_lines(file, saved, service_date, program)))
+
+
+def _fail(file: Path, reason: str) -> None:
+    typer.echo(f"{file}: {reason}", err=True)
+    raise typer.Exit(code=2)
+
+
+def _text(file: Path) -> str:
+    try:
+        data = file.read_bytes()
+    except FileNotFoundError:
+        _fail(file, "no such file")
+    except IsADirectoryError:
+        _fail(file, "is a directory, not a file")
+    except OSError as exc:
+        _fail(file, f"cannot be read ({exc.strerror or type(exc).__name__})")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")  # X12 basic and extended character sets
+
+
+def _json(file: Path, saved: SavedAnswer, service_date: date, program: Program) -> dict[str, Any]:
+    return {
+        "file": str(file),
+        "format": saved.format.value,
+        "service_date": service_date.isoformat(),
+        "program": program.value,
+        "members": [
+            {
+                "role": m.role,
+                "name": m.name or None,
+                "member_id": m.member_id or None,
+                "birth_date": m.birth_date.isoformat() if m.birth_date else None,
+            }
+            for m in saved.members
+        ],
+        "warnings": list(saved.warnings),
+        "stops_verification": saved.stops_verification,
+        "answer": saved.response.model_dump(mode="json", exclude={"raw_payload"}),
+    }
+
+
+def _percent(fraction: Decimal) -> str:
+    return f"{(fraction * 100).normalize():f}%"
+
+
+def _or_none(amount: Decimal | None, none: str) -> str:
+    return none if amount is None else usd(amount)
+
+
+def _cost_sharing(cs: CostSharing) -> list[str]:
+    copay = usd(cs.copay_per_day)
+    if cs.copay_per_day:
+        copay += (
+            " (after the deductible)" if cs.copay_applies_after_deductible else " (from day one)"
+        )
+    return [
+        f"  deductible remaining: {usd(cs.deductible_remaining)}"
+        + (
+            f" (family {usd(cs.family_deductible_remaining)})"
+            if cs.family_deductible_remaining is not None
+            else ""
+        ),
+        f"  coinsurance: {_percent(cs.coinsurance)}",
+        f"  copay per day: {copay}",
+        f"  out-of-pocket remaining: {_or_none(cs.oop_remaining, 'no maximum stated')}"
+        + (
+            f" (family {usd(cs.family_oop_remaining)})"
+            if cs.family_oop_remaining is not None
+            else ""
+        ),
+        "  day limit remaining: "
+        + ("none stated" if cs.day_limit_remaining is None else str(cs.day_limit_remaining)),
+        f"  prior authorization: {'required' if cs.prior_auth_required else 'not required'}",
+    ]
+
+
+def _answer(r: EligibilityResponse) -> list[str]:
+    plan = r.plan_name or "not named"
+    begin = r.plan_begin.isoformat() if r.plan_begin else "not stated"
+    end = r.plan_end.isoformat() if r.plan_end else "not stated"
+    lines = [
+        f"coverage: {'active' if r.active else 'NOT active'}",
+        f"plan: {plan} ({r.insurance_type.value})",
+        f"plan dates: {begin} to {end}",
+    ]
+    if r.medicare_qmb:
+        lines.append("Qualified Medicare Beneficiary: yes (owes no Medicare cost sharing)")
+    lines.append(f"benefit lines read: {len(r.benefits)}")
+    for network in Network:
+        cs = r.cost_sharing_for(network)
+        if cs is None:
+            lines.append(f"IOP benefit {NETWORK_NAMES[network]}: none stated")
+        else:
+            lines += [f"IOP benefit {NETWORK_NAMES[network]}:", *_cost_sharing(cs)]
+    if r.other_payers:
+        lines.append("other payers:")
+        for p in r.other_payers:
+            named = ", ".join(
+                x
+                for x in (
+                    p.name,
+                    f"payer ID {p.payer_id}" if p.payer_id else None,
+                    f"member ID {p.member_id}" if p.member_id else None,
+                )
+                if x
+            )
+            lines.append(f"  {p.role.value}: {named or 'not named'}")
+    if r.messages:
+        lines += ["messages:", *(f"  {m}" for m in r.messages)]
+    if r.issues:
+        lines.append("payer issues:")
+        for i in r.issues:
+            where = f" in loop {i.loop}" if i.loop else ""
+            kind = "retryable" if i.retryable else "final"
+            lines += [f"  AAA {i.code}{where} ({kind}): {i.hint}"]
+    return lines
+
+
+def _lines(file: Path, saved: SavedAnswer, service_date: date, program: Program) -> list[str]:
+    sets = saved.transaction_sets
+    lines = [
+        f"{file}: {FORMAT_NAMES[saved.format]}"
+        + (f" ({sets} transaction sets)" if sets != 1 else ""),
+        f"service date: {service_date.isoformat()}, program: {program.value}",
+    ]
+    for m in saved.members:
+        who = m.name or "not named"
+        if m.member_id:
+            who += f", member ID {m.member_id}"
+        if m.birth_date:
+            who += f", born {m.birth_date.isoformat()}"
+        lines.append(f"{m.role}: {who}")
+    lines += _answer(saved.response)
+    if (stop := saved.stops_verification) is not None:
+        lines.append(f"a verification stops here: {stop}")
+    if saved.warnings:
+        lines += ["reader warnings:", *(f"  {w}" for w in saved.warnings)]
+    if saved.response.assumptions:
+        lines.append("assumptions:")
+        lines += [f"  {n}. {a}" for n, a in enumerate(saved.response.assumptions, 1)]
+    else:
+        lines.append("assumptions: none")
+    return lines

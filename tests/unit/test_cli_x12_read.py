@@ -1,0 +1,357 @@
+"""`iop-coverage x12 read`: a saved payer answer (X12 271, clearinghouse JSON, FHIR) read the
+way a verification reads it, printed for an operator, with every assumption."""
+
+import json
+import logging
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from coverage.cli import app
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+X12 = FIXTURES / "x12"
+ANSWERS = FIXTURES / "answers"
+EVERY_FILE = sorted(p for p in X12.rglob("*") if p.is_file())
+DAY = "2026-03-02"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, ["x12", "read", *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def read(path: Path, *more: str) -> list[str]:
+    code, out, err = run(str(path), "--date", DAY, *more)
+    assert (code, err) == (0, "")
+    return out.splitlines()
+
+
+@pytest.mark.parametrize("path", EVERY_FILE, ids=lambda p: str(p.relative_to(X12)))
+def test_every_fixture_is_read_or_refused_with_a_message_naming_the_file(
+    path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    code, out, err = run(str(path), "--date", DAY)
+    assert "Traceback" not in out + err
+    if path.suffix == ".271" or path.name == "imsweb-x271-mixed-version.txt":
+        assert code == 0, err
+        assert out.startswith(f"{path}: X12 271")
+        assert "\nassumptions:" in out
+    else:
+        assert code == 2
+        assert out == ""
+        assert err.startswith(f"{path}: ") and err.count("\n") == 1
+    assert caplog.records == []  # the command logs nothing
+
+
+@pytest.mark.parametrize("name", ["lfh-subscriber-health-benefit-check.270", "imsweb-x270.txt"])
+def test_a_270_is_refused_as_a_request_not_an_answer(name: str) -> None:
+    assert run(str(X12 / name)) == (
+        2,
+        "",
+        f"{X12 / name}: this is a 270 request, not a 271 answer\n",
+    )
+
+
+def test_a_normal_271_with_a_dependent() -> None:
+    path = X12 / "lfh-dependent-health-benefit-check.271"
+    assert read(path) == [
+        f"{path}: X12 271",
+        "service date: 2026-03-02, program: mental_health",
+        "subscriber: SMITH, JOHN, member ID 123456789, born 1963-05-19",
+        "dependent: SMITH, MARY, born 1998-10-14",
+        "coverage: active",
+        "plan: GOLD 123 PLAN (commercial)",
+        "plan dates: 2006-01-01 to not stated",
+        "benefit lines read: 5",
+        "IOP benefit in network:",
+        "  deductible remaining: $0.00",
+        "  coinsurance: 0%",
+        "  copay per day: $10.00 (after the deductible)",
+        "  out-of-pocket remaining: no maximum stated",
+        "  day limit remaining: none stated",
+        "  prior authorization: not required",
+        "IOP benefit out of network:",
+        "  deductible remaining: $0.00",
+        "  coinsurance: 0%",
+        "  copay per day: $30.00 (after the deductible)",
+        "  out-of-pocket remaining: no maximum stated",
+        "  day limit remaining: none stated",
+        "  prior authorization: not required",
+        "assumptions:",
+        "  1. in_network copay: used EB #28 (1/33/35/47/86/88/98/AL/MH/UC, level not stated,"
+        " period 27, in network); not applicable: EB #29 (other network)",
+        "  2. in_network: no individual deductible reported for IOP service types; used 0.00",
+        "  3. in_network: no coinsurance reported for IOP service types; used 0%",
+        "  4. in_network: no out-of-pocket maximum reported",
+        "  5. out_of_network copay: used EB #29 (1/33/35/47/86/88/98/AL/MH/UC, level not stated,"
+        " period 27, out of network); not applicable: EB #28 (other network)",
+        "  6. out_of_network: no individual deductible reported for IOP service types; used 0.00",
+        "  7. out_of_network: no coinsurance reported for IOP service types; used 0%",
+        "  8. out_of_network: no out-of-pocket maximum reported",
+    ]
+
+
+def test_a_rejection_shows_the_hint_and_that_a_verification_stops() -> None:
+    path = X12 / "synthetic" / "synthetic-aaa-2100c-75.271"
+    assert read(path) == [
+        f"{path}: X12 271",
+        "service date: 2026-03-02, program: mental_health",
+        "subscriber: DOE, JANE, member ID W000000009, born 1990-01-01",
+        "coverage: NOT active",
+        "plan: not named (other)",
+        "plan dates: not stated to not stated",
+        "benefit lines read: 0",
+        "IOP benefit in network: none stated",
+        "IOP benefit out of network: none stated",
+        "payer issues:",
+        "  AAA 75 in loop 2100C (final): The payer did not find this member. Check the member"
+        " ID, name and birth date against the insurance card, and that this is the right payer,"
+        " then re-run the verification.",
+        "a verification stops here: payer answered AAA 75 in loop 2100C (final)",
+        "assumptions: none",
+    ]
+
+
+def test_an_error_271_with_reader_warnings() -> None:
+    path = X12 / "lfh-subscriber-health-benefit-check-error.271"
+    lines = read(path)
+    assert lines[-6:] == [
+        "payer issues:",
+        "  AAA 50 in loop 2100B (final): Our provider may not send eligibility inquiries to"
+        " this payer: check enrollment.",
+        "a verification stops here: payer answered AAA 50 in loop 2100B (final)",
+        "reader warnings:",
+        "  segment SE #10: SE02 does not match ST02",
+        "assumptions: none",
+    ]
+
+
+BEHAVIORAL_IN_NETWORK = [
+    "IOP benefit in network:",
+    "  deductible remaining: $300.00 (family $2,100.00)",
+    "  coinsurance: 20%",
+    "  copay per day: $25.00 (after the deductible)",
+    "  out-of-pocket remaining: $3,000.00",
+    "  day limit remaining: 20",
+    "  prior authorization: required",
+]
+
+
+def test_the_synthetic_behavioral_health_answer() -> None:
+    path = X12 / "synthetic" / "iop-behavioral-two-sets.271"
+    lines = read(path)
+    assert lines[:8] == [
+        f"{path}: X12 271 (2 transaction sets)",
+        "service date: 2026-03-02, program: mental_health",
+        "subscriber: DOE, JANE, member ID W000000009, born 1990-01-01",
+        "subscriber: DOE, JANE, member ID W000000009",
+        "coverage: active",
+        "plan: EXAMPLE PPO GOLD (commercial)",
+        "plan dates: 2026-01-01 to 2026-12-31",
+        "benefit lines read: 16",
+    ]
+    at = lines.index("IOP benefit in network:")
+    assert lines[at : at + 7] == BEHAVIORAL_IN_NETWORK
+    assert lines[at + 7 : at + 23] == [
+        "IOP benefit out of network:",
+        "  deductible remaining: $3,000.00",
+        "  coinsurance: 40%",
+        "  copay per day: $0.00",
+        "  out-of-pocket remaining: no maximum stated",
+        "  day limit remaining: none stated",
+        "  prior authorization: not required",
+        "other payers:",
+        "  carve_out: EXAMPLE BEHAVIORAL HEALTH, payer ID BH12345",
+        "messages:",
+        "  PRECERTIFICATION REQUIRED FOR INTENSIVE OUTPATIENT",
+        "  3 visits per 1 week",
+        "payer issues:",
+        "  AAA 53 in loop 2110C (final): The payer does not answer for this service type from"
+        " our provider type; the general answer is used.",
+        "assumptions:",
+        "  1. in_network copay: used EB #32 (CH, IND, period 27, in network)",
+    ]
+    assert not any(line.startswith("a verification stops here") for line in lines)
+    assert lines[-1] == "  11. out_of_network: no out-of-pocket maximum reported"
+
+
+def test_json_holds_the_same_values_as_the_text() -> None:
+    path = X12 / "synthetic" / "iop-behavioral-two-sets.271"
+    code, out, err = run(str(path), "--date", DAY, "--json")
+    assert (code, err) == (0, "")
+    body = json.loads(out)
+    assert (body["format"], body["service_date"], body["program"]) == (
+        "x12_271",
+        "2026-03-02",
+        "mental_health",
+    )
+    assert body["members"][0] == {
+        "role": "subscriber",
+        "name": "DOE, JANE",
+        "member_id": "W000000009",
+        "birth_date": "1990-01-01",
+    }
+    answer = body["answer"]
+    assert "raw_payload" not in answer
+    assert (answer["active"], answer["plan_name"], answer["plan_begin"], answer["plan_end"]) == (
+        True,
+        "EXAMPLE PPO GOLD",
+        "2026-01-01",
+        "2026-12-31",
+    )
+    in_network = answer["cost_sharing"][0]
+    assert in_network["network"] == "in_network"
+    assert Decimal(in_network["deductible_remaining"]) == Decimal("300")
+    assert Decimal(in_network["family_deductible_remaining"]) == Decimal("2100")
+    assert Decimal(in_network["coinsurance"]) == Decimal("0.2")
+    assert Decimal(in_network["copay_per_day"]) == Decimal("25")
+    assert Decimal(in_network["oop_remaining"]) == Decimal("3000")
+    assert (in_network["day_limit_remaining"], in_network["prior_auth_required"]) == (20, True)
+    assert len(answer["assumptions"]) == 11
+    assert (
+        answer["assumptions"][0] == "in_network copay: used EB #32 (CH, IND, period 27, in network)"
+    )
+    assert body["stops_verification"] is None
+
+
+def test_json_of_a_rejection_says_why_a_verification_stops() -> None:
+    path = X12 / "synthetic" / "synthetic-aaa-2100a-42.271"
+    code, out, _ = run(str(path), "--date", DAY, "--json")
+    body = json.loads(out)
+    assert (
+        body["stops_verification"] == "payer answered AAA 42 in loop 2100A (retried automatically)"
+    )
+    assert [(i["code"], i["loop"], i["retryable"]) for i in body["answer"]["issues"]] == [
+        ("42", "2100A", True)
+    ]
+
+
+def test_a_clearinghouse_json_answer() -> None:
+    path = ANSWERS / "clearinghouse-ppo.json"
+    lines = read(path)
+    assert lines[:16] == [
+        f"{path}: clearinghouse JSON 271",
+        "service date: 2026-03-02, program: mental_health",
+        "subscriber: DOE, JANE, member ID W000000009",
+        "coverage: active",
+        "plan: EXAMPLE PPO GOLD (commercial)",
+        "plan dates: 2026-01-01 to 2026-12-31",
+        "benefit lines read: 10",
+        "IOP benefit in network:",
+        "  deductible remaining: $750.50",
+        "  coinsurance: 10%",
+        "  copay per day: $25.00 (after the deductible)",
+        "  out-of-pocket remaining: $2,500.00",
+        "  day limit remaining: 20",
+        "  prior authorization: required",
+        "IOP benefit out of network:",
+        "  deductible remaining: $3,000.00",
+    ]
+    assert "  IOP REQUIRES PRIOR AUTHORIZATION" in lines
+
+
+def test_a_fhir_coverage_eligibility_response() -> None:
+    path = ANSWERS / "fhir-coverage-eligibility-response.json"
+    assert read(path)[:16] == [
+        f"{path}: FHIR CoverageEligibilityResponse",
+        "service date: 2026-03-02, program: mental_health",
+        "subscriber: not named",
+        "coverage: active",
+        "plan: EXAMPLE PPO GOLD (other)",
+        "plan dates: 2026-01-01 to 2026-12-31",
+        "benefit lines read: 7",
+        "IOP benefit in network:",
+        "  deductible remaining: $300.00",
+        "  coinsurance: 20%",
+        "  copay per day: $30.00 (after the deductible)",
+        "  out-of-pocket remaining: no maximum stated",
+        "  day limit remaining: 18",
+        "  prior authorization: required",
+        "IOP benefit out of network: none stated",
+        "assumptions:",
+    ]
+    code, out, _ = run(str(path), "--date", DAY, "--json")
+    assert json.loads(out)["format"] == "fhir"
+
+
+def test_the_plan_dates_are_checked_against_the_service_date() -> None:
+    lines = read(X12 / "synthetic" / "iop-behavioral-two-sets.271", "--date", "2027-01-15")
+    assert "coverage: NOT active" in lines
+    assert "  1. coverage active, but the plan ends before the service date: inactive" in lines
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (
+            "",
+            "not an X12 271, a clearinghouse JSON answer or a FHIR CoverageEligibilityResponse"
+            " (an X12 file starts with ISA, a JSON answer with {)",
+        ),
+        ("{not json", "not valid JSON (line 1, column 2)"),
+        (
+            '{"resourceType": "CoverageEligibilityRequest"}',
+            "a FHIR resource that is not a CoverageEligibilityResponse"
+            " (a CoverageEligibilityRequest asks, it does not answer)",
+        ),
+        ("ISA*00*", "X12 segment ISA #1 at offset 0: ISA has fewer than 16 elements"),
+    ],
+)
+def test_unreadable_content_is_refused_naming_the_file(
+    tmp_path: Path, content: str, reason: str
+) -> None:
+    path = tmp_path / "answer.txt"
+    path.write_text(content)
+    code, out, err = run(str(path))
+    assert (code, out) == (2, "")
+    assert err.startswith(f"{path}: {reason}")
+
+
+def test_an_x12_error_names_the_segment_and_its_position(tmp_path: Path) -> None:
+    text = (X12 / "synthetic" / "synthetic-aaa-2100c-75.271").read_text()
+    path = tmp_path / "broken.271"
+    path.write_text(text.replace("HL*3*2*22*0~", "HL*3*9*22*0~"))
+    code, out, err = run(str(path))
+    assert (code, out) == (2, "")
+    assert err.startswith(f"{path}: X12 segment HL #")
+    assert " at offset " in err
+
+
+def test_a_missing_file_and_a_directory(tmp_path: Path) -> None:
+    assert run(str(tmp_path / "nope.271")) == (2, "", f"{tmp_path / 'nope.271'}: no such file\n")
+    assert run(str(tmp_path)) == (2, "", f"{tmp_path}: is a directory, not a file\n")
+
+
+def coinsurance(code: str, percent: str) -> dict[str, object]:
+    return {
+        "code": "A",
+        "coverageLevelCode": "IND",
+        "serviceTypeCodes": [code],
+        "benefitPercent": percent,
+        "inPlanNetworkIndicatorCode": "Y",
+    }
+
+
+@pytest.mark.parametrize(
+    ("program", "shown"),
+    [("mental_health", "20%"), ("co_occurring", "20%"), ("substance_use", "30%")],
+)
+def test_the_program_chooses_the_service_type(tmp_path: Path, program: str, shown: str) -> None:
+    path = tmp_path / "answer.json"
+    body = {
+        "subscriber": {"memberId": "W000000009", "firstName": "JANE", "lastName": "DOE"},
+        "benefitsInformation": [
+            {"code": "1", "coverageLevelCode": "IND", "serviceTypeCodes": ["30"]},
+            coinsurance("MH", "0.2"),
+            coinsurance("AI", "0.3"),
+        ],
+    }
+    path.write_text(json.dumps(body))
+    lines = read(path, "--program", program)
+    assert lines[1] == f"service date: 2026-03-02, program: {program}"
+    assert f"  coinsurance: {shown}" in lines
