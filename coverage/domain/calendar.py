@@ -47,6 +47,26 @@ def plan_year_start(day: date, anchor: date) -> date:
     return start if start <= day else _anniversary(anchor, day.year - 1)
 
 
+def plan_year_anchor(
+    start: date, *, plan_begin: date | None, plan_end: date | None, calendar_year: bool = False
+) -> tuple[date, bool]:
+    """The date plan years renew on, and whether it comes from the payer's plan dates: the day
+    after the reported plan end, else the reported plan begin, else 1 January (a calendar-year
+    plan, as Medicare Part B always is)."""
+    if not calendar_year and plan_end is not None:
+        return plan_end + timedelta(days=1), True
+    if not calendar_year and plan_begin is not None:
+        return plan_begin, True
+    return date(start.year, 1, 1), False
+
+
+def plan_year_label(start: date) -> str:
+    """A plan year as staff read it: "2026" for a calendar year, else the day it begins."""
+    if (start.month, start.day) == (1, 1):
+        return str(start.year)
+    return f"the plan year from {start.isoformat()}"
+
+
 def add_months(day: date, months: int) -> date:
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1

@@ -83,11 +83,16 @@ class NecessityFinding(Frozen):
 
 
 class LimitFinding(Frozen):
+    """A coverage policy's IOP day or visit limit per plan year, against the planned days (one
+    visit per service day), counted in each plan year the episode touches."""
+
     payer_id: str
     text: str
     allowed: int
     planned: int
     exceeded: bool
+    unit: Literal["days", "visits"] = "days"
+    over: int = 0  # planned days past the limit, summed over the plan years
     parity_note: str | None = None
     rule: str
 
@@ -127,6 +132,11 @@ class Assessment(Frozen):
     # the result's rule files.
     drafts_used: list[str] = Field(default_factory=list, exclude=True)
     files: list[RuleFileRef] = Field(default_factory=list, exclude=True)
+
+    def limit_for(self, payer_id: str) -> LimitFinding | None:
+        """The tightest coverage-policy limit on this payer's IOP days, if any policy sets one."""
+        found = [lim for lim in self.limits if lim.payer_id == payer_id]
+        return min(found, key=lambda lim: lim.allowed, default=None)
 
     def has_policy(self, payer_id: str) -> bool:
         """Whether any coverage policy in the rule book applies to this payer."""

@@ -6,11 +6,16 @@ coverage/domain (calendar, cost_sharing, estimate, cob, sliding_scale, gfe).
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any, Literal, NamedTuple
 
-from coverage.domain.calendar import plan_year_start, service_dates
+from coverage.domain.calendar import (
+    plan_year_anchor,
+    plan_year_label,
+    plan_year_start,
+    service_dates,
+)
 from coverage.domain.cost_sharing import lowest
 from coverage.domain.eligibility import (
     Benefit,
@@ -31,7 +36,7 @@ from coverage.domain.estimate import (
     YearTerms,
     estimate_episode,
 )
-from coverage.domain.findings import Assessment, PricingRules
+from coverage.domain.findings import Assessment, LimitFinding, PricingRules
 from coverage.domain.gfe import Facility, GoodFaithEstimate, build_gfe
 from coverage.domain.money import cents, usd
 from coverage.domain.payer import PayerConfig
@@ -151,26 +156,83 @@ def _day_limit(benefits: Sequence[Benefit], network: Network) -> int | None:
 def _year_anchor(
     payer: PayerConfig, response: EligibilityResponse, start: date, notes: _Notes
 ) -> date:
-    if payer.type is InsuranceType.MEDICARE:
+    medicare = payer.type is InsuranceType.MEDICARE
+    anchor, reported = plan_year_anchor(
+        start, plan_begin=response.plan_begin, plan_end=response.plan_end, calendar_year=medicare
+    )
+    if medicare:
         notes.add(f"{payer.name}: Part B cost sharing runs by calendar year", "rule_file")
-        return date(start.year, 1, 1)
-    if response.plan_end is not None:
-        anchor = response.plan_end + timedelta(days=1)
+    elif reported and response.plan_end is not None:
         notes.add(
             f"{payer.name}: plan year ends {response.plan_end.isoformat()} (payer response); it is "
             "assumed to renew with the same benefits",
             "payer_response",
         )
-        return anchor
-    if response.plan_begin is not None:
+    elif reported and response.plan_begin is not None:
         notes.add(
             f"{payer.name}: plan year renews on the plan begin date's anniversary "
             f"({response.plan_begin.strftime('%m-%d')})",
             "payer_response",
         )
-        return response.plan_begin
-    notes.add(f"{payer.name}: plan dates not reported: calendar-year plan assumed", "default")
-    return date(start.year, 1, 1)
+    else:
+        notes.add(f"{payer.name}: plan dates not reported: calendar-year plan assumed", "default")
+    return anchor
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _apply_limit(
+    payer: PayerConfig,
+    years: list[YearTerms],
+    limit: LimitFinding | None,
+    reported_dates: bool,
+    notes: _Notes,
+) -> list[YearTerms]:
+    """A coverage policy's day or visit limit ends coverage as a payer-reported one does (through
+    day_limit_remaining, per plan year); where both give one, the tighter applies and the notes
+    say which."""
+    if limit is None:
+        return years
+    name, allowed, unit = payer.name, limit.allowed, limit.unit
+    counted = (
+        "counted by the plan year the payer reported"
+        if reported_dates
+        else "counted by calendar year"
+    )
+    per_year = f"{allowed} IOP {unit} per plan year"
+    policy = f"the plan's coverage policy allows {per_year} ({counted})"
+    out = []
+    for index, year in enumerate(years):
+        label = plan_year_label(year.start)
+        reported = year.cost_sharing.day_limit_remaining
+        if reported is not None and reported <= allowed:
+            notes.add(
+                f"{name}: the payer reports {reported} covered days left in {label}, within the "
+                f"{per_year} the plan's coverage policy allows ({counted}); the payer's count "
+                f"applies: days after the {_ordinal(reported)} in {label} are priced as not "
+                "covered",
+                "payer_response",
+            )
+            out.append(year)
+            continue
+        than = "" if reported is None else f", fewer than the {reported} the payer reports"
+        notes.add(
+            f"{name}: {policy}{than}; days after the {_ordinal(allowed)} in {label} are priced "
+            "as not covered",
+            "rule_file",
+        )
+        if index == 0 and reported is None:
+            notes.add(
+                f"{name}: no IOP {unit} used earlier in {label} are known, so all {allowed} the "
+                "coverage policy allows are counted as left",
+                "default",
+            )
+        terms = year.cost_sharing.model_copy(update={"day_limit_remaining": allowed})
+        out.append(year.model_copy(update={"cost_sharing": terms}))
+    return out
 
 
 def _next_year_terms(
@@ -382,6 +444,7 @@ def _policy_terms(
     charges: dict[date, Decimal],
     book: RuleBook,
     rules: PricingRules,
+    limit: LimitFinding | None,
     notes: _Notes,
 ) -> PolicyTerms:
     plan = request.plan
@@ -441,6 +504,10 @@ def _policy_terms(
     starts = sorted({plan_year_start(d, anchor) for d in days})
     years = [YearTerms(start=starts[0], cost_sharing=cs, source="payer_response")]
     years += [_next_year_terms(payer, response, cs, s, book, notes) for s in starts[1:]]
+    reported_dates = payer.type is not InsuranceType.MEDICARE and (
+        response.plan_begin is not None or response.plan_end is not None
+    )
+    years = _apply_limit(payer, years, limit, reported_dates, notes)
     _coverage_notes(payer, policy, cs, rules, notes)
     copay_cap, household_cap, period = _caps(payer, rules, notes)
     return PolicyTerms(
@@ -587,6 +654,7 @@ def price_episode(
                 charges,
                 book,
                 rules[payer.id],
+                assessment.limit_for(payer.id),
                 notes,
             )
         )

@@ -6,9 +6,16 @@ check records the file, reason and inputs behind it (`GET /api/verifications/{id
 `iop-coverage rules explain JOB_ID`).
 """
 
+from collections import Counter
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
+from coverage.domain.calendar import (
+    plan_year_anchor,
+    plan_year_label,
+    plan_year_start,
+    service_dates,
+)
 from coverage.domain.eligibility import EligibilityResponse, InsuranceType
 from coverage.domain.findings import (
     Assessment,
@@ -72,7 +79,7 @@ def assess(
             assert isinstance(model, CoveragePolicyFile)
             requirements += requirements_for(payer, model, plan)
             if model.limits is not None:
-                limits.append(_limit(payer, model, plan))
+                limits.append(_limit(payer, response, model, plan))
             if model.cost_sharing is not None:
                 cost_sharing.append(
                     _cost_sharing(request, payer, response, model, model.cost_sharing, book)
@@ -198,20 +205,44 @@ def _referral(
     return ReferralSuggestion(to=min(targets, key=order.index), why=list(dict.fromkeys(why)))
 
 
-def _limit(payer: PayerConfig, model: CoveragePolicyFile, plan: Plan) -> LimitFinding:
+def _limit(
+    payer: PayerConfig, response: EligibilityResponse, model: CoveragePolicyFile, plan: Plan
+) -> LimitFinding:
+    """The limit against the planned days of each plan year (it resets with the plan year: the
+    payer's reported plan dates, else 1 January), as the estimate counts them."""
     limits = model.limits
     assert limits is not None
     allowed = limits.days_per_year or limits.visits_per_year or 0
-    unit = "days" if limits.days_per_year else "visits"
-    planned = plan.service_days
+    unit: Literal["days", "visits"] = "days" if limits.days_per_year else "visits"
+    days = service_dates(plan)
+    anchor, _ = plan_year_anchor(
+        days[0],
+        plan_begin=response.plan_begin,
+        plan_end=response.plan_end,
+        calendar_year=payer.type is InsuranceType.MEDICARE,
+    )
+    per_year = Counter(plan_year_start(d, anchor) for d in days)
+    over = {start: max(count - allowed, 0) for start, count in per_year.items()}
+    planned = len(days)
+    text = f"{payer.name} allows {allowed} IOP {unit} a plan year; {planned} planned"
+    if len(per_year) == 1:
+        text += f": {sum(over.values())} over the limit." if any(over.values()) else "."
+    else:
+        parts = [
+            f"{count} in {plan_year_label(start)}"
+            + (f" ({over[start]} over the limit)" if over[start] else "")
+            for start, count in sorted(per_year.items())
+        ]
+        text += ": " + ", ".join(parts) + "."
     parity = PARITY_NOTE if payer.type is InsuranceType.COMMERCIAL else None
     return LimitFinding(
         payer_id=payer.id,
-        text=f"{payer.name} allows {allowed} IOP {unit} a plan year; {planned} planned"
-        + (f": {planned - allowed} over the limit." if planned > allowed else "."),
+        text=text,
         allowed=allowed,
         planned=planned,
-        exceeded=planned > allowed,
+        exceeded=any(over.values()),
+        unit=unit,
+        over=sum(over.values()),
         parity_note=parity,
         rule=f"{model.id}/limits",
     )
