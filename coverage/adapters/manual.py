@@ -124,9 +124,8 @@ class ManualAdapter:
             raise PayerPermanentError(
                 f"payer {payer.id} is verified by phone; no call recorded yet",
                 action=f"{payer.name} is verified by phone: call the payer{phone}, record what "
-                "the representative said (representative, call reference, each benefit) with "
-                "POST /api/verifications/<job id>/phone-vob or `iop-coverage vob record`, then "
-                "re-run this verification.",
+                "the representative said (their name, the call reference and each benefit) as "
+                "this verification's phone answer, then press “Re-run as it is” on this page.",
             )
         context = IopContext(
             service_date=request.service_start,

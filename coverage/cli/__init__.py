@@ -1,4 +1,4 @@
-"""The `iop-coverage` command line, one module per command group: jobs (verify, sweep,
+"""The `iop-coverage` command line, one module per command group: jobs (verify, rerun, sweep,
 reverify), processes (serve, worker, beat), database, users, rules, batch, phone, x12 (read a
 saved payer answer); the sandbox payer's command lives with the sandbox."""
 
@@ -14,6 +14,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 app.command()(jobs.verify)
+app.command()(jobs.rerun)
 app.command()(processes.serve)
 app.command()(processes.worker)
 app.command()(processes.beat)

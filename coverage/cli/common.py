@@ -10,6 +10,12 @@ def actor() -> Actor:
     return Actor(name=f"cli:{getpass.getuser()}"[:80], role=Role.ADMISSIONS)
 
 
+def operator_actor() -> Actor:
+    """Who a command acts as when it changes a job for staff (a re-run): the system, named by
+    the operator's login, so the audit log shows who ran it."""
+    return Actor(name=f"cli:{getpass.getuser()}"[:80], role=Role.SYSTEM)
+
+
 def admin_actor() -> Actor:
     return Actor(name=f"cli:{getpass.getuser()}"[:80], role=Role.ADMIN)
 

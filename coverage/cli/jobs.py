@@ -1,4 +1,5 @@
-"""`iop-coverage verify`, `sweep` and `reverify`: one verification, stuck jobs, re-verification."""
+"""`iop-coverage verify`, `rerun`, `sweep` and `reverify`: one verification, one job again, stuck
+jobs, re-verification."""
 
 import logging
 import time
@@ -10,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
-from coverage.cli.common import actor, ensure_embedded_schema
+from coverage.cli.common import actor, ensure_embedded_schema, operator_actor
 from coverage.core.views import JobDetail
 from coverage.domain.job_state import OPEN, JobStatus
 from coverage.domain.money import usd
@@ -63,6 +64,49 @@ def verify(
         typer.echo(detail.model_dump_json(indent=2))
     else:
         typer.echo(render(detail))
+
+
+def rerun(
+    job_id: Annotated[uuid.UUID, typer.Argument(help="The verification job's ID")],
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Ask the payers again instead of reusing an answer")
+    ] = False,
+    wait_seconds: Annotated[
+        float, typer.Option(help="With a broker: how long to wait for the workers")
+    ] = 300,
+) -> None:
+    """Run one verification again (audited): in-process on the embedded default, or through the
+    workers when a broker is set."""
+    logging.basicConfig(level=logging.WARNING)
+    settings = get_settings()
+    ensure_embedded_schema()
+    from coverage import service
+    from coverage.errors import ConflictError, NotFoundError
+
+    def run_here(_job_id: uuid.UUID) -> None:  # embedded: run below, in this process
+        return None
+
+    enqueue: service.Enqueue = run_here
+    if not settings.in_process:
+        from workers.tasks import enqueue as send
+
+        enqueue = send
+    try:
+        service.rerun(job_id, actor=operator_actor(), enqueue=enqueue, fresh_check=fresh)
+    except (ConflictError, NotFoundError) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(code=1) from None
+    if settings.in_process:
+        from coverage.embedded import run_until_settled
+
+        typer.echo(f"job {job_id} queued again; checking eligibility in-process ...", err=True)
+        run_until_settled(job_id)
+    else:
+        typer.echo(f"job {job_id} queued again; waiting for a worker ...", err=True)
+        _wait(job_id, wait_seconds)
+    from coverage.core import reads
+
+    typer.echo(f"Verification {job_id}: {reads.status_of(job_id).value}")
 
 
 def _wait(job_id: Any, seconds: float) -> None:

@@ -638,3 +638,43 @@ def header_errors(header: list[str]) -> list[str]:
 def template_csv_rows() -> tuple[list[str], list[str]]:
     """The header and one example row, for the downloadable template."""
     return [c.name for c in COLUMNS], [c.example for c in COLUMNS]
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+def _get(source: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(source, dict):
+            return None
+        source = source.get(key)
+    return source
+
+
+def to_fields(request: VerificationRequest) -> dict[str, str]:
+    """The flat fields of a stored request, as the form shows them (the reverse of to_request,
+    Part 2 consents left out: they are recorded on the verification's page)."""
+    body = request.model_dump(mode="json")
+    policies = dict(zip(("", "secondary_"), body.pop("policies"), strict=False))
+    fields: dict[str, str] = {}
+    for column in COLUMNS:
+        if column.section == "Part 2 consent":
+            continue
+        if column.policy is not None:
+            value = _get(policies.get(column.policy), column.path)
+        else:
+            value = _get(body, column.path)
+        fields[column.name] = _text(value)
+    return fields
+
+
+def changed_fields(before: Mapping[str, str], after: Mapping[str, str]) -> list[str]:
+    """The names (never the values) of the fields a correction changed, in form order."""
+    return [c.name for c in COLUMNS if before.get(c.name, "") != after.get(c.name, "")]

@@ -9,11 +9,12 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from coverage.core import reverification
+from coverage.core import reads, reverification
 from coverage.domain.access import Actor, Role
+from coverage.domain.flat_request import changed_fields, to_fields
 from coverage.domain.job_state import RERUNNABLE, JobStatus
 from coverage.domain.request import VerificationRequest
-from coverage.errors import BrokerUnavailable, ConflictError, InputError
+from coverage.errors import BrokerUnavailable, ConflictError, InputError, NotFoundError
 from coverage.settings import get_settings
 from coverage.store import jobs
 from coverage.store.db import session_scope
@@ -79,13 +80,85 @@ def _earlier_job(
     return existing
 
 
+# What admissions may send back to the queue itself: the jobs the payer could not answer.
+ADMISSIONS_RERUNNABLE = frozenset({JobStatus.NEEDS_INFO, JobStatus.FAILED})
+
+
+def _admissions_may_act(job: VerificationJob, actor: Actor, what: str) -> None:
+    """Admissions acts on the jobs it submitted (another's is not found, as on its pages), and
+    only while they wait on a correction; billing and the system act on any."""
+    if actor.role is not Role.ADMISSIONS:
+        return
+    if not reads.visible(job, actor):
+        raise NotFoundError(f"no verification job {job.id}")
+    if JobStatus(job.status) not in ADMISSIONS_RERUNNABLE:
+        raise ConflictError(
+            f"This verification is {status_text_of(job.status)}: admissions can {what} it only "
+            "while it needs information or has failed."
+        )
+
+
+def status_text_of(status: str) -> str:
+    return {
+        "queued": "waiting to run",
+        "running": "running",
+        "needs_review": "waiting for billing's review",
+        "approved": "approved",
+        "rejected": "rejected",
+    }.get(status, status.replace("_", " "))
+
+
+def correct(
+    job_id: uuid.UUID,
+    request: VerificationRequest,
+    *,
+    actor: Actor,
+    enqueue: Enqueue,
+) -> list[str]:
+    """Saves a corrected request on the same job (needs_info or failed) and re-runs it with new
+    payer calls, in one transaction with the "request.correct" audit entry. Returns the names
+    of the fields that changed."""
+    with session_scope() as session:
+        job = jobs.get_or_raise(session, job_id=job_id)
+        if actor.role not in (Role.ADMISSIONS, Role.BILLING):
+            raise NotFoundError(f"no verification job {job_id}")
+        _admissions_may_act(job, actor, "correct")
+        status = JobStatus(job.status)
+        if status not in ADMISSIONS_RERUNNABLE:
+            raise ConflictError(
+                f"This verification is {status_text_of(job.status)}: its request can be "
+                "corrected only while it needs information or has failed."
+            )
+        stored = jobs.load_inputs(session, job_id=job_id).request
+        # Consents are recorded and revoked on the verification's page, not by a correction.
+        corrected = request.model_copy(update={"consents": stored.consents})
+        changed = changed_fields(to_fields(stored), to_fields(corrected))
+        jobs.correct(session, job_id=job_id, request=corrected, actor=actor, fields=changed)
+        jobs.transition(
+            session,
+            job_id=job_id,
+            current=status,
+            target=JobStatus.QUEUED,
+            actor=actor,
+            message="Request corrected; re-run with new payer calls",
+            attempts=0,
+            not_before=None,
+            fresh_check=True,
+        )
+    _enqueue(job_id, enqueue)
+    log.info("job %s corrected and queued", job_id)
+    return changed
+
+
 def rerun(job_id: uuid.UUID, *, actor: Actor, enqueue: Enqueue, fresh_check: bool = False) -> None:
     """Back to the queue from any state staff can act on, or from an open state no worker holds
-    any more (past the sweeper's deadline); ConflictError otherwise."""
+    any more (past the sweeper's deadline); ConflictError otherwise. Admissions re-runs only the
+    jobs it submitted, and only those in needs_info or failed."""
     message = "Re-run requested" + (", with new payer calls" if fresh_check else "")
     reset: dict[str, Any] = {"attempts": 0, "not_before": None, "fresh_check": fresh_check}
     with session_scope() as session:
         job = jobs.get_or_raise(session, job_id=job_id)
+        _admissions_may_act(job, actor, "re-run")
         status = JobStatus(job.status)
         if status not in RERUNNABLE and not jobs.stranded(session, job_id=job_id):
             # A running job is the worker's: re-queued under it, its result would be dropped.

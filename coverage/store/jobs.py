@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from coverage.domain.access import Actor
 from coverage.domain.job_state import OPEN, JobStatus, check_transition
 from coverage.domain.request import VerificationRequest
-from coverage.errors import ConflictError, NotFoundError
+from coverage.errors import ConflictError, InputError, NotFoundError
 from coverage.settings import get_settings
 from coverage.store import audit, consents
 from coverage.store.crypto import keyed_hash
@@ -417,3 +417,55 @@ def mark_enqueued(
             .where(col(VerificationJob.id).in_(job_ids))
             .values(enqueued_at=now or utcnow())
         )
+
+
+def correct(
+    session: Session,
+    *,
+    job_id: uuid.UUID,
+    request: VerificationRequest,
+    actor: Actor,
+    fields: Sequence[str],
+) -> None:
+    """Stores a corrected request on the same job, in the caller's transaction: the encrypted
+    identity, policies and details, and the blind-index fields (the member-ID hash); the audit
+    entry names the changed fields, never their values. The job's consents stay as they are."""
+    job = get_or_raise(session, job_id=job_id)
+    enrollee = session.get(Enrollee, job.enrollee_id)
+    assert enrollee is not None  # foreign key
+    enrollee_row, policy_rows, job_row = _rows_for(request, actor=actor, idempotency_key=None)
+    enrollee.identity = enrollee_row["identity"]
+    enrollee.sex = enrollee_row["sex"]
+    enrollee.state = enrollee_row["state"]
+    session.add(enrollee)
+    stored = sorted(
+        session.exec(select(Policy).where(Policy.enrollee_id == enrollee.id)).all(),
+        key=lambda p: p.priority != "primary",
+    )
+    if len(policy_rows) < len(stored):
+        raise InputError(
+            "secondary_payer_id: a policy already on file cannot be removed by a correction; "
+            "submit a new verification instead"
+        )
+    for index, row in enumerate(policy_rows):
+        if index < len(stored):
+            policy = stored[index]
+            for key in ("payer_id", "member_id_hash", "member", "relationship", "priority"):
+                setattr(policy, key, row[key])
+        else:
+            policy = Policy(**{**row, "enrollee_id": enrollee.id})
+        session.add(policy)
+    job.request = job_row["request"]
+    job.part2 = job_row["part2"]
+    job.idempotency_key = None  # the key named the request as first sent
+    session.add(job)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="request.correct",
+        entity_type="job",
+        entity_id=job_id,
+        part2=job.part2,
+        detail="fields changed: " + (", ".join(fields) or "none"),
+    )

@@ -77,9 +77,8 @@ def test_job_waits_for_the_call_then_uses_what_staff_recorded(
     assert waiting["status"] == "needs_info"
     assert waiting["message"] == (
         "Sandbox Commercial PPO is verified by phone: call the payer at 800-555-0100, record what "
-        "the representative said (representative, call reference, each benefit) with "
-        "POST /api/verifications/<job id>/phone-vob or `iop-coverage vob record`, then re-run this "
-        "verification."
+        "the representative said (their name, the call reference and each benefit) as this "
+        "verification's phone answer, then press “Re-run as it is” on this page."
     )
 
     recorded = client.post(

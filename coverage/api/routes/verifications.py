@@ -110,13 +110,15 @@ def review_verification(
 )
 def rerun_verification(
     job_id: uuid.UUID,
-    actor: Billing,
+    actor: Reader,
     enqueue: EnqueueDep,
     request: Request,
     fresh: Annotated[
         bool, Query(description="Ask the payers again instead of reusing a recent answer")
     ] = False,
 ) -> JobCreated:
+    """Billing re-runs any job it can act on; admissions its own jobs that need information or
+    failed (another's is not found; one in another state is a 409)."""
     service.rerun(job_id, actor=actor, enqueue=enqueue, fresh_check=fresh)
     return JobCreated(
         id=job_id,

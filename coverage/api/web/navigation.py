@@ -55,7 +55,7 @@ STATUS_TEXT = {
         "Ready for billing review", "Billing reviews the estimate, then approves or rejects it."
     ),
     JobStatus.NEEDS_INFO: StatusText(
-        "Needs info", "Fix what the message says, then ask billing to re-run the verification."
+        "Needs info", "Fix what the message says: correct the request, or re-run it, below."
     ),
     JobStatus.FAILED: StatusText(
         "Failed", "Billing can re-run it once the cause in the message is fixed."

@@ -332,7 +332,7 @@ async def revoke_consent(
 async def rerun(
     request: Request,
     session: SessionDep,
-    user: BillingForm,
+    user: StaffForm,
     job_id: uuid.UUID,
     enqueue: EnqueueDep,
 ) -> Response:

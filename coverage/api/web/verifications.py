@@ -26,10 +26,12 @@ from coverage.domain.flat_request import (
     SECTIONS,
     FieldError,
     FlatRequestError,
+    to_fields,
     to_request,
 )
 from coverage.domain.job_state import OPEN, JobStatus
-from coverage.errors import NotFoundError
+from coverage.domain.request import VerificationRequest
+from coverage.errors import ConflictError, InputError, NotFoundError
 from coverage.store import jobs
 from coverage.store.crypto import keyed_hash
 
@@ -39,6 +41,8 @@ Staff = Annotated[WebUser, Depends(page_for(Role.ADMISSIONS, Role.BILLING))]
 StaffPolling = Annotated[WebUser, Depends(page_for(Role.ADMISSIONS, Role.BILLING, quiet=True))]
 Admissions = Annotated[WebUser, Depends(page_for(Role.ADMISSIONS))]
 AdmissionsForm = Annotated[WebUser, Depends(form_for(Role.ADMISSIONS))]
+StaffForm = Annotated[WebUser, Depends(form_for(Role.ADMISSIONS, Role.BILLING))]
+CORRECTABLE = frozenset({JobStatus.NEEDS_INFO, JobStatus.FAILED})
 Billing = Annotated[WebUser, Depends(page_for(Role.BILLING))]
 # Sections of the form that start folded unless they hold a value or an error.
 OPTIONAL_SECTIONS = frozenset(
@@ -193,7 +197,11 @@ def _form_page(
     values: dict[str, str],
     errors: list[FieldError],
     status_code: int = 200,
+    correcting: uuid.UUID | None = None,
+    problem: str | None = None,
 ) -> HTMLResponse:
+    """The new-verification form; with `correcting`, the same form for a job's stored request
+    (its consents are left out: they are recorded on the verification's page)."""
     by_column: dict[str, list[str]] = {}
     for error in errors:
         by_column.setdefault(error.column, []).append(error.reason)
@@ -202,7 +210,13 @@ def _form_page(
         "web/verification_new.html",
         user,
         status_code=status_code,
-        sections=[(name, [c for c in COLUMNS if c.section == name]) for name in SECTIONS],
+        sections=[
+            (name, [c for c in COLUMNS if c.section == name])
+            for name in SECTIONS
+            if not (correcting and name == "Part 2 consent")
+        ],
+        correcting=correcting,
+        problem=problem,
         optional_sections=OPTIONAL_SECTIONS,
         open_sections={
             c.section for c in COLUMNS if values.get(c.name, "").strip() or c.name in by_column
@@ -231,11 +245,7 @@ async def submit_verification(
         verification = to_request(values)
     except FlatRequestError as exc:
         return _form_page(request, user, values=values, errors=exc.errors, status_code=422)
-    unknown = [
-        FieldError(f"{prefix}payer_id", "not a payer in the rule book")
-        for prefix, policy in zip(("", "secondary_"), verification.policies, strict=False)
-        if policy.payer_id not in payers_in_force()
-    ]
+    unknown = _payer_errors(verification)
     if unknown:
         return _form_page(request, user, values=values, errors=unknown, status_code=422)
     # The form's own id: a double click or a resent form queues one job, not two. The key also
@@ -251,6 +261,80 @@ async def submit_verification(
         idempotency_key=f"web:{form_id}:{details}" if form_id else None,
     )
     return RedirectResponse(f"/verifications/{job.id}", status_code=303)
+
+
+def _payer_errors(verification: VerificationRequest) -> list[FieldError]:
+    return [
+        FieldError(f"{prefix}payer_id", "not a payer in the rule book")
+        for prefix, policy in zip(("", "secondary_"), verification.policies, strict=False)
+        if policy.payer_id not in payers_in_force()
+    ]
+
+
+@router.get("/verifications/{job_id}/correct", response_class=HTMLResponse)
+def correct_form(
+    request: Request, session: SessionDep, user: Staff, job_id: uuid.UUID
+) -> HTMLResponse:
+    """The new-verification form filled with the job's stored request (an audited read)."""
+    detail = reads.job_detail(session, job_id=job_id, actor=user.actor)
+    problem = None
+    if detail.status not in CORRECTABLE:
+        problem = (
+            f"This verification is “{status_text(detail.status).label}”: its request can be "
+            "corrected only while it needs information or has failed."
+        )
+    return _form_page(
+        request,
+        user,
+        values=to_fields(detail.request),
+        errors=[],
+        correcting=job_id,
+        problem=problem,
+        status_code=409 if problem else 200,
+    )
+
+
+@router.post("/verifications/{job_id}/correct", response_model=None)
+async def correct_verification(
+    request: Request,
+    session: SessionDep,
+    user: StaffForm,
+    job_id: uuid.UUID,
+    enqueue: EnqueueDep,
+) -> Response:
+    """Saves the corrected request on the same job and re-runs it; refused fields come back
+    beside their fields, as on submit."""
+    form = await request.form()
+    values = {key: str(value) for key, value in form.items() if isinstance(value, str)}
+    try:
+        verification = to_request(values)
+        unknown = _payer_errors(verification)
+        if unknown:
+            raise FlatRequestError(unknown)
+        service.correct(job_id, verification, actor=user.actor, enqueue=enqueue)
+    except FlatRequestError as exc:
+        errors = exc.errors
+    except InputError as exc:
+        column, _, reason = str(exc).partition(": ")
+        errors = [FieldError(column, reason)]
+    except ConflictError:
+        session.rollback()
+        now = status_text(JobStatus(jobs.get_or_raise(session, job_id=job_id).status)).label
+        return _form_page(
+            request,
+            user,
+            values=values,
+            errors=[],
+            correcting=job_id,
+            status_code=409,
+            problem=f"Nothing was saved: this verification is now “{now}”; its request can be "
+            "corrected only while it needs information or has failed.",
+        )
+    else:
+        return RedirectResponse(f"/verifications/{job_id}?done=corrected", status_code=303)
+    return _form_page(
+        request, user, values=values, errors=errors, correcting=job_id, status_code=422
+    )
 
 
 def detail_page(
