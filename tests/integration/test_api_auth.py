@@ -26,7 +26,8 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("GET", "/api/verifications/{job_id}"): (200, 200, 403, 403, 403, 401),
     ("GET", "/api/verifications/{job_id}/fhir"): (200, 200, 403, 403, 403, 401),
     ("POST", "/api/verifications/{job_id}/review"): (403, 200, 403, 403, 403, 401),
-    ("POST", "/api/verifications/{job_id}/rerun"): (403, 202, 403, 403, 403, 401),
+    # Admissions may re-run its own jobs only while they need information or failed: 409 here.
+    ("POST", "/api/verifications/{job_id}/rerun"): (409, 202, 403, 403, 403, 401),
     ("GET", "/api/verifications/{job_id}/good-faith-estimate"): (200, 200, 403, 403, 403, 401),
     ("POST", "/api/verifications/{job_id}/phone-vob"): (201, 201, 403, 403, 403, 401),
     ("POST", "/api/verifications/{job_id}/consents"): (201, 201, 403, 403, 403, 401),

@@ -271,7 +271,7 @@ def test_the_api_refuses_to_re_run_a_job_a_worker_holds_or_billing_approved(
     assert job_row(session, job_id).status == state
 
 
-@pytest.mark.parametrize("action", ["review", "note", "adjust", "rerun"])
+@pytest.mark.parametrize("action", ["review", "note", "adjust"])
 def test_admissions_cannot_post_review_actions(
     action: str, billing: SignedInClient, admissions: SignedInClient, session: Session
 ) -> None:
