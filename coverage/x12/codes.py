@@ -130,8 +130,12 @@ OTHER_PAYER_ROLE = {
 # NM101 codes a medical payer uses to name a behavioral-health administrator under EB*1.
 ADMINISTRATOR_ENTITIES = frozenset({"PR", "2B", "X3", "Y2", "VN"})
 
-# Places of service an IOP is delivered in (III01 ZZ); POS 19 and 57 are left out (unverified).
-IOP_PLACES_OF_SERVICE = frozenset({"11", "22", "52", "53"})
+# Places of service a facility IOP is delivered in (III01 ZZ); POS 19 and 57 are left out
+# (unverified). Office (11) and telehealth (02, 10) lines carry office-visit terms, never the
+# facility IOP benefit.
+IOP_PLACES_OF_SERVICE = frozenset({"22", "52", "53"})
+OFFICE_PLACES_OF_SERVICE = frozenset({"11"})
+TELEHEALTH_PLACES_OF_SERVICE = frozenset({"02", "10"})
 
 
 @dataclass(frozen=True, slots=True)
