@@ -135,6 +135,16 @@ ADMINISTRATOR_ENTITIES = frozenset({"PR", "2B", "X3", "Y2", "VN"})
 # facility IOP benefit.
 IOP_PLACES_OF_SERVICE = frozenset({"22", "52", "53"})
 OFFICE_PLACES_OF_SERVICE = frozenset({"11"})
+# X12 has no element for it: payers say in a MSG on the copay line that the copay is not subject
+# to the deductible. Upper-cased phrases, read only on the chosen IOP copay line.
+COPAY_OUTSIDE_DEDUCTIBLE = (
+    "DEDUCTIBLE DOES NOT APPLY",
+    "DEDUCTIBLE NOT APPLY",
+    "NOT SUBJECT TO DEDUCTIBLE",
+    "NOT SUBJECT TO THE DEDUCTIBLE",
+    "DEDUCTIBLE WAIVED",
+    "NO DEDUCTIBLE",
+)
 TELEHEALTH_PLACES_OF_SERVICE = frozenset({"02", "10"})
 
 

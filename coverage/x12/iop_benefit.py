@@ -660,6 +660,7 @@ def _cost_sharing(
             assumptions.append(
                 f"{network.value}: visit limit {day_limit} is the plan total; days used not reported"
             )
+    after_deductible = _copay_after_deductible(copay, network, assumptions)
     return CostSharing(
         network=network,
         deductible_remaining=deductible,
@@ -668,11 +669,35 @@ def _cost_sharing(
         copay_per_day=copay.amount
         if copay is not None and copay.amount is not None
         else Decimal("0"),
+        copay_applies_after_deductible=after_deductible,
         oop_remaining=oop if oop is not None else family_oop,
         family_oop_remaining=family_oop,
         prior_auth_required=auth,
         day_limit_remaining=day_limit,
     )
+
+
+def _copay_after_deductible(
+    copay: EligibilityBenefit | None, network: Network, assumptions: list[str]
+) -> bool:
+    """Whether the copay waits for the deductible, read from the chosen copay line's own MSG."""
+    if copay is None:
+        return True
+    said = next(
+        (
+            m
+            for m in copay.messages
+            if any(p in " ".join(m.upper().split()) for p in codes.COPAY_OUTSIDE_DEDUCTIBLE)
+        ),
+        None,
+    )
+    if said is None:
+        return True
+    assumptions.append(
+        f"{network.value} copay: EB #{copay.segment_number} says the deductible does not apply; "
+        "the copay is charged from the first day"
+    )
+    return False
 
 
 def _absent(

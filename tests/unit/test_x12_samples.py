@@ -351,3 +351,46 @@ def test_iop_line_with_coinsurance_only_borrows_no_office_or_telehealth_copay() 
     assert estimate.allowed_total == Decimal("8400.00")
     assert estimate.patient_total == Decimal("1920.00")
     assert estimate.payer_total == Decimal("6480.00")
+
+
+def _with_iop_copay(message: str, office_message: str) -> str:
+    """The coinsurance-only sample plus a $20 copay on the IOP line (CH, in network)."""
+    added = ["EB*B*IND*CH*PR**27*20.00*****Y~\n"] + ([f"MSG*{message}~\n"] if message else [])
+    office = [f"MSG*{office_message}~\n"] if office_message else []
+    return (
+        sample("synthetic/iop-coinsurance-only-office-copay.271")
+        .replace("EB*A*IND*CH*PR****.20****Y~\n", "EB*A*IND*CH*PR****.20****Y~\n" + "".join(added))
+        .replace("III*ZZ*11~\n", "III*ZZ*11~\n" + "".join(office))
+        .replace("SE*23*0001", f"SE*{23 + len(added) + len(office)}*0001")
+    )
+
+
+def test_copay_outside_the_deductible_is_read_from_the_chosen_iop_line() -> None:
+    result = read_eligibility(_with_iop_copay("COPAY NOT SUBJECT TO DEDUCTIBLE", ""), CONTEXT)
+    cs = result.cost_sharing_for(Network.IN)
+
+    assert cs is not None
+    assert (cs.copay_per_day, cs.copay_applies_after_deductible, cs.coinsurance) == (
+        Decimal("20.00"),
+        False,
+        Decimal("0.20"),
+    )
+    assert (
+        "in_network copay: EB #20 says the deductible does not apply; the copay is charged from "
+        "the first day"
+    ) in result.assumptions
+    # 24 days at $350 allowed: day 1: $20 copay, $300 deductible of the $330 left, 20% of the
+    # last $30 = $6.00: $326.00; days 2-24: $20 + 20% of $330 = $86.00, 23 x $86 = $1,978.00;
+    # patient total $326.00 + $1,978.00 = $2,304.00.
+    episode = plan(days_per_week=3, weeks=8)
+    estimate = estimate_episode(plan=episode, policies=[terms(episode, cs)], self_pay=[])
+    assert estimate.patient_total == Decimal("2304.00")
+
+
+def test_the_office_lines_deductible_message_is_not_borrowed() -> None:
+    result = read_eligibility(_with_iop_copay("", "DEDUCTIBLE DOES NOT APPLY"), CONTEXT)
+    cs = result.cost_sharing_for(Network.IN)
+
+    assert cs is not None
+    assert (cs.copay_per_day, cs.copay_applies_after_deductible) == (Decimal("20.00"), True)
+    assert not any("deductible does not apply" in a for a in result.assumptions)
