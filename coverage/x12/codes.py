@@ -130,8 +130,22 @@ OTHER_PAYER_ROLE = {
 # NM101 codes a medical payer uses to name a behavioral-health administrator under EB*1.
 ADMINISTRATOR_ENTITIES = frozenset({"PR", "2B", "X3", "Y2", "VN"})
 
-# Places of service an IOP is delivered in (III01 ZZ); POS 19 and 57 are left out (unverified).
-IOP_PLACES_OF_SERVICE = frozenset({"11", "22", "52", "53"})
+# Places of service a facility IOP is delivered in (III01 ZZ); POS 19 and 57 are left out
+# (unverified). Office (11) and telehealth (02, 10) lines carry office-visit terms, never the
+# facility IOP benefit.
+IOP_PLACES_OF_SERVICE = frozenset({"22", "52", "53"})
+OFFICE_PLACES_OF_SERVICE = frozenset({"11"})
+# X12 has no element for it: payers say in a MSG on the copay line that the copay is not subject
+# to the deductible. Upper-cased phrases, read only on the chosen IOP copay line.
+COPAY_OUTSIDE_DEDUCTIBLE = (
+    "DEDUCTIBLE DOES NOT APPLY",
+    "DEDUCTIBLE NOT APPLY",
+    "NOT SUBJECT TO DEDUCTIBLE",
+    "NOT SUBJECT TO THE DEDUCTIBLE",
+    "DEDUCTIBLE WAIVED",
+    "NO DEDUCTIBLE",
+)
+TELEHEALTH_PLACES_OF_SERVICE = frozenset({"02", "10"})
 
 
 @dataclass(frozen=True, slots=True)

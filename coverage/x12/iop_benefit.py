@@ -4,10 +4,13 @@ FHIR and phone answers alike).
 
 Payers repeat a benefit per network, coverage level, time period, place of service and service
 type (Stedi blog "6 tips for behavioral health eligibility checks", Nov 5 2025). For each network
-this picks, per cost-sharing item, the line with the most specific IOP service type, then the
-exact network, an IOP place of service, the individual level, the period containing the service
-date and a remaining amount; each choice is written to `assumptions` with the lines it was
-chosen over.
+this picks one IOP line per network: the copay or coinsurance line with the most specific IOP
+service type, then the exact network, a facility IOP place of service (never office 11 or
+telehealth 02/10), the individual level, the period containing the service date and a remaining
+amount. Copay, coinsurance, day limit and authorization come only from lines agreeing with it on
+service type and place of service (a line naming no place applies at every place): a term the
+chosen line lacks is absent, never borrowed from another service's or place's line. Each choice
+is written to `assumptions` with the lines it was chosen over.
 """
 
 from collections.abc import Callable, Iterable, Sequence
@@ -378,11 +381,27 @@ def _applies_on(eb: EligibilityBenefit, day: date) -> bool:
     return True
 
 
+def _places(eb: EligibilityBenefit) -> frozenset[str]:
+    return frozenset(q.code for q in eb.qualifiers if q.qualifier == "ZZ")
+
+
 def _pos_rank(eb: EligibilityBenefit) -> int | None:
-    places = {q.code for q in eb.qualifiers if q.qualifier == "ZZ"}
+    """0 a facility IOP place of service, 1 none stated (every place); None: not an IOP setting."""
+    places = _places(eb)
     if not places:
         return 1
     return 0 if places & codes.IOP_PLACES_OF_SERVICE else None
+
+
+def _place_reason(eb: EligibilityBenefit) -> str:
+    places = _places(eb)
+    office = sorted(places & codes.OFFICE_PLACES_OF_SERVICE)
+    telehealth = sorted(places & codes.TELEHEALTH_PLACES_OF_SERVICE)
+    if office:
+        return f"office place of service {'/'.join(office)}, not the facility IOP benefit"
+    if telehealth:
+        return f"telehealth place of service {'/'.join(telehealth)}, not the facility IOP benefit"
+    return "place of service not an IOP setting"
 
 
 def _candidates(
@@ -407,7 +426,7 @@ def _candidates(
         elif net is None:
             excluded.append(f"EB #{eb.segment_number} (other network)")
         elif pos is None:
-            excluded.append(f"EB #{eb.segment_number} (place of service not an IOP setting)")
+            excluded.append(f"EB #{eb.segment_number} ({_place_reason(eb)})")
         else:
             level = 1 if eb.coverage_level in codes.FAMILY_LEVELS else 0
             key = (service, net, pos, level, period_rank(eb), eb.segment_number)
@@ -502,6 +521,63 @@ def _accumulator(
     return eb.amount
 
 
+@dataclass(frozen=True, slots=True)
+class _ChosenSet:
+    """The IOP benefit line every cost-sharing term is read from: its service type and places."""
+
+    anchor: _Candidate
+    service_type: str
+    places: frozenset[str]
+
+    def agrees(self, eb: EligibilityBenefit) -> bool:
+        """Same service type and the same place of service (a line naming no place applies at
+        every place); the network was already matched when the line became a candidate."""
+        places = _places(eb)
+        return self.service_type in (eb.service_types or ("30",)) and (
+            not places or not self.places or places == self.places
+        )
+
+    def describe(self) -> str:
+        where = (
+            f"place of service {'/'.join(sorted(self.places))}"
+            if self.places
+            else "no place of service"
+        )
+        return f"EB #{self.anchor.eb.segment_number} ({self.service_type}, {where})"
+
+
+def _chosen_set(pools: Sequence[list[_Candidate]], context: IopContext) -> _ChosenSet | None:
+    """The best line in the first pool that has one (copay and coinsurance, else limits)."""
+    for pool in pools:
+        if pool:
+            best = min(pool, key=lambda c: c.key)
+            return _ChosenSet(best, context.service_types[best.key[0]], _places(best.eb))
+    return None
+
+
+def _where(eb: EligibilityBenefit) -> str:
+    places = _places(eb)
+    types = "/".join(eb.service_types) or "no service type"
+    return f"{types} at place of service {'/'.join(sorted(places))}" if places else types
+
+
+def _within(
+    chosen: _ChosenSet | None, candidates: tuple[list[_Candidate], list[str]]
+) -> tuple[list[_Candidate], list[str]]:
+    """Only the lines of the chosen benefit: a term is never borrowed from another line."""
+    ranked, excluded = candidates
+    if chosen is None:
+        return candidates
+    kept = [c for c in ranked if chosen.agrees(c.eb)]
+    others = [
+        f"EB #{c.eb.segment_number} ({_where(c.eb)}: not the service type and place of service "
+        "of the chosen IOP line)"
+        for c in ranked
+        if not chosen.agrees(c.eb)
+    ]
+    return kept, excluded + others
+
+
 def _cost_sharing(
     lines: list[EligibilityBenefit], network: Network, context: IopContext, assumptions: list[str]
 ) -> CostSharing | None:
@@ -512,46 +588,31 @@ def _cost_sharing(
         return 0 if eb.time_period in codes.PER_SESSION_PERIODS or not eb.time_period else 1
 
     excluded, _ = _candidates(lines, network, context, kind("I"), session_first)
-    copay = _choose(
-        "copay",
-        network,
-        _candidates(
-            lines,
-            network,
-            context,
-            lambda eb: eb.code == "B" and eb.amount is not None,
-            session_first,
-        ),
-        assumptions,
+    copays = _candidates(
+        lines, network, context, lambda eb: eb.code == "B" and eb.amount is not None, session_first
     )
-    coinsurance = _choose(
-        "coinsurance",
-        network,
-        _candidates(
-            lines,
-            network,
-            context,
-            lambda eb: eb.code == "A" and eb.percent is not None,
-            session_first,
-        ),
-        assumptions,
+    coinsurances = _candidates(
+        lines, network, context, lambda eb: eb.code == "A" and eb.percent is not None, session_first
     )
-    limit = _choose(
-        "day limit",
+    limits = _candidates(
+        lines,
         network,
-        _candidates(
-            lines,
-            network,
-            context,
-            lambda eb: (
-                eb.code == "F"
-                and eb.quantity is not None
-                and eb.quantity_qualifier in codes.DAY_LIMIT_UNITS
-            ),
-            _remaining_first,
+        context,
+        lambda eb: (
+            eb.code == "F"
+            and eb.quantity is not None
+            and eb.quantity_qualifier in codes.DAY_LIMIT_UNITS
         ),
-        assumptions,
+        _remaining_first,
     )
+    # One benefit line set per network: the best copay or coinsurance line decides the service
+    # type and place of service; copay, coinsurance, limit and authorization all come from it.
+    chosen_set = _chosen_set((copays[0] + coinsurances[0], limits[0]), context)
+    copays, coinsurances = _within(chosen_set, copays), _within(chosen_set, coinsurances)
+    copay = _choose("copay", network, copays, assumptions)
+    coinsurance = _choose("coinsurance", network, coinsurances, assumptions)
+    all_limits, limits = limits[0], _within(chosen_set, limits)
+    limit = _choose("day limit", network, limits, assumptions)
     deductible = _accumulator("C", "deductible", lines, network, context, assumptions, family=False)
     family_deductible = _accumulator(
         "C", "deductible", lines, network, context, assumptions, family=True
@@ -581,15 +642,15 @@ def _cost_sharing(
     auth = (
         any(eb.authorization == "Y" for eb in chosen)
         or any(v.reason in codes.AUTH_REASONS for eb in chosen for v in eb.validations)
-        or _auth_on_active_line(lines, network, context)
+        or _auth_on_active_line(lines, network, context, chosen_set)
     )
     percent = _fraction(coinsurance.percent) if coinsurance is not None else None
     if copay is None:
-        assumptions.append(f"{network.value}: no copay reported for IOP service types; used 0.00")
+        assumptions.append(_absent(network, "copay", "used 0.00", chosen_set, copays[1]))
     if coinsurance is None:
-        assumptions.append(
-            f"{network.value}: no coinsurance reported for IOP service types; used 0%"
-        )
+        assumptions.append(_absent(network, "coinsurance", "used 0%", chosen_set, coinsurances[1]))
+    if limit is None and all_limits:
+        assumptions.append(_absent(network, "day limit", "no limit applied", chosen_set, limits[1]))
     if oop is None and family_oop is None:
         assumptions.append(f"{network.value}: no out-of-pocket maximum reported")
     day_limit = None
@@ -599,6 +660,7 @@ def _cost_sharing(
             assumptions.append(
                 f"{network.value}: visit limit {day_limit} is the plan total; days used not reported"
             )
+    after_deductible = _copay_after_deductible(copay, network, assumptions)
     return CostSharing(
         network=network,
         deductible_remaining=deductible,
@@ -607,6 +669,7 @@ def _cost_sharing(
         copay_per_day=copay.amount
         if copay is not None and copay.amount is not None
         else Decimal("0"),
+        copay_applies_after_deductible=after_deductible,
         oop_remaining=oop if oop is not None else family_oop,
         family_oop_remaining=family_oop,
         prior_auth_required=auth,
@@ -614,13 +677,55 @@ def _cost_sharing(
     )
 
 
-def _auth_on_active_line(
-    lines: list[EligibilityBenefit], network: Network, context: IopContext
+def _copay_after_deductible(
+    copay: EligibilityBenefit | None, network: Network, assumptions: list[str]
 ) -> bool:
+    """Whether the copay waits for the deductible, read from the chosen copay line's own MSG."""
+    if copay is None:
+        return True
+    said = next(
+        (
+            m
+            for m in copay.messages
+            if any(p in " ".join(m.upper().split()) for p in codes.COPAY_OUTSIDE_DEDUCTIBLE)
+        ),
+        None,
+    )
+    if said is None:
+        return True
+    assumptions.append(
+        f"{network.value} copay: EB #{copay.segment_number} says the deductible does not apply; "
+        "the copay is charged from the first day"
+    )
+    return False
+
+
+def _absent(
+    network: Network, term: str, used: str, chosen: _ChosenSet | None, not_used: list[str]
+) -> str:
+    """A term the chosen IOP line does not carry: absent, never taken from another line."""
+    if chosen is None:
+        text = f"{network.value}: no {term} reported for IOP service types; {used}"
+    else:
+        text = f"{network.value} {term}: none on the chosen IOP line {chosen.describe()}; {used}"
+    if not_used:
+        text += "; not used: " + "; ".join(not_used)
+    return text
+
+
+def _auth_on_active_line(
+    lines: list[EligibilityBenefit],
+    network: Network,
+    context: IopContext,
+    chosen_set: _ChosenSet | None,
+) -> bool:
+    """EB11 Y on an active-coverage line for the chosen benefit (its service type and place)."""
     return any(
         eb.authorization == "Y"
         for eb in lines
         if eb.code in codes.ACTIVE_CODES
         and _service_rank(eb, context.service_types) is not None
         and _network_rank(eb, network) is not None
+        and _pos_rank(eb) is not None
+        and (chosen_set is None or chosen_set.agrees(eb))
     )

@@ -213,10 +213,11 @@ def test_the_response_is_normalized_by_the_x12_rules() -> None:
             deductible_remaining=Decimal("750.5"),
             family_deductible_remaining=Decimal("1800"),
             coinsurance=Decimal("0.1"),
-            copay_per_day=Decimal("25"),
+            # The $25 copay and the 20 visits are on MH lines, not on the chosen CH line.
+            copay_per_day=Decimal("0"),
             oop_remaining=Decimal("2500"),
             prior_auth_required=True,
-            day_limit_remaining=20,
+            day_limit_remaining=None,
         ),
         CostSharing(
             network=Network.OUT,
@@ -234,11 +235,19 @@ def test_the_response_is_normalized_by_the_x12_rules() -> None:
     )
     assert "IOP REQUIRES PRIOR AUTHORIZATION" in result.messages
     assert any(
-        a.startswith(
-            "in_network coinsurance: used EB #8 (CH, IND, no period, in network) over EB #7"
-        )
+        a.startswith("in_network coinsurance: used EB #8 (CH, IND, no period, in network)")
         for a in result.assumptions
     )
+    assert (
+        "in_network copay: none on the chosen IOP line EB #8 (CH, no place of service); "
+        "used 0.00; not used: EB #10 (MH: not the service type and place of service of the "
+        "chosen IOP line)"
+    ) in result.assumptions
+    assert (
+        "in_network day limit: none on the chosen IOP line EB #8 (CH, no place of service); "
+        "no limit applied; not used: EB #11 (MH: not the service type and place of service of "
+        "the chosen IOP line)"
+    ) in result.assumptions
     assert result.raw_media_type == "application/json"
     assert json.loads(result.raw_payload) == PPO
     assert result.issues == ()

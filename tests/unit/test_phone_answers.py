@@ -76,10 +76,11 @@ def test_the_call_is_normalized_by_the_x12_rules() -> None:
             network=Network.IN,
             deductible_remaining=Decimal("400.00"),
             coinsurance=Decimal("0.10"),
-            copay_per_day=Decimal("25.00"),
+            # The $25 copay and the 30 visits were recorded for MH, not the chosen CH line.
+            copay_per_day=Decimal("0"),
             oop_remaining=Decimal("3200.00"),
             prior_auth_required=True,
-            day_limit_remaining=30,
+            day_limit_remaining=None,
         ),
         CostSharing(
             network=Network.OUT,

@@ -17,11 +17,13 @@ from coverage.domain.eligibility import (
     PayerIssue,
     TimePeriod,
 )
+from coverage.domain.estimate import estimate_episode
 from coverage.errors import PayerPermanentError, PayerTransientError
 from coverage.x12.envelope import read_interchange
 from coverage.x12.errors import X12ParseError
 from coverage.x12.iop_benefit import IopContext, payer_error, read_eligibility
 from coverage.x12.reader_271 import read_271
+from tests.unit.estimate_builders import plan, terms
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "x12"
 CONTEXT = IopContext(service_date=date(2026, 3, 2))
@@ -57,6 +59,7 @@ EXPECTED_FILES = (
     "synthetic/synthetic-aaa-2100c-75.271",
     "synthetic/iop-behavioral-two-sets.271",
     "synthetic/medicare-qmb-advantage.271",
+    "synthetic/iop-coinsurance-only-office-copay.271",
 )
 
 
@@ -242,11 +245,11 @@ def test_behavioral_271_picks_the_iop_line_per_network() -> None:
         ),
     )
     assert (
-        "in_network coinsurance: used EB #28 (CH, IND, no period, in network) over "
-        "EB #35 (A8, IND, no period, in network); EB #25 (MH, IND, no period, in network) "
-        "(rule: most specific IOP service type, exact network, IOP place of service, individual "
-        "level, remaining amount); not applicable: EB #26 (place of service not an IOP setting); "
-        "EB #31 (other network)"
+        # MH and A8 coinsurance belong to other benefits than the chosen CH line at POS 22.
+        "in_network coinsurance: used EB #28 (CH, IND, no period, in network); not applicable: "
+        "EB #26 (place of service not an IOP setting); EB #31 (other network); "
+        "EB #35 (A8: not the service type and place of service of the chosen IOP line); "
+        "EB #25 (MH: not the service type and place of service of the chosen IOP line)"
     ) in result.assumptions
     assert "out_of_network deductible: remaining amount not reported; assumed none met" in (
         result.assumptions
@@ -302,3 +305,92 @@ def test_a_benefit_period_that_excludes_the_service_date_is_not_used() -> None:
     assert in_network is not None
     assert in_network.deductible_remaining == Decimal("1500.00")  # last year's remaining is ignored
     assert any("EB #20 (benefit period excludes the service date)" in a for a in result.assumptions)
+
+
+def test_iop_line_with_coinsurance_only_borrows_no_office_or_telehealth_copay() -> None:
+    # The IOP facility line (CH, in network, no place of service) carries 20% coinsurance only;
+    # a $40 mental-health copay restricted to the office (POS 11) and a $15 CH copay restricted
+    # to telehealth (POS 02) are other benefits and must not be charged on IOP days.
+    name = "synthetic/iop-coinsurance-only-office-copay.271"
+    result = read_eligibility(sample(name), CONTEXT)
+
+    assert warnings(name) == []
+    assert result.cost_sharing == (
+        CostSharing(
+            network=Network.IN,
+            deductible_remaining=Decimal("300.00"),
+            coinsurance=Decimal("0.20"),
+            copay_per_day=Decimal("0"),
+            oop_remaining=Decimal("3000.00"),
+        ),
+        CostSharing(
+            network=Network.OUT,
+            deductible_remaining=Decimal("1000.00"),
+            coinsurance=Decimal("0.40"),
+        ),
+    )
+    assert (
+        "in_network copay: none on the chosen IOP line EB #19 (CH, no place of service); "
+        "used 0.00; not used: EB #20 (office place of service 11, not the facility IOP benefit); "
+        "EB #22 (telehealth place of service 02, not the facility IOP benefit)"
+    ) in result.assumptions
+    assert (
+        "in_network coinsurance: used EB #19 (CH, IND, no period, in network); "
+        "not applicable: EB #24 (other network)"
+    ) in result.assumptions
+
+    # 3 days a week for 8 weeks = 24 IOP days at $350 allowed:
+    # day 1: $300 deductible + 20% of the $50 left = $310.00;
+    # days 2-24: 20% of $350 = $70.00 a day, 23 x $70.00 = $1,610.00;
+    # patient total $310.00 + $1,610.00 = $1,920.00 (the office copay borrowed made it $2,688.00).
+    episode = plan(days_per_week=3, weeks=8)
+    estimate = estimate_episode(
+        plan=episode, policies=[terms(episode, result.cost_sharing[0])], self_pay=[]
+    )
+    assert len(estimate.days) == 24
+    assert estimate.allowed_total == Decimal("8400.00")
+    assert estimate.patient_total == Decimal("1920.00")
+    assert estimate.payer_total == Decimal("6480.00")
+
+
+def _with_iop_copay(message: str, office_message: str) -> str:
+    """The coinsurance-only sample plus a $20 copay on the IOP line (CH, in network)."""
+    added = ["EB*B*IND*CH*PR**27*20.00*****Y~\n"] + ([f"MSG*{message}~\n"] if message else [])
+    office = [f"MSG*{office_message}~\n"] if office_message else []
+    return (
+        sample("synthetic/iop-coinsurance-only-office-copay.271")
+        .replace("EB*A*IND*CH*PR****.20****Y~\n", "EB*A*IND*CH*PR****.20****Y~\n" + "".join(added))
+        .replace("III*ZZ*11~\n", "III*ZZ*11~\n" + "".join(office))
+        .replace("SE*23*0001", f"SE*{23 + len(added) + len(office)}*0001")
+    )
+
+
+def test_copay_outside_the_deductible_is_read_from_the_chosen_iop_line() -> None:
+    result = read_eligibility(_with_iop_copay("COPAY NOT SUBJECT TO DEDUCTIBLE", ""), CONTEXT)
+    cs = result.cost_sharing_for(Network.IN)
+
+    assert cs is not None
+    assert (cs.copay_per_day, cs.copay_applies_after_deductible, cs.coinsurance) == (
+        Decimal("20.00"),
+        False,
+        Decimal("0.20"),
+    )
+    assert (
+        "in_network copay: EB #20 says the deductible does not apply; the copay is charged from "
+        "the first day"
+    ) in result.assumptions
+    # 24 days at $350 allowed: day 1: $20 copay, $300 deductible of the $330 left, 20% of the
+    # last $30 = $6.00: $326.00; days 2-24: $20 + 20% of $330 = $86.00, 23 x $86 = $1,978.00;
+    # patient total $326.00 + $1,978.00 = $2,304.00.
+    episode = plan(days_per_week=3, weeks=8)
+    estimate = estimate_episode(plan=episode, policies=[terms(episode, cs)], self_pay=[])
+    assert estimate.patient_total == Decimal("2304.00")
+
+
+def test_the_office_lines_deductible_message_is_not_borrowed() -> None:
+    result = read_eligibility(_with_iop_copay("", "DEDUCTIBLE DOES NOT APPLY"), CONTEXT)
+    cs = result.cost_sharing_for(Network.IN)
+
+    assert cs is not None
+    assert (cs.copay_per_day, cs.copay_applies_after_deductible) == (Decimal("20.00"), True)
+    assert not any("deductible does not apply" in a for a in result.assumptions)
