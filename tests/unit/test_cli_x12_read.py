@@ -86,12 +86,14 @@ def test_a_normal_271_with_a_dependent() -> None:
         "  1. in_network copay: used EB #28 (1/33/35/47/86/88/98/AL/MH/UC, level not stated,"
         " period 27, in network); not applicable: EB #29 (other network)",
         "  2. in_network: no individual deductible reported for IOP service types; used 0.00",
-        "  3. in_network: no coinsurance reported for IOP service types; used 0%",
+        "  3. in_network coinsurance: none on the chosen IOP line EB #28 (MH, no place of service);"
+        " used 0%",
         "  4. in_network: no out-of-pocket maximum reported",
         "  5. out_of_network copay: used EB #29 (1/33/35/47/86/88/98/AL/MH/UC, level not stated,"
         " period 27, out of network); not applicable: EB #28 (other network)",
         "  6. out_of_network: no individual deductible reported for IOP service types; used 0.00",
-        "  7. out_of_network: no coinsurance reported for IOP service types; used 0%",
+        "  7. out_of_network coinsurance: none on the chosen IOP line EB #29 (MH, no place of"
+        " service); used 0%",
         "  8. out_of_network: no out-of-pocket maximum reported",
     ]
 
@@ -245,9 +247,10 @@ def test_a_clearinghouse_json_answer() -> None:
         "IOP benefit in network:",
         "  deductible remaining: $750.50",
         "  coinsurance: 10%",
-        "  copay per day: $25.00 (after the deductible)",
+        # The $25 copay and the 20 visits are on MH lines, not on the chosen CH line.
+        "  copay per day: $0.00",
         "  out-of-pocket remaining: $2,500.00",
-        "  day limit remaining: 20",
+        "  day limit remaining: none stated",
         "  prior authorization: required",
         "IOP benefit out of network:",
         "  deductible remaining: $3,000.00",
