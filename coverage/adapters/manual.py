@@ -1,7 +1,7 @@
 """Phone verification: the payer is asked by staff, not by us.
 
 A payer file with `adapter: manual` makes the check wait for staff: until a call is recorded
-for the job and policy (API `POST /api/verifications/<job id>/phone-vob`, CLI `iop-coverage vob
+for the job and policy (API `POST /api/verifications/<job id>/phone-vob`, CLI `iop-coverage phone
 record`), the check ends in needs_info with an action telling staff to call; once recorded, a
 re-run reads the call into the same normalized response, by the same interpretation as X12.
 
