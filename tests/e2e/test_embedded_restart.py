@@ -24,7 +24,9 @@ from tests.e2e.processes import Server, serve
 from tests.factories import request_body
 from tests.figures import record
 
-LATENCY = 0.5  # seconds the sandbox payer takes: two at a time, 10 jobs take about 3 s
+# Seconds the sandbox payer takes: two at a time, 10 jobs take about 10 s. Long enough that a job
+# seen running is still running a moment later, when the kill lands (0.5 s was not, under load).
+LATENCY = 2.0
 RETRY_SECONDS = 6  # the payer-down jobs wait about this long before their second attempt
 
 
