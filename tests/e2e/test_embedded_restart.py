@@ -27,6 +27,7 @@ from tests.figures import record
 # Seconds the sandbox payer takes: two at a time, 10 jobs take about 10 s. Long enough that a job
 # seen running is still running a moment later, when the kill lands (0.5 s was not, under load).
 LATENCY = 2.0
+RUNNING_FOR = 0.3  # seconds a job must have been seen running when the kill lands
 RETRY_SECONDS = 6  # the payer-down jobs wait about this long before their second attempt
 
 
@@ -51,12 +52,12 @@ def rows(job_ids: set[uuid.UUID]) -> list[VerificationJob]:
         )
 
 
-def caught_mid_way(job_ids: set[uuid.UUID], waiting: set[uuid.UUID]) -> bool:
+def caught_mid_way(jobs: list[VerificationJob], waiting: set[uuid.UUID]) -> bool:
     """Some jobs done, one running, and each payer-down job waiting for its retry."""
     now = utcnow().replace(tzinfo=None)
     by_status: dict[str, int] = {}
     retry_ahead = 0
-    for job in rows(job_ids):
+    for job in jobs:
         by_status[job.status] = by_status.get(job.status, 0) + 1
         if job.id in waiting and job.status == "queued" and job.attempts == 1:
             retry_ahead += job.not_before is not None and job.not_before.replace(tzinfo=None) > now
@@ -87,8 +88,19 @@ def test_a_killed_embedded_server_finishes_every_job_after_a_restart(
             ids.append(uuid.UUID(created.json()["id"]))
         job_ids, waiting = set(ids), set(ids[:2])
         deadline = time.monotonic() + 30
-        while not caught_mid_way(job_ids, waiting):
-            assert time.monotonic() < deadline, [(j.status, j.attempts) for j in rows(job_ids)]
+        # The two pool threads start their jobs together and finish them together: the moment
+        # one is done the other is about to be. So the kill waits for a job seen running for a
+        # while (RUNNING_FOR), which still has most of the payer's LATENCY ahead of it.
+        running_since: dict[uuid.UUID, float] = {}
+        while True:
+            jobs, now = rows(job_ids), time.monotonic()
+            running_since = {
+                j.id: running_since.get(j.id, now) for j in jobs if j.status == "running"
+            }
+            steady = any(now - since >= RUNNING_FOR for since in running_since.values())
+            if steady and caught_mid_way(jobs, waiting):
+                break
+            assert now < deadline, [(j.status, j.attempts) for j in jobs]
             time.sleep(0.02)
     finally:
         server.process.kill()
@@ -109,8 +121,8 @@ def test_a_killed_embedded_server_finishes_every_job_after_a_restart(
         restarted.process.stop()
     record(
         "embedded server kill -9",
-        f"{len(job_ids)} jobs open at the kill ({left.count('running')} running, "
-        f"{left.count('queued')} queued): {open_jobs(job_ids)} stranded after the restart",
+        f"{len(job_ids)} jobs, at the kill {left.count('running')} running and "
+        f"{left.count('queued')} queued: {open_jobs(job_ids)} stranded after the restart",
     )
     attempts = assert_each_ended_once(job_ids)  # needs review, one result, one completion each
     assert all(attempts[j] >= 2 for j in waiting)  # the retry happened after the restart
