@@ -87,7 +87,7 @@ def test_a_killed_embedded_server_finishes_every_job_after_a_restart(
             assert created.status_code == 202, created.text
             ids.append(uuid.UUID(created.json()["id"]))
         job_ids, waiting = set(ids), set(ids[:2])
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         # The two pool threads start their jobs together and finish them together: the moment
         # one is done the other is about to be. So the kill waits for a job seen running for a
         # while (RUNNING_FOR), which still has most of the payer's LATENCY ahead of it.
@@ -112,7 +112,7 @@ def test_a_killed_embedded_server_finishes_every_job_after_a_restart(
 
     restarted = serve(env, tmp_path, name="serve-2")
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while open_jobs(job_ids):
             assert time.monotonic() < deadline, [(j.status, j.message) for j in rows(job_ids)]
             time.sleep(0.2)
