@@ -3,6 +3,7 @@ way a verification reads it, printed for an operator, with every assumption."""
 
 import json
 import logging
+import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,7 +16,11 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 X12 = FIXTURES / "x12"
 ANSWERS = FIXTURES / "answers"
 EVERY_FILE = sorted(p for p in X12.rglob("*") if p.is_file())
+SAMPLES = [p for p in EVERY_FILE if not p.name.startswith(("LICENSE", "SOURCES", "README"))]
 DAY = "2026-03-02"
+# What `x12 read` printed for each fixture, read line by line when it was recorded; a change to
+# the reader shows here as a diff to read again. IOP_COVERAGE_RECORD_X12_READ=1 records anew.
+RECORDED = FIXTURES / "x12_read"
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -46,6 +51,20 @@ def test_every_fixture_is_read_or_refused_with_a_message_naming_the_file(
         assert out == ""
         assert err.startswith(f"{path}: ") and err.count("\n") == 1
     assert caplog.records == []  # the command logs nothing
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: str(p.relative_to(X12)))
+def test_every_fixture_prints_what_was_recorded(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(FIXTURES.parents[1])  # the path printed is the one given, relative here
+    code, out, err = run(str(path.relative_to(FIXTURES.parents[1])), "--date", DAY)
+    printed = f"exit {code}\n--- stdout\n{out}--- stderr\n{err}"
+    recorded = RECORDED / f"{path.relative_to(X12)}.txt"
+    if os.environ.get("IOP_COVERAGE_RECORD_X12_READ") == "1":
+        recorded.parent.mkdir(parents=True, exist_ok=True)
+        recorded.write_text(printed)
+    assert printed == recorded.read_text()
 
 
 @pytest.mark.parametrize("name", ["lfh-subscriber-health-benefit-check.270", "imsweb-x270.txt"])

@@ -18,9 +18,16 @@ import pytest
 from coverage.domain.eligibility import CostSharing, EligibilityResponse, InsuranceType
 from coverage.domain.request import VerificationRequest
 from coverage.rules.assessment import assess
+from coverage.x12.iop_benefit import IopContext, read_eligibility
 from tests.factories import request_body
 from tests.rule_files import read_book, replace_in
 from tests.unit.estimate_builders import RULES, estimated
+
+# The payer's 271 for the same plan: active, no deductible left, 20% IOP coinsurance in network,
+# no out-of-pocket maximum and no visit limit of its own: the rule book's limit alone applies.
+ANSWER_271 = (
+    Path(__file__).resolve().parents[1] / "fixtures/x12/synthetic/iop-rule-book-limit-new-year.271"
+)
 
 RIDGE = "Ridge High-Deductible Health Plan"
 
@@ -84,6 +91,21 @@ def test_a_visit_limit_counts_each_plan_year_across_1_january(rules: Path) -> No
     )
     assert f"{policy}; days after the 20th in 2026 are priced as not covered" in _texts(est)
     assert f"{policy}; days after the 20th in 2027 are priced as not covered" in _texts(est)
+
+
+def test_a_payers_271_without_a_limit_gets_the_rule_books_limit_per_plan_year(
+    rules: Path,
+) -> None:
+    # The same 36 days as above, priced from the payer's 271 as a job reads it: the same figures.
+    answer = read_eligibility(ANSWER_271.read_text(), IopContext(service_date=date(2026, 11, 23)))
+    assert answer.cost_sharing[0].day_limit_remaining is None  # the payer states no limit
+    est = _estimate(rules, "2026-11-23", answer)
+    assert _not_covered(est) == ["2026-12-28", "2026-12-29", "2026-12-30", "2026-12-31"]
+    assert (est["patient_total"], est["payer_total"]) == ("3712.00", "8448.00")
+    assert [(y["start"], y["patient"]) for y in est["plan_years"]] == [
+        ("2026-01-01", "2920.00"),
+        ("2027-01-01", "792.00"),
+    ]
 
 
 def test_the_limit_finding_counts_each_plan_year(rules: Path) -> None:

@@ -60,6 +60,7 @@ EXPECTED_FILES = (
     "synthetic/iop-behavioral-two-sets.271",
     "synthetic/medicare-qmb-advantage.271",
     "synthetic/iop-coinsurance-only-office-copay.271",
+    "synthetic/iop-rule-book-limit-new-year.271",
 )
 
 
