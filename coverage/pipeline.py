@@ -351,6 +351,7 @@ def _ask(
     except PayerError as exc:
         check.outcome = "permanent_error" if exc.permanent else "transient_error"
         check.error = exc.action[:500]
+        check.reject_code = exc.reject_code
         raise
     else:
         check.outcome = "ok"

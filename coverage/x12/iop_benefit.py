@@ -147,11 +147,15 @@ def payer_error(response: EligibilityResponse) -> PayerError | None:
     retryable = next((i for i in blocking if i.retryable), None)
     if retryable is not None:
         return PayerTransientError(
-            f"payer answered AAA {retryable.code} in loop {retryable.loop}", action=retryable.hint
+            f"payer answered AAA {retryable.code} in loop {retryable.loop}",
+            action=retryable.hint,
+            reject_code=retryable.code,
         )
     final = blocking[0]
     return PayerPermanentError(
-        f"payer answered AAA {final.code} in loop {final.loop}", action=final.hint
+        f"payer answered AAA {final.code} in loop {final.loop}",
+        action=final.hint,
+        reject_code=final.code,
     )
 
 
