@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from coverage.domain.eligibility import CARVE_OUT_ROLE, InsuranceType, Network, RelatedEntity
+from coverage.domain.eligibility import InsuranceType, Network, RelatedEntity
 from coverage.domain.estimate import Estimate
 from coverage.domain.findings import Assessment, Finding
 from coverage.domain.gfe import GoodFaithEstimate
@@ -43,10 +43,6 @@ class PolicyCoverage(BaseModel):
     messages: tuple[str, ...] = ()
     # How the payer's answer was read, e.g. which of duplicated benefit lines was used.
     assumptions: tuple[str, ...] = ()
-
-    @property
-    def administrators(self) -> tuple[RelatedEntity, ...]:
-        return tuple(e for e in self.related_entities if e.role == CARVE_OUT_ROLE)
 
 
 class VerificationResult(BaseModel):
