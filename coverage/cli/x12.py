@@ -21,6 +21,7 @@ from coverage.domain.eligibility import (
     CostSharing,
     EligibilityResponse,
     Network,
+    OtherPayerRole,
     RelatedEntity,
 )
 from coverage.domain.money import usd
@@ -170,12 +171,14 @@ def _answer(r: EligibilityResponse) -> list[str]:
     if r.other_payers:
         lines.append("other payers:")
         for p in r.other_payers:
+            phone = r.administrator_phone(p.name) if p.role is OtherPayerRole.CARVE_OUT else None
             named = ", ".join(
                 x
                 for x in (
                     p.name,
                     f"payer ID {p.payer_id}" if p.payer_id else None,
                     f"member ID {p.member_id}" if p.member_id else None,
+                    f"phone {phone}" if phone else None,
                 )
                 if x
             )

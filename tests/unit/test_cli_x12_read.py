@@ -171,7 +171,7 @@ def test_the_synthetic_behavioral_health_answer() -> None:
         "  day limit remaining: none stated",
         "  prior authorization: not required",
         "other payers:",
-        "  carve_out: EXAMPLE BEHAVIORAL HEALTH, payer ID BH12345",
+        "  carve_out: EXAMPLE BEHAVIORAL HEALTH, payer ID BH12345, phone 8005550199",
         "related entities:",
         "  behavioral-health administrator (X3): EXAMPLE BEHAVIORAL HEALTH, ID BH12345, for AI/CJ;"
         " phone 8005550199",
