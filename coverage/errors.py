@@ -38,10 +38,19 @@ class PayerError(CoverageError):
 
     permanent: bool = False
 
-    def __init__(self, message: str, *, action: str = "", retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        action: str = "",
+        retry_after: float | None = None,
+        reject_code: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.action = action or message
         self.retry_after = retry_after
+        # The payer's own reason (X12 AAA03, e.g. 75), kept for billing; staff see `action`.
+        self.reject_code = reject_code
 
 
 class PayerTransientError(PayerError):

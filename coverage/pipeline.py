@@ -302,8 +302,10 @@ def _with_carve_out(
     )
     if administrator is None:
         called = other.name or other.payer_id or "the administrator"
+        phone = response.administrator_phone(other.name)
+        reach = f" (phone {phone})" if phone else ""
         note = (
-            f"{payer.name} names {called} as its behavioral-health "
+            f"{payer.name} names {called}{reach} as its behavioral-health "
             "administrator; no payer file matches it, so staff must verify IOP benefits with it."
         )
         refusal = asked.consent_refusal(called, other.payer_id or "")
@@ -315,8 +317,10 @@ def _with_carve_out(
         f"IOP benefits from {administrator.name}, the behavioral-health administrator "
         f"{payer.name} named (carve-out); {payer.name}'s answer is kept with the payer calls."
     )
+    # The administrator's contacts came in the medical payer's answer: keep them with the result.
+    related = tuple(dict.fromkeys((*response.related_entities, *follow_up.related_entities)))
     return administrator, follow_up.model_copy(
-        update={"assumptions": (*follow_up.assumptions, note)}
+        update={"assumptions": (*follow_up.assumptions, note), "related_entities": related}
     )
 
 
@@ -347,6 +351,7 @@ def _ask(
     except PayerError as exc:
         check.outcome = "permanent_error" if exc.permanent else "transient_error"
         check.error = exc.action[:500]
+        check.reject_code = exc.reject_code
         raise
     else:
         check.outcome = "ok"

@@ -139,6 +139,7 @@ def _down(request: EligibilityRequest) -> dict[str, Any]:
             "sandbox payer unavailable (AAA 42)",
             retry_after=None,
             action="The payer could not respond; the check will be retried.",
+            reject_code="42",
         )
     return _ppo(request)
 
@@ -172,6 +173,7 @@ class SandboxAdapter:
                 "payer answered AAA 75: subscriber not found",
                 action="The payer did not find this member. Check the member ID, name and birth date "
                 "against the insurance card, then re-run the verification.",
+                reject_code="75",
             )
         fields = persona(request)
         reply = {

@@ -16,7 +16,14 @@ from coverage.adapters.saved_answer import (
     UnreadableAnswer,
     read_saved_answer,
 )
-from coverage.domain.eligibility import CostSharing, EligibilityResponse, Network
+from coverage.domain.eligibility import (
+    Benefit,
+    CostSharing,
+    EligibilityResponse,
+    Network,
+    OtherPayerRole,
+    RelatedEntity,
+)
 from coverage.domain.money import usd
 from coverage.domain.request import Program
 
@@ -130,6 +137,11 @@ def _cost_sharing(cs: CostSharing) -> list[str]:
         ),
         "  day limit remaining: "
         + ("none stated" if cs.day_limit_remaining is None else str(cs.day_limit_remaining)),
+        *(
+            [f"  visits per week: at most {cs.visits_per_week}; days over it not covered"]
+            if cs.visits_per_week is not None
+            else []
+        ),
         f"  prior authorization: {'required' if cs.prior_auth_required else 'not required'}",
     ]
 
@@ -143,6 +155,10 @@ def _answer(r: EligibilityResponse) -> list[str]:
         f"plan: {plan} ({r.insurance_type.value})",
         f"plan dates: {begin} to {end}",
     ]
+    if r.group_number:  # PHI-light: printed for the operator, never logged
+        lines.append(f"group number: {r.group_number}")
+    if r.plan_number:
+        lines.append(f"plan number: {r.plan_number}")
     if r.medicare_qmb:
         lines.append("Qualified Medicare Beneficiary: yes (owes no Medicare cost sharing)")
     lines.append(f"benefit lines read: {len(r.benefits)}")
@@ -155,16 +171,27 @@ def _answer(r: EligibilityResponse) -> list[str]:
     if r.other_payers:
         lines.append("other payers:")
         for p in r.other_payers:
+            phone = r.administrator_phone(p.name) if p.role is OtherPayerRole.CARVE_OUT else None
             named = ", ".join(
                 x
                 for x in (
                     p.name,
                     f"payer ID {p.payer_id}" if p.payer_id else None,
                     f"member ID {p.member_id}" if p.member_id else None,
+                    f"phone {phone}" if phone else None,
                 )
                 if x
             )
             lines.append(f"  {p.role.value}: {named or 'not named'}")
+    if r.related_entities:
+        lines.append("related entities:")
+        lines += [f"  {_entity(e)}" for e in r.related_entities]
+    dated = [b for b in r.benefits if b.periods or b.limits]
+    if dated:
+        lines.append("benefit periods and limits:")
+        lines += [f"  {_periods(b)}" for b in dated]
+    if r.disclaimers:
+        lines += ["disclaimers:", *(f"  {d}" for d in r.disclaimers)]
     if r.messages:
         lines += ["messages:", *(f"  {m}" for m in r.messages)]
     if r.issues:
@@ -174,6 +201,30 @@ def _answer(r: EligibilityResponse) -> list[str]:
             kind = "retryable" if i.retryable else "final"
             lines += [f"  AAA {i.code}{where} ({kind}): {i.hint}"]
     return lines
+
+
+def _entity(e: RelatedEntity) -> str:
+    who = f"{e.role} ({e.entity_code}): {e.name or 'not named'}"
+    if e.id:
+        who += f", ID {e.id}"
+    if e.service_types:
+        who += f", for {'/'.join(e.service_types)}"
+    for c in e.contacts:
+        who += f"; {c.kind.value} {c.value}" + (f" ext. {c.extension}" if c.extension else "")
+    return who
+
+
+def _periods(b: Benefit) -> str:
+    what = f"{b.kind.value} {'/'.join(b.service_types) or 'all services'}"
+    if b.network is not None:
+        what += f" {b.network.value}"
+    parts = [
+        f"{p.kind.value} {p.start.isoformat()}"
+        + (f" to {p.end.isoformat()}" if p.end != p.start else "")
+        for p in b.periods
+    ]
+    parts += [f"limit {limit.text}" for limit in b.limits]
+    return f"{what}: {'; '.join(parts)}"
 
 
 def _lines(file: Path, saved: SavedAnswer, service_date: date, program: Program) -> list[str]:

@@ -44,6 +44,7 @@ class PayerCallPublic(BaseModel):
     adapter: str
     outcome: str
     error: str
+    reject_code: str | None = None
     elapsed_ms: int
     raw_sha256: str | None
 

@@ -93,6 +93,123 @@ class TimePeriod(StrEnum):
     OTHER = "other"
 
 
+class PeriodKind(StrEnum):
+    """X12 2110 DTP01 date qualifiers kept on a benefit line."""
+
+    PLAN = "plan"  # 291
+    BENEFIT = "benefit"  # 292
+    PLAN_BEGIN = "plan_begin"  # 346
+    PLAN_END = "plan_end"  # 347
+    BENEFIT_BEGIN = "benefit_begin"  # 348
+    BENEFIT_END = "benefit_end"  # 349
+    ELIGIBILITY_BEGIN = "eligibility_begin"  # 356
+    ELIGIBILITY_END = "eligibility_end"  # 357
+    ELIGIBILITY = "eligibility"  # 307
+    LATEST_VISIT = "latest_visit"  # 304
+    ADMISSION = "admission"  # 435
+    OTHER = "other"
+
+
+class BenefitPeriod(Frozen):
+    """A date or date range the payer put on one benefit line (start = end for a single date)."""
+
+    kind: PeriodKind
+    qualifier: str = Field(description="X12 DTP01 as sent, e.g. 292")
+    start: date
+    end: date
+
+
+class LimitUnit(StrEnum):
+    """X12 HSD01 quantity qualifier: what is counted."""
+
+    VISITS = "visits"  # VS
+    DAYS = "days"  # DY
+    HOURS = "hours"  # HS
+    UNITS = "units"  # FL
+    MONTHS = "months"  # MN
+    OTHER = "other"
+
+
+class LimitPer(StrEnum):
+    """The period a limit runs over (X12 HSD05, the EB06 list, or HSD03 unit of measurement)."""
+
+    DAY = "day"  # 7 / DA
+    WEEK = "week"  # 35 / WK
+    MONTH = "month"  # 34 / MO
+    YEARS = "years"  # 21 / YR
+    SERVICE_YEAR = "service_year"  # 22
+    CALENDAR_YEAR = "calendar_year"  # 23
+    VISIT = "visit"  # 27
+    HOUR = "hour"  # 6
+    OTHER = "other"
+
+
+class VisitLimit(Frozen):
+    """An X12 HSD service-delivery limit on a benefit line, e.g. 3 visits per 1 week."""
+
+    quantity: Decimal
+    unit: LimitUnit
+    per: LimitPer | None = None
+    periods: Decimal | None = Field(default=None, description="HSD06: per 2 weeks = 2")
+    raw_unit: str = Field(default="", description="Codes as sent: HSD01/HSD03/HSD05")
+    sample_modulus: Decimal | None = None  # HSD04
+    frequency: str | None = Field(default=None, description="HSD07 as sent (not interpreted)")
+    pattern: str | None = Field(default=None, description="HSD08 as sent (not interpreted)")
+    text: str = Field(description="In plain words, e.g. '3 visits per 1 week'")
+
+    @property
+    def per_week(self) -> int | None:
+        """The count allowed in one calendar week, when that is what the limit says."""
+        if self.per is LimitPer.WEEK and self.periods in (None, Decimal(1)):
+            if self.unit in (LimitUnit.VISITS, LimitUnit.DAYS):
+                return int(self.quantity)
+        return None
+
+
+class ContactKind(StrEnum):
+    """X12 PER communication number qualifiers."""
+
+    PHONE = "phone"  # TE
+    FAX = "fax"  # FX
+    EMAIL = "email"  # EM
+    URL = "url"  # UR
+    OTHER = "other"  # ED (EDI access number) and anything else, kept as sent
+
+
+class Contact(Frozen):
+    """One way to reach a related entity (PER); a phone's EX extension rides on it."""
+
+    kind: ContactKind
+    value: str
+    extension: str | None = None
+    qualifier: str = Field(description="X12 PER qualifier as sent, e.g. TE")
+    name: str | None = Field(default=None, description="PER02 contact name")
+
+
+CARVE_OUT_ROLE = "behavioral-health administrator"
+
+
+class RelatedEntity(Frozen):
+    """A 2120C/D benefit-related entity: who the payer points to for one benefit line."""
+
+    role: str = Field(description="In plain words, e.g. 'behavioral-health administrator'")
+    entity_code: str = Field(description="X12 NM101 as sent")
+    name: str | None = None
+    id: str | None = None
+    id_qualifier: str | None = None
+    contacts: tuple[Contact, ...] = ()
+    service_types: tuple[str, ...] = Field(
+        default=(), description="EB03 of the benefit line it belongs to"
+    )
+
+    @property
+    def phone(self) -> str | None:
+        found = next((c for c in self.contacts if c.kind is ContactKind.PHONE), None)
+        if found is None:
+            return None
+        return found.value + (f" ext. {found.extension}" if found.extension else "")
+
+
 class Benefit(Frozen):
     """One normalized benefit line (an X12 EB segment, a JSON benefit, a FHIR benefit, a phone answer)."""
 
@@ -111,6 +228,9 @@ class Benefit(Frozen):
     messages: tuple[str, ...] = ()
     entity_name: str | None = Field(default=None, description="2120C benefit-related entity")
     entity_id: str | None = None
+    entities: tuple[RelatedEntity, ...] = ()
+    periods: tuple[BenefitPeriod, ...] = ()
+    limits: tuple[VisitLimit, ...] = ()
 
 
 class OtherPayerRole(StrEnum):
@@ -158,6 +278,9 @@ class CostSharing(Frozen):
     family_oop_remaining: Money | None = None
     prior_auth_required: bool = False
     day_limit_remaining: int | None = None
+    visits_per_week: int | None = Field(
+        default=None, description="The payer's weekly visit cap (HSD): days over it not covered"
+    )
 
 
 class EligibilityResponse(Frozen):
@@ -169,6 +292,8 @@ class EligibilityResponse(Frozen):
     insurance_type: InsuranceType = InsuranceType.OTHER
     plan_begin: date | None = None
     plan_end: date | None = None
+    group_number: str | None = Field(default=None, description="REF 6P/1L/IG; PHI: never log")
+    plan_number: str | None = Field(default=None, description="REF 18")
     medicare_qmb: bool = Field(
         default=False, description="Qualified Medicare Beneficiary: owes no Medicare cost sharing"
     )
@@ -176,6 +301,10 @@ class EligibilityResponse(Frozen):
     benefits: tuple[Benefit, ...] = ()
     other_payers: tuple[OtherPayer, ...] = ()
     issues: tuple[PayerIssue, ...] = ()
+    related_entities: tuple[RelatedEntity, ...] = ()
+    disclaimers: tuple[str, ...] = Field(
+        default=(), description="EB01 P benefit disclaimer lines (their MSG text)"
+    )
     assumptions: tuple[str, ...] = ()
     messages: tuple[str, ...] = ()
     raw_payload: str = Field(
@@ -192,3 +321,14 @@ class EligibilityResponse(Frozen):
 
     def cost_sharing_for(self, network: Network) -> CostSharing | None:
         return next((cs for cs in self.cost_sharing if cs.network is network), None)
+
+    def administrator_phone(self, name: str | None) -> str | None:
+        """The phone the payer gave for the behavioral-health administrator it named."""
+        return next(
+            (
+                e.phone
+                for e in self.related_entities
+                if e.role == CARVE_OUT_ROLE and e.phone and (name is None or e.name == name)
+            ),
+            None,
+        )

@@ -100,6 +100,23 @@ def cap_period(day: date, period: str) -> date:
     return date(day.year, month, 1)
 
 
+def calendar_week(day: date) -> date:
+    """Monday of the day's week: the week a payer's weekly visit cap counts over."""
+    return day - datetime.timedelta(days=day.weekday())
+
+
+def over_weekly_cap(days: Sequence[date], cap: int) -> list[date]:
+    """The service days past `cap` in their calendar week."""
+    seen: dict[date, int] = {}
+    over = []
+    for day in days:
+        week = calendar_week(day)
+        seen[week] = seen.get(week, 0) + 1
+        if seen[week] > cap:
+            over.append(day)
+    return over
+
+
 def _not_covered(price: DayPrice, plan_year: date, flags: list[str]) -> PolicyDay:
     return PolicyDay(
         date=price.date,
@@ -118,6 +135,7 @@ def walk_policy(policy: PolicyTerms, *, deny_pending: bool = False) -> list[Poli
     run: Accumulators | None = None
     cs: CostSharing | None = None
     used = 0  # covered days this plan year, for the day limit
+    weekly: dict[date, int] = {}  # covered days per calendar week, for a weekly visit cap
     household_paid: dict[date, Decimal] = {}  # patient share per household-cap period
     for index, price in enumerate(policy.prices):
         flags: list[str] = []
@@ -128,8 +146,12 @@ def walk_policy(policy: PolicyTerms, *, deny_pending: bool = False) -> list[Poli
             if days:
                 flags.append("new_plan_year")
         assert cs is not None and run is not None
+        week = calendar_week(price.date)
         if cs.day_limit_remaining is not None and used >= cs.day_limit_remaining:
             days.append(_not_covered(price, start, [*flags, "beyond_day_limit"]))
+            continue
+        if cs.visits_per_week is not None and weekly.get(week, 0) >= cs.visits_per_week:
+            days.append(_not_covered(price, start, [*flags, "beyond_weekly_limit"]))
             continue
         auth = policy.auth_flag(index)
         if auth == "not_authorized" or (auth == "covered_if_authorized" and deny_pending):
@@ -138,6 +160,7 @@ def walk_policy(policy: PolicyTerms, *, deny_pending: bool = False) -> list[Poli
         if auth is not None:
             flags.append(auth)
         used += 1
+        weekly[week] = weekly.get(week, 0) + 1
         deductible_before, oop_before = run.deductible_room(), run.oop_room()
         period = cap_period(price.date, policy.household_cap_period or "monthly")
         household_room = (

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from coverage.domain.eligibility import InsuranceType, Network
+from coverage.domain.eligibility import InsuranceType, Network, RelatedEntity
 from coverage.domain.estimate import Estimate
 from coverage.domain.findings import Assessment, Finding
 from coverage.domain.gfe import GoodFaithEstimate
@@ -34,6 +34,12 @@ class PolicyCoverage(BaseModel):
     plan_name: str | None = None
     plan_begin: date | None = None
     plan_end: date | None = None
+    # PHI-light, still never logged: shown to staff only on the job page.
+    group_number: str | None = None
+    plan_number: str | None = None
+    # Who the payer points to (carve-out administrator, UM organization, PCP...) and how to reach them.
+    related_entities: tuple[RelatedEntity, ...] = ()
+    disclaimers: tuple[str, ...] = ()
     messages: tuple[str, ...] = ()
     # How the payer's answer was read, e.g. which of duplicated benefit lines was used.
     assumptions: tuple[str, ...] = ()

@@ -35,6 +35,7 @@ from coverage.domain.estimate import (
     Source,
     YearTerms,
     estimate_episode,
+    over_weekly_cap,
 )
 from coverage.domain.findings import Assessment, LimitFinding, PricingRules
 from coverage.domain.gfe import Facility, GoodFaithEstimate, build_gfe
@@ -122,6 +123,18 @@ def _benefit_notes(name: str, cs: CostSharing, medicare: bool, notes: _Notes) ->
             "not covered and shown at the self-pay rate",
             "payer_response",
         )
+
+
+def _weekly_cap_note(name: str, cs: CostSharing, days: list[date], notes: _Notes) -> None:
+    cap = cs.visits_per_week
+    if cap is None:
+        return
+    over = len(over_weekly_cap(days, cap))
+    notes.add(
+        f"{name}: the payer allows {cap} visits a week; {over} of the {len(days)} planned days "
+        "fall over that and are priced as not covered",
+        "payer_response",
+    )
 
 
 def _annual(
@@ -457,6 +470,7 @@ def _policy_terms(
     for text in response.assumptions:
         notes.add(f"{name}: {text}", "payer_response")
     _benefit_notes(name, cs, payer.type is InsuranceType.MEDICARE, notes)
+    _weekly_cap_note(name, cs, days, notes)
 
     def allowed_on(day: date) -> Decimal:
         if payer.contract == "none":

@@ -11,7 +11,8 @@ a check through either gives the same normalized cost sharing; two more exist on
 | SBX-MCD-      | EB 1 Medicaid with EB11 Y; $0 deductible and out-of-pocket remaining |
 | SBX-INACTIVE- | EB 6 inactive; plan dates of the previous year |
 | SBX-DOWN-     | AAA 42 in 2100A when the trace number ends in 01 (our first attempt), else the PPO |
-| SBX-CARVE-    | EB 1 active for 30; EB U for MH/CH/A8 naming a behavioral-health administrator (2120C X3) |
+| SBX-CARVE-    | EB 1 active for 30; EB U for MH/CH/A8 naming a behavioral-health administrator (2120C X3)
+|               | with its phone; group number (REF 6P); a benefit disclaimer (EB P with MSG) |
 | SBX-QMB-      | Medicare Part B and EB04 QM (Qualified Medicare Beneficiary) |
 | anything else | AAA 75 subscriber not found, in 2100C |
 """
@@ -98,6 +99,7 @@ ADMINISTRATOR_ID = "SBXBH"  # asked directly, it answers for SBX-CARVE- members 
 
 def _carve_out(inquiry: Inquiry270) -> Segments:
     return [
+        ["REF", "6P", "SBXGRP01"],
         *_year(inquiry),
         _eb("1", "IND", "30", "PR", "SANDBOX PPO GOLD"),
         _eb("U", "IND", ("MH", "CH", "A8")),
@@ -106,6 +108,8 @@ def _carve_out(inquiry: Inquiry270) -> Segments:
         ["NM1", "X3", "2", "SANDBOX BEHAVIORAL HEALTH", "", "", "", "", "PI", ADMINISTRATOR_ID],
         ["PER", "IC", "", "TE", "8005550199"],
         ["LE", "2120"],
+        _eb("P", "", "30"),
+        ["MSG", "THIS IS NOT A GUARANTEE OF PAYMENT"],
     ]
 
 

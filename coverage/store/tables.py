@@ -151,6 +151,7 @@ class PayerCall(SQLModel, table=True):
         max_length=20
     )  # ok, reused, transient_error, permanent_error, error (a bug)
     error: str = Field(default="", max_length=500)
+    reject_code: str | None = Field(default=None, max_length=3)  # X12 AAA03, for billing
     adapter: str = Field(max_length=40)
     raw: dict[str, Any] | None = _encrypted(nullable=True)  # the payer's reply as received
     raw_sha256: str | None = Field(default=None, max_length=64)

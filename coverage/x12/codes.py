@@ -7,12 +7,17 @@ segment and becomes OTHER in the normalized response.
 
 from dataclasses import dataclass
 
+from coverage.domain import eligibility
 from coverage.domain.eligibility import (
     BenefitKind,
+    ContactKind,
     CoverageLevel,
     InsuranceType,
+    LimitPer,
+    LimitUnit,
     Network,
     OtherPayerRole,
+    PeriodKind,
     TimePeriod,
 )
 
@@ -258,3 +263,87 @@ DEFAULT_REJECT = Reject(
 AUTH_REASONS = frozenset({"AE", "E8", "MA"})
 # AAA04 follow-ups that forbid an automatic resubmission, whatever the reason code.
 NO_RESUBMIT = frozenset({"N", "S", "W", "X", "Y"})
+
+# -- what the payer said beyond the IOP terms (005010X279A1 code lists as restated in the pyx12
+# X279A1 map and LinuxForHealth/x12 0.57.0 `v5010/segments.py`) --------------------------------
+
+# 2100C/D REF qualifiers for the group, in order of preference; 18 is the plan number.
+GROUP_REFERENCES = ("6P", "1L", "IG")
+PLAN_REFERENCE = "18"
+DISCLAIMER_CODE = "P"  # EB01 P: benefit disclaimer
+
+PERIOD_KIND = {  # 2110C/D DTP01
+    "291": PeriodKind.PLAN,
+    "292": PeriodKind.BENEFIT,
+    "346": PeriodKind.PLAN_BEGIN,
+    "347": PeriodKind.PLAN_END,
+    "348": PeriodKind.BENEFIT_BEGIN,
+    "349": PeriodKind.BENEFIT_END,
+    "356": PeriodKind.ELIGIBILITY_BEGIN,
+    "357": PeriodKind.ELIGIBILITY_END,
+    "307": PeriodKind.ELIGIBILITY,
+    "304": PeriodKind.LATEST_VISIT,
+    "435": PeriodKind.ADMISSION,
+}
+
+LIMIT_UNIT = {  # HSD01 quantity qualifier
+    "VS": LimitUnit.VISITS,
+    "DY": LimitUnit.DAYS,
+    "HS": LimitUnit.HOURS,
+    "FL": LimitUnit.UNITS,
+    "MN": LimitUnit.MONTHS,
+}
+LIMIT_PER = {  # HSD05 time period qualifier (the EB06 list)
+    "6": LimitPer.HOUR,
+    "7": LimitPer.DAY,
+    "21": LimitPer.YEARS,
+    "22": LimitPer.SERVICE_YEAR,
+    "23": LimitPer.CALENDAR_YEAR,
+    "27": LimitPer.VISIT,
+    "34": LimitPer.MONTH,
+    "35": LimitPer.WEEK,
+}
+LIMIT_BASIS = {  # HSD03 unit or basis for measurement, used when HSD05 is empty
+    "DA": LimitPer.DAY,
+    "WK": LimitPer.WEEK,
+    "MO": LimitPer.MONTH,
+    "YR": LimitPer.YEARS,
+}
+
+CONTACT_KIND = {  # PER03/05/07 communication number qualifiers; EX is a phone's extension
+    "TE": ContactKind.PHONE,
+    "FX": ContactKind.FAX,
+    "EM": ContactKind.EMAIL,
+    "UR": ContactKind.URL,
+}
+PHONE_EXTENSION = "EX"
+
+# 2120C/D NM101 entity identifier codes, in plain words.
+ENTITY_ROLE = {
+    "13": "contracted service provider",
+    "1I": "preferred provider organization",
+    "1P": "provider",
+    "2B": "third-party administrator",
+    "36": "employer",
+    "73": "other physician",
+    "FA": "facility",
+    "GP": "gateway provider",
+    "GW": "group",
+    "I3": "independent physicians association",
+    "IL": "insured or subscriber",
+    "LR": "legal representative",
+    "OC": "origin carrier",
+    "P3": "primary care provider",
+    "P4": "prior insurance carrier",
+    "P5": "plan sponsor",
+    "PR": "payer",
+    "PRP": "primary payer",
+    "SEP": "secondary payer",
+    "TTP": "tertiary payer",
+    "VER": "party performing verification",
+    "VN": "vendor",
+    "VY": "organization completing configuration change",
+    "X3": "utilization management organization",
+    "Y2": "managed care organization",
+}
+CARVE_OUT_ROLE = eligibility.CARVE_OUT_ROLE

@@ -21,14 +21,21 @@ from decimal import Decimal
 from coverage.domain.eligibility import (
     Benefit,
     BenefitKind,
+    BenefitPeriod,
+    Contact,
+    ContactKind,
     CostSharing,
     EligibilityResponse,
     InsuranceType,
+    LimitUnit,
     Network,
     OtherPayer,
     OtherPayerRole,
     PayerIssue,
+    PeriodKind,
+    RelatedEntity,
     TimePeriod,
+    VisitLimit,
 )
 from coverage.errors import PayerError, PayerPermanentError, PayerTransientError
 from coverage.x12 import codes
@@ -39,10 +46,13 @@ from coverage.x12.reader_271 import (
     Interchange271,
     Name,
     Party,
+    Reference,
     Response271,
     ServiceDelivery,
     read_271,
 )
+from coverage.x12.reader_271 import Contact as Per
+from coverage.x12.reader_271 import RelatedEntity as Entity2120
 
 MEDIA_TYPE = "application/edi-x12"
 _ONE, _HUNDRED = Decimal(1), Decimal(100)
@@ -109,11 +119,15 @@ def interpret_responses(
         insurance_type=_insurance_type(lines),
         plan_begin=plan_begin,
         plan_end=plan_end,
+        group_number=_reference(patients + subscribers, codes.GROUP_REFERENCES),
+        plan_number=_reference(patients + subscribers, (codes.PLAN_REFERENCE,)),
         medicare_qmb=qmb,
         cost_sharing=cost_sharing,
         benefits=benefits,
         other_payers=_other_payers(lines),
         issues=tuple(_issues(responses)),
+        related_entities=tuple(dict.fromkeys(e for b in benefits for e in b.entities)),
+        disclaimers=_disclaimers(lines),
         assumptions=tuple(assumptions),
         messages=_messages(lines, context),
         raw_payload=raw,
@@ -133,11 +147,15 @@ def payer_error(response: EligibilityResponse) -> PayerError | None:
     retryable = next((i for i in blocking if i.retryable), None)
     if retryable is not None:
         return PayerTransientError(
-            f"payer answered AAA {retryable.code} in loop {retryable.loop}", action=retryable.hint
+            f"payer answered AAA {retryable.code} in loop {retryable.loop}",
+            action=retryable.hint,
+            reject_code=retryable.code,
         )
     final = blocking[0]
     return PayerPermanentError(
-        f"payer answered AAA {final.code} in loop {final.loop}", action=final.hint
+        f"payer answered AAA {final.code} in loop {final.loop}",
+        action=final.hint,
+        reject_code=final.code,
     )
 
 
@@ -154,6 +172,27 @@ def _patients(responses: Sequence[Response271]) -> tuple[list[Party], list[Party
         dependents = [m for m in members if m.level == DEPENDENT]
         patients.extend(dependents or [m for m in members if m.level == SUBSCRIBER])
     return patients, subscribers
+
+
+def _reference(parties: Iterable[Party], qualifiers: tuple[str, ...]) -> str | None:
+    """The first 2100C/D REF of the preferred qualifier (the patient's loop before the
+    subscriber's)."""
+    found: list[Reference] = [r for p in parties for r in p.references if r.value]
+    for qualifier in qualifiers:
+        ref = next((r for r in found if r.qualifier == qualifier), None)
+        if ref is not None:
+            return ref.value
+    return None
+
+
+def _disclaimers(lines: list[EligibilityBenefit]) -> tuple[str, ...]:
+    """EB*P benefit disclaimers: their MSG text (or EB05 when a payer puts it there)."""
+    texts: dict[str, None] = {}
+    for eb in lines:
+        if eb.code == codes.DISCLAIMER_CODE:
+            said = eb.messages or ([eb.plan_description] if eb.plan_description else [])
+            texts.update(dict.fromkeys(said))
+    return tuple(texts)
 
 
 def _plan_dates(parties: Iterable[Party]) -> tuple[date | None, date | None]:
@@ -215,6 +254,89 @@ def _benefit(eb: EligibilityBenefit, assumptions: list[str]) -> Benefit:
         messages=tuple(messages),
         entity_name=_entity_name(entity) if entity else None,
         entity_id=entity.id or None if entity else None,
+        entities=tuple(_related(eb, related) for related in eb.entities),
+        periods=tuple(
+            BenefitPeriod(
+                kind=codes.PERIOD_KIND.get(d.qualifier, PeriodKind.OTHER),
+                qualifier=d.qualifier,
+                start=d.start,
+                end=d.end or d.start,
+            )
+            for d in eb.dates
+            if d.start is not None
+        ),
+        limits=tuple(_limit(d) for d in eb.deliveries if d.quantity is not None),
+    )
+
+
+def _limit(d: ServiceDelivery) -> VisitLimit:
+    """HSD as a typed limit; codes outside the verified lists stay as sent (raw_unit)."""
+    assert d.quantity is not None
+    per = codes.LIMIT_PER.get(d.time_period) if d.time_period else None
+    periods = d.period_count
+    if per is None and not d.time_period and d.unit in codes.LIMIT_BASIS:
+        per, periods = codes.LIMIT_BASIS[d.unit], d.sample_modulus
+    return VisitLimit(
+        quantity=d.quantity,
+        unit=codes.LIMIT_UNIT.get(d.quantity_qualifier, LimitUnit.OTHER),
+        per=per,
+        periods=periods,
+        raw_unit="/".join((d.quantity_qualifier, d.unit, d.time_period)),
+        sample_modulus=d.sample_modulus,
+        frequency=d.frequency or None,
+        pattern=d.pattern or None,
+        text=_delivery_text(d),
+    )
+
+
+def _contacts(per: Per) -> Iterable[Contact]:
+    extension = next((n for q, n in per.numbers if q == codes.PHONE_EXTENSION and n), None)
+    for qualifier, number in per.numbers:
+        if qualifier == codes.PHONE_EXTENSION or not number:
+            continue
+        kind = codes.CONTACT_KIND.get(qualifier, ContactKind.OTHER)
+        yield Contact(
+            kind=kind,
+            value=number,
+            extension=extension if kind is ContactKind.PHONE else None,
+            qualifier=qualifier,
+            name=per.name or None,
+        )
+
+
+def _related(eb: EligibilityBenefit, related: Entity2120) -> RelatedEntity:
+    name = related.name
+    role = (
+        codes.CARVE_OUT_ROLE
+        if _carve_out(eb, name)
+        else codes.ENTITY_ROLE.get(name.entity, f"entity {name.entity}")
+    )
+    return RelatedEntity(
+        role=role,
+        entity_code=name.entity,
+        name=_entity_name(name),
+        id=name.id or None,
+        id_qualifier=name.id_qualifier or None,
+        contacts=tuple(c for per in related.contacts for c in _contacts(per)),
+        service_types=eb.service_types,
+    )
+
+
+def _behavioral(eb: EligibilityBenefit) -> bool:
+    return not eb.service_types or bool(
+        codes.BEHAVIORAL_SERVICE_TYPES.intersection(eb.service_types)
+    )
+
+
+def _carve_out(eb: EligibilityBenefit, name: Name) -> bool:
+    """EB*U for behavioral service types, or an active behavioral line naming an administrator."""
+    if eb.code == "U":
+        return _behavioral(eb)
+    return (
+        eb.code in codes.ACTIVE_CODES
+        and bool(eb.service_types)
+        and _behavioral(eb)
+        and name.entity in codes.ADMINISTRATOR_ENTITIES
     )
 
 
@@ -270,21 +392,11 @@ def _messages(lines: list[EligibilityBenefit], context: IopContext) -> tuple[str
 def _other_payers(lines: list[EligibilityBenefit]) -> tuple[OtherPayer, ...]:
     found: dict[OtherPayer, None] = {}
     for eb in lines:
-        behavioral = not eb.service_types or bool(
-            codes.BEHAVIORAL_SERVICE_TYPES.intersection(eb.service_types)
-        )
         for related in eb.entities:
             name = related.name
             if eb.code == "R":
                 role = codes.OTHER_PAYER_ROLE.get(name.entity, OtherPayerRole.OTHER)
-            elif eb.code == "U" and behavioral:
-                role = OtherPayerRole.CARVE_OUT
-            elif (
-                eb.code in codes.ACTIVE_CODES
-                and eb.service_types
-                and behavioral
-                and name.entity in codes.ADMINISTRATOR_ENTITIES
-            ):
+            elif _carve_out(eb, name):
                 role = OtherPayerRole.CARVE_OUT
             elif eb.code == "U":
                 role = OtherPayerRole.OTHER
@@ -661,6 +773,7 @@ def _cost_sharing(
                 f"{network.value}: visit limit {day_limit} is the plan total; days used not reported"
             )
     after_deductible = _copay_after_deductible(copay, network, assumptions)
+    weekly = _weekly_cap(chosen, network, assumptions)
     return CostSharing(
         network=network,
         deductible_remaining=deductible,
@@ -674,7 +787,28 @@ def _cost_sharing(
         family_oop_remaining=family_oop,
         prior_auth_required=auth,
         day_limit_remaining=day_limit,
+        visits_per_week=weekly,
     )
+
+
+def _weekly_cap(
+    chosen: list[EligibilityBenefit], network: Network, assumptions: list[str]
+) -> int | None:
+    """The tightest per-week visit or day cap (HSD) on the chosen IOP lines."""
+    caps = [
+        (cap, eb)
+        for eb in chosen
+        for d in eb.deliveries
+        if d.quantity is not None and (cap := _limit(d).per_week) is not None
+    ]
+    if not caps:
+        return None
+    cap, eb = min(caps, key=lambda c: c[0])
+    assumptions.append(
+        f"{network.value}: EB #{eb.segment_number} limits IOP to {cap} visits a week (HSD); "
+        "days over it in a calendar week are not covered"
+    )
+    return cap
 
 
 def _copay_after_deductible(

@@ -24,6 +24,7 @@ from coverage.x12.reader_271 import (
     Name,
     Party,
     Qualifier,
+    Reference,
     RelatedEntity,
     RequestValidation,
     Response271,
@@ -94,6 +95,10 @@ ENTITY = {
     "Y2": "Managed Care Organization",
 }
 COMMUNICATION = {"TE": "Telephone", "FX": "Facsimile", "EM": "Electronic Mail", "UR": "URL"}
+# planInformation keys and the 2100C/D REF qualifier each stands for (Stedi/Change eligibility
+# JSON schema, `planInformation`).
+PLAN_FIELDS = {"groupNumber": "6P", "planNumber": "18"}
+_PLAN_KEYS = {qualifier: key for key, qualifier in PLAN_FIELDS.items()}
 _LOOPS = {"2000A": SOURCE, "2100A": SOURCE, "2100B": RECEIVER, "2100C": SUBSCRIBER}
 
 
@@ -223,6 +228,12 @@ def read_json_271(body: object, *, first_number: int = 1) -> list[Response271]:
         patient = Party(DEPENDENT, "4", name=Name("03", "1", "", "", "", "", "", "", ""))
         subscriber.children.append(patient)
     patient.dates = r.dates(data, "planDateInformation", "")
+    plan_info = r.obj(data, "planInformation", "")
+    patient.references = [
+        Reference(qualifier, value, "")
+        for key, qualifier in PLAN_FIELDS.items()
+        if (value := r.text(plan_info, key, "planInformation."))
+    ]
     patient.benefits = [
         _benefit(r, eb, n, first_number + n)
         for n, eb in enumerate(r.items(data, "benefitsInformation", ""))
@@ -372,6 +383,15 @@ def write_json_271(response: Response271, *, trading_partner_service_id: str) ->
     if patient is not None:
         if patient.dates:
             body["planDateInformation"] = _date_info(patient.dates)
+        plan_info = {
+            _PLAN_KEYS[ref.qualifier]: ref.value
+            for party in (subscriber, dependent)
+            if party is not None
+            for ref in party.references
+            if ref.qualifier in _PLAN_KEYS
+        }
+        if plan_info:
+            body["planInformation"] = plan_info
         body["benefitsInformation"] = [_write_benefit(eb) for eb in patient.benefits]
     errors = []
     for party in parties:

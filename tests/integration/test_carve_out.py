@@ -120,6 +120,6 @@ def test_a_named_administrator_without_a_payer_file_is_left_to_staff(
     [coverage] = result.body["coverage"]
     assert (coverage["payer_id"], coverage["assumptions"][-1]) == (
         "medical-plan",
-        "Medical Plan names SANDBOX BEHAVIORAL HEALTH as its behavioral-health administrator; "
+        "Medical Plan names SANDBOX BEHAVIORAL HEALTH (phone 8005550199) as its behavioral-health administrator; "
         "no payer file matches it, so staff must verify IOP benefits with it.",
     )

@@ -17,4 +17,4 @@ def test_the_migrated_schema_matches_the_models(database: str) -> None:
 def test_upgrading_again_is_a_no_op(database: str) -> None:
     upgrade(database)
     with get_engine().connect() as connection:
-        assert MigrationContext.configure(connection).get_current_revision() == "0007"
+        assert MigrationContext.configure(connection).get_current_revision() == "0008"

@@ -201,7 +201,7 @@ def test_an_administrator_staff_must_call_is_flagged_when_no_consent_names_it(
     result = results.get(session, job_id=job_id)
     assert result is not None
     assert result.body["coverage"][0]["assumptions"][-1] == (
-        "Medical Plan names SANDBOX BEHAVIORAL HEALTH as its behavioral-health administrator; "
+        "Medical Plan names SANDBOX BEHAVIORAL HEALTH (phone 8005550199) as its behavioral-health administrator; "
         "no payer file matches it, so staff must verify IOP benefits with it. Part 2 consent "
         "needed before contacting SANDBOX BEHAVIORAL HEALTH: none on file."
     )

@@ -101,6 +101,8 @@ def test_a_normal_271_with_a_dependent() -> None:
         "  out-of-pocket remaining: no maximum stated",
         "  day limit remaining: none stated",
         "  prior authorization: not required",
+        "related entities:",
+        "  primary care provider (P3): MARCUS JONES, ID 0202034",
         "assumptions:",
         "  1. in_network copay: used EB #28 (1/33/35/47/86/88/98/AL/MH/UC, level not stated,"
         " period 27, in network); not applicable: EB #29 (other network)",
@@ -159,6 +161,7 @@ BEHAVIORAL_IN_NETWORK = [
     "  copay per day: $25.00 (after the deductible)",
     "  out-of-pocket remaining: $3,000.00",
     "  day limit remaining: 20",
+    "  visits per week: at most 3; days over it not covered",
     "  prior authorization: required",
 ]
 
@@ -177,8 +180,8 @@ def test_the_synthetic_behavioral_health_answer() -> None:
         "benefit lines read: 16",
     ]
     at = lines.index("IOP benefit in network:")
-    assert lines[at : at + 7] == BEHAVIORAL_IN_NETWORK
-    assert lines[at + 7 : at + 23] == [
+    assert lines[at : at + 8] == BEHAVIORAL_IN_NETWORK
+    assert lines[at + 8 : at + 28] == [
         "IOP benefit out of network:",
         "  deductible remaining: $3,000.00",
         "  coinsurance: 40%",
@@ -187,7 +190,12 @@ def test_the_synthetic_behavioral_health_answer() -> None:
         "  day limit remaining: none stated",
         "  prior authorization: not required",
         "other payers:",
-        "  carve_out: EXAMPLE BEHAVIORAL HEALTH, payer ID BH12345",
+        "  carve_out: EXAMPLE BEHAVIORAL HEALTH, payer ID BH12345, phone 8005550199",
+        "related entities:",
+        "  behavioral-health administrator (X3): EXAMPLE BEHAVIORAL HEALTH, ID BH12345, for AI/CJ;"
+        " phone 8005550199",
+        "benefit periods and limits:",
+        "  limitations CH in_network: limit 3 visits per 1 week",
         "messages:",
         "  PRECERTIFICATION REQUIRED FOR INTENSIVE OUTPATIENT",
         "  3 visits per 1 week",
@@ -198,7 +206,7 @@ def test_the_synthetic_behavioral_health_answer() -> None:
         "  1. in_network copay: used EB #32 (CH, IND, period 27, in network)",
     ]
     assert not any(line.startswith("a verification stops here") for line in lines)
-    assert lines[-1] == "  11. out_of_network: no out-of-pocket maximum reported"
+    assert lines[-1] == "  12. out_of_network: no out-of-pocket maximum reported"
 
 
 def test_json_holds_the_same_values_as_the_text() -> None:
@@ -233,7 +241,8 @@ def test_json_holds_the_same_values_as_the_text() -> None:
     assert Decimal(in_network["copay_per_day"]) == Decimal("25")
     assert Decimal(in_network["oop_remaining"]) == Decimal("3000")
     assert (in_network["day_limit_remaining"], in_network["prior_auth_required"]) == (20, True)
-    assert len(answer["assumptions"]) == 11
+    assert in_network["visits_per_week"] == 3
+    assert len(answer["assumptions"]) == 12
     assert (
         answer["assumptions"][0] == "in_network copay: used EB #32 (CH, IND, period 27, in network)"
     )
@@ -377,3 +386,27 @@ def test_the_program_chooses_the_service_type(tmp_path: Path, program: str, show
     lines = read(path, "--program", program)
     assert lines[1] == f"service date: 2026-03-02, program: {program}"
     assert f"  coinsurance: {shown}" in lines
+
+
+def test_the_weekly_visit_cap_answer_shows_group_contacts_periods_and_disclaimer() -> None:
+    path = X12 / "synthetic" / "iop-weekly-visit-cap.271"
+    lines = read(path)
+    assert lines[5:9] == [
+        "plan dates: 2026-01-01 to 2026-12-31",
+        "group number: GRP0401",
+        "plan number: PLN0401",
+        "benefit lines read: 6",
+    ]
+    assert "  visits per week: at most 3; days over it not covered" in lines
+    at = lines.index("related entities:")
+    assert lines[at : at + 8] == [
+        "related entities:",
+        "  utilization management organization (X3): EXAMPLE UM SERVICES, ID UM0401, for CH;"
+        " phone 8005550140 ext. 12; fax 8005550141; email UM@EXAMPLE.ORG; url WWW.EXAMPLE.ORG/UM",
+        "benefit periods and limits:",
+        "  coinsurance CH in_network: benefit 2026-01-01 to 2026-12-31; limit 3 visits per 1 week",
+        "  coinsurance CH out_of_network: benefit_begin 2026-01-01; benefit_end 2026-12-31",
+        "disclaimers:",
+        "  BENEFITS QUOTED ARE NOT A GUARANTEE OF PAYMENT",
+        "messages:",
+    ]

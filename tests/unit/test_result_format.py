@@ -33,10 +33,29 @@ def test_a_result_stored_by_the_previous_code_reads_and_says_the_same(path: Path
     # re-verification (null: it is not).
     again = {k: v for k, v in old["body"].items() if k != "findings"}
     again.setdefault("coverage_changes", None)
+    # What the payer said beyond the IOP terms was not kept then: it reads as not stated.
+    again["coverage"] = [{**NOT_KEPT_BEFORE, **c} for c in again["coverage"]]
     assessment = dict(again["assessment"])
     assessment["coverage_criteria"] = assessment.pop("checks")
     assessment["pricing_rules"] = assessment.pop("cost_sharing")
     assert result.stored() == {**again, "assessment": assessment, "format": FORMAT}
+
+
+NOT_KEPT_BEFORE: dict[str, Any] = {
+    "group_number": None,
+    "plan_number": None,
+    "related_entities": [],
+    "disclaimers": [],
+}
+
+
+def test_a_result_stored_before_related_entities_reads_with_none() -> None:
+    coverage = VerificationResult.read(example("commercial-ppo")).coverage[0]
+    assert (coverage.group_number, coverage.related_entities, coverage.disclaimers) == (
+        None,
+        (),
+        (),
+    )
 
 
 def test_the_examples_cover_each_kind_of_result() -> None:

@@ -9,13 +9,21 @@ import pytest
 
 from coverage.domain.eligibility import (
     BenefitKind,
+    BenefitPeriod,
+    Contact,
+    ContactKind,
     CostSharing,
     InsuranceType,
+    LimitPer,
+    LimitUnit,
     Network,
     OtherPayer,
     OtherPayerRole,
     PayerIssue,
+    PeriodKind,
+    RelatedEntity,
     TimePeriod,
+    VisitLimit,
 )
 from coverage.domain.estimate import estimate_episode
 from coverage.errors import PayerPermanentError, PayerTransientError
@@ -61,6 +69,7 @@ EXPECTED_FILES = (
     "synthetic/medicare-qmb-advantage.271",
     "synthetic/iop-coinsurance-only-office-copay.271",
     "synthetic/iop-rule-book-limit-new-year.271",
+    "synthetic/iop-weekly-visit-cap.271",
 )
 
 
@@ -238,6 +247,7 @@ def test_behavioral_271_picks_the_iop_line_per_network() -> None:
             oop_remaining=Decimal("3000.00"),
             prior_auth_required=True,
             day_limit_remaining=20,
+            visits_per_week=3,  # HSD 3 visits per 1 week on the chosen CH limit line
         ),
         CostSharing(
             network=Network.OUT,
@@ -260,6 +270,35 @@ def test_behavioral_271_picks_the_iop_line_per_network() -> None:
             role=OtherPayerRole.CARVE_OUT, name="EXAMPLE BEHAVIORAL HEALTH", payer_id="BH12345"
         ),
     )
+    # The carve-out administrator keeps its phone; the limit line its HSD as a typed limit.
+    assert result.related_entities == (
+        RelatedEntity(
+            role="behavioral-health administrator",
+            entity_code="X3",
+            name="EXAMPLE BEHAVIORAL HEALTH",
+            id="BH12345",
+            id_qualifier="PI",
+            contacts=(Contact(kind=ContactKind.PHONE, value="8005550199", qualifier="TE"),),
+            service_types=("AI", "CJ"),
+        ),
+    )
+    assert result.administrator_phone("EXAMPLE BEHAVIORAL HEALTH") == "8005550199"
+    [limited] = [b for b in result.benefits if b.limits]
+    assert (limited.kind, limited.service_types, limited.limits) == (
+        BenefitKind.LIMITATIONS,
+        ("CH",),
+        (
+            VisitLimit(
+                quantity=Decimal("3"),
+                unit=LimitUnit.VISITS,
+                per=LimitPer.WEEK,
+                periods=Decimal("1"),
+                raw_unit="VS//35",
+                text="3 visits per 1 week",
+            ),
+        ),
+    )
+    assert (result.group_number, result.plan_number, result.disclaimers) == (None, None, ())
     assert result.messages == (
         "PRECERTIFICATION REQUIRED FOR INTENSIVE OUTPATIENT",
         "3 visits per 1 week",
@@ -395,3 +434,110 @@ def test_the_office_lines_deductible_message_is_not_borrowed() -> None:
     assert cs is not None
     assert (cs.copay_per_day, cs.copay_applies_after_deductible) == (Decimal("20.00"), True)
     assert not any("deductible does not apply" in a for a in result.assumptions)
+
+
+def test_weekly_visit_cap_fixture_keeps_group_contacts_periods_limits_and_disclaimer() -> None:
+    name = "synthetic/iop-weekly-visit-cap.271"
+    result = read_eligibility(sample(name), CONTEXT)
+
+    assert warnings(name) == []
+    assert (result.group_number, result.plan_number) == ("GRP0401", "PLN0401")
+    assert result.disclaimers == ("BENEFITS QUOTED ARE NOT A GUARANTEE OF PAYMENT",)
+    assert result.cost_sharing[0] == CostSharing(
+        network=Network.IN,
+        deductible_remaining=Decimal("0.00"),
+        coinsurance=Decimal("0.20"),
+        oop_remaining=Decimal("2000.00"),
+        visits_per_week=3,
+    )
+    assert result.cost_sharing[1].visits_per_week is None  # the out-of-network line has no HSD
+    assert (
+        "in_network: EB #20 limits IOP to 3 visits a week (HSD); days over it in a calendar week "
+        "are not covered"
+    ) in result.assumptions
+    um = RelatedEntity(
+        role="utilization management organization",
+        entity_code="X3",
+        name="EXAMPLE UM SERVICES",
+        id="UM0401",
+        id_qualifier="PI",
+        contacts=(
+            Contact(
+                kind=ContactKind.PHONE,
+                value="8005550140",
+                extension="12",
+                qualifier="TE",
+                name="PRIOR AUTH UNIT",
+            ),
+            Contact(
+                kind=ContactKind.FAX, value="8005550141", qualifier="FX", name="PRIOR AUTH UNIT"
+            ),
+            Contact(kind=ContactKind.EMAIL, value="UM@EXAMPLE.ORG", qualifier="EM"),
+            Contact(kind=ContactKind.URL, value="WWW.EXAMPLE.ORG/UM", qualifier="UR"),
+        ),
+        service_types=("CH",),
+    )
+    assert result.related_entities == (um,)
+    assert um.phone == "8005550140 ext. 12"
+    assert result.administrator_phone(None) is None  # a UM organization is no carve-out
+    in_net, out_net = [b for b in result.benefits if b.kind is BenefitKind.COINSURANCE]
+    assert in_net.entities == (um,)
+    assert in_net.periods == (
+        BenefitPeriod(
+            kind=PeriodKind.BENEFIT, qualifier="292", start=date(2026, 1, 1), end=date(2026, 12, 31)
+        ),
+    )
+    assert [lim.per_week for lim in in_net.limits] == [3]
+    assert out_net.periods == (
+        BenefitPeriod(
+            kind=PeriodKind.BENEFIT_BEGIN,
+            qualifier="348",
+            start=date(2026, 1, 1),
+            end=date(2026, 1, 1),
+        ),
+        BenefitPeriod(
+            kind=PeriodKind.BENEFIT_END,
+            qualifier="349",
+            start=date(2026, 12, 31),
+            end=date(2026, 12, 31),
+        ),
+    )
+    assert out_net.limits == ()
+
+
+def test_existing_samples_keep_their_related_entities_and_periods() -> None:
+    lfh = read_eligibility(sample("lfh-subscriber-health-benefit-check.271"), CONTEXT)
+    assert [(e.role, e.entity_code, e.name, e.id, e.contacts) for e in lfh.related_entities] == [
+        ("primary care provider", "P3", "MARCUS JONES", "0202034", ())
+    ]
+    medicare = read_eligibility(sample("synthetic/medicare-qmb-advantage.271"), CONTEXT)
+    assert [(e.role, e.name, e.phone) for e in medicare.related_entities] == [
+        ("primary payer", "EXAMPLE ADVANTAGE PLAN", "8005550111")
+    ]
+    assert [
+        (b.kind, [(p.kind, p.start, p.end) for p in b.periods])
+        for b in medicare.benefits
+        if b.periods
+    ][:3] == [
+        (BenefitKind.ACTIVE, [(PeriodKind.ELIGIBILITY, date(2015, 1, 1), date(2099, 12, 31))]),
+        (BenefitKind.ACTIVE, [(PeriodKind.ELIGIBILITY, date(2020, 1, 1), date(2099, 12, 31))]),
+        (BenefitKind.DEDUCTIBLE, [(PeriodKind.BENEFIT, date(2026, 1, 1), date(2026, 12, 31))]),
+    ]
+
+
+def test_days_over_the_weekly_visit_cap_are_priced_as_not_covered() -> None:
+    result = read_eligibility(sample("synthetic/iop-weekly-visit-cap.271"), CONTEXT)
+    # 4 days a week (Monday to Thursday) for 3 weeks = 12 days; the payer allows 3 visits a
+    # week, so each Thursday is not covered and charged at the $400.00 self-pay rate.
+    # Covered: 9 days at $350 allowed, no deductible left, 20% coinsurance = $70.00 a day:
+    # patient 9 x $70.00 + 3 x $400.00 = $1,830.00; payer 9 x $280.00 = $2,520.00.
+    episode = plan(days_per_week=4, weeks=3)
+    estimate = estimate_episode(
+        plan=episode, policies=[terms(episode, result.cost_sharing[0])], self_pay=[]
+    )
+    uncovered = [d for d in estimate.days if not d.covered]
+    assert len(estimate.days) == 12
+    assert [d.date for d in uncovered] == [date(2026, 2, 5), date(2026, 2, 12), date(2026, 2, 19)]
+    assert all("beyond_weekly_limit" in d.flags for d in uncovered)
+    assert estimate.patient_total == Decimal("1830.00")
+    assert estimate.payer_total == Decimal("2520.00")

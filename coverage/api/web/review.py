@@ -67,6 +67,7 @@ FLAG_TEXT = {
     "covered_if_authorized": "covered if authorized",
     "not_authorized": "not authorized: self-pay rate",
     "beyond_day_limit": "past the day limit: self-pay rate",
+    "beyond_weekly_limit": "over the payer's weekly visit limit: self-pay rate",
     "deductible_met": "deductible met",
     "oop_max_reached": "out-of-pocket maximum reached",
     "copay_cap_per_day": "capped per day (Medicaid)",
