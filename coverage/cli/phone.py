@@ -59,9 +59,7 @@ def record(
             typer.echo(f"{entry}: {where}: {error['msg']}", err=True)
         raise typer.Exit(2) from None
     try:
-        recorded = phone.record(
-            job_id, policy=policy, entry=answer, actor=actor(), enqueue=enqueue
-        )
+        recorded = phone.record(job_id, policy=policy, entry=answer, actor=actor(), enqueue=enqueue)
     except CoverageError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None

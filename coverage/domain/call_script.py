@@ -147,7 +147,9 @@ def build(
     questions: list[Question] = []
     known: list[str] = []
 
-    def ask(topic: Topic, text: str, why: str, fills: tuple[str, ...], have: str | None = None) -> None:
+    def ask(
+        topic: Topic, text: str, why: str, fills: tuple[str, ...], have: str | None = None
+    ) -> None:
         questions.append(Question(topic=topic, ask=text, known=have, why=why, fills=fills))
 
     if answer is not None:
@@ -194,7 +196,9 @@ def build(
     # Authorization: a 271 says it per line when it says it at all.
     stated_auth = [b.auth_required for b in benefits if b.auth_required is not None]
     rule_auth = [
-        r for r in (assessment.requirements if assessment else []) if r.code == "prior_authorization"
+        r
+        for r in (assessment.requirements if assessment else [])
+        if r.code == "prior_authorization"
     ]
     if stated_auth:
         known.append(
@@ -232,7 +236,11 @@ def build(
         )
 
     # Carve-out: the company that manages behavioral health, named by the answer or payer file.
-    named = [p.name for p in (answer.other_payers if answer else ()) if p.role is OtherPayerRole.CARVE_OUT and p.name]
+    named = [
+        p.name
+        for p in (answer.other_payers if answer else ())
+        if p.role is OtherPayerRole.CARVE_OUT and p.name
+    ]
     carve = payer.carve_out_for(request.intake.program)
     if named or carve:
         who = named[0] if named else carve.name if carve else ""
@@ -337,7 +345,9 @@ def build(
     name = f"{request.enrollee.first_name} {request.enrollee.last_name}"
     header = ScriptHeader(
         payer_name=payer.name,
-        payer_phone=payer.settings.get("phone") if isinstance(payer.settings.get("phone"), str) else None,
+        payer_phone=payer.settings.get("phone")
+        if isinstance(payer.settings.get("phone"), str)
+        else None,
         member_name=name,
         member_id=asked.member_id,
         priority=asked.priority.value,

@@ -141,7 +141,9 @@ def to_phone_answer(values: dict[str, str], *, program: Program) -> PhoneAnswer:
     remaining = _whole(values, "visits_remaining", errors)
     place = values.get("place_of_service", "").strip() or None
     if place is not None and not (len(place) == 2 and place.isdigit()):
-        errors["place_of_service"] = "two digits, e.g. 11 for an office, 53 for a community mental health center"
+        errors["place_of_service"] = (
+            "two digits, e.g. 11 for an office, 53 for a community mental health center"
+        )
     if errors:
         raise PhoneFormError(errors)
 
@@ -156,7 +158,9 @@ def to_phone_answer(values: dict[str, str], *, program: Program) -> PhoneAnswer:
     remaining_period = {"time_period": TimePeriod.REMAINING}
     benefits: list[PhoneBenefit] = []
     if deductible is not None:
-        benefits.append(PhoneBenefit(kind="deductible", amount=deductible, **line, **remaining_period))
+        benefits.append(
+            PhoneBenefit(kind="deductible", amount=deductible, **line, **remaining_period)
+        )
     if oop is not None:
         benefits.append(PhoneBenefit(kind="out_of_pocket", amount=oop, **line, **remaining_period))
     if copay is not None:
@@ -200,5 +204,7 @@ def to_phone_answer(values: dict[str, str], *, program: Program) -> PhoneAnswer:
             message = error["msg"].removeprefix("Value error, ")
             if where not in LABELS:
                 where = "plan_end" if "plan_end" in message else "notes"
-            found[where] = message.replace("plan_end is before plan_begin", "before the plan year begins")
+            found[where] = message.replace(
+                "plan_end is before plan_begin", "before the plan year begins"
+            )
         raise PhoneFormError(found) from None

@@ -141,7 +141,11 @@ def test_a_medicare_patient_is_asked_about_qmb_and_the_plan_type() -> None:
 
 def test_a_complete_answer_leaves_nothing_to_ask() -> None:
     script = call_script.build(
-        request("ppo"), policy=0, payer=payer(), answer=answer(**COMPLETE), result=None,
+        request("ppo"),
+        policy=0,
+        payer=payer(),
+        answer=answer(**COMPLETE),
+        result=None,
         provider_npi=NPI,
     )
     assert script.questions == ()

@@ -1,0 +1,129 @@
+"""The call script and the phone-answer form of a verification's page: admissions reads and prints
+the script for a payer verified by phone, enters the answer, and the job runs again with it."""
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from sqlmodel import Session, select
+
+from coverage.domain.access import Actor, Role
+from coverage.embedded import run_until_settled
+from coverage.store.tables import AuditEvent
+from tests.api_client import leave_queued, make_app
+from tests.factories import request
+from tests.integration.conftest import job_row, queue_in_process
+from tests.integration.test_phone_verification import manual_payer  # noqa: F401 (a fixture)
+from tests.integration.web_session import SignedInClient, signed_in_client
+
+ANSWER = {
+    "policy": "0",
+    "representative_name": "Dana Rep",
+    "call_reference": "CALLREF-7781",
+    "call_date": "2026-03-02",
+    "active": "yes",
+    "plan_name": "Phone PPO Gold",
+    "insurance_type": "commercial",
+    "network": "in_network",
+    "deductible_remaining": "500",
+    "oop_remaining": "3,000",
+    "copay": "25",
+    "copay_after_deductible": "",
+    "coinsurance": "20",
+    "auth_required": "no",
+}
+
+
+@pytest.fixture
+def app(database: str) -> Iterator[FastAPI]:
+    yield make_app(leave_queued)
+
+
+def waiting_for_a_call(clerk: SignedInClient) -> uuid.UUID:
+    return queue_in_process(
+        request("ppo", member_suffix=uuid.uuid4().hex[:6]),
+        Actor(name=clerk.name, role=Role.ADMISSIONS),
+    )
+
+
+def test_the_script_asks_what_is_missing_and_the_saved_answer_re_runs_the_job(
+    app: FastAPI,
+    session: Session,
+    manual_payer: None,  # noqa: F811
+) -> None:
+    clerk = signed_in_client(app, Role.ADMISSIONS)
+    job_id = waiting_for_a_call(clerk)
+    assert job_row(session, job_id).status == "needs_info"
+
+    page = clerk.client.get(f"/verifications/{job_id}")
+    assert "Call the payer" in page.text
+    assert (
+        "8 questions to ask: mental health or substance use benefit; place of service" in page.text
+    )
+    assert f'href="/verifications/{job_id}/call-script?policy=0"' in page.text
+    assert f'action="/verifications/{job_id}/phone-answer"' in page.text
+    assert "POST /api" not in page.text and "vob record" not in page.text
+
+    script = clerk.client.get(f"/verifications/{job_id}/call-script?policy=0")
+    assert script.status_code == 200
+    assert "Call script: Sandbox Commercial PPO" in script.text
+    assert "phone <strong>800-555-0100</strong>" in script.text
+    assert "Jordan Sample, member ID SBX-PPO-100234" in script.text
+    assert script.text.count("data-question=") == 8
+    assert "Why we ask: Without an authorization the payer may refuse the claim." in script.text
+    assert 'class="top no-print"' in script.text  # the navigation is hidden on paper
+
+    saved = clerk.post_form(f"/verifications/{job_id}/phone-answer", ANSWER)
+    assert saved.status_code == 303, saved.text
+    assert saved.headers["location"] == f"/verifications/{job_id}?done=phone_rerun"
+    assert job_row(session, job_id).status == "queued"
+    rerun = session.exec(
+        select(AuditEvent).where(
+            AuditEvent.entity_id == str(job_id), AuditEvent.action == "manual_vob.record"
+        )
+    ).one()
+    assert (rerun.actor, rerun.detail) == (clerk.name, "policy 0")
+
+    run_until_settled(job_id)
+    session.expire_all()
+    assert job_row(session, job_id).status == "needs_review"
+    done = clerk.client.get(f"/verifications/{job_id}?done=phone_rerun")
+    assert "The phone answer is saved and the verification runs again with it." in done.text
+    assert "Phone PPO Gold" in done.text
+
+
+def test_a_refused_answer_keeps_what_was_typed_and_names_the_field(
+    app: FastAPI,
+    session: Session,
+    manual_payer: None,  # noqa: F811
+) -> None:
+    clerk = signed_in_client(app, Role.ADMISSIONS)
+    job_id = waiting_for_a_call(clerk)
+    refused = clerk.post_form(
+        f"/verifications/{job_id}/phone-answer",
+        ANSWER | {"coinsurance": "120", "call_reference": ""},
+    )
+    assert refused.status_code == 422
+    assert "Nothing was saved." in refused.text
+    assert "Coinsurance (percent the patient pays): must be a percent from 0 to 100" in refused.text
+    assert "Call reference: required" in refused.text
+    assert 'name="coinsurance" type="text" value="120"' in refused.text
+    assert 'name="representative_name" type="text" value="Dana Rep"' in refused.text
+    assert 'name="oop_remaining" type="text" value="3,000"' in refused.text
+    assert job_row(session, job_id).status == "needs_info"
+
+
+def test_another_clerks_job_and_a_missing_token_are_refused(
+    app: FastAPI,
+    session: Session,
+    manual_payer: None,  # noqa: F811
+) -> None:
+    clerk = signed_in_client(app, Role.ADMISSIONS)
+    other = signed_in_client(app, Role.ADMISSIONS)
+    job_id = waiting_for_a_call(clerk)
+    assert other.client.get(f"/verifications/{job_id}/call-script").status_code == 404
+    assert other.post_form(f"/verifications/{job_id}/phone-answer", ANSWER).status_code == 404
+    no_token = clerk.post_form(f"/verifications/{job_id}/phone-answer", ANSWER, csrf=False)
+    assert no_token.status_code == 403
+    assert job_row(session, job_id).status == "needs_info"
