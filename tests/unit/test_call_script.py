@@ -43,19 +43,18 @@ def answer(**changes: Any) -> EligibilityResponse:
     return EligibilityResponse.model_validate(fields | changes)
 
 
-COMPLETE = {
+IOP_DAY = CostSharing(
+    network=Network.IN,
+    deductible_remaining=Decimal("0"),
+    coinsurance=Decimal("0.20"),
+    copay_per_day=Decimal("25"),
+    oop_remaining=Decimal("3000"),
+    day_limit_remaining=30,
+)
+COMPLETE: dict[str, Any] = {
     "plan_begin": date(2026, 1, 1),
     "plan_end": date(2027, 12, 31),
-    "cost_sharing": (
-        CostSharing(
-            network=Network.IN,
-            deductible_remaining=Decimal("0"),
-            coinsurance=Decimal("0.20"),
-            copay_per_day=Decimal("25"),
-            oop_remaining=Decimal("3000"),
-            day_limit_remaining=30,
-        ),
-    ),
+    "cost_sharing": (IOP_DAY,),
     "benefits": (Benefit(kind=BenefitKind.COINSURANCE, auth_required=False),),
 }
 
@@ -159,7 +158,7 @@ def test_a_complete_answer_leaves_nothing_to_ask() -> None:
 
 
 def test_a_copay_with_a_deductible_left_asks_which_comes_first() -> None:
-    cs = COMPLETE["cost_sharing"][0].model_copy(update={"deductible_remaining": Decimal("500")})
+    cs = IOP_DAY.model_copy(update={"deductible_remaining": Decimal("500")})
     script = call_script.build(
         request("ppo"),
         policy=0,
