@@ -8,6 +8,7 @@ import pytest
 from fastapi import FastAPI
 from sqlmodel import Session, select
 
+from coverage.core import reads
 from coverage.domain.access import Actor, Role
 from coverage.embedded import run_until_settled
 from coverage.store.tables import AuditEvent
@@ -88,6 +89,15 @@ def test_the_script_asks_what_is_missing_and_the_saved_answer_re_runs_the_job(
     run_until_settled(job_id)
     session.expire_all()
     assert job_row(session, job_id).status == "needs_review"
+    detail = reads.detail_of(job_id, actor=Actor(name=clerk.name, role=Role.ADMISSIONS))
+    assert detail.result is not None
+    estimate = detail.result.estimate
+    # $350 allowed a day, 3 days a week from 12/07/2026 for 8 weeks: 12 days in each calendar
+    # year, the $500 deductible met again in 2027. Each year: day 1 all deductible ($350); day 2
+    # the last $150 of it, the $25 copay and 20% of the remaining $175 ($210); then $25 + 20% of
+    # $325 = $90 a day for 10 days: $1,460 a year, $2,920 in all (under the $3,000 maximum).
+    assert [str(d.patient) for d in estimate.days[:4]] == ["350.00", "210.00", "90.00", "90.00"]
+    assert str(estimate.patient_total) == "2920.00"
     done = clerk.client.get(f"/verifications/{job_id}?done=phone_rerun")
     assert "The phone answer is saved and the verification runs again with it." in done.text
     assert "Phone PPO Gold" in done.text
