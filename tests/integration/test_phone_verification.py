@@ -162,3 +162,37 @@ def test_the_cli_records_a_call_from_a_file(
         from coverage.store import jobs
 
         assert jobs.get_or_raise(session, job_id=job_id).status == "needs_review"
+
+
+def test_a_call_re_runs_a_job_waiting_for_review_but_not_an_approved_one(
+    client: TestClient,
+) -> None:
+    """An electronic payer's job: a call recorded while it waits for review runs it again; once
+    billing has approved it, the call is kept and the decision stands."""
+    clerk = staff(Role.ADMISSIONS)
+    billing = staff(Role.BILLING).headers
+    job_id = queue_in_process(request("ppo", member_suffix=uuid.uuid4().hex[:6]), clerk.actor)
+    url = f"/api/verifications/{job_id}/phone-vob"
+    assert client.get(f"/api/verifications/{job_id}", headers=billing).json()["status"] == (
+        "needs_review"
+    )
+
+    again = client.post(url, headers=clerk.headers, json=VOB).json()
+    assert (again["rerun"], again["status"]) == (True, "queued")
+    # The client's enqueue ran it before answering: waiting for review again.
+    assert client.get(f"/api/verifications/{job_id}", headers=billing).json()["status"] == (
+        "needs_review"
+    )
+    approved = client.post(
+        f"/api/verifications/{job_id}/review", headers=billing, json={"decision": "approve"}
+    )
+    assert approved.status_code == 200, approved.text
+    kept = client.post(url, headers=billing, json=VOB)
+    assert kept.status_code == 201
+    assert (kept.json()["rerun"], kept.json()["status"]) == (False, "approved")
+    with get_engine().connect() as connection:
+        calls = connection.execute(
+            text("SELECT count(*) FROM manual_vobs WHERE job_id = :id"),
+            {"id": job_id.hex if get_engine().dialect.name == "sqlite" else job_id},
+        ).scalar_one()
+    assert calls == 2
