@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from coverage.core import reads
 from coverage.domain.access import Actor, Role
+from coverage.domain.request import VerificationRequest
 from coverage.embedded import run_until_settled
 from coverage.store.tables import AuditEvent
 from tests.api_client import leave_queued, make_app
@@ -137,3 +138,45 @@ def test_another_clerks_job_and_a_missing_token_are_refused(
     no_token = clerk.post_form(f"/verifications/{job_id}/phone-answer", ANSWER, csrf=False)
     assert no_token.status_code == 403
     assert job_row(session, job_id).status == "needs_info"
+
+
+def test_with_two_policies_staff_choose_the_one_the_call_was_about(
+    app: FastAPI,
+    session: Session,
+    manual_payer: None,  # noqa: F811
+) -> None:
+    """Medicare answers electronically; the secondary commercial plan is verified by phone."""
+    clerk = signed_in_client(app, Role.ADMISSIONS)
+    body = request("medicare", member_suffix="").model_dump(mode="json")
+    body["policies"].append(
+        {
+            "payer_id": "sandbox-commercial",
+            "member_id": f"SBX-PPO-{uuid.uuid4().hex[:6]}",
+            "priority": "secondary",
+        }
+    )
+    job_id = queue_in_process(
+        VerificationRequest.model_validate(body), Actor(name=clerk.name, role=Role.ADMISSIONS)
+    )
+    assert job_row(session, job_id).status == "needs_info"
+    page = clerk.client.get(f"/verifications/{job_id}").text
+    assert "Primary policy: Sandbox Medicare" in page
+    assert "Secondary policy: Sandbox Commercial PPO" in page
+    assert '<option value="1">Secondary: Sandbox Commercial PPO</option>' in page
+    assert 'for="phone-medicare_qmb"' in page  # Medicare: the QMB question has its field
+    secondary = clerk.client.get(f"/verifications/{job_id}/call-script?policy=1")
+    assert "Call script: Sandbox Commercial PPO" in secondary.text
+    assert "(secondary policy)" in secondary.text
+    assert clerk.client.get(f"/verifications/{job_id}/call-script?policy=2").status_code == 422
+
+    saved = clerk.post_form(f"/verifications/{job_id}/phone-answer", ANSWER | {"policy": "1"})
+    assert saved.status_code == 303
+    run_until_settled(job_id)
+    session.expire_all()
+    assert job_row(session, job_id).status == "needs_review", job_row(session, job_id).message
+    event = session.exec(
+        select(AuditEvent).where(
+            AuditEvent.entity_id == str(job_id), AuditEvent.action == "manual_vob.record"
+        )
+    ).one()
+    assert event.detail == "policy 1"
