@@ -18,6 +18,7 @@ from coverage.domain.eligibility import (
     CostSharing,
     EligibilityResponse,
     InsuranceType,
+    Network,
     OtherPayerRole,
 )
 from coverage.domain.payer import PayerConfig
@@ -98,7 +99,7 @@ class CallScript(_Frozen):
 
 
 def _money(amount: Decimal) -> str:
-    return f"${amount:,.2f}".replace(".00", "")
+    return f"${amount:,.2f}".removesuffix(".00")  # amounts arrive in cents already
 
 
 def _percent(share: Decimal) -> str:
@@ -191,7 +192,8 @@ def build(
             ("place_of_service",),
         )
     else:
-        known.append(f"In network: {_cost_words(cs)}.")
+        where = "In network" if network is Network.IN else "Out of network"
+        known.append(f"{where}: {_cost_words(cs)}.")
 
     # Authorization: a 271 says it per line when it says it at all.
     stated_auth = [b.auth_required for b in benefits if b.auth_required is not None]
@@ -272,7 +274,7 @@ def build(
         )
 
     # Out of network: our facility is not in the plan's network.
-    if network.value == "out_of_network" or payer.contract == "none":
+    if network is Network.OUT or payer.contract == "none":
         ask(
             Topic.OUT_OF_NETWORK,
             "What does the plan pay out of network for intensive outpatient treatment, and may "
