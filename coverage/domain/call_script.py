@@ -209,10 +209,15 @@ def build(
             else "Prior authorization is not required."
         )
     else:
-        have = "The electronic answer did not say whether intensive outpatient treatment needs "
-        have += "prior authorization."
+        said = []
+        if answer is not None:
+            said.append(
+                "The electronic answer did not say whether intensive outpatient treatment needs "
+                "prior authorization."
+            )
         if rule_auth:
-            have += f" Our rule book says: {rule_auth[0].text}"
+            said.append(f"Our rule book says: {rule_auth[0].text}")
+        have = " ".join(said) or None
         ask(
             Topic.AUTHORIZATION,
             "Does intensive outpatient treatment need prior authorization, and who grants it "

@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from coverage.domain.access import Role
+from tests.browser.conftest import screenshot
 from tests.browser.test_accessibility import violations
 from tests.browser.test_verification_form import PPO, SELECTS, fill_form
 from tests.conftest import ROOT
@@ -80,6 +81,7 @@ def test_admissions_prints_the_script_enters_the_answer_and_the_job_reaches_revi
         "Does intensive outpatient treatment need prior authorization, and who grants it"
     )
     assert violations(page) == []
+    screenshot(page, "call-script")
     page.evaluate("() => { window.printed = 0; window.print = () => { window.printed += 1; }; }")
     page.get_by_role("button", name="Print").click()
     assert page.evaluate("window.printed") == 1  # the browser's print dialog was asked for
@@ -101,6 +103,7 @@ def test_admissions_prints_the_script_enters_the_answer_and_the_job_reaches_revi
     form.get_by_label("Copay per day").fill("25")
     form.get_by_label("Coinsurance (percent the patient pays)").fill("20")
     form.get_by_label("Prior authorization required").select_option("no")
+    screenshot(page, "phone-answer-form")
     form.get_by_role("button", name="Save the phone answer and re-run").click()
 
     assert page.url == f"{job_url}?done=phone_rerun"

@@ -195,5 +195,6 @@ def test_no_answer_at_all_on_a_phone_only_out_of_network_payer() -> None:
         Topic.COST_SHARING,
     )
     assert script.questions[0].known == "The payer has not answered electronically."
+    assert script.questions[2].known is None  # nothing to say about authorization
     assert "0905" not in script.questions[1].ask  # the substance-use code is not verified
     assert script.known == ()
