@@ -1,9 +1,10 @@
 """Phone verification: the payer is asked by staff, not by us.
 
 A payer file with `adapter: manual` makes the check wait for staff: until a call is recorded
-for the job and policy (API `POST /api/verifications/<job id>/phone-vob`, CLI `iop-coverage phone
-record`), the check ends in needs_info with an action telling staff to call; once recorded, a
-re-run reads the call into the same normalized response, by the same interpretation as X12.
+for the job and policy (the phone answer form on the job's page, API
+`POST /api/verifications/<job id>/phone-vob`, CLI `iop-coverage phone record`), the check ends in
+needs_info with an action telling staff to call; recording the call re-runs the job, which reads
+it into the same normalized response, by the same interpretation as X12.
 
     settings:
       phone: "800-555-0100"     # optional: printed in the action staff see
@@ -123,9 +124,9 @@ class ManualAdapter:
             phone = f" at {settings.phone}" if settings.phone else ""
             raise PayerPermanentError(
                 f"payer {payer.id} is verified by phone; no call recorded yet",
-                action=f"{payer.name} is verified by phone: call the payer{phone}, record what "
-                "the representative said (their name, the call reference and each benefit) as "
-                "this verification's phone answer, then press “Re-run as it is” on this page.",
+                action=f"{payer.name} is verified by phone: call the payer{phone} with the call "
+                "script on this page and enter what the representative said in the phone answer "
+                "form below it; saving the answer re-runs this verification.",
             )
         context = IopContext(
             service_date=request.service_start,

@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -27,10 +28,23 @@ def record(
     ],
     policy: Annotated[int, typer.Option(min=0, max=5, help="0 = primary, 1 = secondary")] = 0,
 ) -> None:
-    """Store what the payer's representative said; re-run the job to use it."""
+    """Store what the payer's representative said; a job that needs information, has failed or
+    waits for review is re-run with it at once (in this process on the embedded default)."""
     from coverage.domain.phone import PhoneAnswer
     from coverage.errors import CoverageError
     from coverage.service import phone
+    from coverage.settings import get_settings
+
+    in_process = get_settings().in_process
+
+    def run_later(_job_id: uuid.UUID) -> None:  # embedded: run below, in this process
+        return None
+
+    enqueue: Callable[[uuid.UUID], None] = run_later
+    if not in_process:
+        from workers.tasks import enqueue as send
+
+        enqueue = send
 
     try:
         data = yaml.safe_load(entry.read_text())
@@ -45,8 +59,25 @@ def record(
             typer.echo(f"{entry}: {where}: {error['msg']}", err=True)
         raise typer.Exit(2) from None
     try:
-        recorded = phone.record(job_id, policy=policy, entry=answer, actor=actor())
+        recorded = phone.record(job_id, policy=policy, entry=answer, actor=actor(), enqueue=enqueue)
     except CoverageError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
-    typer.echo(json.dumps({"id": str(recorded), "job_id": str(job_id), "policy": policy}))
+    status = recorded.status
+    if recorded.rerun and in_process:
+        from coverage.core import reads
+        from coverage.embedded import run_until_settled
+
+        run_until_settled(job_id)
+        status = reads.status_of(job_id)
+    typer.echo(
+        json.dumps(
+            {
+                "id": str(recorded.id),
+                "job_id": str(job_id),
+                "policy": policy,
+                "rerun": recorded.rerun,
+                "status": status.value,
+            }
+        )
+    )

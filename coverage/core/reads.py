@@ -15,8 +15,10 @@ from coverage.core.views import (
     ReviewPublic,
     StaffJobSummary,
 )
+from coverage.domain import call_script
 from coverage.domain.access import Actor, Role
 from coverage.domain.calendar import service_dates
+from coverage.domain.call_script import CallScript
 from coverage.domain.consent import PART2_NOTICE
 from coverage.domain.eligibility import EligibilityResponse
 from coverage.domain.findings import RuleFileRef
@@ -189,3 +191,38 @@ def status_of(job_id: uuid.UUID) -> JobStatus:
     """A job's state, unaudited (it says nothing about the enrollee)."""
     with session_scope() as session:
         return JobStatus(jobs.get_or_raise(session, job_id=job_id).status)
+
+
+def _latest_answer(
+    session: Session, *, job_id: uuid.UUID, policy_id: uuid.UUID
+) -> EligibilityResponse | None:
+    checks = [c for c in payer_calls.list_for(session, job_id=job_id) if c.policy_id == policy_id]
+    last = max(checks, key=lambda c: c.attempt, default=None)
+    if last is None or last.outcome not in ("ok", "reused") or last.normalized is None:
+        return None
+    return EligibilityResponse.model_validate({**last.normalized, "raw_payload": ""})
+
+
+def call_scripts(session: Session, *, detail: JobDetail) -> list[CallScript]:
+    """One call script per policy of a job already read (and audited) as `detail`, from each
+    payer's latest answer; a policy whose payer left the rule book has none."""
+    inputs = jobs.load_inputs(session, job_id=detail.id)
+    payers = payers_in_force()
+    scripts = []
+    for number, (policy, policy_id) in enumerate(
+        zip(detail.request.policies, inputs.policy_ids, strict=False)
+    ):
+        payer = payers.get(policy.payer_id)
+        if payer is None:
+            continue
+        scripts.append(
+            call_script.build(
+                detail.request,
+                policy=number,
+                payer=payer,
+                answer=_latest_answer(session, job_id=detail.id, policy_id=policy_id),
+                result=detail.result,
+                provider_npi=get_settings().provider_npi,
+            )
+        )
+    return scripts

@@ -51,6 +51,15 @@ class PhoneBenefit(_Frozen):
     percent: Decimal | None = Field(default=None, ge=0, le=1, description="0.20 = 20%")
     visits: int | None = Field(default=None, ge=0, le=1000, description="visit or day limit")
     auth_required: bool | None = None
+    copay_applies_after_deductible: bool | None = Field(
+        default=None, description="copay only: False = owed from day one, deductible or not"
+    )
+    place_of_service: str | None = Field(
+        default=None, pattern=r"^[0-9]{2}$", description="CMS place of service, e.g. 11 = office"
+    )
+    plan_year: Literal["current", "next"] = Field(
+        default="current", description="next: next plan year's amount, when it differs"
+    )
     note: str | None = Field(default=None, max_length=300)
 
     @field_validator("service_types")
@@ -78,6 +87,9 @@ class PhoneAnswer(_Frozen):
     active: bool
     plan_name: str | None = Field(default=None, max_length=120)
     insurance_type: InsuranceType | None = None
+    medicare_qmb: bool | None = Field(
+        default=None, description="Qualified Medicare Beneficiary: owes no Medicare cost sharing"
+    )
     plan_begin: date | None = None
     plan_end: date | None = None
     benefits: tuple[PhoneBenefit, ...] = Field(default=(), max_length=50)

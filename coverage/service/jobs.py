@@ -180,6 +180,11 @@ def rerun(job_id: uuid.UUID, *, actor: Actor, enqueue: Enqueue, fresh_check: boo
     _enqueue(job_id, enqueue)
 
 
+def enqueue_now(job_id: uuid.UUID, enqueue: Enqueue) -> None:
+    """Sends a job another service function just moved to queued (after its commit)."""
+    _enqueue(job_id, enqueue)
+
+
 def _enqueue(job_id: uuid.UUID, enqueue: Enqueue) -> None:
     # Marked before sending: if the send fails, the sweeper's deadline still brings the job back.
     with session_scope() as session:

@@ -16,6 +16,7 @@ from coverage.cli import app as cli_app
 from coverage.core.rule_book import current_rulebook
 from coverage.domain.access import Actor, Role
 from coverage.embedded import run_until_settled
+from coverage.settings import get_settings
 from coverage.store.db import get_engine, session_scope
 from tests.api_client import api_client, staff
 from tests.factories import request
@@ -70,24 +71,24 @@ def test_job_waits_for_the_call_then_uses_what_staff_recorded(
     client: TestClient, manual_payer: None
 ) -> None:
     clerk = staff(Role.ADMISSIONS)
-    clerk_headers, billing_headers = clerk.headers, staff(Role.BILLING).headers
+    clerk_headers = clerk.headers
     job_id = queue_in_process(request("ppo", member_suffix=uuid.uuid4().hex[:6]), clerk.actor)
 
     waiting = client.get(f"/api/verifications/{job_id}", headers=clerk_headers).json()
     assert waiting["status"] == "needs_info"
     assert waiting["message"] == (
-        "Sandbox Commercial PPO is verified by phone: call the payer at 800-555-0100, record what "
-        "the representative said (their name, the call reference and each benefit) as this "
-        "verification's phone answer, then press “Re-run as it is” on this page."
+        "Sandbox Commercial PPO is verified by phone: call the payer at 800-555-0100 with the call "
+        "script on this page and enter what the representative said in the phone answer form "
+        "below it; saving the answer re-runs this verification."
     )
 
     recorded = client.post(
         f"/api/verifications/{job_id}/phone-vob", headers=clerk_headers, json=VOB
     )
     assert recorded.status_code == 201, recorded.text
-    assert recorded.json()["policy"] == 0
-    rerun = client.post(f"/api/verifications/{job_id}/rerun", headers=billing_headers)
-    assert rerun.status_code == 202
+    # Saved, and the job re-run with it (the client's enqueue runs it before answering).
+    assert (recorded.json()["policy"], recorded.json()["rerun"]) == (0, True)
+    assert recorded.json()["status"] == "queued"
 
     done = client.get(f"/api/verifications/{job_id}", headers=clerk_headers).json()
     assert done["status"] == "needs_review", done["message"]
@@ -131,7 +132,12 @@ def test_bad_entries_and_other_clerks_jobs_are_refused(
     assert no_policy.json() == {"detail": f"verification job {job_id} has no policy 1"}
 
 
-def test_the_cli_records_a_call_from_a_file(tmp_path: Path, manual_payer: None) -> None:
+def test_the_cli_records_a_call_from_a_file(
+    tmp_path: Path, manual_payer: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The embedded default (no broker): the command re-runs the job in its own process.
+    embedded = get_settings().model_copy(update={"broker_url": None})
+    monkeypatch.setattr("coverage.settings.get_settings", lambda: embedded)
     clerk = Actor(name="cli-clerk", role=Role.ADMISSIONS)
     job_id = queue_in_process(request("ppo", member_suffix=uuid.uuid4().hex[:6]), clerk)
     bad = tmp_path / "bad.yaml"
@@ -144,15 +150,49 @@ def test_the_cli_records_a_call_from_a_file(tmp_path: Path, manual_payer: None) 
     good.write_text(json.dumps(VOB))
     done = CliRunner().invoke(cli_app, ["vob", "record", str(job_id), str(good)])
     assert done.exit_code == 0, done.output
-    assert json.loads(done.output)["job_id"] == str(job_id)
-
-    from coverage import service
-
-    def run_now(queued: uuid.UUID) -> None:  # an Enqueue returns nothing
-        run_until_settled(queued)
-
-    service.rerun(job_id, actor=Actor(name="biller", role=Role.BILLING), enqueue=run_now)
+    # Recorded and re-run in this process (the embedded default): the job is ready for review.
+    assert json.loads(done.output) | {"id": ""} == {
+        "id": "",
+        "job_id": str(job_id),
+        "policy": 0,
+        "rerun": True,
+        "status": "needs_review",
+    }
     with session_scope() as session:
         from coverage.store import jobs
 
         assert jobs.get_or_raise(session, job_id=job_id).status == "needs_review"
+
+
+def test_a_call_re_runs_a_job_waiting_for_review_but_not_an_approved_one(
+    client: TestClient,
+) -> None:
+    """An electronic payer's job: a call recorded while it waits for review runs it again; once
+    billing has approved it, the call is kept and the decision stands."""
+    clerk = staff(Role.ADMISSIONS)
+    billing = staff(Role.BILLING).headers
+    job_id = queue_in_process(request("ppo", member_suffix=uuid.uuid4().hex[:6]), clerk.actor)
+    url = f"/api/verifications/{job_id}/phone-vob"
+    assert client.get(f"/api/verifications/{job_id}", headers=billing).json()["status"] == (
+        "needs_review"
+    )
+
+    again = client.post(url, headers=clerk.headers, json=VOB).json()
+    assert (again["rerun"], again["status"]) == (True, "queued")
+    # The client's enqueue ran it before answering: waiting for review again.
+    assert client.get(f"/api/verifications/{job_id}", headers=billing).json()["status"] == (
+        "needs_review"
+    )
+    approved = client.post(
+        f"/api/verifications/{job_id}/review", headers=billing, json={"decision": "approve"}
+    )
+    assert approved.status_code == 200, approved.text
+    kept = client.post(url, headers=billing, json=VOB)
+    assert kept.status_code == 201
+    assert (kept.json()["rerun"], kept.json()["status"]) == (False, "approved")
+    with get_engine().connect() as connection:
+        calls = connection.execute(
+            text("SELECT count(*) FROM manual_vobs WHERE job_id = :id"),
+            {"id": job_id.hex if get_engine().dialect.name == "sqlite" else job_id},
+        ).scalar_one()
+    assert calls == 2

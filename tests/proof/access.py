@@ -62,6 +62,8 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("POST", "/verifications/{job_id}/rerun"): frozenset({ADMISSIONS, BILLING}),
     ("GET", "/verifications/{job_id}/correct"): frozenset({ADMISSIONS, BILLING}),
     ("POST", "/verifications/{job_id}/correct"): frozenset({ADMISSIONS, BILLING}),
+    ("GET", "/verifications/{job_id}/call-script"): frozenset({ADMISSIONS, BILLING}),
+    ("POST", "/verifications/{job_id}/phone-answer"): frozenset({ADMISSIONS, BILLING}),
     ("GET", "/verifications/{job_id}/estimate"): frozenset({ADMISSIONS, BILLING}),
     ("POST", "/verifications/{job_id}/consents"): frozenset({ADMISSIONS, BILLING}),
     ("POST", "/verifications/{job_id}/consents/{consent_id}/revoke"): frozenset(

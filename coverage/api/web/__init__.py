@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from coverage.api.web import batches, operations, review, sign_in, verifications
+from coverage.api.web import batches, operations, phone, review, sign_in, verifications
 from coverage.api.web.auth import CsrfRefused, PageForbidden, SignInRequired, sign_in_url
 from coverage.api.web.navigation import ROLE_NAMES, home
 from coverage.api.web.render import page
@@ -91,6 +91,7 @@ def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(sign_in.router)
     app.include_router(verifications.router)
+    app.include_router(phone.router)
     app.include_router(operations.router)
     app.include_router(batches.router)
     app.include_router(review.router)

@@ -20,6 +20,7 @@ from coverage.api.web.render import page, templates
 from coverage.core import reads
 from coverage.core.rule_book import payers_in_force
 from coverage.domain.access import Role
+from coverage.domain.call_script import Topic
 from coverage.domain.flat_request import (
     COLUMNS,
     CONSENT_COLUMNS,
@@ -30,8 +31,11 @@ from coverage.domain.flat_request import (
     to_request,
 )
 from coverage.domain.job_state import OPEN, JobStatus
+from coverage.domain.phone_form import INSURANCE_TYPE_WORDS
+from coverage.domain.phone_form import LABELS as PHONE_LABELS
 from coverage.domain.request import VerificationRequest
 from coverage.errors import ConflictError, InputError, NotFoundError
+from coverage.service.phone import RERUN_ON_ANSWER
 from coverage.store import jobs
 from coverage.store.crypto import keyed_hash
 
@@ -43,6 +47,8 @@ Admissions = Annotated[WebUser, Depends(page_for(Role.ADMISSIONS))]
 AdmissionsForm = Annotated[WebUser, Depends(form_for(Role.ADMISSIONS))]
 StaffForm = Annotated[WebUser, Depends(form_for(Role.ADMISSIONS, Role.BILLING))]
 CORRECTABLE = frozenset({JobStatus.NEEDS_INFO, JobStatus.FAILED})
+# A phone answer saved in these states re-runs the job: the page offers the script and the form.
+PHONE_STATES = RERUN_ON_ANSWER
 Billing = Annotated[WebUser, Depends(page_for(Role.BILLING))]
 # Sections of the form that start folded unless they hold a value or an error.
 OPTIONAL_SECTIONS = frozenset(
@@ -349,6 +355,12 @@ def detail_page(
     """A verification's page (an audited read); a refused review form passes `review_errors`,
     `review_values` and `review_problem` to show beside its fields."""
     detail = reads.job_detail(session, job_id=job_id, actor=user.actor)
+    # The call script and the phone-answer form: while staff can still act on the answers.
+    scripts = []
+    if detail.status in PHONE_STATES and user.role in (Role.ADMISSIONS, Role.BILLING):
+        scripts = reads.call_scripts(session, detail=detail)
+        if detail.status is not JobStatus.NEEDS_INFO:
+            scripts = [s for s in scripts if s.questions]
     return page(
         request,
         "web/verification.html",
@@ -358,6 +370,11 @@ def detail_page(
         payer_names=payer_names(),
         open=JobStatus(detail.status) in OPEN,
         consent_columns=CONSENT_COLUMNS,
+        call_scripts=scripts,
+        phone_labels=PHONE_LABELS,
+        insurance_types=[(kind.value, words) for kind, words in INSURANCE_TYPE_WORDS.items()],
+        phone_medicare=any(Topic.MEDICARE in s.topics for s in scripts),
+        today=date.today(),
         **review_form,
     )
 

@@ -1,0 +1,210 @@
+"""The phone-answer form: its flat fields (as a browser posts them) to a `PhoneAnswer`, with each
+refusal named by the field it belongs to, in plain words."""
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pydantic import ValidationError
+
+from coverage.domain.eligibility import InsuranceType, Network, TimePeriod
+from coverage.domain.phone import PhoneAnswer, PhoneBenefit
+from coverage.domain.request import Program
+
+LABELS = {
+    "policy": "Which policy",
+    "representative_name": "Representative's name",
+    "call_reference": "Call reference",
+    "call_date": "Call date",
+    "active": "Coverage active",
+    "plan_name": "Plan name",
+    "insurance_type": "Plan type",
+    "plan_begin": "Plan year begins",
+    "plan_end": "Plan year ends",
+    "medicare_qmb": "Qualified Medicare Beneficiary (QMB)",
+    "network": "These amounts are",
+    "deductible_remaining": "Deductible still to meet",
+    "oop_remaining": "Out-of-pocket maximum still to meet",
+    "copay": "Copay per day",
+    "copay_after_deductible": "Is the copay owed only after the deductible is met?",
+    "coinsurance": "Coinsurance (percent the patient pays)",
+    "visit_limit": "Day or visit limit per plan year",
+    "visits_remaining": "Days or visits left",
+    "auth_required": "Prior authorization required",
+    "place_of_service": "Place of service code",
+    "next_year": "These amounts are for next plan year",
+    "notes": "Notes",
+}
+INSURANCE_TYPE_WORDS = {
+    InsuranceType.COMMERCIAL: "Commercial",
+    InsuranceType.MEDICARE: "Original Medicare",
+    InsuranceType.MEDICARE_ADVANTAGE: "Medicare Advantage",
+    InsuranceType.MEDICAID: "Medicaid",
+    InsuranceType.OTHER: "Other",
+}
+_YES_NO = {"yes": True, "no": False, "": None}
+# The phone's IOP line under the program's benefit (X12 service types the interpreter reads).
+_SERVICE_TYPES = {
+    Program.MENTAL_HEALTH: ("MH",),
+    Program.SUBSTANCE_USE: ("AI",),
+    Program.CO_OCCURRING: ("MH", "AI"),
+}
+
+
+class PhoneFormError(ValueError):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(f"{len(errors)} field(s) refused")
+        self.errors = errors
+
+
+def _date(values: dict[str, str], name: str, errors: dict[str, str]) -> date | None:
+    text = values.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        errors[name] = "not a date (use the date picker or YYYY-MM-DD)"
+        return None
+
+
+def _amount(values: dict[str, str], name: str, errors: dict[str, str]) -> Decimal | None:
+    text = values.get(name, "").strip().replace("$", "").replace(",", "")
+    if not text:
+        return None
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        errors[name] = "not an amount (e.g. 25 or 1,250.00)"
+        return None
+    if not amount.is_finite() or amount < 0 or amount >= 10_000_000:
+        errors[name] = "must be between $0 and $9,999,999.99"
+        return None
+    return amount.quantize(Decimal("0.01"))
+
+
+def _whole(values: dict[str, str], name: str, errors: dict[str, str]) -> int | None:
+    text = values.get(name, "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) > 1000:
+        errors[name] = "must be a whole number from 0 to 1000"
+        return None
+    return int(text)
+
+
+def _choice(values: dict[str, str], name: str, errors: dict[str, str]) -> bool | None:
+    text = values.get(name, "").strip()
+    if text not in _YES_NO:
+        errors[name] = "choose yes, no or not said"
+        return None
+    return _YES_NO[text]
+
+
+def to_phone_answer(values: dict[str, str], *, program: Program) -> PhoneAnswer:
+    """PhoneFormError (field → reason) unless every field reads."""
+    errors: dict[str, str] = {}
+    for name in ("representative_name", "call_reference"):
+        if not values.get(name, "").strip():
+            errors[name] = "required"
+    call_date = _date(values, "call_date", errors)
+    if call_date is None and "call_date" not in errors:
+        errors["call_date"] = "required"
+    if values.get("active", "") not in ("yes", "no"):
+        errors["active"] = "choose yes or no"
+    insurance_text = values.get("insurance_type", "").strip()
+    insurance = None
+    if insurance_text:
+        try:
+            insurance = InsuranceType(insurance_text)
+        except ValueError:
+            errors["insurance_type"] = "choose a plan type from the list"
+    network_text = values.get("network", "").strip()
+    network = None
+    if network_text:
+        try:
+            network = Network(network_text)
+        except ValueError:
+            errors["network"] = "choose in network or out of network"
+    plan_begin = _date(values, "plan_begin", errors)
+    plan_end = _date(values, "plan_end", errors)
+    qmb = _choice(values, "medicare_qmb", errors)
+    after = _choice(values, "copay_after_deductible", errors)
+    auth = _choice(values, "auth_required", errors)
+    deductible = _amount(values, "deductible_remaining", errors)
+    oop = _amount(values, "oop_remaining", errors)
+    copay = _amount(values, "copay", errors)
+    share = _amount(values, "coinsurance", errors)
+    if share is not None and share > 100:
+        errors["coinsurance"] = "must be a percent from 0 to 100"
+    limit = _whole(values, "visit_limit", errors)
+    remaining = _whole(values, "visits_remaining", errors)
+    place = values.get("place_of_service", "").strip() or None
+    if place is not None and not (len(place) == 2 and place.isdigit()):
+        errors["place_of_service"] = (
+            "two digits, e.g. 11 for an office, 53 for a community mental health center"
+        )
+    if errors:
+        raise PhoneFormError(errors)
+
+    line: dict[str, Any] = {
+        "service_types": _SERVICE_TYPES[program],
+        "network": network,
+        "place_of_service": place,
+        "plan_year": "next" if values.get("next_year") == "yes" else "current",
+        # The representative's answer on authorization holds for every line of the IOP benefit.
+        "auth_required": auth,
+    }
+    remaining_period = {"time_period": TimePeriod.REMAINING}
+    benefits: list[PhoneBenefit] = []
+    if deductible is not None:
+        benefits.append(
+            PhoneBenefit(kind="deductible", amount=deductible, **line, **remaining_period)
+        )
+    if oop is not None:
+        benefits.append(PhoneBenefit(kind="out_of_pocket", amount=oop, **line, **remaining_period))
+    if copay is not None:
+        benefits.append(
+            PhoneBenefit(
+                kind="copay",
+                amount=copay,
+                time_period=TimePeriod.DAY,
+                copay_applies_after_deductible=after,
+                **line,
+            )
+        )
+    if share is not None:
+        benefits.append(PhoneBenefit(kind="coinsurance", percent=share / 100, **line))
+    if limit is not None:
+        benefits.append(PhoneBenefit(kind="limitations", visits=limit, **line))
+    if remaining is not None:
+        benefits.append(
+            PhoneBenefit(kind="limitations", visits=remaining, **line, **remaining_period)
+        )
+    if auth is not None and not benefits:
+        raise PhoneFormError({"auth_required": "enter the amounts it applies to as well"})
+    try:
+        return PhoneAnswer(
+            representative_name=values["representative_name"].strip(),
+            call_reference=values["call_reference"].strip(),
+            call_date=call_date,
+            active=values["active"] == "yes",
+            plan_name=values.get("plan_name", "").strip() or None,
+            insurance_type=insurance,
+            medicare_qmb=qmb,
+            plan_begin=plan_begin,
+            plan_end=plan_end,
+            benefits=tuple(benefits),
+            notes=values.get("notes", "").strip() or None,
+        )
+    except ValidationError as exc:
+        found: dict[str, str] = {}
+        for error in exc.errors(include_input=False, include_url=False):
+            where = str(error["loc"][0]) if error["loc"] else ""
+            message = error["msg"].removeprefix("Value error, ")
+            if where not in LABELS:
+                where = "plan_end" if "plan_end" in message else "notes"
+            found[where] = message.replace(
+                "plan_end is before plan_begin", "before the plan year begins"
+            )
+        raise PhoneFormError(found) from None
