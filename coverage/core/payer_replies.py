@@ -226,6 +226,8 @@ class _Budget:
 
 def _from_x12(node: Node, budget: _Budget, depth: int) -> ReplyNode:
     budget.take()
+    if depth >= MAX_DEPTH and node.children:
+        budget.note = f"The tree is shortened: levels deeper than {MAX_DEPTH} are not shown."
     children = [
         _from_x12(c, budget, depth + 1)
         for c in node.children
