@@ -22,7 +22,7 @@ from coverage.settings import get_settings
 from coverage.store import payer_calls
 from coverage.store.tables import AuditEvent, PayerCall
 from tests.api_client import leave_queued, make_app, staff
-from tests.factories import request
+from tests.factories import part2_consent, request
 from tests.integration.conftest import job_row, queue_in_process
 from tests.integration.web_session import SignedInClient, signed_in_client
 from tests.payers import SYNTHETIC_X12, reply_271
@@ -88,9 +88,16 @@ def payer_id(rules: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return id
 
 
-def run_job(payer_id: str, submitter: SignedInClient, **reply: Any) -> uuid.UUID:
-    """A verification against the mocked payer, which answers `reply` once, run to its end."""
-    req = request("ppo")
+def run_job(
+    payer_id: str, submitter: SignedInClient, *, part2: bool = False, **reply: Any
+) -> uuid.UUID:
+    """A verification against the mocked payer, which answers `reply` once, run to its end; a
+    Part 2 one (an alcohol-use diagnosis) with the patient's consent to that payer."""
+    req = (
+        request("ppo", diagnoses=["F10.20"], consents=[part2_consent(payer_id)])
+        if part2
+        else request("ppo")
+    )
     policy = req.policies[0].model_copy(update={"payer_id": payer_id})
     with responses.RequestsMock() as payer:
         payer.post(URL, **reply)
@@ -247,3 +254,25 @@ def test_a_reply_over_the_size_cap_is_recorded_as_not_kept(
     assert call.raw_sha256 is None
     text = html.unescape(billing.client.get(f"/verifications/{job_id}/payer-replies").text)
     assert '<p class="notice">reply over 1 MB, not kept</p>' in text
+
+
+def test_a_part2_jobs_reply_is_read_under_its_notice_and_audited_as_part2(
+    payer_id: str, billing: SignedInClient, admissions: SignedInClient, session: Session
+) -> None:
+    job_id = run_job(payer_id, admissions, part2=True, **reply_271(AAA_75.decode()))
+    assert job_row(session, job_id).part2
+
+    page = billing.client.get(f"/verifications/{job_id}/payer-replies").text
+    assert "<strong>42 CFR Part 2.</strong> This record is protected" in page
+    assert "AAA*N**75*C~" in page
+    call = only_call(session, job_id)
+    [event] = session.exec(
+        select(AuditEvent).where(
+            AuditEvent.entity_id == str(job_id), AuditEvent.action == "payer_reply.read"
+        )
+    ).all()
+    assert (event.part2, event.detail, event.actor_role) == (
+        True,
+        f"payer call {call.id}",
+        "billing",
+    )
