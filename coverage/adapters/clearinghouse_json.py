@@ -121,8 +121,10 @@ class ClearinghouseJsonAdapter:
         raws: list[str] = []
         for batch in batches:
             raw = self._exchange(request_body(request, settings, batch), settings, headers, payer)
-            # The answer that was rejected or could not be read is kept with the call.
-            with http.replying(RawReply(payload=raw, media_type=MEDIA_TYPE)):
+            # The answer that was rejected or could not be read is kept with the call, after the
+            # answers to the earlier service types (joined as a full answer is).
+            kept = RawReply(payload="\n".join([*raws, raw]), media_type=MEDIA_TYPE)
+            with http.replying(kept):
                 first = 1 + sum(len(_benefits(r)) for r in responses)
                 read = _read(raw, payer, first_number=first)
                 # A request-level reject answers every service type: stop after the first call.

@@ -137,8 +137,10 @@ class CoreX12Adapter:
         raws: list[str] = []
         for one in inquiries:
             raw = self._exchange(one, settings, credentials, payer)
-            # The 271 that was rejected or could not be read is kept with the call.
-            with http.replying(RawReply(payload=raw, media_type=MEDIA_TYPE)):
+            # The 271 that was rejected or could not be read is kept with the call, after the
+            # answers to the earlier service types (joined as a full answer is).
+            kept = RawReply(payload="\n".join([*raws, raw]), media_type=MEDIA_TYPE)
+            with http.replying(kept):
                 reading = _read(raw, payer)
                 # A request-level reject answers every service type: stop after the first call.
                 error = payer_error(interpret_271(reading, raw=raw, context=context))

@@ -86,3 +86,13 @@ def test_fhir_an_unreadable_resource_is_carried() -> None:
         lambda: FhirAdapter().check(eligibility_request(), payer=fhir.payer())
     )
     assert error.reply == RawReply('{"resourceType": "Bundle"}', "application/fhir+json")
+
+
+@responses.activate
+def test_a_second_service_type_rejected_keeps_both_answers() -> None:
+    lfh = core.LFH
+    responses.post(core.URL, **reply_271(lfh))
+    responses.post(core.URL, **reply_271(AAA_75_X12))
+    error = raised_payer_error(lambda: core.check())
+    assert len(responses.calls) == 2
+    assert error.reply == RawReply(payload=f"{lfh}\n{AAA_75_X12}", media_type="application/edi-x12")
