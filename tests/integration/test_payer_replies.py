@@ -89,7 +89,7 @@ def payer_id(rules: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def run_job(
-    payer_id: str, submitter: SignedInClient, *, part2: bool = False, **reply: Any
+    payer_id: str, submitter: SignedInClient, reply: dict[str, Any], *, part2: bool = False
 ) -> uuid.UUID:
     """A verification against the mocked payer, which answers `reply` once, run to its end; a
     Part 2 one (an alcohol-use diagnosis) with the patient's consent to that payer."""
@@ -128,7 +128,7 @@ def test_a_rejected_reply_is_kept_and_billing_reads_it_as_text_and_tree(
     admissions: SignedInClient,
     session: Session,
 ) -> None:
-    job_id = run_job(payer_id, admissions, **reply_271(AAA_75.decode()))
+    job_id = run_job(payer_id, admissions, reply_271(AAA_75.decode()))
 
     assert job_row(session, job_id).status == "needs_info"
     call = only_call(session, job_id)
@@ -169,7 +169,7 @@ def test_a_rejected_reply_is_kept_and_billing_reads_it_as_text_and_tree(
 def test_an_unreadable_reply_is_kept_and_shown_with_what_could_be_read(
     payer_id: str, billing: SignedInClient, admissions: SignedInClient, session: Session
 ) -> None:
-    job_id = run_job(payer_id, admissions, **reply_271(TRUNCATED.decode()))
+    job_id = run_job(payer_id, admissions, reply_271(TRUNCATED.decode()))
 
     assert job_row(session, job_id).status == "failed"
     call = only_call(session, job_id)
@@ -189,7 +189,9 @@ def test_an_http_500_body_is_kept_escaped_on_the_page_and_read_through_the_api(
     payer_id: str, billing: SignedInClient, admissions: SignedInClient, session: Session
 ) -> None:
     body = "<html><script>alert('x')</script>Internal error 42</html>"
-    job_id = run_job(payer_id, admissions, status=500, body=body, content_type="text/html")
+    job_id = run_job(
+        payer_id, admissions, {"status": 500, "body": body, "content_type": "text/html"}
+    )
 
     assert job_row(session, job_id).status == "failed"
     call = only_call(session, job_id)
@@ -242,7 +244,9 @@ def test_a_reply_over_the_size_cap_is_recorded_as_not_kept(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(get_settings(), "payer_reply_max_mb", 1)
-    job_id = run_job(payer_id, admissions, body=b"x" * (1024 * 1024 + 1), content_type="text/plain")
+    job_id = run_job(
+        payer_id, admissions, {"body": b"x" * (1024 * 1024 + 1), "content_type": "text/plain"}
+    )
 
     assert job_row(session, job_id).status == "needs_info"
     call = only_call(session, job_id)
@@ -259,7 +263,7 @@ def test_a_reply_over_the_size_cap_is_recorded_as_not_kept(
 def test_a_part2_jobs_reply_is_read_under_its_notice_and_audited_as_part2(
     payer_id: str, billing: SignedInClient, admissions: SignedInClient, session: Session
 ) -> None:
-    job_id = run_job(payer_id, admissions, part2=True, **reply_271(AAA_75.decode()))
+    job_id = run_job(payer_id, admissions, reply_271(AAA_75.decode()), part2=True)
     assert job_row(session, job_id).part2
 
     page = billing.client.get(f"/verifications/{job_id}/payer-replies").text
