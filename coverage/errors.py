@@ -1,5 +1,8 @@
 """The one exception hierarchy. Messages never carry PHI: they reach logs and API responses."""
 
+from dataclasses import dataclass
+from typing import Any
+
 
 class CoverageError(Exception):
     """Root of every error the service raises on purpose."""
@@ -33,10 +36,28 @@ class ConfigError(CoverageError):
     """Settings or rule data that make the service unsafe or unable to run."""
 
 
+@dataclass(frozen=True)
+class RawReply:
+    """What a payer sent back, as received. `payload` is None when the reply was over the size
+    cap and never read (`not_kept` says why). It holds PHI: never put it in a message."""
+
+    payload: str | None
+    media_type: str
+    not_kept: str = ""
+
+    def __repr__(self) -> str:  # a stray log of the object must not print the reply
+        size = "not kept" if self.payload is None else f"{len(self.payload)} characters"
+        return f"RawReply({self.media_type}, {size})"
+
+
 class PayerError(CoverageError):
-    """A payer could not answer. `action` tells staff what to do; it names no patient."""
+    """A payer could not answer. `action` tells staff what to do; it names no patient.
+
+    `reply` is the payer's reply when one was received (kept encrypted by the pipeline); it is an
+    attribute, never part of the message, and is dropped when the error is pickled."""
 
     permanent: bool = False
+    reply: RawReply | None = None
 
     def __init__(
         self,
@@ -51,6 +72,18 @@ class PayerError(CoverageError):
         self.retry_after = retry_after
         # The payer's own reason (X12 AAA03, e.g. 75), kept for billing; staff see `action`.
         self.reject_code = reject_code
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exceptions pickle their __dict__ (a Celery result, a process pool): not the reply.
+        state = {k: v for k, v in self.__dict__.items() if k != "reply"}
+        return (_rebuild, (type(self), self.args, state))
+
+
+def _rebuild(cls: type[PayerError], args: tuple[Any, ...], state: dict[str, Any]) -> PayerError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class PayerTransientError(PayerError):

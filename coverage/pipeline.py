@@ -38,7 +38,13 @@ from coverage.domain.payer import PayerConfig
 from coverage.domain.phone import PhoneAnswerRequest
 from coverage.domain.request import VerificationRequest
 from coverage.domain.result import PolicyCoverage, VerificationResult
-from coverage.errors import ConflictError, PayerError, PayerPermanentError, PayerTransientError
+from coverage.errors import (
+    ConflictError,
+    PayerError,
+    PayerPermanentError,
+    PayerTransientError,
+    RawReply,
+)
 from coverage.pricing.episode import price_episode
 from coverage.rules.assessment import assess
 from coverage.rules.book import RuleBook
@@ -352,11 +358,14 @@ def _ask(
         check.outcome = "permanent_error" if exc.permanent else "transient_error"
         check.error = exc.action[:500]
         check.reject_code = exc.reject_code
+        if exc.reply is not None:
+            _keep(check, exc.reply)
+            # Kept (encrypted) now: the error travels on without the reply's PHI.
+            exc.reply = None
         raise
     else:
         check.outcome = "ok"
-        check.raw = {"media_type": response.raw_media_type, "payload": response.raw_payload}
-        check.raw_sha256 = hashlib.sha256(response.raw_payload.encode()).hexdigest()
+        _keep(check, RawReply(payload=response.raw_payload, media_type=response.raw_media_type))
         check.normalized = response.model_dump(mode="json", exclude={"raw_payload"})
         return response
     finally:
@@ -365,6 +374,16 @@ def _ask(
             payer_calls.record(session, call=check)
             if disclosure is not None:
                 _audit_disclosure(session, job_id, payer, disclosure.recipient_kind)
+
+
+def _keep(check: PayerCall, reply: RawReply) -> None:
+    """The reply as received, encrypted with the row, and its hash; a reply over the size cap was
+    never read, so only that is recorded."""
+    if reply.payload is None:
+        check.raw = {"media_type": reply.media_type, "payload": None, "not_kept": reply.not_kept}
+        return
+    check.raw = {"media_type": reply.media_type, "payload": reply.payload}
+    check.raw_sha256 = hashlib.sha256(reply.payload.encode()).hexdigest()
 
 
 def _audit_disclosure(

@@ -23,7 +23,7 @@ from coverage.adapters import http
 from coverage.adapters.payer_settings import HttpSettings, read_settings, secret
 from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
 from coverage.domain.payer import PayerConfig
-from coverage.errors import PayerTransientError
+from coverage.errors import PayerTransientError, RawReply
 from coverage.x12.codes import SUD_SERVICE_TYPES
 from coverage.x12.iop_benefit import IopContext, interpret_responses, payer_error
 from coverage.x12.json_271 import JsonShapeError, read_json_271
@@ -121,13 +121,18 @@ class ClearinghouseJsonAdapter:
         raws: list[str] = []
         for batch in batches:
             raw = self._exchange(request_body(request, settings, batch), settings, headers, payer)
-            read = _read(raw, payer, first_number=1 + sum(len(_benefits(r)) for r in responses))
-            # A request-level reject answers every service type: stop after the first call.
-            error = payer_error(
-                interpret_responses(read, raw=raw, context=context, media_type=MEDIA_TYPE)
-            )
-            if error is not None:
-                raise error
+            # The answer that was rejected or could not be read is kept with the call, after the
+            # answers to the earlier service types (joined as a full answer is).
+            kept = RawReply(payload="\n".join([*raws, raw]), media_type=MEDIA_TYPE)
+            with http.replying(kept):
+                first = 1 + sum(len(_benefits(r)) for r in responses)
+                read = _read(raw, payer, first_number=first)
+                # A request-level reject answers every service type: stop after the first call.
+                error = payer_error(
+                    interpret_responses(read, raw=raw, context=context, media_type=MEDIA_TYPE)
+                )
+                if error is not None:
+                    raise error
             responses += read
             raws.append(raw)
         return interpret_responses(

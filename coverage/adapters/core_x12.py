@@ -27,11 +27,11 @@ from coverage.adapters.payer_settings import HttpSettings, read_settings, secret
 from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import Relationship
-from coverage.errors import PayerPermanentError, PayerTransientError
+from coverage.errors import PayerPermanentError, PayerTransientError, RawReply
 from coverage.x12 import core_mime, core_soap
 from coverage.x12.codes import SUD_SERVICE_TYPES
 from coverage.x12.errors import X12ParseError
-from coverage.x12.iop_benefit import IopContext, interpret_271, payer_error
+from coverage.x12.iop_benefit import MEDIA_TYPE, IopContext, interpret_271, payer_error
 from coverage.x12.reader_271 import Interchange271, read_271
 from coverage.x12.writer_270 import (
     Envelope270,
@@ -137,11 +137,15 @@ class CoreX12Adapter:
         raws: list[str] = []
         for one in inquiries:
             raw = self._exchange(one, settings, credentials, payer)
-            reading = _read(raw, payer)
-            # A request-level reject answers every service type: stop after the first call.
-            error = payer_error(interpret_271(reading, raw=raw, context=context))
-            if error is not None:
-                raise error
+            # The 271 that was rejected or could not be read is kept with the call, after the
+            # answers to the earlier service types (joined as a full answer is).
+            kept = RawReply(payload="\n".join([*raws, raw]), media_type=MEDIA_TYPE)
+            with http.replying(kept):
+                reading = _read(raw, payer)
+                # A request-level reject answers every service type: stop after the first call.
+                error = payer_error(interpret_271(reading, raw=raw, context=context))
+                if error is not None:
+                    raise error
             readings.append(reading)
             raws.append(raw)
         merged = Interchange271(readings[0].interchange, [r for x in readings for r in x.responses])
@@ -190,25 +194,32 @@ class CoreX12Adapter:
                 timeout=timeout,
                 files={name: (None, value) for name, value in fields.items()},
             )
-        try:
-            reply = _decode(response, settings)
-        except ValueError:
-            raise PayerTransientError(
-                f"payer {payer.id} sent an unreadable CORE envelope",
-                action="The payer's answer could not be read; the payer call is retried automatically.",
-            ) from None
-        if reply.get("ErrorCode", core_mime.SUCCESS) != core_mime.SUCCESS:
-            code = reply.get("ErrorCode", "")[:40]
-            raise PayerPermanentError(
-                f"payer {payer.id} refused the CORE envelope: {code}",
-                action="The payer refused our CORE envelope: an operator must check the payer file.",
-            )
-        if reply.get("PayloadType") != core_mime.RESPONSE_271 or not reply.get("Payload"):
-            raise PayerTransientError(
-                f"payer {payer.id} answered without a 271",
-                action="The payer's answer had no eligibility response; the payer call is retried automatically.",
-            )
-        return reply["Payload"]
+        # A refused or unreadable envelope is kept whole, as it came.
+        with http.replying(http.reply_of(response)):
+            return _payload(response, settings, payer)
+
+
+def _payload(response: requests.Response, settings: CoreX12Settings, payer: PayerConfig) -> str:
+    """The 271 inside the CORE envelope."""
+    try:
+        reply = _decode(response, settings)
+    except ValueError:
+        raise PayerTransientError(
+            f"payer {payer.id} sent an unreadable CORE envelope",
+            action="The payer's answer could not be read; the payer call is retried automatically.",
+        ) from None
+    if reply.get("ErrorCode", core_mime.SUCCESS) != core_mime.SUCCESS:
+        code = reply.get("ErrorCode", "")[:40]
+        raise PayerPermanentError(
+            f"payer {payer.id} refused the CORE envelope: {code}",
+            action="The payer refused our CORE envelope: an operator must check the payer file.",
+        )
+    if reply.get("PayloadType") != core_mime.RESPONSE_271 or not reply.get("Payload"):
+        raise PayerTransientError(
+            f"payer {payer.id} answered without a 271",
+            action="The payer's answer had no eligibility response; the payer call is retried automatically.",
+        )
+    return reply["Payload"]
 
 
 def _decode(response: requests.Response, settings: CoreX12Settings) -> dict[str, str]:

@@ -26,7 +26,7 @@ from coverage.adapters.payer_settings import HttpSettings, read_settings, secret
 from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
 from coverage.domain.payer import PayerConfig
 from coverage.domain.request import Sex
-from coverage.errors import PayerPermanentError, PayerTransientError
+from coverage.errors import PayerPermanentError, PayerTransientError, RawReply
 from coverage.fhir.reader import FhirShapeError, read_fhir_response
 from coverage.fhir.writer import NPI, PAYER_SYSTEM, X12_SERVICE_TYPES
 from coverage.x12.codes import SUD_SERVICE_TYPES
@@ -152,33 +152,35 @@ class FhirAdapter:
             headers=_headers(settings, payer),
         )
         raw = response.text
-        try:
-            body = json.loads(raw, parse_float=Decimal)  # amounts never pass through float
-            outcome = body.get("outcome") if isinstance(body, dict) else None
-            read = read_fhir_response(body)
-        except (ValueError, FhirShapeError) as exc:
-            reason = str(exc) if isinstance(exc, FhirShapeError) else "not JSON"
-            raise PayerTransientError(
-                f"payer {payer.id} sent an unreadable eligibility response ({reason})",
-                action="The payer's answer could not be read; the payer call is retried automatically.",
-            ) from None
-        context = IopContext(
-            service_date=request.service_start,
-            substance_use=bool(SUD_SERVICE_TYPES.intersection(request.service_types)),
-        )
-        result = interpret_responses(read, raw=raw, context=context, media_type=MEDIA_TYPE)
-        error = payer_error(result)
-        if error is not None:
-            raise error
-        if outcome == "queued":
-            raise PayerTransientError(
-                f"payer {payer.id} queued the request without an answer",
-                action="The payer has not answered yet; the payer call is retried automatically.",
+        # The answer that was rejected or could not be read is kept with the call.
+        with http.replying(RawReply(payload=raw, media_type=MEDIA_TYPE)):
+            try:
+                body = json.loads(raw, parse_float=Decimal)  # amounts never pass through float
+                outcome = body.get("outcome") if isinstance(body, dict) else None
+                read = read_fhir_response(body)
+            except (ValueError, FhirShapeError) as exc:
+                reason = str(exc) if isinstance(exc, FhirShapeError) else "not JSON"
+                raise PayerTransientError(
+                    f"payer {payer.id} sent an unreadable eligibility response ({reason})",
+                    action="The payer's answer could not be read; the payer call is retried automatically.",
+                ) from None
+            context = IopContext(
+                service_date=request.service_start,
+                substance_use=bool(SUD_SERVICE_TYPES.intersection(request.service_types)),
             )
-        if outcome == "error":
-            raise PayerPermanentError(
-                f"payer {payer.id} answered outcome error without an error code",
-                action="The payer reported an error without a reason: call the payer, then "
-                "record what they say as a phone verification.",
-            )
-        return result
+            result = interpret_responses(read, raw=raw, context=context, media_type=MEDIA_TYPE)
+            error = payer_error(result)
+            if error is not None:
+                raise error
+            if outcome == "queued":
+                raise PayerTransientError(
+                    f"payer {payer.id} queued the request without an answer",
+                    action="The payer has not answered yet; the payer call is retried automatically.",
+                )
+            if outcome == "error":
+                raise PayerPermanentError(
+                    f"payer {payer.id} answered outcome error without an error code",
+                    action="The payer reported an error without a reason: call the payer, then "
+                    "record what they say as a phone verification.",
+                )
+            return result

@@ -4,13 +4,14 @@ read up to a size cap, and every failure turned into a classified PayerError onc
 
 import email.utils
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 import requests
 
 from coverage.adapters.addresses import check_url
 from coverage.adapters.pinning import AddressRefused, pin
-from coverage.errors import PayerPermanentError, PayerTransientError
+from coverage.errors import PayerError, PayerPermanentError, PayerTransientError, RawReply
 from coverage.settings import get_settings
 
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -86,18 +87,43 @@ def post(
     if 200 <= status < 300:
         _read_body(response, payer=payer, timeout=timeout)
         return response
-    response.close()
+    error: PayerError
     if status in RETRYABLE_STATUS:
-        raise PayerTransientError(
+        error = PayerTransientError(
             f"payer {payer} answered HTTP {status}",
             action="The payer is busy or down; the payer call is retried automatically.",
             retry_after=retry_after(response.headers.get("Retry-After")),
         )
-    raise PayerPermanentError(
-        f"payer {payer} refused the request: HTTP {status}",
-        action="The payer refused our request: an operator must check the payer file "
-        "(URL, credentials, IDs) before re-running.",
-    )
+    else:
+        error = PayerPermanentError(
+            f"payer {payer} refused the request: HTTP {status}",
+            action="The payer refused our request: an operator must check the payer file "
+            "(URL, credentials, IDs) before re-running.",
+        )
+    error.reply = _error_body(response, payer=payer, timeout=timeout)
+    raise error
+
+
+def media_type(response: requests.Response) -> str:
+    """The reply's media type without its parameters ("text/plain" of "text/plain; charset=...")."""
+    return response.headers.get("Content-Type", "").split(";")[0].strip()[:100]
+
+
+def reply_of(response: requests.Response) -> RawReply:
+    """A fully read reply, as kept with its payer call."""
+    return RawReply(payload=response.text, media_type=media_type(response))
+
+
+@contextmanager
+def replying(reply: RawReply) -> Iterator[None]:
+    """A payer error raised inside (a rejection, an unreadable answer) carries the reply it was
+    about, for the pipeline to keep; an error already carrying one keeps its own."""
+    try:
+        yield
+    except PayerError as exc:
+        if exc.reply is None:
+            exc.reply = reply
+        raise
 
 
 def _late(payer: str, timeout: tuple[float, float]) -> PayerTransientError:
@@ -105,6 +131,19 @@ def _late(payer: str, timeout: tuple[float, float]) -> PayerTransientError:
         f"payer {payer} did not answer within {timeout[1]:g} s",
         action="The payer did not answer in time; the payer call is retried automatically.",
     )
+
+
+def _error_body(
+    response: requests.Response, *, payer: str, timeout: tuple[float, float]
+) -> RawReply | None:
+    """The body of a refusal, kept with the call; None when there was none or it was cut off."""
+    try:
+        _read_body(response, payer=payer, timeout=timeout)
+    except PayerError as exc:
+        return exc.reply  # over the cap: recorded as not kept; cut off: nothing
+    if not response.content:
+        return None
+    return reply_of(response)
 
 
 def _read_body(response: requests.Response, *, payer: str, timeout: tuple[float, float]) -> None:
@@ -134,11 +173,18 @@ def _read_body(response: requests.Response, *, payer: str, timeout: tuple[float,
     finally:
         response.close()
     if declared > limit or len(body) > limit:
-        raise PayerPermanentError(
+        error = PayerPermanentError(
             f"payer {payer}: reply over {limit_mb} MB (IOP_COVERAGE_PAYER_REPLY_MAX_MB), not read",
             action=f"The payer's reply was larger than {limit_mb} MB and was not read; an operator "
             "must check the payer's address in its payer file, or raise the reply size limit if "
             "this payer's replies are really that large.",
         )
+        # The bytes were never read: the call records that, not the reply.
+        error.reply = RawReply(
+            payload=None,
+            media_type=media_type(response),
+            not_kept=f"reply over {limit_mb} MB, not kept",
+        )
+        raise error
     # The body is read; hand it to the adapter as an ordinary, fully read response.
     response._content = bytes(body)

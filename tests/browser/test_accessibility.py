@@ -54,6 +54,7 @@ def test_a_result_its_review_forms_and_the_print_pages_meet_wcag_aa(
     for path in (
         f"/verifications/{insured}",
         f"/verifications/{insured}/estimate",
+        f"/verifications/{insured}/payer-replies",
         f"/verifications/{uninsured}",
         f"/verifications/{uninsured}/good-faith-estimate",
     ):

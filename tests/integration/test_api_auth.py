@@ -11,7 +11,7 @@ from coverage.domain.access import Actor, Role
 from coverage.domain.consent import Part2Consent
 from coverage.domain.request import VerificationRequest
 from coverage.service import consents
-from coverage.store import users
+from coverage.store import payer_calls, users
 from coverage.store.db import session_scope
 from tests.api_client import Staff, staff
 from tests.factories import part2_consent, request, request_body
@@ -25,6 +25,15 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("GET", "/api/verifications"): (200, 200, 403, 403, 403, 401),
     ("GET", "/api/verifications/{job_id}"): (200, 200, 403, 403, 403, 401),
     ("GET", "/api/verifications/{job_id}/fhir"): (200, 200, 403, 403, 403, 401),
+    ("GET", "/api/verifications/{job_id}/payer-calls"): (403, 200, 403, 403, 403, 401),
+    ("GET", "/api/verifications/{job_id}/payer-calls/{call_id}/reply"): (
+        403,
+        200,
+        403,
+        403,
+        403,
+        401,
+    ),
     ("POST", "/api/verifications/{job_id}/review"): (403, 200, 403, 403, 403, 401),
     # Admissions may re-run its own jobs only while they need information or failed: 409 here.
     ("POST", "/api/verifications/{job_id}/rerun"): (409, 202, 403, 403, 403, 401),
@@ -86,6 +95,10 @@ def test_role_route_matrix(
             consent = Part2Consent.model_validate(part2_consent("sandbox-commercial"))
             recorded = consents.record(job_id, consent=consent, actor=owner)
             path = path.replace("{consent_id}", str(recorded))
+        if "{call_id}" in path:  # the job's call to the sandbox payer
+            with session_scope() as session:
+                [call] = payer_calls.list_for(session, job_id=job_id)
+            path = path.replace("{call_id}", str(call.id))
     if "{batch_id}" in path:  # a batch the admissions user uploaded
         accepted = intake.accept(intake.template_csv().encode(), actor=owner)
         path = path.replace("{batch_id}", str(accepted.batch_id))

@@ -28,6 +28,9 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/api/verifications"): frozenset({ADMISSIONS, BILLING}),
     ("GET", "/api/verifications/{job_id}"): frozenset({ADMISSIONS, BILLING}),
     ("GET", "/api/verifications/{job_id}/fhir"): frozenset({ADMISSIONS, BILLING}),
+    # The payer's raw replies: billing reviews results (admissions submits; admin sees no PHI).
+    ("GET", "/api/verifications/{job_id}/payer-calls"): frozenset({BILLING}),
+    ("GET", "/api/verifications/{job_id}/payer-calls/{call_id}/reply"): frozenset({BILLING}),
     ("POST", "/api/verifications/{job_id}/review"): frozenset({BILLING}),
     ("POST", "/api/verifications/{job_id}/rerun"): frozenset({ADMISSIONS, BILLING}),
     ("GET", "/api/verifications/{job_id}/good-faith-estimate"): frozenset({ADMISSIONS, BILLING}),
@@ -56,6 +59,7 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/verifications/{job_id}"): frozenset({ADMISSIONS, BILLING}),
     ("GET", "/verifications/{job_id}/live"): frozenset({ADMISSIONS, BILLING}),
     ("GET", "/verifications/{job_id}/result"): frozenset({ADMISSIONS, BILLING}),
+    ("GET", "/verifications/{job_id}/payer-replies"): frozenset({BILLING}),
     ("POST", "/verifications/{job_id}/review"): frozenset({BILLING}),
     ("POST", "/verifications/{job_id}/note"): frozenset({BILLING}),
     ("POST", "/verifications/{job_id}/adjust"): frozenset({BILLING}),

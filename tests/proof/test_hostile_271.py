@@ -10,6 +10,7 @@ import pytest
 import responses
 
 from coverage.adapters.core_x12 import CoreX12Adapter
+from coverage.core.payer_replies import MAX_DEPTH, PayerCallRow, ReplyNode, view
 from coverage.domain.eligibility import EligibilityResponse
 from coverage.errors import PayerError
 from coverage.x12.errors import X12ParseError
@@ -132,6 +133,37 @@ def test_the_adapter_answers_or_raises_a_payer_error(name: str, credentials: Non
     request = eligibility_request(payer_id="example-core")
     ADAPTER[_outcome(lambda: CoreX12Adapter().check(request, payer=payer), PayerError)] += 1
     _record()
+    try:
+        CoreX12Adapter().check(request, payer=payer)
+    except PayerError as error:  # a reply came: it goes with the error, to be kept
+        assert error.reply is not None and error.reply.payload is not None
+
+
+def _depth(nodes: list[ReplyNode]) -> int:
+    return 1 + max((_depth(n.children) for n in nodes), default=0) if nodes else 0
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_billing_sees_it_as_text_and_a_tree_or_is_told_why_not(name: str) -> None:
+    row = PayerCallRow.model_validate(
+        {
+            "id": "00000000-0000-4000-8000-000000000000",
+            "attempt": 1,
+            "payer_id": "example-core",
+            "payer_name": "Example",
+            "at": "2026-03-02T10:00:00Z",
+            "outcome": "transient_error",
+            "outcome_text": "",
+            "error": "",
+            "elapsed_ms": 5,
+            "raw_sha256": None,
+            "reply_kept": True,
+        }
+    )
+    shown = view(HOSTILE[name], "application/edi-x12", row)
+    assert shown.kind in ("x12", "text")
+    assert shown.tree or shown.note
+    assert _depth(shown.tree) <= MAX_DEPTH + 1
 
 
 def _record() -> None:

@@ -50,6 +50,7 @@ def _url(path: str, method: str, world: World) -> str:
         "user_id": world.other_user,
         "token": "not-a-sign-in-link",
         "consent_id": "00000000-0000-4000-8000-000000000000",  # none such: 404 once let in
+        "call_id": "00000000-0000-4000-8000-000000000000",  # none such: 404 once let in
     }
     return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
 

@@ -9,7 +9,8 @@ from coverage import service
 from coverage.api.deps import Billing, EnqueueDep, Reader, SessionDep, Submitter
 from coverage.api.params import IdempotencyKey
 from coverage.api.schemas import AUTHENTICATED, JobCreated, ReviewIn, problems
-from coverage.core import reads
+from coverage.core import payer_replies, reads
+from coverage.core.payer_replies import PayerCallRow, PayerReply
 from coverage.core.views import JobDetail, JobList
 from coverage.domain.job_state import JobStatus
 from coverage.domain.request import VerificationRequest
@@ -74,6 +75,28 @@ def read_verification_fhir(
     return Response(
         resource.model_dump_json(by_alias=True, exclude_none=True), media_type=FHIR_JSON
     )
+
+
+@router.get(
+    "/{job_id}/payer-calls", response_model=list[PayerCallRow], responses=problems(404, 422)
+)
+def list_payer_calls(job_id: uuid.UUID, actor: Billing, session: SessionDep) -> list[PayerCallRow]:
+    """The job's payer calls, oldest first: payer, when, outcome, elapsed time and the SHA-256 of
+    the reply kept (billing only; audited)."""
+    return payer_replies.calls(session, job_id=job_id, actor=actor)
+
+
+@router.get(
+    "/{job_id}/payer-calls/{call_id}/reply",
+    response_model=PayerReply,
+    responses=problems(404, 422),
+)
+def read_payer_reply(
+    job_id: uuid.UUID, call_id: uuid.UUID, actor: Billing, session: SessionDep
+) -> PayerReply:
+    """One call's reply as it came: its lines (X12: one segment a line) and a readable tree
+    (billing only; audited)."""
+    return payer_replies.reply(session, job_id=job_id, call_id=call_id, actor=actor)
 
 
 @router.get("", response_model=JobList, responses=problems(422))

@@ -17,7 +17,7 @@ from coverage.api.web.auth import WebUser, form_for, page_for
 from coverage.api.web.day_filter import OptionalDay, day_range
 from coverage.api.web.navigation import status_text
 from coverage.api.web.render import page, templates
-from coverage.core import reads
+from coverage.core import payer_replies, reads
 from coverage.core.rule_book import payers_in_force
 from coverage.domain.access import Role
 from coverage.domain.call_script import Topic
@@ -408,3 +408,16 @@ def verification_result(
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@router.get("/verifications/{job_id}/payer-replies", response_class=HTMLResponse)
+def payer_replies_page(
+    request: Request, session: SessionDep, user: Billing, job_id: uuid.UUID
+) -> HTMLResponse:
+    """Billing's view of each payer call with its reply as text and as a tree (each reply shown
+    is an audited read)."""
+    job = jobs.get_or_raise(session, job_id=job_id)
+    shown = payer_replies.replies(session, job_id=job_id, actor=user.actor)
+    return page(
+        request, "web/payer_replies.html", user, job_id=job_id, part2=job.part2, replies=shown
+    )
