@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from coverage.adapters.base import PayerAdapter, load_adapters
 from coverage.adapters.guard import PayerDeferred, payer_guard
+from coverage.core import phone_merge
 from coverage.core.answer_reuse import cache_seconds, reuse, subject_hash
 from coverage.core.reverification import changes_since
 from coverage.core.rule_book import RuleBookUnavailable, current_rulebook
@@ -31,7 +32,13 @@ from coverage.domain.consent import (
     check_consent,
     consent_needed,
 )
-from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse, OtherPayerRole
+from coverage.domain.eligibility import (
+    TERM_FIELDS,
+    EligibilityRequest,
+    EligibilityResponse,
+    OtherPayerRole,
+    TermOrigin,
+)
 from coverage.domain.gfe import Facility
 from coverage.domain.job_state import JobStatus
 from coverage.domain.payer import PayerConfig
@@ -47,6 +54,8 @@ from coverage.settings import get_settings
 from coverage.store import audit, jobs, payer_calls, phone_answers, results
 from coverage.store.db import session_scope
 from coverage.store.tables import PayerCall, utcnow
+from coverage.x12.codes import SUD_SERVICE_TYPES
+from coverage.x12.iop_benefit import IopContext
 
 log = logging.getLogger(__name__)
 # What a result keeps of each payer's answer: PolicyCoverage's own fields.
@@ -254,7 +263,8 @@ class _Asker:
                 action=f"Payer {payer.id!r} uses adapter {payer.adapter!r}, "
                 "which is not installed; an operator must fix the payer file.",
             )
-        if getattr(adapter, "reads_phone_answers", False):
+        by_phone = getattr(adapter, "reads_phone_answers", False)
+        if by_phone:
             eligibility = _with_phone_answer(eligibility)
         ids = {"job_id": self.job_id, "policy_id": self.policy_id}
         reused = None
@@ -262,9 +272,45 @@ class _Asker:
             with session_scope() as session:
                 reused = reuse(session, eligibility, payer, **ids)
         if reused is not None:
-            return reused
-        with payer_guard().call(payer):
-            return _ask(adapter, eligibility, payer, disclosure=consent, **ids)
+            response = reused
+        else:
+            with payer_guard().call(payer):
+                response = _ask(adapter, eligibility, payer, disclosure=consent, **ids)
+        if by_phone:
+            return response
+        # A call staff recorded for this job is combined with the electronic answer, whether
+        # that answer was just asked for or reused.
+        call = _with_phone_answer(eligibility).phone_answer
+        response = _electronic_origins(response)
+        if call is None:
+            return response
+        context = IopContext(
+            service_date=eligibility.service_start,
+            substance_use=bool(SUD_SERVICE_TYPES.intersection(eligibility.service_types)),
+        )
+        return phone_merge.merge(response, call, context)
+
+
+def _electronic_origins(response: EligibilityResponse) -> EligibilityResponse:
+    """An electronic answer built without origins (the sandbox payer, answers stored before
+    origins were kept): the terms it states are the electronic answer's."""
+    if all(cs.origins for cs in response.cost_sharing):
+        return response
+    filled = tuple(
+        cs
+        if cs.origins
+        else cs.model_copy(
+            update={
+                "origins": tuple(
+                    TermOrigin(term=term, source="electronic")
+                    for term in TERM_FIELDS
+                    if cs.stated(term)
+                )
+            }
+        )
+        for cs in response.cost_sharing
+    )
+    return response.model_copy(update={"cost_sharing": filled})
 
 
 def _with_phone_answer(eligibility: EligibilityRequest) -> PhoneAnswerRequest:

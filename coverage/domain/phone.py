@@ -39,8 +39,10 @@ class PhoneBenefit(_Frozen):
     """One benefit as the representative stated it."""
 
     kind: PhoneBenefitKind
+    # Empty: the facility IOP benefit the call script asks about (the manual adapter gives it
+    # the program's most specific IOP service type, so every term lands on one IOP line).
     service_types: tuple[str, ...] = Field(
-        default=("MH",), min_length=1, max_length=10, description="X12 service type codes"
+        default=(), max_length=10, description="X12 service type codes; empty: the IOP benefit"
     )
     network: Network | None = Field(default=None, description="None: applies to both")
     coverage_level: CoverageLevel = CoverageLevel.INDIVIDUAL
@@ -51,6 +53,15 @@ class PhoneBenefit(_Frozen):
     percent: Decimal | None = Field(default=None, ge=0, le=1, description="0.20 = 20%")
     visits: int | None = Field(default=None, ge=0, le=1000, description="visit or day limit")
     auth_required: bool | None = None
+    copay_applies_after_deductible: bool | None = Field(
+        default=None, description="copay only: False = owed from day one, deductible or not"
+    )
+    place_of_service: str | None = Field(
+        default=None, pattern=r"^[0-9]{2}$", description="CMS place of service, e.g. 11 = office"
+    )
+    plan_year: Literal["current", "next"] = Field(
+        default="current", description="next: next plan year's amount, when it differs"
+    )
     note: str | None = Field(default=None, max_length=300)
 
     @field_validator("service_types")
@@ -68,6 +79,12 @@ class PhoneBenefit(_Frozen):
             raise ValueError(f"a {self.kind} benefit needs {needed}")
         return self
 
+    @model_validator(mode="after")
+    def _copay_flag_on_copay(self) -> "PhoneBenefit":
+        if self.copay_applies_after_deductible is not None and self.kind != "copay":
+            raise ValueError("copay_applies_after_deductible is for a copay benefit only")
+        return self
+
 
 class PhoneAnswer(_Frozen):
     """The call and everything the representative said about one policy."""
@@ -78,6 +95,9 @@ class PhoneAnswer(_Frozen):
     active: bool
     plan_name: str | None = Field(default=None, max_length=120)
     insurance_type: InsuranceType | None = None
+    medicare_qmb: bool | None = Field(
+        default=None, description="Qualified Medicare Beneficiary: owes no Medicare cost sharing"
+    )
     plan_begin: date | None = None
     plan_end: date | None = None
     benefits: tuple[PhoneBenefit, ...] = Field(default=(), max_length=50)

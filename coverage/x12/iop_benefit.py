@@ -22,12 +22,14 @@ from coverage.domain.eligibility import (
     Benefit,
     BenefitKind,
     CostSharing,
+    CostTerm,
     EligibilityResponse,
     InsuranceType,
     Network,
     OtherPayer,
     OtherPayerRole,
     PayerIssue,
+    TermOrigin,
     TimePeriod,
 )
 from coverage.errors import PayerError, PayerPermanentError, PayerTransientError
@@ -633,6 +635,7 @@ def _cost_sharing(
             f"{network.value}: {excluded[0].describe()} says IOP service types are not covered"
         )
         return None
+    deductible_stated = deductible
     if deductible is None:
         deductible = family_deductible if family_deductible is not None else Decimal("0")
         assumptions.append(
@@ -661,6 +664,15 @@ def _cost_sharing(
                 f"{network.value}: visit limit {day_limit} is the plan total; days used not reported"
             )
     after_deductible = _copay_after_deductible(copay, network, assumptions)
+    stated: dict[CostTerm, object] = {
+        "deductible": deductible_stated,
+        "family_deductible": family_deductible,
+        "out_of_pocket": oop,
+        "family_out_of_pocket": family_oop,
+        "copay": copay,
+        "coinsurance": coinsurance,
+        "day_limit": day_limit,
+    }
     return CostSharing(
         network=network,
         deductible_remaining=deductible,
@@ -674,6 +686,11 @@ def _cost_sharing(
         family_oop_remaining=family_oop,
         prior_auth_required=auth,
         day_limit_remaining=day_limit,
+        origins=tuple(
+            TermOrigin(term=term, source="electronic")
+            for term, found in stated.items()
+            if found is not None
+        ),
     )
 
 
