@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
+from coverage.adapters import phone_merge
 from coverage.adapters.base import PayerAdapter, load_adapters
 from coverage.adapters.guard import PayerDeferred, payer_guard
-from coverage.core import phone_merge
 from coverage.core.answer_reuse import cache_seconds, reuse, subject_hash
 from coverage.core.reverification import changes_since
 from coverage.core.rule_book import RuleBookUnavailable, current_rulebook
@@ -54,8 +54,6 @@ from coverage.settings import get_settings
 from coverage.store import audit, jobs, payer_calls, phone_answers, results
 from coverage.store.db import session_scope
 from coverage.store.tables import PayerCall, utcnow
-from coverage.x12.codes import SUD_SERVICE_TYPES
-from coverage.x12.iop_benefit import IopContext
 
 log = logging.getLogger(__name__)
 # What a result keeps of each payer's answer: PolicyCoverage's own fields.
@@ -284,11 +282,7 @@ class _Asker:
         response = _electronic_origins(response)
         if call is None:
             return response
-        context = IopContext(
-            service_date=eligibility.service_start,
-            substance_use=bool(SUD_SERVICE_TYPES.intersection(eligibility.service_types)),
-        )
-        return phone_merge.merge(response, call, context)
+        return phone_merge.merge(response, call, eligibility)
 
 
 def _electronic_origins(response: EligibilityResponse) -> EligibilityResponse:

@@ -1,6 +1,6 @@
 """A payer's answer saved to a file, read the way the adapters read it on the wire: an X12 271
 interchange, a clearinghouse's JSON rendering of a 271, a FHIR CoverageEligibilityResponse, or a
-phone answer staff recorded (JSON, as `iop-coverage vob record` takes it).
+phone answer staff recorded (JSON, as `iop-coverage phone record` takes it).
 The format is told from the content, never from the file name (`iop-coverage x12 read`)."""
 
 import json
@@ -152,7 +152,7 @@ def _json(text: str, context: IopContext) -> SavedAnswer:
 
 
 def _phone(body: dict[str, Any], context: IopContext) -> SavedAnswer:
-    """A phone answer as staff record it (API, CLI `vob record`), read as the manual adapter does."""
+    """A call as staff record it (`iop-coverage phone record`), read as the manual adapter does."""
     try:
         entry = PhoneAnswer.model_validate(body)
     except ValidationError as exc:

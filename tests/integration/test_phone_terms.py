@@ -13,6 +13,7 @@ import pytest
 from sqlmodel import Session
 
 from coverage import pipeline, service
+from coverage.adapters.base import PayerAdapter
 from coverage.core.rule_book import current_rulebook
 from coverage.domain.access import Actor, Role
 from coverage.domain.phone import PhoneAnswer
@@ -59,7 +60,7 @@ def verified(
     if call is not None:
         phone_answers.record(session, job_id=job.id, policy=0, entry=call, actor=clerk)
         session.commit()
-    adapters = None if adapter is None else {"sandbox": adapter}
+    adapters: dict[str, PayerAdapter] | None = None if adapter is None else {"sandbox": adapter}
     assert pipeline.run(job.id, adapters=adapters).status == "needs_review"
     stored = results.get(session, job_id=job.id)
     assert stored is not None

@@ -10,6 +10,7 @@ from coverage.domain.eligibility import (
     TERM_FIELDS,
     TERM_LABELS,
     CostSharing,
+    EligibilityRequest,
     EligibilityResponse,
     Network,
     TermOrigin,
@@ -17,6 +18,7 @@ from coverage.domain.eligibility import (
     term_text,
 )
 from coverage.domain.phone import PhoneAnswer
+from coverage.x12 import codes
 from coverage.x12.iop_benefit import IopContext
 
 
@@ -51,9 +53,14 @@ def _combined(
 
 
 def merge(
-    electronic: EligibilityResponse, entry: PhoneAnswer, context: IopContext
+    electronic: EligibilityResponse, entry: PhoneAnswer, request: EligibilityRequest
 ) -> EligibilityResponse:
-    """The electronic answer with the call's terms laid over it, and what was changed."""
+    """The electronic answer with the call's terms laid over it, and what was changed; the
+    call is read for the request's service date and program, as the manual adapter reads it."""
+    context = IopContext(
+        service_date=request.service_start,
+        substance_use=bool(codes.SUD_SERVICE_TYPES.intersection(request.service_types)),
+    )
     phone = normalize(entry, context)
     call = f"from the phone call on {day_text(entry.call_date)} (reference {entry.call_reference})"
     notes = [
