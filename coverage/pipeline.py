@@ -42,7 +42,7 @@ from coverage.domain.eligibility import (
 from coverage.domain.gfe import Facility
 from coverage.domain.job_state import JobStatus
 from coverage.domain.payer import PayerConfig
-from coverage.domain.phone import PhoneAnswerRequest
+from coverage.domain.phone import PhoneAnswer, PhoneAnswerRequest
 from coverage.domain.request import VerificationRequest
 from coverage.domain.result import PolicyCoverage, VerificationResult
 from coverage.errors import ConflictError, PayerError, PayerPermanentError, PayerTransientError
@@ -278,7 +278,7 @@ class _Asker:
             return response
         # A call staff recorded for this job is combined with the electronic answer, whether
         # that answer was just asked for or reused.
-        call = _with_phone_answer(eligibility).phone_answer
+        call = _recorded_call(eligibility)
         response = _electronic_origins(response)
         if call is None:
             return response
@@ -286,8 +286,8 @@ class _Asker:
 
 
 def _electronic_origins(response: EligibilityResponse) -> EligibilityResponse:
-    """An electronic answer built without origins (the sandbox payer, answers stored before
-    origins were kept): the terms it states are the electronic answer's."""
+    """An electronic answer without origins (reused from a call stored before origins were
+    kept): the terms it states are the electronic answer's."""
     if all(cs.origins for cs in response.cost_sharing):
         return response
     filled = tuple(
@@ -307,16 +307,20 @@ def _electronic_origins(response: EligibilityResponse) -> EligibilityResponse:
     return response.model_copy(update={"cost_sharing": filled})
 
 
-def _with_phone_answer(eligibility: EligibilityRequest) -> PhoneAnswerRequest:
-    """A payer verified by phone is answered by the call staff recorded for this job."""
+def _recorded_call(eligibility: EligibilityRequest) -> PhoneAnswer | None:
+    """The latest call staff recorded for this job, payer and member."""
     with session_scope() as session:
-        entry = phone_answers.latest(
+        return phone_answers.latest(
             session,
             trace_number=eligibility.trace_number,
             payer_id=eligibility.payer_id,
             member_id=eligibility.member_id,
         )
-    return PhoneAnswerRequest(**dict(eligibility), phone_answer=entry)
+
+
+def _with_phone_answer(eligibility: EligibilityRequest) -> PhoneAnswerRequest:
+    """A payer verified by phone is answered by the call staff recorded for this job."""
+    return PhoneAnswerRequest(**dict(eligibility), phone_answer=_recorded_call(eligibility))
 
 
 def _with_carve_out(
