@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
+from coverage.adapters import phone_merge
 from coverage.adapters.base import PayerAdapter, load_adapters
 from coverage.adapters.guard import PayerDeferred, payer_guard
 from coverage.core.answer_reuse import cache_seconds, reuse, subject_hash
@@ -31,11 +32,17 @@ from coverage.domain.consent import (
     check_consent,
     consent_needed,
 )
-from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse, OtherPayerRole
+from coverage.domain.eligibility import (
+    TERM_FIELDS,
+    EligibilityRequest,
+    EligibilityResponse,
+    OtherPayerRole,
+    TermOrigin,
+)
 from coverage.domain.gfe import Facility
 from coverage.domain.job_state import JobStatus
 from coverage.domain.payer import PayerConfig
-from coverage.domain.phone import PhoneAnswerRequest
+from coverage.domain.phone import PhoneAnswer, PhoneAnswerRequest
 from coverage.domain.request import VerificationRequest
 from coverage.domain.result import PolicyCoverage, VerificationResult
 from coverage.errors import (
@@ -260,7 +267,8 @@ class _Asker:
                 action=f"Payer {payer.id!r} uses adapter {payer.adapter!r}, "
                 "which is not installed; an operator must fix the payer file.",
             )
-        if getattr(adapter, "reads_phone_answers", False):
+        by_phone = getattr(adapter, "reads_phone_answers", False)
+        if by_phone:
             eligibility = _with_phone_answer(eligibility)
         ids = {"job_id": self.job_id, "policy_id": self.policy_id}
         reused = None
@@ -268,21 +276,57 @@ class _Asker:
             with session_scope() as session:
                 reused = reuse(session, eligibility, payer, **ids)
         if reused is not None:
-            return reused
-        with payer_guard().call(payer):
-            return _ask(adapter, eligibility, payer, disclosure=consent, **ids)
+            response = reused
+        else:
+            with payer_guard().call(payer):
+                response = _ask(adapter, eligibility, payer, disclosure=consent, **ids)
+        if by_phone:
+            return response
+        # A call staff recorded for this job is combined with the electronic answer, whether
+        # that answer was just asked for or reused.
+        call = _recorded_call(eligibility)
+        response = _electronic_origins(response)
+        if call is None:
+            return response
+        return phone_merge.merge(response, call, eligibility)
 
 
-def _with_phone_answer(eligibility: EligibilityRequest) -> PhoneAnswerRequest:
-    """A payer verified by phone is answered by the call staff recorded for this job."""
+def _electronic_origins(response: EligibilityResponse) -> EligibilityResponse:
+    """An electronic answer without origins (reused from a call stored before origins were
+    kept): the terms it states are the electronic answer's."""
+    if all(cs.origins for cs in response.cost_sharing):
+        return response
+    filled = tuple(
+        cs
+        if cs.origins
+        else cs.model_copy(
+            update={
+                "origins": tuple(
+                    TermOrigin(term=term, source="electronic")
+                    for term in TERM_FIELDS
+                    if cs.stated(term)
+                )
+            }
+        )
+        for cs in response.cost_sharing
+    )
+    return response.model_copy(update={"cost_sharing": filled})
+
+
+def _recorded_call(eligibility: EligibilityRequest) -> PhoneAnswer | None:
+    """The latest call staff recorded for this job, payer and member."""
     with session_scope() as session:
-        entry = phone_answers.latest(
+        return phone_answers.latest(
             session,
             trace_number=eligibility.trace_number,
             payer_id=eligibility.payer_id,
             member_id=eligibility.member_id,
         )
-    return PhoneAnswerRequest(**dict(eligibility), phone_answer=entry)
+
+
+def _with_phone_answer(eligibility: EligibilityRequest) -> PhoneAnswerRequest:
+    """A payer verified by phone is answered by the call staff recorded for this job."""
+    return PhoneAnswerRequest(**dict(eligibility), phone_answer=_recorded_call(eligibility))
 
 
 def _with_carve_out(

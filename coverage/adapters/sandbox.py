@@ -23,17 +23,24 @@ from coverage.domain.eligibility import (
     Benefit,
     BenefitKind,
     CostSharing,
+    CostTerm,
     CoverageLevel,
     EligibilityRequest,
     EligibilityResponse,
     InsuranceType,
     Network,
+    TermOrigin,
     TimePeriod,
 )
 from coverage.domain.payer import PayerConfig
 from coverage.errors import PayerPermanentError, PayerTransientError
 from coverage.sandbox.personas import PART_B_DEDUCTIBLE, part_b_deductible
 from coverage.settings import get_settings
+
+
+def _stated(*terms: CostTerm) -> tuple[TermOrigin, ...]:
+    """The terms the persona's answer states (its X12 rendering has a line for each)."""
+    return tuple(TermOrigin(term=t, source="electronic") for t in terms)
 
 
 def _ppo(request: EligibilityRequest) -> dict[str, Any]:
@@ -50,6 +57,7 @@ def _ppo(request: EligibilityRequest) -> dict[str, Any]:
                 coinsurance=Decimal("0.20"),
                 oop_remaining=Decimal("3000.00"),
                 prior_auth_required=True,
+                origins=_stated("deductible", "out_of_pocket", "coinsurance"),
             ),
         ),
         # The plan amounts (EB06 23, calendar year): what applies again after 1 January.
@@ -97,6 +105,7 @@ def _medicare(request: EligibilityRequest) -> dict[str, Any]:
                 network=Network.IN,
                 deductible_remaining=deductible,
                 coinsurance=Decimal("0.20"),
+                origins=_stated("deductible", "coinsurance"),
             ),
         ),
         "messages": ("Part B deductible and coinsurance apply to IOP",),
@@ -115,7 +124,10 @@ def _medicaid(request: EligibilityRequest) -> dict[str, Any]:
         "plan_begin": date(request.service_start.year, 1, 1),
         "cost_sharing": (
             CostSharing(
-                network=Network.IN, oop_remaining=Decimal("0.00"), prior_auth_required=True
+                network=Network.IN,
+                oop_remaining=Decimal("0.00"),
+                prior_auth_required=True,
+                origins=_stated("deductible", "out_of_pocket"),
             ),
         ),
         "messages": ("No cost sharing for behavioral-health IOP",),

@@ -1,5 +1,6 @@
 """A payer's answer saved to a file, read the way the adapters read it on the wire: an X12 271
-interchange, a clearinghouse's JSON rendering of a 271, or a FHIR CoverageEligibilityResponse.
+interchange, a clearinghouse's JSON rendering of a 271, a FHIR CoverageEligibilityResponse, or a
+phone answer staff recorded (JSON, as `iop-coverage phone record` takes it).
 The format is told from the content, never from the file name (`iop-coverage x12 read`)."""
 
 import json
@@ -7,8 +8,13 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
+from pydantic import ValidationError
+
+from coverage.adapters.manual import normalize
 from coverage.domain.eligibility import EligibilityResponse
+from coverage.domain.phone import PhoneAnswer
 from coverage.domain.request import Program
 from coverage.errors import CoverageError
 from coverage.fhir.reader import FhirShapeError, read_fhir_response
@@ -23,12 +29,14 @@ class AnswerFormat(StrEnum):
     X12 = "x12_271"
     CLEARINGHOUSE_JSON = "clearinghouse_json"
     FHIR = "fhir"
+    PHONE = "phone_answer"
 
 
 FORMAT_NAMES = {
     AnswerFormat.X12: "X12 271",
     AnswerFormat.CLEARINGHOUSE_JSON: "clearinghouse JSON 271",
     AnswerFormat.FHIR: "FHIR CoverageEligibilityResponse",
+    AnswerFormat.PHONE: "phone answer (a recorded call)",
 }
 
 
@@ -111,6 +119,8 @@ def _json(text: str, context: IopContext) -> SavedAnswer:
         raise UnreadableAnswer(f"not valid JSON (line {exc.lineno}, column {exc.colno})") from None
     except ValueError:
         raise UnreadableAnswer("not valid JSON") from None
+    if isinstance(body, dict) and {"representative_name", "call_reference"} <= body.keys():
+        return _phone(body, context)
     resource_type = body.get("resourceType") if isinstance(body, dict) else None
     try:
         if resource_type == "CoverageEligibilityResponse":
@@ -137,6 +147,23 @@ def _json(text: str, context: IopContext) -> SavedAnswer:
         transaction_sets=len(responses),
         members=_members(responses),
         response=response,
+        warnings=(),
+    )
+
+
+def _phone(body: dict[str, Any], context: IopContext) -> SavedAnswer:
+    """A call as staff record it (`iop-coverage phone record`), read as the manual adapter does."""
+    try:
+        entry = PhoneAnswer.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "the answer"
+        raise UnreadableAnswer(f"phone answer: {where}: {first['msg']}") from None
+    return SavedAnswer(
+        format=AnswerFormat.PHONE,
+        transaction_sets=1,
+        members=(),
+        response=normalize(entry, context),
         warnings=(),
     )
 

@@ -17,12 +17,14 @@ from coverage.adapters.saved_answer import (
     read_saved_answer,
 )
 from coverage.domain.eligibility import (
+    TERM_LABELS,
     Benefit,
     CostSharing,
     EligibilityResponse,
     Network,
     OtherPayerRole,
     RelatedEntity,
+    term_text,
 )
 from coverage.domain.money import usd
 from coverage.domain.request import Program
@@ -168,6 +170,12 @@ def _answer(r: EligibilityResponse) -> list[str]:
             lines.append(f"IOP benefit {NETWORK_NAMES[network]}: none stated")
         else:
             lines += [f"IOP benefit {NETWORK_NAMES[network]}:", *_cost_sharing(cs)]
+    for cs in r.next_year_cost_sharing:
+        lines.append(f"next plan year {NETWORK_NAMES[cs.network]} (phone call):")
+        lines += [
+            f"  {TERM_LABELS[o.term].lower()}: {term_text(o.term, cs.value(o.term))}"
+            for o in cs.origins
+        ]
     if r.other_payers:
         lines.append("other payers:")
         for p in r.other_payers:

@@ -3,10 +3,11 @@
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from coverage.domain.money import Money
+from coverage.domain.money import Money, usd
 from coverage.domain.request import Relationship, Sex, Subscriber
 
 
@@ -261,6 +262,69 @@ class PayerIssue(Frozen):
     hint: str
 
 
+CostTerm = Literal[
+    "deductible",
+    "family_deductible",
+    "out_of_pocket",
+    "family_out_of_pocket",
+    "copay",
+    "coinsurance",
+    "day_limit",
+]
+# The CostSharing field each term is; the copay's deductible flag travels with the copay.
+TERM_FIELDS: dict[CostTerm, str] = {
+    "deductible": "deductible_remaining",
+    "family_deductible": "family_deductible_remaining",
+    "out_of_pocket": "oop_remaining",
+    "family_out_of_pocket": "family_oop_remaining",
+    "copay": "copay_per_day",
+    "coinsurance": "coinsurance",
+    "day_limit": "day_limit_remaining",
+}
+TERM_LABELS: dict[CostTerm, str] = {
+    "deductible": "Deductible remaining",
+    "family_deductible": "Family deductible remaining",
+    "out_of_pocket": "Out-of-pocket maximum remaining",
+    "family_out_of_pocket": "Family out-of-pocket maximum remaining",
+    "copay": "Copay per day",
+    "coinsurance": "Coinsurance",
+    "day_limit": "Covered days remaining",
+}
+
+
+class TermOrigin(Frozen):
+    """Where one cost-sharing term came from: the payer's electronic answer or a phone call."""
+
+    term: CostTerm
+    source: Literal["electronic", "phone"]
+    call_date: date | None = None
+    call_reference: str | None = Field(default=None, max_length=40)
+
+    def describe(self) -> str:
+        """In plain words, as staff read it next to the term."""
+        if self.source == "electronic":
+            return "from the payer's electronic answer"
+        when = f" on {day_text(self.call_date)}" if self.call_date else ""
+        ref = f", ref {self.call_reference}" if self.call_reference else ""
+        return f"from the phone call{when}{ref}"
+
+
+def term_text(term: CostTerm, value: Decimal | int | None) -> str:
+    """A term's amount as staff read it: $30.00, 20%, 18 days."""
+    if value is None:
+        return "none"
+    if term == "coinsurance":
+        return f"{(Decimal(value) * 100).normalize():f}%"
+    if term == "day_limit":
+        return f"{value} days"
+    return usd(Decimal(value))
+
+
+def day_text(day: date) -> str:
+    """3 Dec 2026."""
+    return f"{day.day} {day:%b %Y}"
+
+
 class CostSharing(Frozen):
     """The benefit that applies to an IOP day, already chosen among the payer's duplicates."""
 
@@ -281,6 +345,24 @@ class CostSharing(Frozen):
     visits_per_week: int | None = Field(
         default=None, description="The payer's weekly visit cap (HSD): days over it not covered"
     )
+    # The terms the answer stated, each with its source; a term not listed was not reported
+    # (its value above is the default the interpretation assumed). Empty on answers stored
+    # before origins were kept.
+    origins: tuple[TermOrigin, ...] = ()
+
+    def origin(self, term: CostTerm) -> TermOrigin | None:
+        return next((o for o in self.origins if o.term == term), None)
+
+    def value(self, term: CostTerm) -> Decimal | int | None:
+        found: Decimal | int | None = getattr(self, TERM_FIELDS[term])
+        return found
+
+    def stated(self, term: CostTerm) -> bool:
+        """The answer gave this term (without origins: it differs from the default)."""
+        if self.origins:
+            return self.origin(term) is not None
+        default = CostSharing.model_fields[TERM_FIELDS[term]].default
+        return bool(self.value(term) != default)
 
 
 class EligibilityResponse(Frozen):
@@ -298,6 +380,11 @@ class EligibilityResponse(Frozen):
         default=False, description="Qualified Medicare Beneficiary: owes no Medicare cost sharing"
     )
     cost_sharing: tuple[CostSharing, ...] = ()
+    next_year_cost_sharing: tuple[CostSharing, ...] = Field(
+        default=(),
+        description="Next plan year's terms where a phone call stated them (only the terms in "
+        "each one's origins); the estimate uses them from the plan year reset on",
+    )
     benefits: tuple[Benefit, ...] = ()
     other_payers: tuple[OtherPayer, ...] = ()
     issues: tuple[PayerIssue, ...] = ()
@@ -332,3 +419,6 @@ class EligibilityResponse(Frozen):
             ),
             None,
         )
+
+    def next_year_for(self, network: Network) -> CostSharing | None:
+        return next((cs for cs in self.next_year_cost_sharing if cs.network is network), None)

@@ -39,8 +39,10 @@ class PhoneBenefit(_Frozen):
     """One benefit as the representative stated it."""
 
     kind: PhoneBenefitKind
+    # Empty: the facility IOP benefit the call script asks about (the manual adapter gives it
+    # the program's most specific IOP service type, so every term lands on one IOP line).
     service_types: tuple[str, ...] = Field(
-        default=("MH",), min_length=1, max_length=10, description="X12 service type codes"
+        default=(), max_length=10, description="X12 service type codes; empty: the IOP benefit"
     )
     network: Network | None = Field(default=None, description="None: applies to both")
     coverage_level: CoverageLevel = CoverageLevel.INDIVIDUAL
@@ -75,6 +77,12 @@ class PhoneBenefit(_Frozen):
         needed = _NEEDS.get(self.kind)
         if needed is not None and getattr(self, needed) is None:
             raise ValueError(f"a {self.kind} benefit needs {needed}")
+        return self
+
+    @model_validator(mode="after")
+    def _copay_flag_on_copay(self) -> "PhoneBenefit":
+        if self.copay_applies_after_deductible is not None and self.kind != "copay":
+            raise ValueError("copay_applies_after_deductible is for a copay benefit only")
         return self
 
 

@@ -11,7 +11,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from coverage.domain.eligibility import InsuranceType, Network, RelatedEntity
+from coverage.domain.eligibility import (
+    TERM_FIELDS,
+    TERM_LABELS,
+    CostSharing,
+    CostTerm,
+    InsuranceType,
+    Network,
+    RelatedEntity,
+    term_text,
+)
 from coverage.domain.estimate import Estimate
 from coverage.domain.findings import Assessment, Finding
 from coverage.domain.gfe import GoodFaithEstimate
@@ -41,8 +50,50 @@ class PolicyCoverage(BaseModel):
     related_entities: tuple[RelatedEntity, ...] = ()
     disclaimers: tuple[str, ...] = ()
     messages: tuple[str, ...] = ()
+    # The IOP benefit per network with each term's origin (electronic answer or phone call);
+    # empty on results stored before it was kept.
+    cost_sharing: tuple[CostSharing, ...] = ()
+    next_year_cost_sharing: tuple[CostSharing, ...] = ()
     # How the payer's answer was read, e.g. which of duplicated benefit lines was used.
     assumptions: tuple[str, ...] = ()
+
+    def term_rows(self) -> list[tuple[str, str, str, str]]:
+        """(network, term, amount, where it came from) for each IOP cost-sharing term, in plain
+        words for staff; next plan year's terms (from a phone call) after this year's."""
+        rows = []
+        for year, sharing in (
+            ("", self.cost_sharing),
+            ("Next plan year: ", self.next_year_cost_sharing),
+        ):
+            for cs in sharing:
+                network = "In network" if cs.network is Network.IN else "Out of network"
+                for term in TERM_FIELDS:
+                    if year and cs.origin(term) is None:
+                        continue  # next year: only what the call stated
+                    label = TERM_LABELS[term] if not year else year + TERM_LABELS[term].lower()
+                    rows.append((network, label, _amount(cs, term), _origin(cs, term)))
+        return rows
+
+
+def _amount(cs: CostSharing, term: CostTerm) -> str:
+    value = cs.value(term)
+    shown = term_text(term, value)
+    if term == "copay" and value:
+        shown += (
+            ", after the deductible"
+            if cs.copay_applies_after_deductible
+            else ", from the first day (not subject to the deductible)"
+        )
+    return shown
+
+
+def _origin(cs: CostSharing, term: CostTerm) -> str:
+    found = cs.origin(term)
+    if found is not None:
+        return found.describe()
+    if not cs.origins and cs.stated(term):
+        return "from the payer's electronic answer"
+    return "not reported: assumed"
 
 
 class VerificationResult(BaseModel):

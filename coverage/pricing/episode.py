@@ -18,6 +18,8 @@ from coverage.domain.calendar import (
 )
 from coverage.domain.cost_sharing import lowest
 from coverage.domain.eligibility import (
+    TERM_FIELDS,
+    TERM_LABELS,
     Benefit,
     BenefitKind,
     CostSharing,
@@ -26,6 +28,7 @@ from coverage.domain.eligibility import (
     InsuranceType,
     Network,
     TimePeriod,
+    term_text,
 )
 from coverage.domain.estimate import (
     Assumption,
@@ -293,6 +296,7 @@ def _next_year_terms(
     network = payer.network_status
     update: dict[str, Any] = {}
     source: Source = "payer_response"
+    stated = response.next_year_for(network)
     for field_name, kind, level, what in (
         ("deductible_remaining", BenefitKind.DEDUCTIBLE, CoverageLevel.INDIVIDUAL, "deductible"),
         (
@@ -314,6 +318,8 @@ def _next_year_terms(
             "family out-of-pocket maximum",
         ),
     ):
+        if stated is not None and any(TERM_FIELDS[o.term] == field_name for o in stated.origins):
+            continue  # a phone call gave next year's amount: used below
         amount = _annual(response.benefits, kind, level, network)
         current = getattr(first, field_name)
         if amount is not None:
@@ -339,6 +345,22 @@ def _next_year_terms(
                 f"{payer.name}: annual day limit not reported; this year's remaining count is used from {label}",
                 "default",
             )
+    if stated is not None:
+        for origin in stated.origins:
+            value = stated.value(origin.term)
+            update[TERM_FIELDS[origin.term]] = value
+            if origin.term == "copay":
+                update["copay_applies_after_deductible"] = stated.copay_applies_after_deductible
+            notes.add(
+                f"{payer.name}: from {label} next plan year's "
+                f"{TERM_LABELS[origin.term].lower().removesuffix(' remaining')} "
+                f"{term_text(origin.term, value)} "
+                f"({origin.describe()})",
+                "payer_response",
+            )
+        update["origins"] = (
+            tuple(o for o in first.origins if stated.origin(o.term) is None) + stated.origins
+        )
     return YearTerms(start=year_start, cost_sharing=first.model_copy(update=update), source=source)
 
 

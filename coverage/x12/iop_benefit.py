@@ -25,6 +25,7 @@ from coverage.domain.eligibility import (
     Contact,
     ContactKind,
     CostSharing,
+    CostTerm,
     EligibilityResponse,
     InsuranceType,
     LimitUnit,
@@ -34,6 +35,7 @@ from coverage.domain.eligibility import (
     PayerIssue,
     PeriodKind,
     RelatedEntity,
+    TermOrigin,
     TimePeriod,
     VisitLimit,
 )
@@ -745,6 +747,7 @@ def _cost_sharing(
             f"{network.value}: {excluded[0].describe()} says IOP service types are not covered"
         )
         return None
+    deductible_stated = deductible
     if deductible is None:
         deductible = family_deductible if family_deductible is not None else Decimal("0")
         assumptions.append(
@@ -774,6 +777,15 @@ def _cost_sharing(
             )
     after_deductible = _copay_after_deductible(copay, network, assumptions)
     weekly = _weekly_cap(chosen, network, assumptions)
+    stated: dict[CostTerm, object] = {
+        "deductible": deductible_stated,
+        "family_deductible": family_deductible,
+        "out_of_pocket": oop,
+        "family_out_of_pocket": family_oop,
+        "copay": copay,
+        "coinsurance": coinsurance,
+        "day_limit": day_limit,
+    }
     return CostSharing(
         network=network,
         deductible_remaining=deductible,
@@ -788,6 +800,11 @@ def _cost_sharing(
         prior_auth_required=auth,
         day_limit_remaining=day_limit,
         visits_per_week=weekly,
+        origins=tuple(
+            TermOrigin(term=term, source="electronic")
+            for term, found in stated.items()
+            if found is not None
+        ),
     )
 
 

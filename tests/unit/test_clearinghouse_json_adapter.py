@@ -12,10 +12,12 @@ import responses
 from coverage.adapters.clearinghouse_json import ClearinghouseJsonAdapter
 from coverage.domain.eligibility import (
     CostSharing,
+    CostTerm,
     InsuranceType,
     Network,
     OtherPayer,
     OtherPayerRole,
+    TermOrigin,
 )
 from coverage.domain.payer import PayerConfig
 from coverage.errors import PayerError, PayerPermanentError, PayerTransientError
@@ -218,6 +220,7 @@ def test_the_response_is_normalized_by_the_x12_rules() -> None:
             oop_remaining=Decimal("2500"),
             prior_auth_required=True,
             day_limit_remaining=None,
+            origins=said("deductible", "family_deductible", "out_of_pocket", "coinsurance"),
         ),
         CostSharing(
             network=Network.OUT,
@@ -226,6 +229,7 @@ def test_the_response_is_normalized_by_the_x12_rules() -> None:
             copay_per_day=Decimal("0"),
             oop_remaining=None,
             prior_auth_required=False,
+            origins=said("deductible", "coinsurance"),
         ),
     )
     assert result.other_payers == (
@@ -361,3 +365,8 @@ def test_a_missing_api_key_names_the_variable(monkeypatch: pytest.MonkeyPatch) -
         str(error)
         == "payer example-json: environment variable IOP_TEST_CLEARINGHOUSE_KEY is not set"
     )
+
+
+def said(*terms: CostTerm) -> tuple[TermOrigin, ...]:
+    """The terms the payer's electronic answer stated."""
+    return tuple(TermOrigin(term=t, source="electronic") for t in terms)

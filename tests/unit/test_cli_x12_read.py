@@ -410,3 +410,33 @@ def test_the_weekly_visit_cap_answer_shows_group_contacts_periods_and_disclaimer
         "  BENEFITS QUOTED ARE NOT A GUARANTEE OF PAYMENT",
         "messages:",
     ]
+
+
+def test_a_saved_phone_answer_is_read_as_the_manual_adapter_reads_it(tmp_path: Path) -> None:
+    lines = read(ANSWERS / "phone-copay-outside-deductible.json", "--date", "2026-12-07")
+    assert (
+        lines[0]
+        == f"{ANSWERS / 'phone-copay-outside-deductible.json'}: phone answer (a recorded call)"
+    )
+    assert "  copay per day: $30.00 (from day one)" in lines
+    assert "  deductible remaining: $500.00" in lines
+    assert (
+        "  6. in_network copay: EB #3 says the deductible does not apply; the copay is charged "
+        "from the first day"
+    ) in lines
+
+    following = json.loads((ANSWERS / "phone-qmb.json").read_text())
+    following["benefits"].append({"kind": "deductible", "amount": "300.00", "plan_year": "next"})
+    path = tmp_path / "next.json"
+    path.write_text(json.dumps(following))
+    lines = read(path)
+    assert "Qualified Medicare Beneficiary: yes (owes no Medicare cost sharing)" in lines
+    assert lines[lines.index("next plan year in network (phone call):") + 1] == (
+        "  deductible remaining: $300.00"
+    )
+
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(following | {"call_reference": ""}))
+    code, out, err = run(str(bad), "--date", DAY)
+    assert (code, out) == (2, "")
+    assert err == f"{bad}: phone answer: call_reference: String should have at least 1 character\n"

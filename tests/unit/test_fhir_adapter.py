@@ -13,7 +13,7 @@ from fhir.resources.R4B.coverageeligibilityrequest import CoverageEligibilityReq
 from fhir.resources.R4B.patient import Patient
 
 from coverage.adapters.fhir import FhirAdapter
-from coverage.domain.eligibility import CostSharing, Network
+from coverage.domain.eligibility import CostSharing, CostTerm, Network, TermOrigin
 from coverage.domain.payer import PayerConfig
 from coverage.errors import PayerError, PayerPermanentError, PayerTransientError
 from coverage.fhir.writer import (
@@ -212,6 +212,14 @@ def test_the_response_is_normalized_by_the_x12_rules() -> None:
             oop_remaining=Decimal("3750"),
             prior_auth_required=True,
             day_limit_remaining=18,
+            origins=said(
+                "deductible",
+                "family_deductible",
+                "out_of_pocket",
+                "copay",
+                "coinsurance",
+                "day_limit",
+            ),
         ),
         CostSharing(
             network=Network.OUT,
@@ -220,6 +228,7 @@ def test_the_response_is_normalized_by_the_x12_rules() -> None:
             copay_per_day=Decimal("0"),
             oop_remaining=None,
             prior_auth_required=False,
+            origins=said("deductible", "coinsurance"),
         ),
     )
     assert result.raw_media_type == "application/fhir+json"
@@ -316,3 +325,8 @@ def test_plain_http_to_a_remote_host_is_refused() -> None:
     assert str(error_of(url="http://fhir.example-payer.test/r4")) == (
         "payer example-fhir: invalid fhir settings (url)"
     )
+
+
+def said(*terms: CostTerm) -> tuple[TermOrigin, ...]:
+    """The terms the payer's electronic answer stated."""
+    return tuple(TermOrigin(term=t, source="electronic") for t in terms)

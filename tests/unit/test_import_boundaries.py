@@ -30,8 +30,9 @@ ARROWS: dict[str, tuple[set[str], set[str]]] = {
     "store": (BASE, DATABASE),
     "sandbox": ({"domain", "errors", "x12", "fhir"}, COMMAND_LINE),
     "adapters": (BASE | {"x12", "fhir", "sandbox"}, NETWORK | {"redis"}),
-    # core hands the rule book the installed adapters' settings models (adapters.base)
-    "core": (BASE | {"rules", "fhir", "store", "adapters"}, DATABASE),
+    # core hands the rule book the installed adapters' settings models (adapters.base), and
+    # shows billing a payer's reply as an X12 tree (x12.reply_tree)
+    "core": (BASE | {"rules", "x12", "fhir", "store", "adapters"}, DATABASE),
     "service": (BASE | {"core", "store"}, DATABASE),
     "pipeline": (BASE | {"core", "store", "rules", "pricing", "adapters"}, DATABASE),
     "embedded": (BASE | {"pipeline"}, set()),

@@ -8,7 +8,13 @@ import pytest
 from pydantic import ValidationError
 
 from coverage.adapters.manual import MEDIA_TYPE, normalize
-from coverage.domain.eligibility import CostSharing, InsuranceType, Network
+from coverage.domain.eligibility import (
+    CostSharing,
+    CostTerm,
+    InsuranceType,
+    Network,
+    TermOrigin,
+)
 from coverage.domain.phone import PhoneAnswer
 from coverage.x12.iop_benefit import IopContext
 
@@ -65,6 +71,15 @@ def entry(**changes: Any) -> dict[str, Any]:
     }
 
 
+def _from_call(*terms: CostTerm) -> tuple[TermOrigin, ...]:
+    return tuple(
+        TermOrigin(
+            term=t, source="phone", call_date=date(2026, 3, 1), call_reference="REF-20260301-77"
+        )
+        for t in terms
+    )
+
+
 def test_the_call_is_normalized_by_the_x12_rules() -> None:
     result = normalize(PhoneAnswer.model_validate(entry()), CONTEXT)
     assert result.active is True
@@ -76,11 +91,13 @@ def test_the_call_is_normalized_by_the_x12_rules() -> None:
             network=Network.IN,
             deductible_remaining=Decimal("400.00"),
             coinsurance=Decimal("0.10"),
-            # The $25 copay and the 30 visits were recorded for MH, not the chosen CH line.
-            copay_per_day=Decimal("0"),
+            # Benefits recorded without a service type are the IOP benefit (here CH, the most
+            # specific IOP type): the copay and the 30 days join the CH coinsurance's line.
+            copay_per_day=Decimal("25.00"),
             oop_remaining=Decimal("3200.00"),
             prior_auth_required=True,
-            day_limit_remaining=None,
+            day_limit_remaining=30,
+            origins=_from_call("deductible", "out_of_pocket", "copay", "coinsurance", "day_limit"),
         ),
         CostSharing(
             network=Network.OUT,
@@ -89,6 +106,7 @@ def test_the_call_is_normalized_by_the_x12_rules() -> None:
             copay_per_day=Decimal("0"),
             oop_remaining=None,
             prior_auth_required=False,
+            origins=_from_call("coinsurance"),
         ),
     )
     assert result.assumptions[0] == (
@@ -134,3 +152,106 @@ def test_bad_entries_name_the_field(
     error = caught.value.errors()[0]
     assert tuple(error["loc"]) == location
     assert message in error["msg"]
+
+
+def call(*benefits: dict[str, Any], **changes: Any) -> PhoneAnswer:
+    return PhoneAnswer.model_validate(
+        entry(benefits=list(benefits), plan_begin=None, plan_end=None, **changes)
+    )
+
+
+def test_an_iop_coinsurance_and_copay_given_together_are_one_iop_benefit() -> None:
+    # Neither names a service type: both are the facility IOP benefit the script asks about.
+    result = normalize(
+        call(
+            {"kind": "coinsurance", "network": "in_network", "percent": "0.20"},
+            {"kind": "copay", "network": "in_network", "amount": "30.00"},
+        ),
+        CONTEXT,
+    )
+    [cs] = result.cost_sharing
+    assert (cs.coinsurance, cs.copay_per_day, cs.copay_applies_after_deductible) == (
+        Decimal("0.20"),
+        Decimal("30.00"),
+        True,
+    )
+    assert [b.service_types for b in result.benefits[1:]] == [("CH",), ("CH",)]
+
+
+def test_a_copay_not_subject_to_the_deductible_is_read_as_a_payer_says_it() -> None:
+    result = normalize(
+        call(
+            {
+                "kind": "copay",
+                "network": "in_network",
+                "amount": "30.00",
+                "copay_applies_after_deductible": False,
+            }
+        ),
+        CONTEXT,
+    )
+    assert result.cost_sharing[0].copay_applies_after_deductible is False
+    assert (
+        "in_network copay: EB #2 says the deductible does not apply; the copay is charged from "
+        "the first day" in result.assumptions
+    )
+
+
+def test_the_deductible_flag_belongs_to_a_copay() -> None:
+    with pytest.raises(ValidationError) as caught:
+        call({"kind": "coinsurance", "percent": "0.2", "copay_applies_after_deductible": False})
+    assert "for a copay benefit only" in caught.value.errors()[0]["msg"]
+
+
+def test_an_office_copay_is_not_charged_on_iop_days() -> None:
+    result = normalize(
+        call(
+            {"kind": "coinsurance", "network": "in_network", "percent": "0.20"},
+            {"kind": "copay", "network": "in_network", "amount": "40.00", "place_of_service": "11"},
+        ),
+        CONTEXT,
+    )
+    [cs] = result.cost_sharing
+    assert (cs.coinsurance, cs.copay_per_day) == (Decimal("0.20"), Decimal("0"))
+    assert [o.term for o in cs.origins] == ["coinsurance"]
+    assert (
+        "in_network copay: none on the chosen IOP line EB #2 (CH, no place of service); used "
+        "0.00; not used: EB #3 (office place of service 11, not the facility IOP benefit)"
+        in result.assumptions
+    )
+
+
+def test_next_plan_years_amounts_are_kept_apart() -> None:
+    result = normalize(
+        call(
+            {"kind": "deductible", "time_period": "remaining", "amount": "100.00"},
+            {"kind": "coinsurance", "percent": "0.20"},
+            {"kind": "deductible", "amount": "1000.00", "plan_year": "next"},
+            {"kind": "coinsurance", "percent": "0.25", "plan_year": "next"},
+        ),
+        CONTEXT,
+    )
+    [now] = result.cost_sharing
+    [following] = result.next_year_cost_sharing
+    assert (now.deductible_remaining, now.coinsurance) == (Decimal("100.00"), Decimal("0.20"))
+    assert (following.deductible_remaining, following.coinsurance) == (
+        Decimal("1000.00"),
+        Decimal("0.25"),
+    )
+    assert [o.term for o in following.origins] == ["deductible", "coinsurance"]
+    assert (
+        "benefits #4, #5 are next plan year's amounts: they apply from the plan year reset on"
+        in result.assumptions
+    )
+
+
+def test_qmb_and_plan_type_come_from_the_call() -> None:
+    result = normalize(call(insurance_type="medicare", medicare_qmb=True), CONTEXT)
+    assert (result.insurance_type, result.medicare_qmb) == (InsuranceType.MEDICARE, True)
+    assert normalize(call(), CONTEXT).medicare_qmb is False
+
+
+def test_a_place_of_service_is_two_digits() -> None:
+    with pytest.raises(ValidationError) as caught:
+        call({"kind": "copay", "amount": "5", "place_of_service": "office"})
+    assert tuple(caught.value.errors()[0]["loc"]) == ("benefits", 0, "place_of_service")

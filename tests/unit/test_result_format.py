@@ -33,8 +33,12 @@ def test_a_result_stored_by_the_previous_code_reads_and_says_the_same(path: Path
     # re-verification (null: it is not).
     again = {k: v for k, v in old["body"].items() if k != "findings"}
     again.setdefault("coverage_changes", None)
-    # What the payer said beyond the IOP terms was not kept then: it reads as not stated.
-    again["coverage"] = [{**NOT_KEPT_BEFORE, **c} for c in again["coverage"]]
+    # What the payer said beyond the IOP terms was not kept then: it reads as not stated; nor
+    # were the IOP terms with their origins.
+    again["coverage"] = [
+        {**NOT_KEPT_BEFORE, **c, "cost_sharing": [], "next_year_cost_sharing": []}
+        for c in again["coverage"]
+    ]
     assessment = dict(again["assessment"])
     assessment["coverage_criteria"] = assessment.pop("checks")
     assessment["pricing_rules"] = assessment.pop("cost_sharing")

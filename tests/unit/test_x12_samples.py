@@ -13,6 +13,7 @@ from coverage.domain.eligibility import (
     Contact,
     ContactKind,
     CostSharing,
+    CostTerm,
     InsuranceType,
     LimitPer,
     LimitUnit,
@@ -22,6 +23,7 @@ from coverage.domain.eligibility import (
     PayerIssue,
     PeriodKind,
     RelatedEntity,
+    TermOrigin,
     TimePeriod,
     VisitLimit,
 )
@@ -73,6 +75,11 @@ EXPECTED_FILES = (
 )
 
 
+def said(*terms: CostTerm) -> tuple[TermOrigin, ...]:
+    """The terms the payer's electronic answer stated."""
+    return tuple(TermOrigin(term=t, source="electronic") for t in terms)
+
+
 @pytest.mark.parametrize(
     "name", ["lfh-subscriber-health-benefit-check.271", "lfh-dependent-health-benefit-check.271"]
 )
@@ -85,8 +92,8 @@ def test_lfh_271_reads_copay_per_visit_in_and_out_of_network(name: str) -> None:
     assert result.insurance_type is InsuranceType.COMMERCIAL  # EB04 HM
     assert (result.plan_begin, result.plan_end) == (date(2006, 1, 1), None)
     assert result.cost_sharing == (
-        CostSharing(network=Network.IN, copay_per_day=Decimal("10.00")),
-        CostSharing(network=Network.OUT, copay_per_day=Decimal("30.00")),
+        CostSharing(network=Network.IN, copay_per_day=Decimal("10.00"), origins=said("copay")),
+        CostSharing(network=Network.OUT, copay_per_day=Decimal("30.00"), origins=said("copay")),
     )
     assert [(b.kind, b.service_types, b.amount, b.network) for b in result.benefits] == [
         (BenefitKind.ACTIVE, ("30",), None, None),
@@ -248,11 +255,20 @@ def test_behavioral_271_picks_the_iop_line_per_network() -> None:
             prior_auth_required=True,
             day_limit_remaining=20,
             visits_per_week=3,  # HSD 3 visits per 1 week on the chosen CH limit line
+            origins=said(
+                "deductible",
+                "family_deductible",
+                "out_of_pocket",
+                "copay",
+                "coinsurance",
+                "day_limit",
+            ),
         ),
         CostSharing(
             network=Network.OUT,
             deductible_remaining=Decimal("3000.00"),  # only the plan amount was sent
             coinsurance=Decimal("0.40"),
+            origins=said("deductible", "coinsurance"),
         ),
     )
     assert (
@@ -362,11 +378,14 @@ def test_iop_line_with_coinsurance_only_borrows_no_office_or_telehealth_copay() 
             coinsurance=Decimal("0.20"),
             copay_per_day=Decimal("0"),
             oop_remaining=Decimal("3000.00"),
+            # The copay is absent from the chosen line: not stated, so no origin.
+            origins=said("deductible", "out_of_pocket", "coinsurance"),
         ),
         CostSharing(
             network=Network.OUT,
             deductible_remaining=Decimal("1000.00"),
             coinsurance=Decimal("0.40"),
+            origins=said("deductible", "coinsurance"),
         ),
     )
     assert (
@@ -449,6 +468,7 @@ def test_weekly_visit_cap_fixture_keeps_group_contacts_periods_limits_and_discla
         coinsurance=Decimal("0.20"),
         oop_remaining=Decimal("2000.00"),
         visits_per_week=3,
+        origins=said("deductible", "out_of_pocket", "coinsurance"),
     )
     assert result.cost_sharing[1].visits_per_week is None  # the out-of-network line has no HSD
     assert (
