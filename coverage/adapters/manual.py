@@ -127,8 +127,5 @@ class ManualAdapter:
                 "the representative said (their name, the call reference and each benefit) as "
                 "this verification's phone answer, then press “Re-run as it is” on this page.",
             )
-        context = IopContext(
-            service_date=request.service_start,
-            substance_use=bool(codes.SUD_SERVICE_TYPES.intersection(request.service_types)),
-        )
+        context = IopContext.asked(request.service_start, request.service_types)
         return normalize(entry, context)

@@ -15,6 +15,7 @@ from coverage.domain.eligibility import InsuranceType, Network
 from coverage.domain.estimate import Estimate
 from coverage.domain.findings import Assessment, Finding
 from coverage.domain.gfe import GoodFaithEstimate
+from coverage.domain.request import BehavioralBenefit
 from coverage.domain.sliding_scale import SlidingScaleOptions
 
 FORMAT = 2
@@ -37,6 +38,9 @@ class PolicyCoverage(BaseModel):
     messages: tuple[str, ...] = ()
     # How the payer's answer was read, e.g. which of duplicated benefit lines was used.
     assumptions: tuple[str, ...] = ()
+    # Which benefit priced the episode: mental health or substance use (None: stored before it
+    # was recorded).
+    priced_by: BehavioralBenefit | None = None
 
 
 class VerificationResult(BaseModel):

@@ -13,6 +13,8 @@ a check through either gives the same normalized cost sharing; two more exist on
 | SBX-DOWN-     | AAA 42 in 2100A when the trace number ends in 01 (our first attempt), else the PPO |
 | SBX-CARVE-    | EB 1 active for 30; EB U for MH/CH/A8 naming a behavioral-health administrator (2120C X3) |
 | SBX-QMB-      | Medicare Part B and EB04 QM (Qualified Medicare Beneficiary) |
+| SBX-SPLIT-    | the PPO's deductible and out-of-pocket; mental health (MH) 20% coinsurance and substance use |
+|               | (AI) $40 copay a day and 10% coinsurance, in network, each answered only when asked |
 | anything else | AAA 75 subscriber not found, in 2100C |
 """
 
@@ -109,6 +111,25 @@ def _carve_out(inquiry: Inquiry270) -> Segments:
     ]
 
 
+def _split(inquiry: Inquiry270) -> Segments:
+    """A payer that answers mental health and substance use separately, as asked (EQ01)."""
+    asked = set(inquiry.service_types)
+    segments = [*_year(inquiry), _eb("1", "IND", "30", "PR", "SANDBOX PPO GOLD")]
+    if "30" in asked:
+        segments += [
+            _eb("C", "IND", "30", "PR", "", "29", "300.00", "", "", "", "", "Y"),
+            _eb("G", "IND", "30", "PR", "", "29", "3000.00", "", "", "", "", "Y"),
+        ]
+    if "MH" in asked:
+        segments.append(_eb("A", "IND", "MH", "PR", "", "", "", ".20", "", "", "", "Y"))
+    if "AI" in asked:
+        segments += [
+            _eb("B", "IND", "AI", "PR", "", "27", "40.00", "", "", "", "", "Y"),
+            _eb("A", "IND", "AI", "PR", "", "", "", ".10", "", "", "", "Y"),
+        ]
+    return segments
+
+
 def _not_found(inquiry: Inquiry270) -> Segments:
     return [["AAA", "N", "", "75", "C"]]
 
@@ -121,6 +142,7 @@ PERSONAS: dict[str, Callable[[Inquiry270], Segments]] = {
     "SBX-INACTIVE-": _inactive,
     "SBX-DOWN-": _ppo,
     "SBX-CARVE-": _carve_out,
+    "SBX-SPLIT-": _split,
 }
 
 
