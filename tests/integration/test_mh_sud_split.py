@@ -136,7 +136,7 @@ def test_a_co_occurring_program_asks_both_and_the_costlier_benefit_prices(
 
 @responses.activate
 def test_the_primary_condition_on_the_intake_chooses_the_benefit(
-    rules: Path, session: Session, clerk: Actor
+    rules: Path, session: Session, clerk: Actor, database: str
 ) -> None:
     write_payer(rules, URL, settings="  one_service_type_per_request: false\n")
     responses.post(URL, **reply_271(SPLIT_271))
@@ -153,6 +153,14 @@ def test_the_primary_condition_on_the_intake_chooses_the_benefit(
         f"{BOTH_SAID} The claim is billed under mental health (the primary condition on the "
         "intake), so the mental health benefit prices the episode."
     )
+    billing = signed_in_client(make_app(lambda _id: None), Role.BILLING)
+    page = billing.client.get(f"/verifications/{job_id}").text
+    assert ["Program", "co occurring, diagnoses F33.1, primary condition mental health"] in (
+        body_rows(page)
+    )
+    shown = billing.client.get(f"/verifications/{job_id}/result").text
+    [row] = [r for r in body_rows(shown) if r[0] == "Split Plan"]
+    assert row[6].endswith("Priced with the mental health benefit")
 
 
 @responses.activate
