@@ -1,7 +1,7 @@
 """The sandbox payer's answers as X12 271s, persona by member-ID prefix.
 
 The personas and amounts are those of the in-process adapter (`coverage/adapters/sandbox.py`), so
-a check through either gives the same normalized cost sharing; two more exist only here:
+a check through either gives the same normalized cost sharing; three more exist only here:
 
 | member ID prefix | 271 |
 | SBX-PPO-      | EB 1 active; deductible $1,500 calendar year and $300 remaining; out-of-pocket $4,000 and
