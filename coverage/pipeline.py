@@ -10,9 +10,11 @@ import logging
 import random
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, timedelta
-from typing import Any
+from decimal import Decimal
+from typing import Any, NamedTuple
 
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
@@ -24,6 +26,7 @@ from coverage.core.answer_reuse import cache_seconds, reuse, subject_hash
 from coverage.core.reverification import changes_since
 from coverage.core.rule_book import RuleBookUnavailable, current_rulebook
 from coverage.domain.access import WORKER
+from coverage.domain.benefit_choice import choose
 from coverage.domain.calendar import service_dates
 from coverage.domain.consent import (
     Part2Consent,
@@ -34,16 +37,18 @@ from coverage.domain.consent import (
 )
 from coverage.domain.eligibility import (
     TERM_FIELDS,
+    BenefitSplit,
     EligibilityRequest,
     EligibilityResponse,
     OtherPayerRole,
     TermOrigin,
 )
+from coverage.domain.findings import Assessment
 from coverage.domain.gfe import Facility
 from coverage.domain.job_state import JobStatus
 from coverage.domain.payer import PayerConfig
 from coverage.domain.phone import PhoneAnswer, PhoneAnswerRequest
-from coverage.domain.request import VerificationRequest
+from coverage.domain.request import BehavioralBenefit, Program, VerificationRequest
 from coverage.domain.result import PolicyCoverage, VerificationResult
 from coverage.errors import (
     ConflictError,
@@ -52,7 +57,7 @@ from coverage.errors import (
     PayerTransientError,
     RawReply,
 )
-from coverage.pricing.episode import price_episode
+from coverage.pricing.episode import PricedEpisode, price_episode
 from coverage.rules.assessment import assess
 from coverage.rules.book import RuleBook
 from coverage.rules.errors import RuleLookupError
@@ -176,6 +181,23 @@ def _attempt(
     )
 
 
+# X12 service types asked (ASC X12 005010X279A1 EQ01): 30 health benefit plan coverage, MH mental
+# health, AI substance abuse.
+_ASKED = {
+    Program.MENTAL_HEALTH: ("30", "MH"),
+    Program.SUBSTANCE_USE: ("30", "AI"),
+    Program.CO_OCCURRING: ("30", "MH", "AI"),
+}
+
+
+def service_types(program: Program, payer: PayerConfig) -> tuple[str, ...]:
+    """A co-occurring program, or any program at a payer whose file says it splits the two
+    benefits, asks both: their answers are reconciled when the episode is priced."""
+    if payer.splits_mental_health_and_substance_use:
+        return _ASKED[Program.CO_OCCURRING]
+    return _ASKED[program]
+
+
 def _check_policies(
     job_id: uuid.UUID,
     attempt: int,
@@ -207,6 +229,7 @@ def _check_policies(
             subscriber=policy.subscriber,
             service_start=days[0],
             service_end=days[-1],
+            service_types=service_types(request.intake.program, payer),
             trace_number=f"{job_id.hex[:20]}{attempt:02d}",
             attempt=attempt,
         )
@@ -451,7 +474,6 @@ def _result(
     book: RuleBook,
 ) -> tuple[VerificationResult, list[dict[str, Any]]]:
     """The one place a result is made: the rule book's findings, then the priced episode."""
-    assessment = assess(request, responses, book)
     settings = get_settings()
     facility = Facility(
         name=settings.facility_name,
@@ -460,14 +482,17 @@ def _result(
         address=settings.facility_address,
         state=settings.facility_state,
     )
-    priced = price_episode(
-        request,
-        responses,
-        book,
-        assessment=assessment,
-        facility=facility,
-        issued_on=utcnow().date(),
-    )
+    issued_on = utcnow().date()
+
+    def price(answers: list[tuple[PayerConfig, EligibilityResponse]]) -> _Priced:
+        assessment = assess(request, answers, book)
+        episode = price_episode(
+            request, answers, book, assessment=assessment, facility=facility, issued_on=issued_on
+        )
+        return _Priced(assessment, episode)
+
+    responses = _reconciled(request, responses, lambda a: price(a).episode.estimate.patient_total)
+    assessment, priced = price(responses)
     result = VerificationResult(
         part2=request.part2,
         coverage=[
@@ -486,6 +511,48 @@ def _result(
         drafts_used=list(dict.fromkeys(priced.drafts_used + assessment.drafts_used)),
     )
     return result, [f.model_dump(mode="json") for f in assessment.files]
+
+
+class _Priced(NamedTuple):
+    assessment: Assessment
+    episode: PricedEpisode
+
+
+def _reconciled(
+    request: VerificationRequest,
+    responses: list[tuple[PayerConfig, EligibilityResponse]],
+    patient_total: Callable[[list[tuple[PayerConfig, EligibilityResponse]]], Decimal],
+) -> list[tuple[PayerConfig, EligibilityResponse]]:
+    """Each answer that holds both benefits priced with one (coverage/domain/benefit_choice.py),
+    in policy order: a later policy's choice sees the earlier ones already made."""
+    answers = list(responses)
+    for index, (payer, response) in enumerate(answers):
+        if response.split is not None:
+            chosen = _one_benefit(request, answers, index, response.split, patient_total)
+            answers[index] = (payer, chosen)
+    return answers
+
+
+def _one_benefit(
+    request: VerificationRequest,
+    answers: list[tuple[PayerConfig, EligibilityResponse]],
+    index: int,
+    split: BenefitSplit,
+    patient_total: Callable[[list[tuple[PayerConfig, EligibilityResponse]]], Decimal],
+) -> EligibilityResponse:
+    payer, response = answers[index]
+
+    def using(benefit: BehavioralBenefit) -> EligibilityResponse:
+        return response.model_copy(update={"cost_sharing": split.of(benefit), "priced_by": benefit})
+
+    def cost(benefit: BehavioralBenefit) -> Decimal:
+        trial = list(answers)
+        trial[index] = (payer, using(benefit))
+        return patient_total(trial)
+
+    choice = choose(split, request.intake, payer.name, cost)
+    chosen = using(choice.benefit)
+    return chosen.model_copy(update={"assumptions": (*chosen.assumptions, choice.assumption)})
 
 
 def _release_or_fail(job_id: uuid.UUID, attempt: int, exc: PayerTransientError) -> Outcome:

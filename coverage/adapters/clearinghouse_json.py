@@ -24,7 +24,6 @@ from coverage.adapters.payer_settings import HttpSettings, read_settings, secret
 from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
 from coverage.domain.payer import PayerConfig
 from coverage.errors import PayerTransientError, RawReply
-from coverage.x12.codes import SUD_SERVICE_TYPES
 from coverage.x12.iop_benefit import IopContext, interpret_responses, payer_error
 from coverage.x12.json_271 import JsonShapeError, read_json_271
 from coverage.x12.reader_271 import Response271
@@ -113,10 +112,7 @@ class ClearinghouseJsonAdapter:
         headers = _headers(settings, payer)
         types = list(request.service_types)
         batches = [[t] for t in types] if settings.one_service_type_per_request else [types]
-        context = IopContext(
-            service_date=request.service_start,
-            substance_use=bool(SUD_SERVICE_TYPES.intersection(types)),
-        )
+        context = IopContext.asked(request.service_start, request.service_types)
         responses: list[Response271] = []
         raws: list[str] = []
         for batch in batches:

@@ -29,7 +29,6 @@ from coverage.domain.payer import PayerConfig
 from coverage.domain.request import Relationship
 from coverage.errors import PayerPermanentError, PayerTransientError, RawReply
 from coverage.x12 import core_mime, core_soap
-from coverage.x12.codes import SUD_SERVICE_TYPES
 from coverage.x12.errors import X12ParseError
 from coverage.x12.iop_benefit import MEDIA_TYPE, IopContext, interpret_271, payer_error
 from coverage.x12.reader_271 import Interchange271, read_271
@@ -129,10 +128,7 @@ class CoreX12Adapter:
         inquiries = (
             one_per_service_type(inquiry) if settings.one_service_type_per_request else [inquiry]
         )
-        context = IopContext(
-            service_date=request.service_start,
-            substance_use=bool(SUD_SERVICE_TYPES.intersection(request.service_types)),
-        )
+        context = IopContext.asked(request.service_start, request.service_types)
         readings: list[Interchange271] = []
         raws: list[str] = []
         for one in inquiries:

@@ -29,7 +29,6 @@ from coverage.domain.request import Sex
 from coverage.errors import PayerPermanentError, PayerTransientError, RawReply
 from coverage.fhir.reader import FhirShapeError, read_fhir_response
 from coverage.fhir.writer import NPI, PAYER_SYSTEM, X12_SERVICE_TYPES
-from coverage.x12.codes import SUD_SERVICE_TYPES
 from coverage.x12.iop_benefit import IopContext, interpret_responses, payer_error
 
 MEDIA_TYPE = "application/fhir+json"
@@ -164,10 +163,7 @@ class FhirAdapter:
                     f"payer {payer.id} sent an unreadable eligibility response ({reason})",
                     action="The payer's answer could not be read; the payer call is retried automatically.",
                 ) from None
-            context = IopContext(
-                service_date=request.service_start,
-                substance_use=bool(SUD_SERVICE_TYPES.intersection(request.service_types)),
-            )
+            context = IopContext.asked(request.service_start, request.service_types)
             result = interpret_responses(read, raw=raw, context=context, media_type=MEDIA_TYPE)
             error = payer_error(result)
             if error is not None:

@@ -192,8 +192,5 @@ class ManualAdapter:
                 "script on this page and enter what the representative said in the phone answer "
                 "form below it; saving the answer re-runs this verification.",
             )
-        context = IopContext(
-            service_date=request.service_start,
-            substance_use=bool(codes.SUD_SERVICE_TYPES.intersection(request.service_types)),
-        )
+        context = IopContext.asked(request.service_start, request.service_types)
         return normalize(entry, context)

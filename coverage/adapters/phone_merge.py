@@ -52,6 +52,28 @@ def _combined(
     return electronic.model_copy(update=update)
 
 
+def _overlaid(
+    sets: tuple[CostSharing, ...], phone: EligibilityResponse, call: str, notes: list[str]
+) -> tuple[CostSharing, ...]:
+    """One IOP benefit's terms per network with the call's laid over them."""
+    found = []
+    for network in (Network.IN, Network.OUT):
+        said = phone.cost_sharing_for(network)
+        asked = next((cs for cs in sets if cs.network is network), None)
+        if said is None:
+            if asked is not None:
+                found.append(asked)
+        elif asked is None:
+            notes.append(
+                f"{network.value.replace('_', '-')} IOP benefit {call}; the electronic answer "
+                "reported none"
+            )
+            found.append(said)
+        else:
+            found.append(_combined(asked, said, call, notes))
+    return tuple(found)
+
+
 def merge(
     electronic: EligibilityResponse, entry: PhoneAnswer, request: EligibilityRequest
 ) -> EligibilityResponse:
@@ -68,20 +90,18 @@ def merge(
         "combined with the payer's electronic answer: the call fills terms the electronic answer "
         "left out and, where they differ, the call's terms are used"
     ]
-    cost_sharing = []
-    for network in (Network.IN, Network.OUT):
-        said, asked = phone.cost_sharing_for(network), electronic.cost_sharing_for(network)
-        if said is None:
-            if asked is not None:
-                cost_sharing.append(asked)
-        elif asked is None:
-            notes.append(
-                f"{network.value.replace('_', '-')} IOP benefit {call}; the electronic answer "
-                "reported none"
-            )
-            cost_sharing.append(said)
-        else:
-            cost_sharing.append(_combined(asked, said, call, notes))
+    cost_sharing = _overlaid(electronic.cost_sharing, phone, call, notes)
+    split = electronic.split
+    if split is not None:
+        # The call is about the IOP benefit as a whole: its terms lie over both halves of an
+        # answer that split mental health from substance use, and the choice between them stands.
+        notes.append("The call's terms apply to the mental health and the substance use benefit")
+        split = split.model_copy(
+            update={
+                "mental_health": _overlaid(split.mental_health, phone, call, []),
+                "substance_use": _overlaid(split.substance_use, phone, call, []),
+            }
+        )
     active = electronic.active
     if phone.active != electronic.active:
         active = phone.active
@@ -102,7 +122,8 @@ def merge(
             "plan_begin": electronic.plan_begin or phone.plan_begin,
             "plan_end": electronic.plan_end or phone.plan_end,
             "medicare_qmb": qmb,
-            "cost_sharing": tuple(cost_sharing),
+            "cost_sharing": cost_sharing,
+            "split": split,
             "next_year_cost_sharing": phone.next_year_cost_sharing,
             "benefits": electronic.benefits + phone.benefits,
             "assumptions": (*electronic.assumptions, *notes),

@@ -201,6 +201,8 @@ class SandboxAdapter:
             "benefits": [cs.model_dump(mode="json") for cs in fields.get("cost_sharing", ())]
             + [b.model_dump(mode="json") for b in fields.get("benefits", ())],
         }
+        # One benefit answers whatever is asked: it is the one asked, or none when both are.
+        [asked] = request.benefits_asked if len(request.benefits_asked) == 1 else [None]
         return EligibilityResponse(
-            **fields, raw_payload=json.dumps(reply, default=str, sort_keys=True)
+            **fields, priced_by=asked, raw_payload=json.dumps(reply, default=str, sort_keys=True)
         )

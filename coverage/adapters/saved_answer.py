@@ -73,9 +73,13 @@ class SavedAnswer:
 
 
 def context_for(service_date: date, program: Program) -> IopContext:
-    """Substance use programs look for the SUD service types first; co-occurring programs are
-    asked about as mental health, as the FHIR writer does."""
-    return IopContext(service_date=service_date, substance_use=program is Program.SUBSTANCE_USE)
+    """Substance use programs look for the SUD service types first; co-occurring programs read
+    both benefits, each on its own (the verification decides which one prices)."""
+    return IopContext(
+        service_date=service_date,
+        substance_use=program is not Program.MENTAL_HEALTH,
+        both=program is Program.CO_OCCURRING,
+    )
 
 
 def read_saved_answer(text: str, *, service_date: date, program: Program) -> SavedAnswer:

@@ -27,7 +27,7 @@ from coverage.domain.eligibility import (
     term_text,
 )
 from coverage.domain.money import usd
-from coverage.domain.request import Program
+from coverage.domain.request import BehavioralBenefit, Program
 
 app = typer.Typer(help="Read saved payer answers (X12 271, clearinghouse JSON, FHIR).")
 NETWORK_NAMES = {Network.IN: "in network", Network.OUT: "out of network"}
@@ -148,6 +148,17 @@ def _cost_sharing(cs: CostSharing) -> list[str]:
     ]
 
 
+def _benefit_sets(sets: tuple[CostSharing, ...], which: str) -> list[str]:
+    lines = []
+    for network in Network:
+        cs = next((c for c in sets if c.network is network), None)
+        if cs is None:
+            lines.append(f"IOP benefit{which} {NETWORK_NAMES[network]}: none stated")
+        else:
+            lines += [f"IOP benefit{which} {NETWORK_NAMES[network]}:", *_cost_sharing(cs)]
+    return lines
+
+
 def _answer(r: EligibilityResponse) -> list[str]:
     plan = r.plan_name or "not named"
     begin = r.plan_begin.isoformat() if r.plan_begin else "not stated"
@@ -164,12 +175,17 @@ def _answer(r: EligibilityResponse) -> list[str]:
     if r.medicare_qmb:
         lines.append("Qualified Medicare Beneficiary: yes (owes no Medicare cost sharing)")
     lines.append(f"benefit lines read: {len(r.benefits)}")
-    for network in Network:
-        cs = r.cost_sharing_for(network)
-        if cs is None:
-            lines.append(f"IOP benefit {NETWORK_NAMES[network]}: none stated")
-        else:
-            lines += [f"IOP benefit {NETWORK_NAMES[network]}:", *_cost_sharing(cs)]
+    if r.split is None:
+        lines += _benefit_sets(r.cost_sharing, "")
+    else:
+        for benefit in BehavioralBenefit:
+            lines.append(f"{benefit.label} benefit: {r.split.said(benefit)}")
+            lines += _benefit_sets(r.split.of(benefit), f" ({benefit.label})")
+        lines.append(
+            "which benefit prices: the one the claim is billed under (the program, or the "
+            "intake's primary condition); with none named, the one that costs the patient more "
+            "for the planned episode"
+        )
     for cs in r.next_year_cost_sharing:
         lines.append(f"next plan year {NETWORK_NAMES[cs.network]} (phone call):")
         lines += [

@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from coverage.domain.eligibility import EligibilityRequest, EligibilityResponse
 from coverage.domain.payer import PayerConfig
+from coverage.domain.request import BehavioralBenefit
 from coverage.settings import get_settings
 from coverage.store import payer_calls
 from coverage.store.crypto import keyed_hash
@@ -63,6 +64,9 @@ def reuse(
     )
     if hit is None or hit.normalized is None:
         return None
+    answer = EligibilityResponse.model_validate({**hit.normalized, "raw_payload": ""})
+    if not _answers_the_same_question(answer, eligibility):
+        return None
     payer_calls.record(
         session,
         call=PayerCall(
@@ -76,4 +80,15 @@ def reuse(
             reused_from=hit.id,
         ),
     )
-    return EligibilityResponse.model_validate({**hit.normalized, "raw_payload": ""})
+    return answer
+
+
+def _answers_the_same_question(
+    answer: EligibilityResponse, eligibility: EligibilityRequest
+) -> bool:
+    """An answer about mental health does not answer a substance-use question, nor one about a
+    single benefit a question about both (answers stored before `priced_by` were about MH)."""
+    asked = eligibility.benefits_asked
+    if len(asked) > 1:
+        return answer.split is not None
+    return answer.split is None and {answer.priced_by or BehavioralBenefit.MENTAL_HEALTH} == asked

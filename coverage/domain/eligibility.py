@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from coverage.domain.money import Money, usd
-from coverage.domain.request import Relationship, Sex, Subscriber
+from coverage.domain.request import BehavioralBenefit, Relationship, Sex, Subscriber
 
 
 class InsuranceType(StrEnum):
@@ -22,6 +22,13 @@ class InsuranceType(StrEnum):
 class Network(StrEnum):
     IN = "in_network"
     OUT = "out_of_network"
+
+
+# X12 service types (EQ01/EB03) by the benefit they name: substance use is AI substance abuse, AJ
+# alcoholism, AK drug addiction, CI/CJ substance abuse facility; the other behavioral ones are
+# mental health (ASC X12 005010X279A1 service type code list).
+SUBSTANCE_USE_SERVICE_TYPES = frozenset({"AI", "AJ", "AK", "CI", "CJ"})
+MENTAL_HEALTH_SERVICE_TYPES = frozenset("MH A4 A5 A6 A7 A8 CE CF CG CH BB BC BD RT".split())
 
 
 class Frozen(BaseModel):
@@ -48,6 +55,20 @@ class EligibilityRequest(Frozen):
     service_types: tuple[str, ...] = ("30", "MH")
     trace_number: str = Field(description="Ties the reply to our job and attempt (X12 TRN)")
     attempt: int = Field(ge=1)
+
+    @property
+    def benefits_asked(self) -> frozenset[BehavioralBenefit]:
+        """The behavioral benefits the service types ask about (none named: mental health)."""
+        asked = set(self.service_types)
+        found = {
+            benefit
+            for benefit, types in (
+                (BehavioralBenefit.MENTAL_HEALTH, MENTAL_HEALTH_SERVICE_TYPES),
+                (BehavioralBenefit.SUBSTANCE_USE, SUBSTANCE_USE_SERVICE_TYPES),
+            )
+            if types & asked
+        }
+        return frozenset(found or {BehavioralBenefit.MENTAL_HEALTH})
 
 
 class CoverageLevel(StrEnum):
@@ -364,6 +385,50 @@ class CostSharing(Frozen):
         default = CostSharing.model_fields[TERM_FIELDS[term]].default
         return bool(self.value(term) != default)
 
+    def describe(self) -> str:
+        """Plain words for staff, e.g. "$40.00 copay a day and 10% coinsurance, in network"."""
+        terms = []
+        if self.copay_per_day:
+            terms.append(f"{usd(self.copay_per_day)} copay a day")
+        if self.coinsurance:
+            terms.append(f"{(self.coinsurance * 100).normalize():f}% coinsurance")
+        shares = " and ".join(terms) or "no copay or coinsurance"
+        return f"{shares}, {self.network.value.replace('_', ' ')}"
+
+
+def _one_per_network(cost_sharing: tuple[CostSharing, ...]) -> tuple[CostSharing, ...]:
+    networks = [cs.network for cs in cost_sharing]
+    if len(networks) != len(set(networks)):
+        raise ValueError("cost_sharing: at most one IOP benefit per network")
+    return cost_sharing
+
+
+class BenefitSplit(Frozen):
+    """Both IOP benefits of a payer that was asked about mental health and substance use: each
+    chosen among its own lines (never borrowing the other's terms), with what the payer said of
+    each in plain words. Which one prices the episode is decided with the request in hand."""
+
+    mental_health: tuple[CostSharing, ...] = ()
+    substance_use: tuple[CostSharing, ...] = ()
+    mental_health_said: str
+    substance_use_said: str
+
+    @model_validator(mode="after")
+    def _one_benefit_per_network(self) -> "BenefitSplit":
+        _one_per_network(self.mental_health)
+        _one_per_network(self.substance_use)
+        return self
+
+    def of(self, benefit: BehavioralBenefit) -> tuple[CostSharing, ...]:
+        if benefit is BehavioralBenefit.SUBSTANCE_USE:
+            return self.substance_use
+        return self.mental_health
+
+    def said(self, benefit: BehavioralBenefit) -> str:
+        if benefit is BehavioralBenefit.SUBSTANCE_USE:
+            return self.substance_use_said
+        return self.mental_health_said
+
 
 class EligibilityResponse(Frozen):
     """One payer's answer, normalized. `cost_sharing` holds the IOP benefit per network (at most
@@ -398,12 +463,14 @@ class EligibilityResponse(Frozen):
         repr=False, description="The payer's reply as received; stored encrypted"
     )
     raw_media_type: str = "application/json"
+    # Which benefit `cost_sharing` is (None: not known, e.g. a manual answer read before this).
+    priced_by: BehavioralBenefit | None = None
+    # Both benefits, when both were asked; `cost_sharing` is then the one that prices.
+    split: BenefitSplit | None = None
 
     @model_validator(mode="after")
     def _one_benefit_per_network(self) -> "EligibilityResponse":
-        networks = [cs.network for cs in self.cost_sharing]
-        if len(networks) != len(set(networks)):
-            raise ValueError("cost_sharing: at most one IOP benefit per network")
+        _one_per_network(self.cost_sharing)
         return self
 
     def cost_sharing_for(self, network: Network) -> CostSharing | None:

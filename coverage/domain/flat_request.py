@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from coverage.domain.consent import ConsentPurpose, ConsentSigner, Part2Consent, RecipientKind
 from coverage.domain.request import (
     AuthStatus,
+    BehavioralBenefit,
     LevelOfCare,
     Modality,
     Program,
@@ -220,6 +221,15 @@ COLUMNS: tuple[Column, ...] = (
         required=True,
         choices=_choices(Program),
         example="mental_health",
+    ),
+    Column(
+        "primary_condition",
+        "Primary condition (co-occurring programs)",
+        "Intake",
+        ("intake", "primary_condition"),
+        "choice",
+        choices=_choices(BehavioralBenefit),
+        hint="The condition the claim is billed under; blank: priced with the costlier benefit",
     ),
     Column(
         "recommended_level_of_care",

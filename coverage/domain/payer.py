@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from coverage.domain.eligibility import InsuranceType, Network
 from coverage.domain.request import Program
@@ -53,6 +53,9 @@ class PayerConfig(BaseModel):
     # Our facility may bill this payer's members the charge minus the allowed amount when out of
     # network; never applied in network, to Medicaid or to a QMB.
     balance_billing: bool = False
+    # The payer answers mental health and substance use benefits separately (different cost
+    # sharing, or one carved out): every program asks both, and the one billed prices.
+    splits_mental_health_and_substance_use: StrictBool = False
     carve_out_administrators: tuple[CarveOut, ...] = ()
     # Names and payer IDs other payers' responses use for this one (271 2120C NM103 / NM109),
     # so a carve-out they name is matched to this file.

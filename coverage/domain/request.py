@@ -104,6 +104,18 @@ class Program(StrEnum):
     CO_OCCURRING = "co_occurring"
 
 
+class BehavioralBenefit(StrEnum):
+    """The benefit an IOP episode is priced with: payers split mental health and substance use
+    benefits (X12 service types MH and AI), sometimes with different cost sharing."""
+
+    MENTAL_HEALTH = "mental_health"
+    SUBSTANCE_USE = "substance_use"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
 class LevelOfCare(StrEnum):
     OUTPATIENT = "outpatient"
     IOP = "iop"
@@ -216,6 +228,9 @@ class Intake(Strict):
         Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, max_length=8)]
     ] = Field(min_length=1, max_length=12)
     program: Program
+    # Which condition the claim is billed under (its first-listed diagnosis), when the clinician
+    # says; for a co-occurring program it chooses the benefit that prices the episode.
+    primary_condition: BehavioralBenefit | None = None
     recommended_level_of_care: LevelOfCare | None = None
     ratings: Ratings = Ratings()
     needs_withdrawal_management: bool = False

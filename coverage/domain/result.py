@@ -24,6 +24,7 @@ from coverage.domain.eligibility import (
 from coverage.domain.estimate import Estimate
 from coverage.domain.findings import Assessment, Finding
 from coverage.domain.gfe import GoodFaithEstimate
+from coverage.domain.request import BehavioralBenefit
 from coverage.domain.sliding_scale import SlidingScaleOptions
 
 FORMAT = 2
@@ -56,6 +57,9 @@ class PolicyCoverage(BaseModel):
     next_year_cost_sharing: tuple[CostSharing, ...] = ()
     # How the payer's answer was read, e.g. which of duplicated benefit lines was used.
     assumptions: tuple[str, ...] = ()
+    # Which benefit priced the episode: mental health or substance use (None: stored before it
+    # was recorded).
+    priced_by: BehavioralBenefit | None = None
 
     def term_rows(self) -> list[tuple[str, str, str, str]]:
         """(network, term, amount, where it came from) for each IOP cost-sharing term, in plain

@@ -1,7 +1,7 @@
 """The sandbox payer's answers as X12 271s, persona by member-ID prefix.
 
 The personas and amounts are those of the in-process adapter (`coverage/adapters/sandbox.py`), so
-a check through either gives the same normalized cost sharing; two more exist only here:
+a check through either gives the same normalized cost sharing; three more exist only here:
 
 | member ID prefix | 271 |
 | SBX-PPO-      | EB 1 active; deductible $1,500 calendar year and $300 remaining; out-of-pocket $4,000 and
@@ -14,6 +14,8 @@ a check through either gives the same normalized cost sharing; two more exist on
 | SBX-CARVE-    | EB 1 active for 30; EB U for MH/CH/A8 naming a behavioral-health administrator (2120C X3)
 |               | with its phone; group number (REF 6P); a benefit disclaimer (EB P with MSG) |
 | SBX-QMB-      | Medicare Part B and EB04 QM (Qualified Medicare Beneficiary) |
+| SBX-SPLIT-    | the PPO's deductible and out-of-pocket; mental health (MH) 20% coinsurance and substance use |
+|               | (AI) $40 copay a day and 10% coinsurance, in network, each answered only when asked |
 | anything else | AAA 75 subscriber not found, in 2100C |
 """
 
@@ -113,6 +115,25 @@ def _carve_out(inquiry: Inquiry270) -> Segments:
     ]
 
 
+def _split(inquiry: Inquiry270) -> Segments:
+    """A payer that answers mental health and substance use separately, as asked (EQ01)."""
+    asked = set(inquiry.service_types)
+    segments = [*_year(inquiry), _eb("1", "IND", "30", "PR", "SANDBOX PPO GOLD")]
+    if "30" in asked:
+        segments += [
+            _eb("C", "IND", "30", "PR", "", "29", "300.00", "", "", "", "", "Y"),
+            _eb("G", "IND", "30", "PR", "", "29", "3000.00", "", "", "", "", "Y"),
+        ]
+    if "MH" in asked:
+        segments.append(_eb("A", "IND", "MH", "PR", "", "", "", ".20", "", "", "", "Y"))
+    if "AI" in asked:
+        segments += [
+            _eb("B", "IND", "AI", "PR", "", "27", "40.00", "", "", "", "", "Y"),
+            _eb("A", "IND", "AI", "PR", "", "", "", ".10", "", "", "", "Y"),
+        ]
+    return segments
+
+
 def _not_found(inquiry: Inquiry270) -> Segments:
     return [["AAA", "N", "", "75", "C"]]
 
@@ -125,6 +146,7 @@ PERSONAS: dict[str, Callable[[Inquiry270], Segments]] = {
     "SBX-INACTIVE-": _inactive,
     "SBX-DOWN-": _ppo,
     "SBX-CARVE-": _carve_out,
+    "SBX-SPLIT-": _split,
 }
 
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from coverage.domain import eligibility
 from coverage.domain.eligibility import (
+    MENTAL_HEALTH_SERVICE_TYPES,
+    SUBSTANCE_USE_SERVICE_TYPES,
     BenefitKind,
     ContactKind,
     CoverageLevel,
@@ -120,11 +122,13 @@ QMB_INSURANCE_TYPE = "QM"
 # behavioral health eligibility checks", Nov 5 2025).
 IOP_SERVICE_TYPES_MH = ("CH", "CF", "A8", "BB", "MH", "30")
 # An inquiry about any of these is about a substance-use program.
-SUD_SERVICE_TYPES = frozenset({"AI", "AJ", "AK", "CI", "CJ"})
+SUD_SERVICE_TYPES = SUBSTANCE_USE_SERVICE_TYPES
 IOP_SERVICE_TYPES_SUD = ("CJ", "AI", "AK", "AJ", "CH", "A8", "MH", "30")
-BEHAVIORAL_SERVICE_TYPES = frozenset(
-    "MH A4 A5 A6 A7 A8 CE CF CG CH BB BC BD RT AI AJ AK CI CJ".split()
-)
+# The substance-use benefit of a payer asked about both benefits: its own lines only.
+IOP_SERVICE_TYPES_SUD_ONLY = ("CJ", "AI", "AK", "AJ", "30")
+BEHAVIORAL_SERVICE_TYPES = MENTAL_HEALTH_SERVICE_TYPES | SUBSTANCE_USE_SERVICE_TYPES
+# An inquiry about any of these is about a mental-health program.
+MH_SERVICE_TYPES = MENTAL_HEALTH_SERVICE_TYPES
 
 # 2120 NM101 roles for EB*R other payers.
 OTHER_PAYER_ROLE = {

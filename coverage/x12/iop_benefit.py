@@ -14,7 +14,7 @@ is written to `assumptions` with the lines it was chosen over.
 """
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -22,6 +22,7 @@ from coverage.domain.eligibility import (
     Benefit,
     BenefitKind,
     BenefitPeriod,
+    BenefitSplit,
     Contact,
     ContactKind,
     CostSharing,
@@ -39,6 +40,7 @@ from coverage.domain.eligibility import (
     TimePeriod,
     VisitLimit,
 )
+from coverage.domain.request import BehavioralBenefit
 from coverage.errors import PayerError, PayerPermanentError, PayerTransientError
 from coverage.x12 import codes
 from coverage.x12.reader_271 import (
@@ -66,10 +68,33 @@ class IopContext:
 
     service_date: date
     substance_use: bool = False
+    # Both benefits were asked (MH and a substance-use type): each is read on its own.
+    both: bool = False
+    # Reading the substance-use half of a split answer: its own service types (and the plan's
+    # 30) only, never the mental-health lines a substance-use program otherwise falls back on.
+    own_lines_only: bool = False
+
+    @classmethod
+    def asked(cls, service_date: date, service_types: Iterable[str]) -> "IopContext":
+        """The context of an inquiry about these service types."""
+        types = frozenset(service_types)
+        substance = bool(codes.SUD_SERVICE_TYPES & types)
+        mental = bool(codes.MH_SERVICE_TYPES & types)
+        return cls(service_date, substance_use=substance, both=substance and mental)
 
     @property
     def service_types(self) -> tuple[str, ...]:
-        return codes.IOP_SERVICE_TYPES_SUD if self.substance_use else codes.IOP_SERVICE_TYPES_MH
+        if not self.substance_use:
+            return codes.IOP_SERVICE_TYPES_MH
+        return (
+            codes.IOP_SERVICE_TYPES_SUD_ONLY if self.own_lines_only else codes.IOP_SERVICE_TYPES_SUD
+        )
+
+    @property
+    def benefit(self) -> BehavioralBenefit:
+        if self.substance_use:
+            return BehavioralBenefit.SUBSTANCE_USE
+        return BehavioralBenefit.MENTAL_HEALTH
 
 
 def read_eligibility(raw: str, context: IopContext) -> EligibilityResponse:
@@ -110,11 +135,9 @@ def interpret_responses(
         assumptions.append(
             "Qualified Medicare Beneficiary read from EB04 QM (HETS encoding: draft)"
         )
-    cost_sharing = tuple(
-        cs
-        for network in (Network.IN, Network.OUT)
-        if (cs := _cost_sharing(lines, network, context, assumptions)) is not None
-    )
+    split = _split(lines, context, assumptions) if context.both else None
+    # Split: which benefit prices is decided with the request (coverage/domain/benefit_choice.py).
+    cost_sharing = () if split is not None else _cost_sharings(lines, context, assumptions)
     return EligibilityResponse(
         active=active,
         plan_name=_plan_name(lines),
@@ -134,7 +157,76 @@ def interpret_responses(
         messages=_messages(lines, context),
         raw_payload=raw,
         raw_media_type=media_type,
+        priced_by=None if split is not None else context.benefit,
+        split=split,
     )
+
+
+def _cost_sharings(
+    lines: list[EligibilityBenefit], context: IopContext, assumptions: list[str]
+) -> tuple[CostSharing, ...]:
+    return tuple(
+        cs
+        for network in (Network.IN, Network.OUT)
+        if (cs := _cost_sharing(lines, network, context, assumptions)) is not None
+    )
+
+
+def _split(
+    lines: list[EligibilityBenefit], context: IopContext, assumptions: list[str]
+) -> BenefitSplit:
+    """Each benefit's line set chosen as if it alone had been asked: the MH choice never sees a
+    substance-use service type first, nor the SUD choice a mental-health one."""
+    sets: dict[BehavioralBenefit, tuple[CostSharing, ...]] = {}
+    for substance in (False, True):
+        one = replace(context, substance_use=substance, both=False, own_lines_only=True)
+        notes: list[str] = []
+        sets[one.benefit] = _cost_sharings(lines, one, notes)
+        assumptions.extend(f"{one.benefit.label} benefit: {note}" for note in notes)
+    # A benefit with no copay or coinsurance line of its own, beside one that has them, is not
+    # stated: the plan-wide (30) reading left to it would price it as free after the deductible.
+    own = {b: _own_terms(lines, b) for b in sets}
+    if len(set(own.values())) > 1:
+        sets = {b: found if own[b] else () for b, found in sets.items()}
+    said = {b: _said(lines, b, found) for b, found in sets.items()}
+    return BenefitSplit(
+        mental_health=sets[BehavioralBenefit.MENTAL_HEALTH],
+        substance_use=sets[BehavioralBenefit.SUBSTANCE_USE],
+        mental_health_said=said[BehavioralBenefit.MENTAL_HEALTH],
+        substance_use_said=said[BehavioralBenefit.SUBSTANCE_USE],
+    )
+
+
+def _own_lines(
+    lines: list[EligibilityBenefit], benefit: BehavioralBenefit
+) -> list[EligibilityBenefit]:
+    own = (
+        codes.SUD_SERVICE_TYPES
+        if benefit is BehavioralBenefit.SUBSTANCE_USE
+        else codes.MH_SERVICE_TYPES
+    )
+    return [eb for eb in lines if own.intersection(eb.service_types)]
+
+
+def _own_terms(lines: list[EligibilityBenefit], benefit: BehavioralBenefit) -> bool:
+    return any(eb.code in ("A", "B") for eb in _own_lines(lines, benefit))
+
+
+def _said(
+    lines: list[EligibilityBenefit], benefit: BehavioralBenefit, found: tuple[CostSharing, ...]
+) -> str:
+    """What the payer said of one benefit, in plain words (its own service types only)."""
+    mine = _own_lines(lines, benefit)
+    if found:
+        return "; ".join(cs.describe() for cs in found)
+    referred = [eb for eb in mine if eb.code == "U"]
+    if referred:
+        names = [n for eb in referred for e in eb.entities if (n := _entity_name(e.name))]
+        to = names[0] if names else "another administrator"
+        return f"administered by {to} (carve-out): no cost sharing in this answer"
+    if any(eb.code in codes.INACTIVE_CODES or eb.code == "I" for eb in mine):
+        return "not covered"
+    return "no cost sharing stated"
 
 
 def payer_error(response: EligibilityResponse) -> PayerError | None:

@@ -51,15 +51,31 @@ def verify(
     suffix: str,
     first_name: str = "Jordan",
     fresh: bool = False,
+    program: str = "mental_health",
 ) -> uuid.UUID:
     job, _ = service.queue(
-        request("ppo", member_suffix=suffix, first_name=first_name),
+        request("ppo", member_suffix=suffix, first_name=first_name, program=program),
         actor=actor,
         enqueue=lambda _id: None,
         fresh_check=fresh,
     )
     assert pipeline.run(job.id, adapters={"sandbox": adapter}).status == "needs_review"
     return job.id
+
+
+def test_an_answer_about_one_benefit_is_not_reused_for_another_question(
+    session: Session, clerk: Actor, payer_calls: CountingSandbox
+) -> None:
+    # Mental health (30, MH) twice, then substance use (30, AI) twice: the mental-health answer
+    # does not answer the substance-use question, so the payer is asked again.
+    suffix = uuid.uuid4().hex[:6]
+    jobs = [
+        verify(payer_calls, clerk, suffix=suffix, program=program)
+        for program in ("mental_health", "mental_health", "substance_use", "substance_use")
+    ]
+    assert payer_calls.calls == 2
+    outcomes = [[c.outcome for c in stored_calls.list_for(session, job_id=j)] for j in jobs]
+    assert outcomes == [["ok"], ["reused"], ["ok"], ["reused"]]
 
 
 def test_the_same_person_and_dates_within_the_ttl_reuse_the_answer(

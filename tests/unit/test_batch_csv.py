@@ -10,6 +10,7 @@ import pytest
 from coverage.batches.csv_file import MAX_BYTES, CsvRefused, CsvRow, check_row, read_rows
 from coverage.batches.intake import canonical_json, template_csv
 from coverage.domain.flat_request import COLUMNS, FieldError, template_csv_rows
+from coverage.domain.request import BehavioralBenefit
 
 ROOT = Path(__file__).resolve().parents[2]
 PAYERS = {"sandbox-commercial", "sandbox-medicaid"}
@@ -68,6 +69,24 @@ def test_rows_are_numbered_as_a_spreadsheet_shows_them_and_blank_rows_are_skippe
     data = csv_bytes({}, {"first_name": "Casey"}).replace(b"\r\nJordan", b"\r\n\r\n,,,\r\nJordan")
     rows = read_rows(data)
     assert [r.number for r in rows] == [4, 5]
+
+
+def test_a_co_occurring_row_names_its_primary_condition_or_leaves_it_blank() -> None:
+    named, blank, wrong = read_rows(
+        csv_bytes(
+            {"program": "co_occurring", "primary_condition": "substance_use"},
+            {"program": "co_occurring", "primary_condition": ""},
+            {"program": "co_occurring", "primary_condition": "both"},
+        )
+    )
+    requests = [check_row(r, payer_ids=PAYERS).request for r in (named, blank)]
+    assert [r.intake.primary_condition if r else "refused" for r in requests] == [
+        BehavioralBenefit.SUBSTANCE_USE,
+        None,
+    ]
+    assert [(e.column, e.reason) for e in check_row(wrong, payer_ids=PAYERS).errors] == [
+        ("primary_condition", "must be one of: mental_health, substance_use")
+    ]
 
 
 def test_a_row_error_names_row_column_and_reason_but_never_the_value() -> None:

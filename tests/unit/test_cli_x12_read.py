@@ -440,3 +440,41 @@ def test_a_saved_phone_answer_is_read_as_the_manual_adapter_reads_it(tmp_path: P
     code, out, err = run(str(bad), "--date", DAY)
     assert (code, out) == (2, "")
     assert err == f"{bad}: phone answer: call_reference: String should have at least 1 character\n"
+
+
+def test_a_co_occurring_program_shows_both_benefits_and_how_one_is_chosen() -> None:
+    lines = read(X12 / "synthetic" / "iop-mh-sud-split.271", "--program", "co_occurring")
+
+    start = lines.index("mental health benefit: 20% coinsurance, in network")
+    assert lines[start : start + 19] == [
+        "mental health benefit: 20% coinsurance, in network",
+        "IOP benefit (mental health) in network:",
+        "  deductible remaining: $300.00",
+        "  coinsurance: 20%",
+        "  copay per day: $0.00",
+        "  out-of-pocket remaining: $3,000.00",
+        "  day limit remaining: none stated",
+        "  prior authorization: not required",
+        "IOP benefit (mental health) out of network: none stated",
+        "substance use benefit: $40.00 copay a day and 10% coinsurance, in network",
+        "IOP benefit (substance use) in network:",
+        "  deductible remaining: $300.00",
+        "  coinsurance: 10%",
+        "  copay per day: $40.00 (after the deductible)",
+        "  out-of-pocket remaining: $3,000.00",
+        "  day limit remaining: none stated",
+        "  prior authorization: not required",
+        "IOP benefit (substance use) out of network: none stated",
+        "which benefit prices: the one the claim is billed under (the program, or the intake's "
+        "primary condition); with none named, the one that costs the patient more for the "
+        "planned episode",
+    ]
+
+
+def test_a_mental_health_program_reads_only_the_mental_health_benefit_of_a_split_answer() -> None:
+    lines = read(X12 / "synthetic" / "iop-mh-sud-split.271", "--program", "mental_health")
+
+    assert "IOP benefit in network:" in lines
+    assert "  coinsurance: 20%" in lines
+    assert "  copay per day: $0.00" in lines
+    assert not any(line.startswith("substance use benefit") for line in lines)

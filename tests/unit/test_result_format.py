@@ -30,13 +30,19 @@ def test_a_result_stored_by_the_previous_code_reads_and_says_the_same(path: Path
     assert [f.model_dump(mode="json") for f in result.findings] == old["body"]["findings"]
     # Nothing else is lost or changed: stored again, the body is the old one in format 2, which
     # names two parts of the assessment in the glossary's words and always says whether it is a
-    # re-verification (null: it is not).
+    # re-verification (null: it is not) and which benefit priced each policy (null: not recorded).
     again = {k: v for k, v in old["body"].items() if k != "findings"}
     again.setdefault("coverage_changes", None)
     # What the payer said beyond the IOP terms was not kept then: it reads as not stated; nor
-    # were the IOP terms with their origins.
+    # were the IOP terms with their origins, nor which benefit priced.
     again["coverage"] = [
-        {**NOT_KEPT_BEFORE, **c, "cost_sharing": [], "next_year_cost_sharing": []}
+        {
+            **NOT_KEPT_BEFORE,
+            **c,
+            "cost_sharing": [],
+            "next_year_cost_sharing": [],
+            "priced_by": None,
+        }
         for c in again["coverage"]
     ]
     assessment = dict(again["assessment"])
@@ -76,6 +82,11 @@ def test_the_examples_cover_each_kind_of_result() -> None:
 def example(name: str) -> dict[str, Any]:
     body: dict[str, Any] = stored(next(p for p in STORED if p.stem == name))["body"]
     return body
+
+
+def test_a_result_stored_before_priced_by_reads_with_no_benefit_named() -> None:
+    result = VerificationResult.read(example("commercial-ppo"))
+    assert [c.priced_by for c in result.coverage] == [None]
 
 
 def test_attributes_are_typed() -> None:

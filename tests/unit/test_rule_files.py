@@ -153,6 +153,16 @@ BAD_FILES = [
         "(did you mean 'network_status'?)",
     ),
     (
+        "payer: a split flag that is not true or false",
+        _replace(
+            "payers/harbor-hmo.yaml",
+            "network_status:",
+            "splits_mental_health_and_substance_use: sometimes\nnetwork_status:",
+        ),
+        "payer_rules/payers/harbor-hmo.yaml:8:1: splits_mental_health_and_substance_use: "
+        "Input should be a valid boolean",
+    ),
+    (
         "fee_schedule: unknown code",
         _replace("fee_schedules/commercial-examples-2026.yaml", "code: S9480", "code: S948"),
         "payer_rules/fee_schedules/commercial-examples-2026.yaml:11:3: service.code: String "

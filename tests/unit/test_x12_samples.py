@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from coverage.domain.benefit_choice import choose
 from coverage.domain.eligibility import (
     BenefitKind,
     BenefitPeriod,
@@ -28,6 +29,7 @@ from coverage.domain.eligibility import (
     VisitLimit,
 )
 from coverage.domain.estimate import estimate_episode
+from coverage.domain.request import BehavioralBenefit, Intake, Program
 from coverage.errors import PayerPermanentError, PayerTransientError
 from coverage.x12.envelope import read_interchange
 from coverage.x12.errors import X12ParseError
@@ -72,6 +74,7 @@ EXPECTED_FILES = (
     "synthetic/iop-coinsurance-only-office-copay.271",
     "synthetic/iop-rule-book-limit-new-year.271",
     "synthetic/iop-weekly-visit-cap.271",
+    "synthetic/iop-mh-sud-split.271",
 )
 
 
@@ -561,3 +564,126 @@ def test_days_over_the_weekly_visit_cap_are_priced_as_not_covered() -> None:
     assert all("beyond_weekly_limit" in d.flags for d in uncovered)
     assert estimate.patient_total == Decimal("1830.00")
     assert estimate.payer_total == Decimal("2520.00")
+
+
+SPLIT = "synthetic/iop-mh-sud-split.271"
+BOTH = IopContext.asked(date(2026, 3, 2), ("30", "MH", "AI"))
+CO_OCCURRING = Intake(diagnoses=["F33.1", "F10.20"], program=Program.CO_OCCURRING)
+
+
+def _episode_patient_total(cs: CostSharing) -> Decimal:
+    episode = plan(days_per_week=3, weeks=8)
+    return estimate_episode(plan=episode, policies=[terms(episode, cs)], self_pay=[]).patient_total
+
+
+def test_mental_health_and_substance_use_are_each_read_from_their_own_lines() -> None:
+    result = read_eligibility(sample(SPLIT), BOTH)
+
+    assert warnings(SPLIT) == []
+    assert (result.active, result.priced_by, result.cost_sharing) == (True, None, ())
+    assert result.split is not None
+    mental, substance = result.split.mental_health, result.split.substance_use
+    assert mental == (
+        CostSharing(
+            network=Network.IN,
+            deductible_remaining=Decimal("300.00"),
+            coinsurance=Decimal("0.20"),
+            oop_remaining=Decimal("3000.00"),
+        ),
+    )
+    assert substance == (
+        CostSharing(
+            network=Network.IN,
+            deductible_remaining=Decimal("300.00"),
+            coinsurance=Decimal("0.10"),
+            copay_per_day=Decimal("40.00"),
+            oop_remaining=Decimal("3000.00"),
+        ),
+    )
+    assert (result.split.mental_health_said, result.split.substance_use_said) == (
+        "20% coinsurance, in network",
+        "$40.00 copay a day and 10% coinsurance, in network",
+    )
+    # Neither borrows the other's terms.
+    assert (
+        "substance use benefit: in_network coinsurance: used EB #22 (AI, IND, no period, in "
+        "network); not applicable: EB #20 (no IOP service type)"
+    ) in result.assumptions
+    # 24 days at $350.00: MH day 1 $310.00 + 23 x $70.00; SUD day 1 $300.00 + $40.00 + 10% of
+    # $10.00 = $341.00, then 23 x ($40.00 + 10% of $310.00 = $71.00).
+    assert _episode_patient_total(mental[0]) == Decimal("1920.00")
+    assert _episode_patient_total(substance[0]) == Decimal("1974.00")
+
+
+def test_a_single_benefit_inquiry_reads_only_its_own_benefit() -> None:
+    mental = read_eligibility(sample(SPLIT), CONTEXT)
+    substance = read_eligibility(sample(SPLIT), IopContext(date(2026, 3, 2), substance_use=True))
+
+    assert (mental.priced_by, mental.split) == (BehavioralBenefit.MENTAL_HEALTH, None)
+    assert (substance.priced_by, substance.split) == (BehavioralBenefit.SUBSTANCE_USE, None)
+    assert [(cs.coinsurance, cs.copay_per_day) for cs in mental.cost_sharing] == [
+        (Decimal("0.20"), Decimal("0"))
+    ]
+    assert [(cs.coinsurance, cs.copay_per_day) for cs in substance.cost_sharing] == [
+        (Decimal("0.10"), Decimal("40.00"))
+    ]
+
+
+def test_with_no_primary_condition_the_costlier_benefit_prices() -> None:
+    split = read_eligibility(sample(SPLIT), BOTH).split
+    assert split is not None
+
+    choice = choose(
+        split, CO_OCCURRING, "Example Health Plan", lambda b: _episode_patient_total(split.of(b)[0])
+    )
+
+    assert choice.benefit is BehavioralBenefit.SUBSTANCE_USE
+    assert choice.assumption == (
+        "Example Health Plan answers mental health and substance use benefits separately: "
+        "mental health: 20% coinsurance, in network; substance use: $40.00 copay a day and 10% "
+        "coinsurance, in network. The intake names no primary condition, so the episode is "
+        "priced with the substance use benefit, the one that costs the patient more ($1,974.00 "
+        "against $1,920.00 with the mental health benefit): an estimate that is too low is the "
+        "harm to avoid."
+    )
+
+
+def _substance_use_lines(replacement: str) -> str:
+    old = "EB*B*IND*AI*PR**27*40.00*****Y~\nEB*A*IND*AI*PR****.10****Y~\n"
+    text = sample(SPLIT)
+    assert old in text
+    segments = 21 - 2 + replacement.count("~")
+    return text.replace(old, replacement).replace("SE*21*0001", f"SE*{segments}*0001")
+
+
+@pytest.mark.parametrize(
+    ("lines", "said"),
+    [
+        (
+            "EB*U*IND*AI~\nLS*2120~\nNM1*X3*2*EXAMPLE RECOVERY PARTNERS*****PI*RP777~\nLE*2120~\n",
+            "administered by EXAMPLE RECOVERY PARTNERS (carve-out): no cost sharing in this answer",
+        ),
+        ("EB*I*IND*AI~\n", "not covered"),
+        ("", "no cost sharing stated"),
+    ],
+    ids=["carved out", "not covered", "not stated"],
+)
+def test_a_benefit_without_cost_sharing_leaves_the_other_to_price_and_says_so(
+    lines: str, said: str
+) -> None:
+    split = read_eligibility(_substance_use_lines(lines), BOTH).split
+    assert split is not None
+    assert (split.substance_use, split.substance_use_said) == ((), said)
+
+    def never(_: BehavioralBenefit) -> Decimal:
+        raise AssertionError("nothing to compare")
+
+    choice = choose(split, CO_OCCURRING, "Example Health Plan", never)
+
+    assert choice.benefit is BehavioralBenefit.MENTAL_HEALTH
+    assert choice.assumption == (
+        "Example Health Plan answers mental health and substance use benefits separately: "
+        f"mental health: 20% coinsurance, in network; substance use: {said}. Only the mental "
+        "health benefit has cost sharing to price with, so it prices the episode; if the claim "
+        "is billed under substance use, this estimate does not hold."
+    )
