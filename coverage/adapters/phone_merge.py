@@ -18,6 +18,7 @@ from coverage.domain.eligibility import (
     term_text,
 )
 from coverage.domain.phone import PhoneAnswer
+from coverage.domain.request import BehavioralBenefit
 from coverage.x12 import codes
 from coverage.x12.iop_benefit import IopContext
 
@@ -90,16 +91,21 @@ def merge(
         "combined with the payer's electronic answer: the call fills terms the electronic answer "
         "left out and, where they differ, the call's terms are used"
     ]
-    cost_sharing = _overlaid(electronic.cost_sharing, phone, call, notes)
-    split = electronic.split
-    if split is not None:
+    split, cost_sharing = electronic.split, electronic.cost_sharing
+    if split is None:
+        cost_sharing = _overlaid(cost_sharing, phone, call, notes)
+    else:
         # The call is about the IOP benefit as a whole: its terms lie over both halves of an
         # answer that split mental health from substance use, and the choice between them stands.
-        notes.append("The call's terms apply to the mental health and the substance use benefit")
+        halves = {}
+        for benefit in BehavioralBenefit:
+            said: list[str] = []
+            halves[benefit] = _overlaid(split.of(benefit), phone, call, said)
+            notes += [f"{benefit.label.capitalize()} benefit: {note}" for note in said]
         split = split.model_copy(
             update={
-                "mental_health": _overlaid(split.mental_health, phone, call, []),
-                "substance_use": _overlaid(split.substance_use, phone, call, []),
+                "mental_health": halves[BehavioralBenefit.MENTAL_HEALTH],
+                "substance_use": halves[BehavioralBenefit.SUBSTANCE_USE],
             }
         )
     active = electronic.active

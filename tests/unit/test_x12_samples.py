@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from coverage.adapters import phone_merge
 from coverage.domain.benefit_choice import choose
 from coverage.domain.eligibility import (
     BenefitKind,
@@ -15,6 +16,7 @@ from coverage.domain.eligibility import (
     ContactKind,
     CostSharing,
     CostTerm,
+    EligibilityRequest,
     InsuranceType,
     LimitPer,
     LimitUnit,
@@ -29,6 +31,7 @@ from coverage.domain.eligibility import (
     VisitLimit,
 )
 from coverage.domain.estimate import estimate_episode
+from coverage.domain.phone import PhoneAnswer
 from coverage.domain.request import BehavioralBenefit, Intake, Program
 from coverage.errors import PayerPermanentError, PayerTransientError
 from coverage.x12.envelope import read_interchange
@@ -38,6 +41,7 @@ from coverage.x12.reader_271 import read_271
 from tests.unit.estimate_builders import plan, terms
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "x12"
+ANSWERS = SAMPLES.parent / "answers"
 CONTEXT = IopContext(service_date=date(2026, 3, 2))
 LFH_SERVICE_TYPES = ("1", "33", "35", "47", "86", "88", "98", "AL", "MH", "UC")
 
@@ -589,6 +593,7 @@ def test_mental_health_and_substance_use_are_each_read_from_their_own_lines() ->
             deductible_remaining=Decimal("300.00"),
             coinsurance=Decimal("0.20"),
             oop_remaining=Decimal("3000.00"),
+            origins=said("deductible", "out_of_pocket", "coinsurance"),
         ),
     )
     assert substance == (
@@ -598,6 +603,7 @@ def test_mental_health_and_substance_use_are_each_read_from_their_own_lines() ->
             coinsurance=Decimal("0.10"),
             copay_per_day=Decimal("40.00"),
             oop_remaining=Decimal("3000.00"),
+            origins=said("deductible", "out_of_pocket", "copay", "coinsurance"),
         ),
     )
     assert (result.split.mental_health_said, result.split.substance_use_said) == (
@@ -687,3 +693,48 @@ def test_a_benefit_without_cost_sharing_leaves_the_other_to_price_and_says_so(
         "health benefit has cost sharing to price with, so it prices the episode; if the claim "
         "is billed under substance use, this estimate does not hold."
     )
+
+
+def test_a_phone_call_lies_over_both_halves_of_a_split_answer() -> None:
+    # The call (a $25 copay and 30% coinsurance in network) is about the IOP benefit as a whole:
+    # both halves take its terms; the substance use half keeps nothing of its own that the call
+    # replaced, and which half prices is still decided later, with the request in hand.
+    answer = read_eligibility(sample(SPLIT), BOTH)
+    call = PhoneAnswer.model_validate_json((ANSWERS / "phone-fills-and-overrides.json").read_text())
+    asked = EligibilityRequest.model_validate(
+        {
+            "payer_id": "sandbox-commercial",
+            "provider_npi": "1234567893",
+            "member_id": "W000000501",
+            "first_name": "Pat",
+            "last_name": "Doe",
+            "birth_date": "1990-01-01",
+            "sex": "F",
+            "relationship": "self",
+            "service_start": "2026-03-02",
+            "service_end": "2026-04-24",
+            "service_types": ["30", "MH", "AI"],
+            "trace_number": "T1",
+            "attempt": 1,
+        }
+    )
+    merged = phone_merge.merge(answer, call, asked)
+
+    assert merged.cost_sharing == ()  # still split: one half is chosen when the episode is priced
+    assert merged.split is not None
+    terms_of = {
+        benefit: [(cs.copay_per_day, cs.coinsurance) for cs in merged.split.of(benefit)]
+        for benefit in BehavioralBenefit
+    }
+    assert terms_of == {
+        BehavioralBenefit.MENTAL_HEALTH: [(Decimal("25.00"), Decimal("0.30"))],
+        BehavioralBenefit.SUBSTANCE_USE: [(Decimal("25.00"), Decimal("0.30"))],
+    }
+    assert (
+        "Substance use benefit: In-network copay per day $25.00 from the phone call on 3 Dec 2026 "
+        "(reference ABC123); the electronic answer said $40.00"
+    ) in merged.assumptions
+    assert (
+        "Mental health benefit: In-network coinsurance 30% from the phone call on 3 Dec 2026 "
+        "(reference ABC123); the electronic answer said 20%"
+    ) in merged.assumptions
