@@ -4,7 +4,6 @@ import logging
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -134,16 +133,12 @@ def correct(
         corrected = request.model_copy(update={"consents": stored.consents})
         changed = changed_fields(to_fields(stored), to_fields(corrected))
         jobs.correct(session, job_id=job_id, request=corrected, actor=actor, fields=changed)
-        jobs.transition(
+        jobs.rerun_from_start(
             session,
             job_id=job_id,
             current=status,
-            target=JobStatus.QUEUED,
             actor=actor,
             message="Request corrected; re-run with new payer calls",
-            attempts=0,
-            not_before=None,
-            fresh_check=True,
         )
     _enqueue(job_id, enqueue)
     log.info("job %s corrected and queued", job_id)
@@ -155,7 +150,6 @@ def rerun(job_id: uuid.UUID, *, actor: Actor, enqueue: Enqueue, fresh_check: boo
     any more (past the sweeper's deadline); ConflictError otherwise. Admissions re-runs only the
     jobs it submitted, and only those in needs_info or failed."""
     message = "Re-run requested" + (", with new payer calls" if fresh_check else "")
-    reset: dict[str, Any] = {"attempts": 0, "not_before": None, "fresh_check": fresh_check}
     with session_scope() as session:
         job = jobs.get_or_raise(session, job_id=job_id)
         _admissions_may_act(job, actor, "re-run")
@@ -164,18 +158,25 @@ def rerun(job_id: uuid.UUID, *, actor: Actor, enqueue: Enqueue, fresh_check: boo
             # A running job is the worker's: re-queued under it, its result would be dropped.
             raise ConflictError(f"job {job_id} is {job.status}: it cannot be re-run now")
         if status is JobStatus.QUEUED:  # its message was lost: the same job, sent again
-            jobs.requeue_queued(session, job_id=job_id, actor=actor, message=message, **reset)
+            jobs.requeue_queued(
+                session,
+                job_id=job_id,
+                actor=actor,
+                message=message,
+                attempts=0,
+                not_before=None,
+                fresh_check=fresh_check,
+            )
         else:
-            jobs.transition(
+            jobs.rerun_from_start(
                 session,
                 job_id=job_id,
                 current=status,
-                target=JobStatus.QUEUED,
                 actor=actor,
                 message=message,
+                fresh_check=fresh_check,
                 # A stranded running job: only the attempt seen here, not one started since.
                 attempt=job.attempts if status is JobStatus.RUNNING else None,
-                **reset,
             )
     _enqueue(job_id, enqueue)
 

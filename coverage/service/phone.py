@@ -43,16 +43,12 @@ def record(
         row = phone_answers.record(session, job_id=job_id, policy=policy, entry=entry, actor=actor)
         rerun = enqueue is not None and status in RERUN_ON_ANSWER
         if rerun:
-            jobs.transition(
+            jobs.rerun_from_start(
                 session,
                 job_id=job_id,
                 current=status,
-                target=JobStatus.QUEUED,
                 actor=actor,
                 message="Phone answer recorded; re-run with it",
-                attempts=0,
-                not_before=None,
-                fresh_check=True,
             )
         recorded = Recorded(row.id, rerun, JobStatus.QUEUED if rerun else status)
     if enqueue is not None and rerun:

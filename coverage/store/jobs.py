@@ -308,6 +308,32 @@ def transition(
     )
 
 
+def rerun_from_start(
+    session: Session,
+    *,
+    job_id: uuid.UUID,
+    current: JobStatus,
+    actor: Actor,
+    message: str,
+    fresh_check: bool = True,
+    attempt: int | None = None,
+) -> None:
+    """Back to the queue for a run from the start: attempts counted anew, no retry wait, and
+    (with `fresh_check`) new payer calls rather than a reused answer."""
+    transition(
+        session,
+        job_id=job_id,
+        current=current,
+        target=JobStatus.QUEUED,
+        actor=actor,
+        message=message,
+        attempt=attempt,
+        attempts=0,
+        not_before=None,
+        fresh_check=fresh_check,
+    )
+
+
 def claim(
     session: Session, *, job_id: uuid.UUID, actor: Actor, now: datetime | None = None
 ) -> bool:
