@@ -41,6 +41,7 @@ def _combined(
         update[field] = phone.value(term)
         if term == "copay":
             update["copay_applies_after_deductible"] = phone.copay_applies_after_deductible
+            update["copay_deductible_stated"] = phone.copay_deductible_stated
         label = f"{network} {TERM_LABELS[term].lower()}"
         value = term_text(term, phone.value(term))
         if not electronic.stated(term):
@@ -49,6 +50,7 @@ def _combined(
             was = term_text(term, electronic.value(term))
             notes.append(f"{label} {value} {call}; the electronic answer said {was}")
     update["prior_auth_required"] = electronic.prior_auth_required or phone.prior_auth_required
+    update["prior_auth_stated"] = electronic.prior_auth_stated or phone.prior_auth_stated
     update["origins"] = tuple(origins)
     return electronic.model_copy(update=update)
 

@@ -12,6 +12,7 @@ import typer
 
 from coverage.adapters.saved_answer import (
     FORMAT_NAMES,
+    AnswerFormat,
     SavedAnswer,
     UnreadableAnswer,
     read_saved_answer,
@@ -20,6 +21,7 @@ from coverage.domain.eligibility import (
     TERM_LABELS,
     Benefit,
     CostSharing,
+    CostTerm,
     EligibilityResponse,
     Network,
     OtherPayerRole,
@@ -116,20 +118,28 @@ def _or_none(amount: Decimal | None, none: str) -> str:
     return none if amount is None else usd(amount)
 
 
+def _said(cs: CostSharing, term: CostTerm, text: str) -> str:
+    """A term's amount, or "not stated" where the payer gave none (the default is not its word)."""
+    return text if cs.stated(term) else "not stated"
+
+
 def _cost_sharing(cs: CostSharing) -> list[str]:
-    copay = usd(cs.copay_per_day)
+    copay = _said(cs, "copay", usd(cs.copay_per_day))
     if cs.copay_per_day:
-        copay += (
-            " (after the deductible)" if cs.copay_applies_after_deductible else " (from day one)"
-        )
+        if not cs.copay_applies_after_deductible:
+            copay += " (from day one)"
+        elif cs.copay_deductible_stated:
+            copay += " (after the deductible)"
+        else:  # the payer did not say: the estimate's assumption, named as one
+            copay += " (after the deductible: not stated, assumed)"
     return [
-        f"  deductible remaining: {usd(cs.deductible_remaining)}"
+        f"  deductible remaining: {_said(cs, 'deductible', usd(cs.deductible_remaining))}"
         + (
             f" (family {usd(cs.family_deductible_remaining)})"
             if cs.family_deductible_remaining is not None
             else ""
         ),
-        f"  coinsurance: {_percent(cs.coinsurance)}",
+        f"  coinsurance: {_said(cs, 'coinsurance', _percent(cs.coinsurance))}",
         f"  copay per day: {copay}",
         f"  out-of-pocket remaining: {_or_none(cs.oop_remaining, 'no maximum stated')}"
         + (
@@ -144,7 +154,7 @@ def _cost_sharing(cs: CostSharing) -> list[str]:
             if cs.visits_per_week is not None
             else []
         ),
-        f"  prior authorization: {'required' if cs.prior_auth_required else 'not required'}",
+        f"  prior authorization: {cs.prior_auth_text()}",
     ]
 
 
@@ -159,12 +169,12 @@ def _benefit_sets(sets: tuple[CostSharing, ...], which: str) -> list[str]:
     return lines
 
 
-def _answer(r: EligibilityResponse) -> list[str]:
+def _answer(r: EligibilityResponse, *, x12: bool) -> list[str]:
     plan = r.plan_name or "not named"
     begin = r.plan_begin.isoformat() if r.plan_begin else "not stated"
     end = r.plan_end.isoformat() if r.plan_end else "not stated"
     lines = [
-        f"coverage: {'active' if r.active else 'NOT active'}",
+        f"coverage: {_coverage(r)}",
         f"plan: {plan} ({r.insurance_type.value})",
         f"plan dates: {begin} to {end}",
     ]
@@ -174,7 +184,7 @@ def _answer(r: EligibilityResponse) -> list[str]:
         lines.append(f"plan number: {r.plan_number}")
     if r.medicare_qmb:
         lines.append("Qualified Medicare Beneficiary: yes (owes no Medicare cost sharing)")
-    lines.append(f"benefit lines read: {len(r.benefits)}")
+    lines.append(_lines_read(r, x12))
     if r.split is None:
         lines += _benefit_sets(r.cost_sharing, "")
     else:
@@ -184,7 +194,8 @@ def _answer(r: EligibilityResponse) -> list[str]:
         lines.append(
             "which benefit prices: the one the claim is billed under (the program, or the "
             "intake's primary condition); with none named, the one that costs the patient more "
-            "for the planned episode"
+            "for the planned episode, which this reading has not: a verification with its "
+            "planned days shows which one prices"
         )
     for cs in r.next_year_cost_sharing:
         lines.append(f"next plan year {NETWORK_NAMES[cs.network]} (phone call):")
@@ -227,6 +238,29 @@ def _answer(r: EligibilityResponse) -> list[str]:
     return lines
 
 
+def _coverage(r: EligibilityResponse) -> str:
+    if r.active:
+        return "active"
+    if r.issues and not r.benefits:  # a rejection (AAA) says nothing about coverage
+        return "not known (the payer did not answer about coverage: see payer issues)"
+    return "NOT active"
+
+
+def _lines_read(r: EligibilityResponse, x12: bool) -> str:
+    """The count, and what the numbers the assumptions cite the lines by ("EB #15") are."""
+    numbers = sorted({b.segment_number for b in r.benefits if b.segment_number is not None})
+    read = f"benefit lines read: {len(r.benefits)}"
+    if not numbers:
+        return read
+    if len(numbers) == 1:
+        what = "its segment number in the file" if x12 else "its place among the answer's benefits"
+        return f"{read} (EB #{numbers[0]}: {what}, as cited below)"
+    what = (
+        "their segment numbers in the file" if x12 else "their places among the answer's benefits"
+    )
+    return f"{read} (EB #{numbers[0]} to EB #{numbers[-1]}: {what}, as cited below)"
+
+
 def _entity(e: RelatedEntity) -> str:
     who = f"{e.role} ({e.entity_code}): {e.name or 'not named'}"
     if e.id:
@@ -265,7 +299,7 @@ def _lines(file: Path, saved: SavedAnswer, service_date: date, program: Program)
         if m.birth_date:
             who += f", born {m.birth_date.isoformat()}"
         lines.append(f"{m.role}: {who}")
-    lines += _answer(saved.response)
+    lines += _answer(saved.response, x12=saved.format is AnswerFormat.X12)
     if (stop := saved.stops_verification) is not None:
         lines.append(f"a verification stops here: {stop}")
     if saved.warnings:

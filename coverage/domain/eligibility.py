@@ -253,6 +253,8 @@ class Benefit(Frozen):
     entities: tuple[RelatedEntity, ...] = ()
     periods: tuple[BenefitPeriod, ...] = ()
     limits: tuple[VisitLimit, ...] = ()
+    # The line's place in the answer, as assumptions cite it ("EB #15"); None where not numbered.
+    segment_number: int | None = None
 
 
 class OtherPayerRole(StrEnum):
@@ -357,11 +359,16 @@ class CostSharing(Frozen):
     )
     copay_per_day: Money = Decimal("0")
     copay_applies_after_deductible: bool = True
+    # Whether the payer said if the copay waits for the deductible (else the flag is assumed).
+    copay_deductible_stated: bool = False
     oop_remaining: Money | None = Field(
         default=None, description="None: the plan has no out-of-pocket maximum"
     )
     family_oop_remaining: Money | None = None
     prior_auth_required: bool = False
+    # Whether the payer said yes or no (EB11 Y/N or an authorization reason): False with
+    # prior_auth_required False is "not stated", which the estimate treats as not required.
+    prior_auth_stated: bool = False
     day_limit_remaining: int | None = None
     visits_per_week: int | None = Field(
         default=None, description="The payer's weekly visit cap (HSD): days over it not covered"
@@ -384,6 +391,12 @@ class CostSharing(Frozen):
             return self.origin(term) is not None
         default = CostSharing.model_fields[TERM_FIELDS[term]].default
         return bool(self.value(term) != default)
+
+    def prior_auth_text(self) -> str:
+        """required / not required / not stated: an unmentioned authorization is no "no"."""
+        if self.prior_auth_required:
+            return "required"
+        return "not required" if self.prior_auth_stated else "not stated"
 
     def describe(self) -> str:
         """Plain words for staff, e.g. "$40.00 copay a day and 10% coinsurance, in network"."""

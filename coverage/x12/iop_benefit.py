@@ -331,6 +331,7 @@ def _benefit(eb: EligibilityBenefit, assumptions: list[str]) -> Benefit:
     messages = list(eb.messages)
     messages.extend(_delivery_text(d) for d in eb.deliveries if d.quantity is not None)
     return Benefit(
+        segment_number=eb.segment_number,
         kind=codes.BENEFIT_KIND.get(eb.code, BenefitKind.OTHER),
         service_types=eb.service_types,
         coverage_level=codes.COVERAGE_LEVEL.get(eb.coverage_level),
@@ -628,7 +629,7 @@ def _candidates(
         if not _applies_on(eb, context.service_date):
             excluded.append(f"EB #{eb.segment_number} (benefit period excludes the service date)")
         elif service is None:
-            excluded.append(f"EB #{eb.segment_number} (no IOP service type)")
+            excluded.append(f"EB #{eb.segment_number} ({_other_service(eb, context)})")
         elif net is None:
             excluded.append(f"EB #{eb.segment_number} (other network)")
         elif pos is None:
@@ -851,6 +852,7 @@ def _cost_sharing(
         or any(v.reason in codes.AUTH_REASONS for eb in chosen for v in eb.validations)
         or _auth_on_active_line(lines, network, context, chosen_set)
     )
+    auth_stated = auth or any(eb.authorization == "N" for eb in chosen)
     percent = _fraction(coinsurance.percent) if coinsurance is not None else None
     if copay is None:
         assumptions.append(_absent(network, "copay", "used 0.00", chosen_set, copays[1]))
@@ -887,9 +889,11 @@ def _cost_sharing(
         if copay is not None and copay.amount is not None
         else Decimal("0"),
         copay_applies_after_deductible=after_deductible,
+        copay_deductible_stated=not after_deductible,
         oop_remaining=oop if oop is not None else family_oop,
         family_oop_remaining=family_oop,
         prior_auth_required=auth,
+        prior_auth_stated=auth_stated,
         day_limit_remaining=day_limit,
         visits_per_week=weekly,
         origins=tuple(
@@ -954,6 +958,17 @@ def _absent(
     if not_used:
         text += "; not used: " + "; ".join(not_used)
     return text
+
+
+def _other_service(eb: EligibilityBenefit, context: IopContext) -> str:
+    """Why a line's service type is not this benefit's: the other behavioral benefit is named,
+    so a substance-use line in a mental-health reading does not read as a non-IOP line."""
+    types = set(eb.service_types)
+    if context.substance_use and types & codes.MH_SERVICE_TYPES:
+        return "mental health service type: not this program's benefit"
+    if not context.substance_use and types & codes.SUD_SERVICE_TYPES:
+        return "substance use service type: not this program's benefit"
+    return "no IOP service type"
 
 
 def _auth_on_active_line(

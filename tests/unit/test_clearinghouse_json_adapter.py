@@ -219,6 +219,7 @@ def test_the_response_is_normalized_by_the_x12_rules() -> None:
             copay_per_day=Decimal("0"),
             oop_remaining=Decimal("2500"),
             prior_auth_required=True,
+            prior_auth_stated=True,
             day_limit_remaining=None,
             origins=said("deductible", "family_deductible", "out_of_pocket", "coinsurance"),
         ),

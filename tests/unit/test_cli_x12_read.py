@@ -86,21 +86,21 @@ def test_a_normal_271_with_a_dependent() -> None:
         "coverage: active",
         "plan: GOLD 123 PLAN (commercial)",
         "plan dates: 2006-01-01 to not stated",
-        "benefit lines read: 5",
+        "benefit lines read: 5 (EB #22 to EB #29: their segment numbers in the file, as cited below)",
         "IOP benefit in network:",
-        "  deductible remaining: $0.00",
-        "  coinsurance: 0%",
-        "  copay per day: $10.00 (after the deductible)",
+        "  deductible remaining: not stated",
+        "  coinsurance: not stated",
+        "  copay per day: $10.00 (after the deductible: not stated, assumed)",
         "  out-of-pocket remaining: no maximum stated",
         "  day limit remaining: none stated",
-        "  prior authorization: not required",
+        "  prior authorization: not stated",
         "IOP benefit out of network:",
-        "  deductible remaining: $0.00",
-        "  coinsurance: 0%",
-        "  copay per day: $30.00 (after the deductible)",
+        "  deductible remaining: not stated",
+        "  coinsurance: not stated",
+        "  copay per day: $30.00 (after the deductible: not stated, assumed)",
         "  out-of-pocket remaining: no maximum stated",
         "  day limit remaining: none stated",
-        "  prior authorization: not required",
+        "  prior authorization: not stated",
         "related entities:",
         "  primary care provider (P3): MARCUS JONES, ID 0202034",
         "assumptions:",
@@ -125,7 +125,7 @@ def test_a_rejection_shows_the_hint_and_that_a_verification_stops() -> None:
         f"{path}: X12 271",
         "service date: 2026-03-02, program: mental_health",
         "subscriber: DOE, JANE, member ID W000000009, born 1990-01-01",
-        "coverage: NOT active",
+        "coverage: not known (the payer did not answer about coverage: see payer issues)",
         "plan: not named (other)",
         "plan dates: not stated to not stated",
         "benefit lines read: 0",
@@ -158,7 +158,7 @@ BEHAVIORAL_IN_NETWORK = [
     "IOP benefit in network:",
     "  deductible remaining: $300.00 (family $2,100.00)",
     "  coinsurance: 20%",
-    "  copay per day: $25.00 (after the deductible)",
+    "  copay per day: $25.00 (after the deductible: not stated, assumed)",
     "  out-of-pocket remaining: $3,000.00",
     "  day limit remaining: 20",
     "  visits per week: at most 3; days over it not covered",
@@ -177,7 +177,8 @@ def test_the_synthetic_behavioral_health_answer() -> None:
         "coverage: active",
         "plan: EXAMPLE PPO GOLD (commercial)",
         "plan dates: 2026-01-01 to 2026-12-31",
-        "benefit lines read: 16",
+        "benefit lines read: 16 (EB #18 to EB #51: their segment numbers in the file, as cited "
+        "below)",
     ]
     at = lines.index("IOP benefit in network:")
     assert lines[at : at + 8] == BEHAVIORAL_IN_NETWORK
@@ -185,7 +186,7 @@ def test_the_synthetic_behavioral_health_answer() -> None:
         "IOP benefit out of network:",
         "  deductible remaining: $3,000.00",
         "  coinsurance: 40%",
-        "  copay per day: $0.00",
+        "  copay per day: not stated",
         "  out-of-pocket remaining: no maximum stated",
         "  day limit remaining: none stated",
         "  prior authorization: not required",
@@ -271,12 +272,13 @@ def test_a_clearinghouse_json_answer() -> None:
         "coverage: active",
         "plan: EXAMPLE PPO GOLD (commercial)",
         "plan dates: 2026-01-01 to 2026-12-31",
-        "benefit lines read: 10",
+        "benefit lines read: 10 (EB #1 to EB #10: their places among the answer's benefits, as "
+        "cited below)",
         "IOP benefit in network:",
         "  deductible remaining: $750.50",
         "  coinsurance: 10%",
         # The $25 copay and the 20 visits are on MH lines, not on the chosen CH line.
-        "  copay per day: $0.00",
+        "  copay per day: not stated",
         "  out-of-pocket remaining: $2,500.00",
         "  day limit remaining: none stated",
         "  prior authorization: required",
@@ -295,11 +297,12 @@ def test_a_fhir_coverage_eligibility_response() -> None:
         "coverage: active",
         "plan: EXAMPLE PPO GOLD (other)",
         "plan dates: 2026-01-01 to 2026-12-31",
-        "benefit lines read: 7",
+        "benefit lines read: 7 (EB #1 to EB #7: their places among the answer's benefits, as "
+        "cited below)",
         "IOP benefit in network:",
         "  deductible remaining: $300.00",
         "  coinsurance: 20%",
-        "  copay per day: $30.00 (after the deductible)",
+        "  copay per day: $30.00 (after the deductible: not stated, assumed)",
         "  out-of-pocket remaining: no maximum stated",
         "  day limit remaining: 18",
         "  prior authorization: required",
@@ -395,7 +398,8 @@ def test_the_weekly_visit_cap_answer_shows_group_contacts_periods_and_disclaimer
         "plan dates: 2026-01-01 to 2026-12-31",
         "group number: GRP0401",
         "plan number: PLN0401",
-        "benefit lines read: 6",
+        "benefit lines read: 6 (EB #17 to EB #32: their segment numbers in the file, as cited "
+        "below)",
     ]
     assert "  visits per week: at most 3; days over it not covered" in lines
     at = lines.index("related entities:")
@@ -451,23 +455,24 @@ def test_a_co_occurring_program_shows_both_benefits_and_how_one_is_chosen() -> N
         "IOP benefit (mental health) in network:",
         "  deductible remaining: $300.00",
         "  coinsurance: 20%",
-        "  copay per day: $0.00",
+        "  copay per day: not stated",
         "  out-of-pocket remaining: $3,000.00",
         "  day limit remaining: none stated",
-        "  prior authorization: not required",
+        "  prior authorization: not stated",
         "IOP benefit (mental health) out of network: none stated",
         "substance use benefit: $40.00 copay a day and 10% coinsurance, in network",
         "IOP benefit (substance use) in network:",
         "  deductible remaining: $300.00",
         "  coinsurance: 10%",
-        "  copay per day: $40.00 (after the deductible)",
+        "  copay per day: $40.00 (after the deductible: not stated, assumed)",
         "  out-of-pocket remaining: $3,000.00",
         "  day limit remaining: none stated",
-        "  prior authorization: not required",
+        "  prior authorization: not stated",
         "IOP benefit (substance use) out of network: none stated",
         "which benefit prices: the one the claim is billed under (the program, or the intake's "
         "primary condition); with none named, the one that costs the patient more for the "
-        "planned episode",
+        "planned episode, which this reading has not: a verification with its planned days "
+        "shows which one prices",
     ]
 
 
@@ -476,5 +481,66 @@ def test_a_mental_health_program_reads_only_the_mental_health_benefit_of_a_split
 
     assert "IOP benefit in network:" in lines
     assert "  coinsurance: 20%" in lines
-    assert "  copay per day: $0.00" in lines
+    assert "  copay per day: not stated" in lines
     assert not any(line.startswith("substance use benefit") for line in lines)
+
+
+def test_what_the_payer_did_not_say_reads_not_stated_never_as_a_default() -> None:
+    # EB #22: a $10.00 copay, no EB11, no deductible or coinsurance line for the service, no
+    # MSG on whether the deductible comes first.
+    lines = read(X12 / "lfh-subscriber-health-benefit-check.271")
+    at = lines.index("IOP benefit in network:")
+    assert lines[at : at + 7] == [
+        "IOP benefit in network:",
+        "  deductible remaining: not stated",
+        "  coinsurance: not stated",
+        "  copay per day: $10.00 (after the deductible: not stated, assumed)",
+        "  out-of-pocket remaining: no maximum stated",
+        "  day limit remaining: none stated",
+        "  prior authorization: not stated",
+    ]
+
+
+def test_an_authorization_the_payer_denied_and_a_copay_it_said_is_outside_the_deductible() -> None:
+    # EB #31 (out of network) carries EB11 N: "not required" is the payer's word.
+    lines = read(X12 / "synthetic" / "iop-behavioral-two-sets.271")
+    at = lines.index("IOP benefit out of network:")
+    assert lines[at + 6] == "  prior authorization: not required"
+    phone = read(ANSWERS / "phone-copay-outside-deductible.json")
+    assert "  copay per day: $30.00 (from day one)" in phone
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "synthetic/synthetic-aaa-2100a-42.271",
+        "synthetic/synthetic-aaa-2100c-75.271",
+        "lfh-subscriber-health-benefit-check-error.271",
+    ],
+)
+def test_a_rejection_does_not_say_coverage_is_inactive(name: str) -> None:
+    lines = read(X12 / name)
+    assert (
+        "coverage: not known (the payer did not answer about coverage: see payer issues)" in lines
+    )
+    assert "coverage: NOT active" not in lines
+
+
+def test_the_benefit_line_count_says_what_the_eb_numbers_are() -> None:
+    x12 = read(X12 / "synthetic" / "iop-mh-sud-split.271")
+    assert (
+        "benefit lines read: 8 (EB #15 to EB #22: their segment numbers in the file, as cited "
+        "below)"
+    ) in x12
+    single = read(X12 / "imsweb-x271-mixed-version.txt")
+    assert "benefit lines read: 1 (EB #16: its segment number in the file, as cited below)" in (
+        single
+    )
+
+
+def test_a_mental_health_reading_names_the_substance_use_line_for_what_it_is() -> None:
+    lines = read(X12 / "synthetic" / "iop-mh-sud-split.271")
+    assert (
+        "  1. in_network coinsurance: used EB #20 (MH, IND, no period, in network); not "
+        "applicable: EB #22 (substance use service type: not this program's benefit)"
+    ) in lines

@@ -211,6 +211,7 @@ def test_the_response_is_normalized_by_the_x12_rules() -> None:
             copay_per_day=Decimal("30"),
             oop_remaining=Decimal("3750"),
             prior_auth_required=True,
+            prior_auth_stated=True,
             day_limit_remaining=18,
             origins=said(
                 "deductible",

@@ -96,6 +96,7 @@ def test_the_call_is_normalized_by_the_x12_rules() -> None:
             copay_per_day=Decimal("25.00"),
             oop_remaining=Decimal("3200.00"),
             prior_auth_required=True,
+            prior_auth_stated=True,
             day_limit_remaining=30,
             origins=_from_call("deductible", "out_of_pocket", "copay", "coinsurance", "day_limit"),
         ),

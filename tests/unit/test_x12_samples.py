@@ -260,6 +260,7 @@ def test_behavioral_271_picks_the_iop_line_per_network() -> None:
             copay_per_day=Decimal("25.00"),
             oop_remaining=Decimal("3000.00"),
             prior_auth_required=True,
+            prior_auth_stated=True,
             day_limit_remaining=20,
             visits_per_week=3,  # HSD 3 visits per 1 week on the chosen CH limit line
             origins=said(
@@ -275,6 +276,7 @@ def test_behavioral_271_picks_the_iop_line_per_network() -> None:
             network=Network.OUT,
             deductible_remaining=Decimal("3000.00"),  # only the plan amount was sent
             coinsurance=Decimal("0.40"),
+            prior_auth_stated=True,  # EB11 N on the chosen out-of-network line: not required
             origins=said("deductible", "coinsurance"),
         ),
     )
@@ -613,7 +615,14 @@ def test_mental_health_and_substance_use_are_each_read_from_their_own_lines() ->
     # Neither borrows the other's terms.
     assert (
         "substance use benefit: in_network coinsurance: used EB #22 (AI, IND, no period, in "
-        "network); not applicable: EB #20 (no IOP service type)"
+        "network); not applicable: EB #20 (mental health service type: not this program's "
+        "benefit)"
+    ) in result.assumptions
+    # Each reading names the other behavioral benefit's line as such, not as a non-IOP line.
+    assert (
+        "mental health benefit: in_network coinsurance: used EB #20 (MH, IND, no period, in "
+        "network); not applicable: EB #22 (substance use service type: not this program's "
+        "benefit)"
     ) in result.assumptions
     # 24 days at $350.00: MH day 1 $310.00 + 23 x $70.00; SUD day 1 $300.00 + $40.00 + 10% of
     # $10.00 = $341.00, then 23 x ($40.00 + 10% of $310.00 = $71.00).
