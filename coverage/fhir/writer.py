@@ -97,7 +97,7 @@ def _benefits(cs: CostSharing, *, family: bool) -> list[dict[str, Any]]:
 
 def _items(response: EligibilityResponse, program: Program) -> list[dict[str, Any]]:
     code, display = SERVICE_TYPE[program]
-    items = []
+    items: list[dict[str, Any]] = []
     for cs in response.cost_sharing:
         for family in (False, True):
             benefits = _benefits(cs, family=family)
@@ -113,9 +113,10 @@ def _items(response: EligibilityResponse, program: Program) -> list[dict[str, An
                     "unit": _coding(BENEFIT_UNIT, "family" if family else "individual"),
                     "term": _coding(BENEFIT_TERM, "annual"),
                     "benefit": benefits,
-                    "authorizationRequired": cs.prior_auth_required,
                 }
             )
+            if cs.prior_auth_required or cs.prior_auth_stated:  # unknown: left out, not false
+                items[-1]["authorizationRequired"] = cs.prior_auth_required
     return items
 
 
