@@ -28,6 +28,10 @@ OUTCOMES = {
     "permanent_error": "The payer refused or rejected the request",
     "error": "The call failed inside the service",
 }
+# The manual adapter contacts no payer: its call ends asking staff to phone, not in a refusal.
+PHONE_ONLY = "No electronic check: this payer is verified by phone"
+# What the text view holds, by adapter: the in-process sandbox keeps its own normalized JSON.
+TEXT_TITLES = {"sandbox": "The sandbox's answer (simulated payer), as text"}
 # A hostile reply must not make a page of millions of nodes or recurse without end.
 MAX_NODES = 20_000
 MAX_DEPTH = 40
@@ -52,6 +56,7 @@ class PayerCallRow(BaseModel):
     raw_sha256: str | None
     reply_kept: bool
     not_kept: str = ""  # why there is no reply ("reply over 5 MB, not kept"), when known
+    adapter: str = ""  # how the payer was asked (x12, sandbox, manual...)
 
 
 class PayerReply(BaseModel):
@@ -61,6 +66,7 @@ class PayerReply(BaseModel):
     lines: list[str]  # as text: X12 one segment a line, anything else its own lines
     tree: list[ReplyNode]
     note: str = ""  # why the tree is missing or shortened
+    text_title: str = "The reply as text"
 
 
 def _job(session: Session, *, job_id: uuid.UUID, actor: Actor) -> VerificationJob:
@@ -79,12 +85,15 @@ def _row(call: PayerCall, source: PayerCall, names: dict[str, str]) -> PayerCall
         payer_name=names.get(call.payer_id or "", call.payer_id or call.adapter),
         at=call.created_at,
         outcome=call.outcome,
-        outcome_text=OUTCOMES.get(call.outcome, call.outcome),
+        outcome_text=PHONE_ONLY
+        if call.adapter == "manual"
+        else OUTCOMES.get(call.outcome, call.outcome),
         error=call.error,
         elapsed_ms=call.elapsed_ms,
         raw_sha256=source.raw_sha256,
         reply_kept=raw.get("payload") is not None,
         not_kept=raw.get("not_kept", ""),
+        adapter=call.adapter,
     )
 
 
@@ -164,7 +173,10 @@ def _reply(
         return PayerReply(
             call=row, media_type=media_type, kind="none", lines=[], tree=[], note=note
         )
-    return view(str(payload), media_type, row)
+    shown = view(str(payload), media_type, row)
+    if source.adapter in TEXT_TITLES:
+        shown.text_title = TEXT_TITLES[source.adapter]
+    return shown
 
 
 def view(payload: str, media_type: str, row: PayerCallRow) -> PayerReply:
@@ -188,7 +200,7 @@ def view(payload: str, media_type: str, row: PayerCallRow) -> PayerReply:
     lines = payload.splitlines()
     if "json" in media_type or payload.lstrip()[:1] in ("{", "["):
         try:
-            data = json.loads(payload, parse_float=str, parse_int=str)
+            data = json.loads(payload, parse_float=_Number, parse_int=_Number)
         except (ValueError, RecursionError):
             pass
         else:
@@ -198,7 +210,7 @@ def view(payload: str, media_type: str, row: PayerCallRow) -> PayerReply:
                 call=row,
                 media_type=media_type,
                 kind="json",
-                lines=lines,
+                lines=_pretty_lines(data, lines),
                 tree=tree,
                 note=budget.note,
             )
@@ -210,6 +222,31 @@ def view(payload: str, media_type: str, row: PayerCallRow) -> PayerReply:
         tree=[],
         note="This reply is neither X12 nor JSON that could be read; it is shown as text only.",
     )
+
+
+class _Number(str):
+    """A JSON number kept as sent (no float rounding), printed bare in the text view."""
+
+
+def _pretty(data: Any, depth: int = 0) -> str:
+    """JSON indented by 2, numbers exactly as the payer sent them."""
+    pad, inner = "  " * depth, "  " * (depth + 1)
+    if isinstance(data, dict) and data:
+        items = [f"{inner}{json.dumps(str(k))}: {_pretty(v, depth + 1)}" for k, v in data.items()]
+        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
+    if isinstance(data, list) and data:
+        items = [f"{inner}{_pretty(v, depth + 1)}" for v in data]
+        return "[\n" + ",\n".join(items) + f"\n{pad}]"
+    if isinstance(data, _Number):
+        return str.__str__(data)
+    return json.dumps(data)
+
+
+def _pretty_lines(data: Any, as_sent: list[str]) -> list[str]:
+    try:
+        return _pretty(data).splitlines()
+    except RecursionError:  # nested deeper than printing allows: as it came
+        return as_sent
 
 
 class _Budget:
@@ -254,7 +291,8 @@ def _json_children(data: Any, budget: _Budget, depth: int) -> list[ReplyNode]:
         if not budget.take():
             break
         if isinstance(value, dict | list):
-            size = f" ({len(value)} {'keys' if isinstance(value, dict) else 'items'})"
+            noun = "key" if isinstance(value, dict) else "item"
+            size = f" ({len(value)} {noun}{'' if len(value) == 1 else 's'})"
             deeper = (
                 _json_children(value, budget, depth + 1)
                 if depth < MAX_DEPTH

@@ -17,6 +17,8 @@ import responses
 from fastapi import FastAPI
 from sqlmodel import Session, col, select
 
+from coverage.api.web.render import us_date
+from coverage.core.rule_book import current_rulebook
 from coverage.domain.access import Actor, Role
 from coverage.settings import get_settings
 from coverage.store import payer_calls
@@ -279,4 +281,57 @@ def test_a_part2_jobs_reply_is_read_under_its_notice_and_audited_as_part2(
         True,
         f"payer call {call.id}",
         "billing",
+    )
+
+
+def test_a_sandbox_answer_is_labelled_simulated_pretty_printed_and_timed_in_local_time(
+    billing: SignedInClient, admissions: SignedInClient, session: Session
+) -> None:
+    job_id = queue_in_process(request("ppo"), Actor(name=admissions.name, role=Role.ADMISSIONS))
+    call = only_call(session, job_id)
+    assert call.adapter == "sandbox"
+
+    text = html.unescape(billing.client.get(f"/verifications/{job_id}/payer-replies").text)
+    # The sandbox keeps its own normalized JSON: not a payer's reply "as it came".
+    assert (
+        "<summary>The sandbox's answer (simulated payer), as text (application/json)</summary>"
+    ) in text
+    assert '<pre class="reply-text" tabindex="0" aria-label="The sandbox\'s answer' in text
+    # Local time, as the job page shows its times, not UTC.
+    assert f"<td>{us_date(call.created_at)}</td>" in text
+    assert " UTC</td>" not in text
+    # JSON indented by 2, one key a line.
+    assert '">{\n  "active": true,\n  "benefits": [\n    {\n      "coinsurance": "0.20",\n' in (
+        text
+    )
+
+
+def test_a_phone_only_payer_is_not_shown_as_refusing_the_request(
+    billing: SignedInClient,
+    admissions: SignedInClient,
+    session: Session,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    book = current_rulebook()
+    payer = book.payers["sandbox-commercial"]
+    monkeypatch.setitem(
+        book.payers,
+        "sandbox-commercial",
+        payer.model_copy(update={"adapter": "manual", "settings": {"phone": "800-555-0100"}}),
+    )
+    job_id = queue_in_process(request("ppo"), Actor(name=admissions.name, role=Role.ADMISSIONS))
+    assert job_row(session, job_id).status == "needs_info"
+    call = only_call(session, job_id)
+    assert call.adapter == "manual"
+
+    text = html.unescape(billing.client.get(f"/verifications/{job_id}/payer-replies").text)
+    assert "<td>No electronic check: this payer is verified by phone</td>" in text
+    assert "refused or rejected" not in text
+    calls = billing.client.get(
+        f"/api/verifications/{job_id}/payer-calls", headers=staff(Role.BILLING).headers
+    )
+    [row] = calls.json()
+    assert (row["adapter"], row["outcome_text"]) == (
+        "manual",
+        "No electronic check: this payer is verified by phone",
     )

@@ -1,9 +1,11 @@
 """The tree billing reads a payer's reply as: X12 by envelopes and HL loops with a plain label per
 segment, JSON by keys and values."""
 
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
-from coverage.core.payer_replies import ReplyNode, json_tree
+from coverage.core.payer_replies import PayerCallRow, ReplyNode, json_tree, view
 from coverage.x12.reply_tree import Node, read_reply
 
 LFH = (
@@ -100,8 +102,41 @@ def test_json_as_keys_and_values_as_sent() -> None:
         "subscriber (2 keys)",
         "  memberId: W1",
         "  age: 36",
-        "errors (1 items)",
-        "  item 1 (1 keys)",
+        "errors (1 item)",
+        "  item 1 (1 key)",
         "    code: 75",
         "ok: null",
     ]
+
+
+def test_a_json_reply_reads_as_indented_text_with_its_numbers_as_sent() -> None:
+    row = PayerCallRow(
+        id=uuid.uuid4(),
+        attempt=1,
+        payer_id="p",
+        payer_name="P",
+        at=datetime(2026, 3, 2, tzinfo=UTC),
+        outcome="ok",
+        outcome_text="The payer answered",
+        error="",
+        elapsed_ms=1,
+        raw_sha256=None,
+        reply_kept=True,
+    )
+    payload = (
+        '{"copay": 25.10, "big": 12345678901234567890.5, "ok": true, "list": [1, {}], "e": []}'
+    )
+    shown = view(payload, "application/json", row)
+    assert shown.lines == [
+        "{",
+        '  "copay": 25.10,',
+        '  "big": 12345678901234567890.5,',
+        '  "ok": true,',
+        '  "list": [',
+        "    1,",
+        "    {}",
+        "  ],",
+        '  "e": []',
+        "}",
+    ]
+    assert outline(shown.tree)[:2] == ["copay: 25.10", "big: 12345678901234567890.5"]
