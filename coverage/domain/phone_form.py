@@ -31,7 +31,7 @@ LABELS = {
     "visit_limit": "Day or visit limit per plan year",
     "visits_remaining": "Days or visits left",
     "auth_required": "Prior authorization required",
-    "place_of_service": "Place of service code",
+    "place_of_service": "Place of service",
     "next_year": "These amounts are for next plan year",
     "notes": "Notes",
 }
@@ -42,6 +42,14 @@ INSURANCE_TYPE_WORDS = {
     InsuranceType.MEDICAID: "Medicaid",
     InsuranceType.OTHER: "Other",
 }
+# The form's one place of service holds for every amount: an office or telehealth line is never
+# the facility IOP benefit the estimate prices (CMS place of service code set).
+_NOT_IOP_PLACES = frozenset({"02", "10", "11"})
+NOT_IOP_PLACE = (
+    "an office (11) or telehealth (02, 10) amount is not the IOP benefit; leave it blank, or "
+    "enter the IOP program's place of service, e.g. 22 on-campus outpatient hospital, "
+    "53 community mental health center, 57 non-residential substance abuse treatment facility"
+)
 _YES_NO = {"yes": True, "no": False, "": None}
 # The phone's IOP line under the program's benefit (X12 service types the interpreter reads).
 _SERVICE_TYPES = {
@@ -83,11 +91,16 @@ def _amount(values: dict[str, str], name: str, errors: dict[str, str]) -> Decima
     return amount.quantize(Decimal("0.01"))
 
 
+def _ascii_digits(text: str) -> bool:
+    # str.isdigit() also takes "²" and "١٢", which int() then refuses or reads as another number.
+    return text.isascii() and text.isdecimal()
+
+
 def _whole(values: dict[str, str], name: str, errors: dict[str, str]) -> int | None:
     text = values.get(name, "").strip()
     if not text:
         return None
-    if not text.isdigit() or int(text) > 1000:
+    if not _ascii_digits(text) or len(text) > 4 or int(text) > 1000:
         errors[name] = "must be a whole number from 0 to 1000"
         return None
     return int(text)
@@ -140,10 +153,10 @@ def to_phone_answer(values: dict[str, str], *, program: Program) -> PhoneAnswer:
     limit = _whole(values, "visit_limit", errors)
     remaining = _whole(values, "visits_remaining", errors)
     place = values.get("place_of_service", "").strip() or None
-    if place is not None and not (len(place) == 2 and place.isdigit()):
-        errors["place_of_service"] = (
-            "two digits, e.g. 11 for an office, 53 for a community mental health center"
-        )
+    if place is not None and not (len(place) == 2 and _ascii_digits(place)):
+        errors["place_of_service"] = "two digits, e.g. 53 for a community mental health center"
+    elif place in _NOT_IOP_PLACES:
+        errors["place_of_service"] = NOT_IOP_PLACE
     if errors:
         raise PhoneFormError(errors)
 

@@ -20,7 +20,7 @@ FORM = {
     "copay_after_deductible": "no",
     "coinsurance": "20",
     "auth_required": "no",
-    "place_of_service": "11",
+    "place_of_service": "57",
     "next_year": "yes",
 }
 
@@ -44,7 +44,7 @@ def test_each_amount_becomes_a_benefit_line_of_the_program() -> None:
             Network.IN,
             False,
         )
-        assert (line.place_of_service, line.plan_year) == ("11", "next")
+        assert (line.place_of_service, line.plan_year) == ("57", "next")
     assert answer.benefits[1].copay_applies_after_deductible is False
 
 
@@ -66,8 +66,7 @@ def test_refusals_name_their_fields() -> None:
         "call_reference": "required",
         "active": "choose yes or no",
         "copay": "not an amount (e.g. 25 or 1,250.00)",
-        "place_of_service": "two digits, e.g. 11 for an office, 53 for a community mental "
-        "health center",
+        "place_of_service": "two digits, e.g. 53 for a community mental health center",
     }
     with pytest.raises(PhoneFormError) as dates:
         to_phone_answer(
@@ -75,3 +74,40 @@ def test_refusals_name_their_fields() -> None:
             program=Program.MENTAL_HEALTH,
         )
     assert dates.value.errors == {"plan_end": "before the plan year begins"}
+
+
+@pytest.mark.parametrize("place", ["11", "02", "10"])
+def test_an_office_or_telehealth_place_of_service_is_refused_not_priced_as_self_pay(
+    place: str,
+) -> None:
+    with pytest.raises(PhoneFormError) as refused:
+        to_phone_answer(FORM | {"place_of_service": place}, program=Program.MENTAL_HEALTH)
+    assert refused.value.errors == {
+        "place_of_service": "an office (11) or telehealth (02, 10) amount is not the IOP "
+        "benefit; leave it blank, or enter the IOP program's place of service, e.g. 22 "
+        "on-campus outpatient hospital, 53 community mental health center, 57 non-residential "
+        "substance abuse treatment facility"
+    }
+    kept = to_phone_answer(FORM | {"place_of_service": "53"}, program=Program.MENTAL_HEALTH)
+    assert {b.place_of_service for b in kept.benefits} == {"53"}
+
+
+@pytest.mark.parametrize("text", ["²", "١٢", "1e3", "-1", "12.5", "1001", "00001"])
+def test_a_number_box_refuses_what_is_not_a_plain_whole_number(text: str) -> None:
+    with pytest.raises(PhoneFormError) as refused:
+        to_phone_answer(FORM | {"visit_limit": text}, program=Program.MENTAL_HEALTH)
+    assert refused.value.errors == {"visit_limit": "must be a whole number from 0 to 1000"}
+
+
+@pytest.mark.parametrize("place", ["²²", "١٢"])
+def test_a_place_of_service_is_two_ascii_digits(place: str) -> None:
+    with pytest.raises(PhoneFormError) as refused:
+        to_phone_answer(FORM | {"place_of_service": place}, program=Program.MENTAL_HEALTH)
+    assert refused.value.errors == {
+        "place_of_service": "two digits, e.g. 53 for a community mental health center"
+    }
+
+
+def test_a_number_box_reads_a_padded_whole_number() -> None:
+    answer = to_phone_answer(FORM | {"visit_limit": " 12 "}, program=Program.MENTAL_HEALTH)
+    assert [b.visits for b in answer.benefits if b.kind == "limitations"] == [12]
