@@ -152,6 +152,8 @@ def to_phone_answer(values: dict[str, str], *, program: Program) -> PhoneAnswer:
         errors["coinsurance"] = "must be a percent from 0 to 100"
     limit = _whole(values, "visit_limit", errors)
     remaining = _whole(values, "visits_remaining", errors)
+    if limit is not None and remaining is not None and remaining > limit:
+        errors["visits_remaining"] = f"more than the limit of {limit}"
     place = values.get("place_of_service", "").strip() or None
     if place is not None and not (len(place) == 2 and _ascii_digits(place)):
         errors["place_of_service"] = "two digits, e.g. 53 for a community mental health center"
@@ -189,7 +191,13 @@ def to_phone_answer(values: dict[str, str], *, program: Program) -> PhoneAnswer:
     if share is not None:
         benefits.append(PhoneBenefit(kind="coinsurance", percent=share / 100, **line))
     if limit is not None:
-        benefits.append(PhoneBenefit(kind="limitations", visits=limit, **line))
+        # The plan year's total (EB06 22 service year): the estimate applies it again after the
+        # plan year resets; without a period it was read as neither total nor days left.
+        benefits.append(
+            PhoneBenefit(
+                kind="limitations", visits=limit, time_period=TimePeriod.SERVICE_YEAR, **line
+            )
+        )
     if remaining is not None:
         benefits.append(
             PhoneBenefit(kind="limitations", visits=remaining, **line, **remaining_period)

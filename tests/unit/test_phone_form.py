@@ -111,3 +111,16 @@ def test_a_place_of_service_is_two_ascii_digits(place: str) -> None:
 def test_a_number_box_reads_a_padded_whole_number() -> None:
     answer = to_phone_answer(FORM | {"visit_limit": " 12 "}, program=Program.MENTAL_HEALTH)
     assert [b.visits for b in answer.benefits if b.kind == "limitations"] == [12]
+
+
+def test_the_day_limit_is_the_plan_years_and_days_left_cannot_exceed_it() -> None:
+    answer = to_phone_answer(
+        FORM | {"visit_limit": "30", "visits_remaining": "28"}, program=Program.MENTAL_HEALTH
+    )
+    limits = [(b.visits, b.time_period) for b in answer.benefits if b.kind == "limitations"]
+    assert limits == [(30, TimePeriod.SERVICE_YEAR), (28, TimePeriod.REMAINING)]
+    with pytest.raises(PhoneFormError) as refused:
+        to_phone_answer(
+            FORM | {"visit_limit": "30", "visits_remaining": "31"}, program=Program.MENTAL_HEALTH
+        )
+    assert refused.value.errors == {"visits_remaining": "more than the limit of 30"}
