@@ -104,6 +104,56 @@ def test_the_script_asks_what_is_missing_and_the_saved_answer_re_runs_the_job(
     assert "Phone PPO Gold" in done.text
 
 
+def test_a_second_call_edits_the_first_and_adds_next_plan_years_amounts(
+    app: FastAPI,
+    session: Session,
+    manual_payer: None,  # noqa: F811
+) -> None:
+    clerk = signed_in_client(app, Role.ADMISSIONS)
+    job_id = waiting_for_a_call(clerk)
+    first = clerk.post_form(f"/verifications/{job_id}/phone-answer", ANSWER)
+    assert first.status_code == 303, first.text
+    run_until_settled(job_id)
+
+    again = clerk.client.get(f"/verifications/{job_id}")
+    for name, shown in (
+        ("representative_name", "Dana Rep"),
+        ("call_reference", "CALLREF-7781"),
+        ("call_date", "2026-03-02"),
+        ("plan_name", "Phone PPO Gold"),
+        ("deductible_remaining", "500.00"),
+        ("oop_remaining", "3000.00"),
+        ("copay", "25.00"),
+        ("coinsurance", "20"),
+        ("next_deductible", ""),
+    ):
+        assert (
+            f'name="{name}" type="{"date" if name == "call_date" else "text"}" value="{shown}"'
+            in again.text
+        )
+    assert '<option value="in_network" selected>' in again.text
+    assert "Next plan year's amounts, if they differ" in again.text
+
+    second = clerk.post_form(
+        f"/verifications/{job_id}/phone-answer",
+        ANSWER | {"call_reference": "CALLREF-7790", "next_deductible": "1,000"},
+    )
+    assert second.status_code == 303, second.text
+    run_until_settled(job_id)
+    detail = reads.detail_of(job_id, actor=Actor(name=clerk.name, role=Role.ADMISSIONS))
+    assert detail.result is not None
+    estimate = detail.result.estimate
+    # 2026 as before ($500 deductible left): $350, $210, then 10 x $90 = $1,460. From Mon 4 Jan
+    # 2027 next year's $1,000 deductible: $350, $350, then $300 + $25 copay + 20% of $25 = $330,
+    # then 9 x $90 = $810: $1,840. In all $3,300.
+    assert [(y.start.isoformat(), str(y.patient)) for y in estimate.plan_years] == [
+        ("2026-01-01", "1460.00"),
+        ("2027-01-01", "1840.00"),
+    ]
+    assert [str(d.patient) for d in estimate.days[12:16]] == ["350.00", "350.00", "330.00", "90.00"]
+    assert str(estimate.patient_total) == "3300.00"
+
+
 def test_a_refused_answer_keeps_what_was_typed_and_names_the_field(
     app: FastAPI,
     session: Session,

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from coverage.domain.eligibility import Network, TimePeriod
-from coverage.domain.phone_form import PhoneFormError, to_phone_answer
+from coverage.domain.phone_form import PhoneFormError, to_form_values, to_phone_answer
 from coverage.domain.request import Program
 
 FORM = {
@@ -21,7 +21,6 @@ FORM = {
     "coinsurance": "20",
     "auth_required": "no",
     "place_of_service": "57",
-    "next_year": "yes",
 }
 
 
@@ -44,7 +43,7 @@ def test_each_amount_becomes_a_benefit_line_of_the_program() -> None:
             Network.IN,
             False,
         )
-        assert (line.place_of_service, line.plan_year) == ("57", "next")
+        assert (line.place_of_service, line.plan_year) == ("57", "current")
     assert answer.benefits[1].copay_applies_after_deductible is False
 
 
@@ -124,3 +123,49 @@ def test_the_day_limit_is_the_plan_years_and_days_left_cannot_exceed_it() -> Non
             FORM | {"visit_limit": "30", "visits_remaining": "31"}, program=Program.MENTAL_HEALTH
         )
     assert refused.value.errors == {"visits_remaining": "more than the limit of 30"}
+
+
+def test_a_saved_call_opens_the_form_with_what_it_holds() -> None:
+    typed = FORM | {
+        "plan_name": "Gold",
+        "plan_begin": "2026-01-01",
+        "plan_end": "2026-12-31",
+        "oop_remaining": "3,000",
+        "visit_limit": "30",
+        "visits_remaining": "28",
+        "next_deductible": "1000",
+        "next_coinsurance": "30",
+    }
+    answer = to_phone_answer(typed, program=Program.MENTAL_HEALTH)
+    values = to_form_values(answer, policy=1)
+    assert values == {
+        "policy": "1",
+        "representative_name": "Dana Rep",
+        "call_reference": "CALLREF-7781",
+        "call_date": "2026-03-02",
+        "active": "yes",
+        "plan_name": "Gold",
+        "insurance_type": "",
+        "plan_begin": "2026-01-01",
+        "plan_end": "2026-12-31",
+        "medicare_qmb": "",
+        "notes": "",
+        "network": "in_network",
+        "place_of_service": "57",
+        "auth_required": "no",
+        "deductible_remaining": "500.00",
+        "oop_remaining": "3000.00",
+        "copay": "25.00",
+        "copay_after_deductible": "no",
+        "coinsurance": "20",
+        "visit_limit": "30",
+        "visits_remaining": "28",
+        "next_deductible": "1000.00",
+        "next_coinsurance": "30",
+    }
+    assert to_phone_answer(values, program=Program.MENTAL_HEALTH) == answer
+    following = [(b.kind, b.amount, b.percent) for b in answer.benefits if b.plan_year == "next"]
+    assert following == [
+        ("deductible", Decimal("1000.00"), None),
+        ("coinsurance", None, Decimal("0.3")),
+    ]
