@@ -72,6 +72,7 @@ def test_the_script_asks_what_is_missing_and_the_saved_answer_re_runs_the_job(
     assert "Call script: Sandbox Commercial PPO" in script.text
     assert "phone <strong>800-555-0100</strong>" in script.text
     assert "Jordan Sample, member ID SBX-PPO-100234" in script.text
+    assert ", born 04/12/1988 (primary policy)" in script.text
     assert script.text.count("data-question=") == 8
     assert "Why we ask: Without an authorization the payer may refuse the claim." in script.text
     assert 'class="top no-print"' in script.text  # the navigation is hidden on paper
