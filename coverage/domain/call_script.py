@@ -14,6 +14,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from coverage.domain.calendar import service_dates
+from coverage.domain.consent import RecipientMatch, check_consent
 from coverage.domain.eligibility import (
     CostSharing,
     EligibilityResponse,
@@ -91,6 +92,8 @@ class ScriptHeader(_Frozen):
 class CallScript(_Frozen):
     policy: int  # 0 = primary
     header: ScriptHeader
+    # A Part 2 job without the patient's consent to this payer: the call is not to be made.
+    consent_needed: str | None = None
     questions: tuple[Question, ...]
     known: tuple[str, ...]  # what the payer's answer already said: not asked again
 
@@ -124,6 +127,26 @@ def _cost_words(cs: CostSharing) -> str:
     if cs.oop_remaining is not None:
         parts.append(f"{_money(cs.oop_remaining)} left to the out-of-pocket maximum")
     return ", ".join(parts)
+
+
+def consent_before_calling(
+    request: VerificationRequest, payer: PayerConfig, *, today: date
+) -> str | None:
+    """What a Part 2 job lacks before its payer may be told of it by phone (the electronic check's
+    own consent check, coverage.pipeline); None: nothing (or not Part 2)."""
+    if not request.part2:
+        return None
+    found = check_consent(
+        request.consents,
+        is_recipient=RecipientMatch(payer.id, payer.name, *payer.aliases),
+        today=today,
+    )
+    if found.consent is not None:
+        return None
+    return (
+        f"Record the patient's consent to disclose to {payer.name} before calling (Part 2 "
+        f"consent: {found.refusal})."
+    )
 
 
 def build(
@@ -374,4 +397,10 @@ def build(
         service_end=service_end,
         provider_npi=provider_npi,
     )
-    return CallScript(policy=policy, header=header, questions=tuple(questions), known=tuple(known))
+    return CallScript(
+        policy=policy,
+        header=header,
+        questions=tuple(questions),
+        known=tuple(known),
+        consent_needed=consent_before_calling(request, payer, today=date.today()),
+    )

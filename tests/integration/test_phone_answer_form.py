@@ -155,6 +155,43 @@ def test_a_second_call_edits_the_first_and_adds_next_plan_years_amounts(
     assert str(estimate.patient_total) == "3300.00"
 
 
+def test_a_part2_job_without_consent_to_the_payer_shows_no_script_and_refuses_the_call(
+    app: FastAPI,
+    session: Session,
+    manual_payer: None,  # noqa: F811
+) -> None:
+    clerk = signed_in_client(app, Role.ADMISSIONS)
+    job_id = queue_in_process(
+        request("ppo", member_suffix=uuid.uuid4().hex[:6], program="substance_use", consents=[]),
+        Actor(name=clerk.name, role=Role.ADMISSIONS),
+    )
+    needed = (
+        "Record the patient&#39;s consent to disclose to Sandbox Commercial PPO before calling "
+        "(Part 2 consent: none on file)."
+    )
+    page = clerk.client.get(f"/verifications/{job_id}")
+    assert needed in page.text
+    assert "data-question=" not in page.text
+    assert f'action="/verifications/{job_id}/phone-answer"' not in page.text
+    script = clerk.client.get(f"/verifications/{job_id}/call-script?policy=0")
+    assert needed in script.text and "data-question=" not in script.text
+
+    status = job_row(session, job_id).status
+    refused = clerk.post_form(f"/verifications/{job_id}/phone-answer", ANSWER)
+    assert refused.status_code == 409
+    assert needed in refused.text
+    session.expire_all()
+    assert job_row(session, job_id).status == status
+    assert (
+        session.exec(
+            select(AuditEvent).where(
+                AuditEvent.entity_id == str(job_id), AuditEvent.action == "manual_vob.record"
+            )
+        ).all()
+        == []
+    )
+
+
 def test_a_refused_answer_keeps_what_was_typed_and_names_the_field(
     app: FastAPI,
     session: Session,
