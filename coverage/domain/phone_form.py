@@ -145,6 +145,14 @@ def to_phone_answer(values: dict[str, str], *, program: Program) -> PhoneAnswer:
             errors["network"] = "choose in network or out of network"
     plan_begin = _date(values, "plan_begin", errors)
     plan_end = _date(values, "plan_end", errors)
+    # PhoneAnswer's own checks, asked here too so that every refusal shows in one round.
+    if call_date is not None and call_date > date.today():
+        errors["call_date"] = "the call cannot be in the future"
+    if plan_begin is not None and plan_end is not None and plan_end < plan_begin:
+        errors["plan_end"] = "before the plan year begins"
+    for name, longest in (("representative_name", 80), ("call_reference", 40)):
+        if len(values.get(name, "").strip()) > longest:
+            errors[name] = f"at most {longest} characters"
     qmb = _choice(values, "medicare_qmb", errors)
     after = _choice(values, "copay_after_deductible", errors)
     auth = _choice(values, "auth_required", errors)

@@ -66,6 +66,7 @@ def test_refusals_name_their_fields() -> None:
         "active": "choose yes or no",
         "copay": "not an amount (e.g. 25 or 1,250.00)",
         "place_of_service": "two digits, e.g. 53 for a community mental health center",
+        "plan_end": "before the plan year begins",
     }
     with pytest.raises(PhoneFormError) as dates:
         to_phone_answer(
@@ -169,3 +170,24 @@ def test_a_saved_call_opens_the_form_with_what_it_holds() -> None:
         ("deductible", Decimal("1000.00"), None),
         ("coinsurance", None, Decimal("0.3")),
     ]
+
+
+def test_the_models_own_checks_are_reported_with_the_forms_in_one_round() -> None:
+    with pytest.raises(PhoneFormError) as refused:
+        to_phone_answer(
+            FORM
+            | {
+                "call_date": "2999-01-01",
+                "representative_name": "R" * 81,
+                "copay": "-5",
+                "plan_begin": "2026-06-01",
+                "plan_end": "2026-01-01",
+            },
+            program=Program.MENTAL_HEALTH,
+        )
+    assert refused.value.errors == {
+        "call_date": "the call cannot be in the future",
+        "representative_name": "at most 80 characters",
+        "copay": "must be between $0 and $9,999,999.99",
+        "plan_end": "before the plan year begins",
+    }
