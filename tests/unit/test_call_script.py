@@ -17,6 +17,7 @@ from coverage.domain.eligibility import (
     OtherPayerRole,
 )
 from coverage.domain.payer import PayerConfig
+from coverage.domain.phone_form import LABELS as PHONE_FORM_LABELS
 from tests.factories import request
 
 NPI = "1234567893"
@@ -251,3 +252,15 @@ def test_no_answer_at_all_on_a_phone_only_out_of_network_payer() -> None:
     assert script.questions[2].known is None  # nothing to say about authorization
     assert "0905" not in script.questions[1].ask  # the substance-use code is not verified
     assert script.known == ()
+
+
+def test_every_question_names_fields_the_phone_form_has() -> None:
+    ends = answer(**(COMPLETE | {"plan_end": date(2026, 12, 31)}))
+    asked = [
+        q
+        for a in (None, answer(), ends)
+        for q in call_script.build(
+            request("ppo"), policy=0, payer=payer(), answer=a, result=None, provider_npi=NPI
+        ).questions
+    ]
+    assert {f for q in asked for f in q.fills} - set(PHONE_FORM_LABELS) == set()
