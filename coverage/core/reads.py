@@ -23,11 +23,12 @@ from coverage.domain.consent import PART2_NOTICE
 from coverage.domain.eligibility import EligibilityResponse
 from coverage.domain.findings import RuleFileRef
 from coverage.domain.job_state import JobStatus
+from coverage.domain.phone import PhoneAnswer
 from coverage.domain.result import VerificationResult
 from coverage.errors import NotFoundError
 from coverage.fhir.writer import PolicyAnswer, coverage_eligibility_response, with_part2_notice
 from coverage.settings import get_settings
-from coverage.store import audit, jobs, payer_calls, results, reviews
+from coverage.store import audit, jobs, payer_calls, phone_answers, results, reviews
 from coverage.store.db import session_scope
 from coverage.store.tables import VerificationJob
 
@@ -226,3 +227,15 @@ def call_scripts(session: Session, *, detail: JobDetail) -> list[CallScript]:
             )
         )
     return scripts
+
+
+def last_phone_answer(session: Session, *, detail: JobDetail) -> tuple[int, PhoneAnswer] | None:
+    """The latest call recorded for a job already read (and audited) as `detail`, with the number
+    of its policy (0 = primary): the phone-answer form starts from it, so a second call edits the
+    first instead of replacing it with what the second form held."""
+    found = phone_answers.latest_of_job(session, job_id=detail.id)
+    if found is None:
+        return None
+    policy_id, answer = found
+    policy_ids = jobs.load_inputs(session, job_id=detail.id).policy_ids
+    return (policy_ids.index(policy_id) if policy_id in policy_ids else 0), answer

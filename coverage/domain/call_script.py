@@ -14,6 +14,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from coverage.domain.calendar import service_dates
+from coverage.domain.consent import RecipientMatch, check_consent
 from coverage.domain.eligibility import (
     CostSharing,
     EligibilityResponse,
@@ -50,7 +51,7 @@ TOPIC_TITLES = {
     Topic.CARVE_OUT: "Behavioral health administrator",
     Topic.ACCREDITATION: "Accreditation and licensure",
     Topic.OUT_OF_NETWORK: "Out-of-network benefits and balance billing",
-    Topic.PLAN_YEAR: "Plan year and amounts met so far",
+    Topic.PLAN_YEAR: "Plan year and amounts left to meet",
     Topic.COST_SHARING: "Copay, deductible and coinsurance",
     Topic.TELEHEALTH: "Telehealth",
     Topic.MEDICARE: "Medicare plan type and QMB",
@@ -74,12 +75,13 @@ class Question(_Frozen):
 
 
 class ScriptHeader(_Frozen):
-    """PHI (member name and ID): shown on the page only, never in a URL or a log."""
+    """PHI (member name, ID and birth date): shown on the page only, never in a URL or a log."""
 
     payer_name: str
     payer_phone: str | None
     member_name: str
     member_id: str
+    member_birth_date: date  # the representative asks for it to find the member
     priority: str
     plan_name: str | None
     service_start: date
@@ -90,6 +92,8 @@ class ScriptHeader(_Frozen):
 class CallScript(_Frozen):
     policy: int  # 0 = primary
     header: ScriptHeader
+    # A Part 2 job without the patient's consent to this payer: the call is not to be made.
+    consent_needed: str | None = None
     questions: tuple[Question, ...]
     known: tuple[str, ...]  # what the payer's answer already said: not asked again
 
@@ -123,6 +127,26 @@ def _cost_words(cs: CostSharing) -> str:
     if cs.oop_remaining is not None:
         parts.append(f"{_money(cs.oop_remaining)} left to the out-of-pocket maximum")
     return ", ".join(parts)
+
+
+def consent_before_calling(
+    request: VerificationRequest, payer: PayerConfig, *, today: date
+) -> str | None:
+    """What a Part 2 job lacks before its payer may be told of it by phone (the electronic check's
+    own consent check, coverage.pipeline); None: nothing (or not Part 2)."""
+    if not request.part2:
+        return None
+    found = check_consent(
+        request.consents,
+        is_recipient=RecipientMatch(payer.id, payer.name, *payer.aliases),
+        today=today,
+    )
+    if found.consent is not None:
+        return None
+    return (
+        f"Record the patient's consent to disclose to {payer.name} before calling (Part 2 "
+        f"consent: {found.refusal})."
+    )
 
 
 def build(
@@ -290,24 +314,33 @@ def build(
             + ("allowed." if payer.balance_billing else "not allowed."),
         )
 
-    # Plan year: dates, and next year's amounts when the episode runs past the plan's end.
+    # Plan year: dates, and next year's amounts when the episode runs past the plan's end (or,
+    # the plan's dates unknown, past 31 December).
     plan_end = answer.plan_end if answer else None
+    next_fields = ("next_deductible", "next_oop", "next_copay", "next_coinsurance")
+    next_amounts = "what will the deductible, out-of-pocket maximum, copay and coinsurance be then?"
     if answer is None or answer.plan_begin is None or plan_end is None:
+        crosses = service_end.year > days[0].year
+        text = (
+            "When does the plan year begin and end? How much of the deductible is left to meet, "
+            "and how much of the out-of-pocket maximum?"
+        )
+        if crosses:
+            text += f" If the plan year ends before {service_end:%m/%d/%Y}: {next_amounts}"
         ask(
             Topic.PLAN_YEAR,
-            "When does the plan year begin and end? How much of the deductible and out-of-pocket "
-            "maximum has the member met so far?",
-            "Amounts reset at the start of a plan year; what is met so far lowers the patient's "
+            text,
+            "Amounts reset at the start of a plan year; what is left to meet sets the patient's "
             "share.",
-            ("plan_begin", "plan_end", "deductible_remaining", "oop_remaining"),
+            ("plan_begin", "plan_end", "deductible_remaining", "oop_remaining")
+            + (next_fields if crosses else ()),
         )
     elif plan_end < service_end:
         ask(
             Topic.PLAN_YEAR,
-            "The treatment runs into the next plan year: what will the deductible, copay and "
-            "coinsurance be then?",
+            f"The treatment runs into the next plan year: {next_amounts}",
             "Amounts reset at the start of a plan year and may change.",
-            ("next_year",),
+            next_fields,
             f"The plan year ends on {plan_end:%m/%d/%Y}.",
         )
 
@@ -316,15 +349,15 @@ def build(
         ask(
             Topic.COST_SHARING,
             "What does the member pay for an intensive outpatient day: a copay, coinsurance, or "
-            "both? Is the copay owed before the deductible is met?",
+            "both? Is the copay owed only after the deductible is met, or from the first visit?",
             "These amounts make the patient's estimate.",
             ("copay", "copay_after_deductible", "coinsurance"),
         )
     elif cs.copay_per_day and cs.deductible_remaining:
         ask(
             Topic.COST_SHARING,
-            f"Is the {_money(cs.copay_per_day)} copay owed from the first day, or only after "
-            "the deductible is met?",
+            f"Is the {_money(cs.copay_per_day)} copay owed only after the deductible is met, or "
+            "from the first visit?",
             "The electronic answer cannot say it, and it changes what the patient owes until the "
             "deductible is met.",
             ("copay", "copay_after_deductible"),
@@ -357,10 +390,17 @@ def build(
         else None,
         member_name=name,
         member_id=asked.member_id,
+        member_birth_date=request.enrollee.birth_date,
         priority=asked.priority.value,
         plan_name=answer.plan_name if answer else None,
         service_start=days[0],
         service_end=service_end,
         provider_npi=provider_npi,
     )
-    return CallScript(policy=policy, header=header, questions=tuple(questions), known=tuple(known))
+    return CallScript(
+        policy=policy,
+        header=header,
+        questions=tuple(questions),
+        known=tuple(known),
+        consent_needed=consent_before_calling(request, payer, today=date.today()),
+    )

@@ -31,8 +31,11 @@ LABELS = {
     "visit_limit": "Day or visit limit per plan year",
     "visits_remaining": "Days or visits left",
     "auth_required": "Prior authorization required",
-    "place_of_service": "Place of service code",
-    "next_year": "These amounts are for next plan year",
+    "place_of_service": "Place of service",
+    "next_deductible": "Next year: deductible",
+    "next_oop": "Next year: out-of-pocket maximum",
+    "next_copay": "Next year: copay a day",
+    "next_coinsurance": "Next year: coinsurance percent",
     "notes": "Notes",
 }
 INSURANCE_TYPE_WORDS = {
@@ -42,7 +45,16 @@ INSURANCE_TYPE_WORDS = {
     InsuranceType.MEDICAID: "Medicaid",
     InsuranceType.OTHER: "Other",
 }
+# The form's one place of service holds for every amount: an office or telehealth line is never
+# the facility IOP benefit the estimate prices (CMS place of service code set).
+_NOT_IOP_PLACES = frozenset({"02", "10", "11"})
+NOT_IOP_PLACE = (
+    "an office (11) or telehealth (02, 10) amount is not the IOP benefit; leave it blank, or "
+    "enter the IOP program's place of service, e.g. 22 on-campus outpatient hospital, "
+    "53 community mental health center, 57 non-residential substance abuse treatment facility"
+)
 _YES_NO = {"yes": True, "no": False, "": None}
+_FLAG_WORDS = {True: "yes", False: "no", None: ""}
 # The phone's IOP line under the program's benefit (X12 service types the interpreter reads).
 _SERVICE_TYPES = {
     Program.MENTAL_HEALTH: ("MH",),
@@ -83,11 +95,16 @@ def _amount(values: dict[str, str], name: str, errors: dict[str, str]) -> Decima
     return amount.quantize(Decimal("0.01"))
 
 
+def _ascii_digits(text: str) -> bool:
+    # str.isdigit() also takes "²" and "١٢", which int() then refuses or reads as another number.
+    return text.isascii() and text.isdecimal()
+
+
 def _whole(values: dict[str, str], name: str, errors: dict[str, str]) -> int | None:
     text = values.get(name, "").strip()
     if not text:
         return None
-    if not text.isdigit() or int(text) > 1000:
+    if not _ascii_digits(text) or len(text) > 4 or int(text) > 1000:
         errors[name] = "must be a whole number from 0 to 1000"
         return None
     return int(text)
@@ -128,6 +145,14 @@ def to_phone_answer(values: dict[str, str], *, program: Program) -> PhoneAnswer:
             errors["network"] = "choose in network or out of network"
     plan_begin = _date(values, "plan_begin", errors)
     plan_end = _date(values, "plan_end", errors)
+    # PhoneAnswer's own checks, asked here too so that every refusal shows in one round.
+    if call_date is not None and call_date > date.today():
+        errors["call_date"] = "the call cannot be in the future"
+    if plan_begin is not None and plan_end is not None and plan_end < plan_begin:
+        errors["plan_end"] = "before the plan year begins"
+    for name, longest in (("representative_name", 80), ("call_reference", 40)):
+        if len(values.get(name, "").strip()) > longest:
+            errors[name] = f"at most {longest} characters"
     qmb = _choice(values, "medicare_qmb", errors)
     after = _choice(values, "copay_after_deductible", errors)
     auth = _choice(values, "auth_required", errors)
@@ -137,13 +162,21 @@ def to_phone_answer(values: dict[str, str], *, program: Program) -> PhoneAnswer:
     share = _amount(values, "coinsurance", errors)
     if share is not None and share > 100:
         errors["coinsurance"] = "must be a percent from 0 to 100"
+    next_deductible = _amount(values, "next_deductible", errors)
+    next_oop = _amount(values, "next_oop", errors)
+    next_copay = _amount(values, "next_copay", errors)
+    next_share = _amount(values, "next_coinsurance", errors)
+    if next_share is not None and next_share > 100:
+        errors["next_coinsurance"] = "must be a percent from 0 to 100"
     limit = _whole(values, "visit_limit", errors)
     remaining = _whole(values, "visits_remaining", errors)
+    if limit is not None and remaining is not None and remaining > limit:
+        errors["visits_remaining"] = f"more than the limit of {limit}"
     place = values.get("place_of_service", "").strip() or None
-    if place is not None and not (len(place) == 2 and place.isdigit()):
-        errors["place_of_service"] = (
-            "two digits, e.g. 11 for an office, 53 for a community mental health center"
-        )
+    if place is not None and not (len(place) == 2 and _ascii_digits(place)):
+        errors["place_of_service"] = "two digits, e.g. 53 for a community mental health center"
+    elif place in _NOT_IOP_PLACES:
+        errors["place_of_service"] = NOT_IOP_PLACE
     if errors:
         raise PhoneFormError(errors)
 
@@ -151,7 +184,7 @@ def to_phone_answer(values: dict[str, str], *, program: Program) -> PhoneAnswer:
         "service_types": _SERVICE_TYPES[program],
         "network": network,
         "place_of_service": place,
-        "plan_year": "next" if values.get("next_year") == "yes" else "current",
+        "plan_year": "current",
         # The representative's answer on authorization holds for every line of the IOP benefit.
         "auth_required": auth,
     }
@@ -176,11 +209,39 @@ def to_phone_answer(values: dict[str, str], *, program: Program) -> PhoneAnswer:
     if share is not None:
         benefits.append(PhoneBenefit(kind="coinsurance", percent=share / 100, **line))
     if limit is not None:
-        benefits.append(PhoneBenefit(kind="limitations", visits=limit, **line))
+        # The plan year's total (EB06 22 service year): the estimate applies it again after the
+        # plan year resets; without a period it was read as neither total nor days left.
+        benefits.append(
+            PhoneBenefit(
+                kind="limitations", visits=limit, time_period=TimePeriod.SERVICE_YEAR, **line
+            )
+        )
     if remaining is not None:
         benefits.append(
             PhoneBenefit(kind="limitations", visits=remaining, **line, **remaining_period)
         )
+    # Next plan year's amounts, when they differ, lie beside this year's: an episode crossing the
+    # plan year end is priced with this year's before the reset and these after it.
+    following = line | {"plan_year": "next"}
+    annual = {"time_period": TimePeriod.SERVICE_YEAR}
+    if next_deductible is not None:
+        benefits.append(
+            PhoneBenefit(kind="deductible", amount=next_deductible, **following, **annual)
+        )
+    if next_oop is not None:
+        benefits.append(PhoneBenefit(kind="out_of_pocket", amount=next_oop, **following, **annual))
+    if next_copay is not None:
+        benefits.append(
+            PhoneBenefit(
+                kind="copay",
+                amount=next_copay,
+                time_period=TimePeriod.DAY,
+                copay_applies_after_deductible=after,
+                **following,
+            )
+        )
+    if next_share is not None:
+        benefits.append(PhoneBenefit(kind="coinsurance", percent=next_share / 100, **following))
     if auth is not None and not benefits:
         raise PhoneFormError({"auth_required": "enter the amounts it applies to as well"})
     try:
@@ -208,3 +269,60 @@ def to_phone_answer(values: dict[str, str], *, program: Program) -> PhoneAnswer:
                 "plan_end is before plan_begin", "before the plan year begins"
             )
         raise PhoneFormError(found) from None
+
+
+def _percent(fraction: Decimal) -> str:
+    return f"{(fraction * 100).normalize():f}"
+
+
+def to_form_values(answer: PhoneAnswer, *, policy: int) -> dict[str, str]:
+    """A saved call as the form's fields (the inverse of `to_phone_answer`): the form opens with
+    it so a second call edits the first. Of several lines of one kind (a call recorded through
+    the API), the first is shown."""
+    values = {
+        "policy": str(policy),
+        "representative_name": answer.representative_name,
+        "call_reference": answer.call_reference,
+        "call_date": answer.call_date.isoformat(),
+        "active": "yes" if answer.active else "no",
+        "plan_name": answer.plan_name or "",
+        "insurance_type": answer.insurance_type.value if answer.insurance_type else "",
+        "plan_begin": answer.plan_begin.isoformat() if answer.plan_begin else "",
+        "plan_end": answer.plan_end.isoformat() if answer.plan_end else "",
+        "medicare_qmb": _FLAG_WORDS[answer.medicare_qmb],
+        "notes": answer.notes or "",
+    }
+    fields = {
+        ("current", "deductible"): "deductible_remaining",
+        ("current", "out_of_pocket"): "oop_remaining",
+        ("current", "copay"): "copay",
+        ("current", "coinsurance"): "coinsurance",
+        ("next", "deductible"): "next_deductible",
+        ("next", "out_of_pocket"): "next_oop",
+        ("next", "copay"): "next_copay",
+        ("next", "coinsurance"): "next_coinsurance",
+    }
+    for benefit in answer.benefits:
+        if not values.get("network") and benefit.network is not None:
+            values["network"] = benefit.network.value
+        if not values.get("place_of_service") and benefit.place_of_service:
+            values["place_of_service"] = benefit.place_of_service
+        if not values.get("auth_required") and benefit.auth_required is not None:
+            values["auth_required"] = _FLAG_WORDS[benefit.auth_required]
+        if benefit.kind == "limitations" and benefit.plan_year == "current":
+            name = (
+                "visits_remaining" if benefit.time_period is TimePeriod.REMAINING else "visit_limit"
+            )
+            if name not in values and benefit.visits is not None:
+                values[name] = str(benefit.visits)
+            continue
+        name = fields.get((benefit.plan_year, benefit.kind), "")
+        if not name or name in values:
+            continue
+        if benefit.kind == "coinsurance" and benefit.percent is not None:
+            values[name] = _percent(benefit.percent)
+        elif benefit.amount is not None:
+            values[name] = f"{benefit.amount:f}"
+        if benefit.kind == "copay" and "copay_after_deductible" not in values:
+            values["copay_after_deductible"] = _FLAG_WORDS[benefit.copay_applies_after_deductible]
+    return values

@@ -61,3 +61,13 @@ def latest(
         .order_by(col(PhoneAnswerRow.created_at).desc())
     ).first()
     return None if row is None else PhoneAnswer.model_validate(row.entry)
+
+
+def latest_of_job(session: Session, *, job_id: uuid.UUID) -> tuple[uuid.UUID, PhoneAnswer] | None:
+    """The most recent call recorded for any policy of the job, with that policy's ID."""
+    row = session.exec(
+        select(PhoneAnswerRow)
+        .where(PhoneAnswerRow.job_id == job_id)
+        .order_by(col(PhoneAnswerRow.created_at).desc())
+    ).first()
+    return None if row is None else (row.policy_id, PhoneAnswer.model_validate(row.entry))

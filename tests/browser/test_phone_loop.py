@@ -75,7 +75,9 @@ def test_admissions_prints_the_script_enters_the_answer_and_the_job_reaches_revi
     expect(page.get_by_role("heading", level=1)).to_have_text("Call script: Sandbox Commercial PPO")
     script = page.locator("[data-call-script]")
     expect(script).to_contain_text("phone 800-555-0100")
-    expect(script).to_contain_text("Quillon Marrowby, member ID SBX-PPO-7Q4Z (primary policy)")
+    expect(script).to_contain_text(
+        "Quillon Marrowby, member ID SBX-PPO-7Q4Z, born 03/14/1979 (primary policy)"
+    )
     expect(script.locator("[data-question]")).to_have_count(8)
     expect(script.locator('[data-question="authorization"]')).to_contain_text(
         "Does intensive outpatient treatment need prior authorization, and who grants it"

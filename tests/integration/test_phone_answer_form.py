@@ -72,6 +72,7 @@ def test_the_script_asks_what_is_missing_and_the_saved_answer_re_runs_the_job(
     assert "Call script: Sandbox Commercial PPO" in script.text
     assert "phone <strong>800-555-0100</strong>" in script.text
     assert "Jordan Sample, member ID SBX-PPO-100234" in script.text
+    assert ", born 04/12/1988 (primary policy)" in script.text
     assert script.text.count("data-question=") == 8
     assert "Why we ask: Without an authorization the payer may refuse the claim." in script.text
     assert 'class="top no-print"' in script.text  # the navigation is hidden on paper
@@ -102,6 +103,93 @@ def test_the_script_asks_what_is_missing_and_the_saved_answer_re_runs_the_job(
     done = clerk.client.get(f"/verifications/{job_id}?done=phone_rerun")
     assert "The phone answer is saved and the verification runs again with it." in done.text
     assert "Phone PPO Gold" in done.text
+
+
+def test_a_second_call_edits_the_first_and_adds_next_plan_years_amounts(
+    app: FastAPI,
+    session: Session,
+    manual_payer: None,  # noqa: F811
+) -> None:
+    clerk = signed_in_client(app, Role.ADMISSIONS)
+    job_id = waiting_for_a_call(clerk)
+    first = clerk.post_form(f"/verifications/{job_id}/phone-answer", ANSWER)
+    assert first.status_code == 303, first.text
+    run_until_settled(job_id)
+
+    again = clerk.client.get(f"/verifications/{job_id}")
+    for name, shown in (
+        ("representative_name", "Dana Rep"),
+        ("call_reference", "CALLREF-7781"),
+        ("call_date", "2026-03-02"),
+        ("plan_name", "Phone PPO Gold"),
+        ("deductible_remaining", "500.00"),
+        ("oop_remaining", "3000.00"),
+        ("copay", "25.00"),
+        ("coinsurance", "20"),
+        ("next_deductible", ""),
+    ):
+        assert (
+            f'name="{name}" type="{"date" if name == "call_date" else "text"}" value="{shown}"'
+            in again.text
+        )
+    assert '<option value="in_network" selected>' in again.text
+    assert "Next plan year's amounts, if they differ" in again.text
+
+    second = clerk.post_form(
+        f"/verifications/{job_id}/phone-answer",
+        ANSWER | {"call_reference": "CALLREF-7790", "next_deductible": "1,000"},
+    )
+    assert second.status_code == 303, second.text
+    run_until_settled(job_id)
+    detail = reads.detail_of(job_id, actor=Actor(name=clerk.name, role=Role.ADMISSIONS))
+    assert detail.result is not None
+    estimate = detail.result.estimate
+    # 2026 as before ($500 deductible left): $350, $210, then 10 x $90 = $1,460. From Mon 4 Jan
+    # 2027 next year's $1,000 deductible: $350, $350, then $300 + $25 copay + 20% of $25 = $330,
+    # then 9 x $90 = $810: $1,840. In all $3,300.
+    assert [(y.start.isoformat(), str(y.patient)) for y in estimate.plan_years] == [
+        ("2026-01-01", "1460.00"),
+        ("2027-01-01", "1840.00"),
+    ]
+    assert [str(d.patient) for d in estimate.days[12:16]] == ["350.00", "350.00", "330.00", "90.00"]
+    assert str(estimate.patient_total) == "3300.00"
+
+
+def test_a_part2_job_without_consent_to_the_payer_shows_no_script_and_refuses_the_call(
+    app: FastAPI,
+    session: Session,
+    manual_payer: None,  # noqa: F811
+) -> None:
+    clerk = signed_in_client(app, Role.ADMISSIONS)
+    job_id = queue_in_process(
+        request("ppo", member_suffix=uuid.uuid4().hex[:6], program="substance_use", consents=[]),
+        Actor(name=clerk.name, role=Role.ADMISSIONS),
+    )
+    needed = (
+        "Record the patient&#39;s consent to disclose to Sandbox Commercial PPO before calling "
+        "(Part 2 consent: none on file)."
+    )
+    page = clerk.client.get(f"/verifications/{job_id}")
+    assert needed in page.text
+    assert "data-question=" not in page.text
+    assert f'action="/verifications/{job_id}/phone-answer"' not in page.text
+    script = clerk.client.get(f"/verifications/{job_id}/call-script?policy=0")
+    assert needed in script.text and "data-question=" not in script.text
+
+    status = job_row(session, job_id).status
+    refused = clerk.post_form(f"/verifications/{job_id}/phone-answer", ANSWER)
+    assert refused.status_code == 409
+    assert needed in refused.text
+    session.expire_all()
+    assert job_row(session, job_id).status == status
+    assert (
+        session.exec(
+            select(AuditEvent).where(
+                AuditEvent.entity_id == str(job_id), AuditEvent.action == "manual_vob.record"
+            )
+        ).all()
+        == []
+    )
 
 
 def test_a_refused_answer_keeps_what_was_typed_and_names_the_field(

@@ -17,6 +17,8 @@ from coverage.adapters.base import PayerAdapter
 from coverage.core.rule_book import current_rulebook
 from coverage.domain.access import Actor, Role
 from coverage.domain.phone import PhoneAnswer
+from coverage.domain.phone_form import to_phone_answer
+from coverage.domain.request import Program
 from coverage.domain.result import VerificationResult
 from coverage.settings import get_settings
 from coverage.store import phone_answers, results
@@ -204,6 +206,31 @@ def test_next_plan_years_deductible_from_the_phone_applies_after_the_reset(
         "$1,000.00",
         "from the phone call on 3 Dec 2026, ref NY-77",
     ) in result.coverage[0].term_rows()
+
+
+def test_the_forms_day_limit_applies_again_after_the_plan_year_resets(
+    session: Session, clerk: Actor, by_phone: None
+) -> None:
+    form = {
+        "representative_name": "Casey Rep",
+        "call_reference": "DL-30",
+        "call_date": "2026-12-03",
+        "active": "yes",
+        "plan_begin": "2026-01-01",
+        "plan_end": "2026-12-31",
+        "network": "in_network",
+        "coinsurance": "20",
+        "visit_limit": "30",
+        "visits_remaining": "5",
+    }
+    call = to_phone_answer(form, program=Program.MENTAL_HEALTH)
+    result = verified(session, clerk, call, weeks=8)
+    # 24 days, 12 in Dec 2026 (5 days left of the limit) and 12 from Mon 4 Jan 2027 (30 again).
+    covered = [
+        sum(1 for d in result.estimate.days if d.covered and d.date.year == y) for y in (2026, 2027)
+    ]
+    assert covered == [5, 12]
+    assert not any("annual day limit not reported" in t for t in texts(result))
 
 
 @pytest.fixture

@@ -196,3 +196,19 @@ def test_a_call_re_runs_a_job_waiting_for_review_but_not_an_approved_one(
             {"id": job_id.hex if get_engine().dialect.name == "sqlite" else job_id},
         ).scalar_one()
     assert calls == 2
+
+
+def test_a_part2_jobs_call_is_refused_without_consent_to_the_payer(
+    client: TestClient, manual_payer: None
+) -> None:
+    clerk = staff(Role.ADMISSIONS)
+    job_id = queue_in_process(
+        request("ppo", member_suffix=uuid.uuid4().hex[:6], program="substance_use", consents=[]),
+        clerk.actor,
+    )
+    refused = client.post(f"/api/verifications/{job_id}/phone-vob", headers=clerk.headers, json=VOB)
+    assert refused.status_code == 409
+    assert refused.json() == {
+        "detail": "Record the patient's consent to disclose to Sandbox Commercial PPO before "
+        "calling (Part 2 consent: none on file)."
+    }

@@ -17,6 +17,7 @@ from coverage.domain.eligibility import (
     OtherPayerRole,
 )
 from coverage.domain.payer import PayerConfig
+from coverage.domain.phone_form import LABELS as PHONE_FORM_LABELS
 from tests.factories import request
 
 NPI = "1234567893"
@@ -97,6 +98,59 @@ def test_an_answer_without_an_iop_line_asks_for_the_whole_benefit() -> None:
     )
     # 3 days a week (Monday to Wednesday) for 8 weeks from Monday 12/07/2026.
     assert (header.service_start, header.service_end) == (date(2026, 12, 7), date(2027, 1, 27))
+    assert header.member_birth_date == date(1988, 4, 12)
+    # The plan's dates unknown and the episode crossing 1 January: next year's amounts asked too,
+    # in the words of the form ("left to meet", "only after the deductible").
+    plan_year = script.questions[6]
+    assert plan_year.ask == (
+        "When does the plan year begin and end? How much of the deductible is left to meet, and "
+        "how much of the out-of-pocket maximum? If the plan year ends before 01/27/2027: what "
+        "will the deductible, out-of-pocket maximum, copay and coinsurance be then?"
+    )
+    assert plan_year.fills == (
+        "plan_begin",
+        "plan_end",
+        "deductible_remaining",
+        "oop_remaining",
+        "next_deductible",
+        "next_oop",
+        "next_copay",
+        "next_coinsurance",
+    )
+    assert script.questions[7].ask == (
+        "What does the member pay for an intensive outpatient day: a copay, coinsurance, or both? "
+        "Is the copay owed only after the deductible is met, or from the first visit?"
+    )
+
+
+def test_an_episode_within_one_year_is_not_asked_next_years_amounts() -> None:
+    script = call_script.build(
+        request("ppo", start_date="2026-03-02", weeks=4),
+        policy=0,
+        payer=payer(),
+        answer=answer(),
+        result=None,
+        provider_npi=NPI,
+    )
+    plan_year = next(q for q in script.questions if q.topic is Topic.PLAN_YEAR)
+    assert plan_year.ask == (
+        "When does the plan year begin and end? How much of the deductible is left to meet, and "
+        "how much of the out-of-pocket maximum?"
+    )
+    assert "next_deductible" not in plan_year.fills
+
+
+def test_an_episode_past_the_plan_years_end_asks_next_years_amounts() -> None:
+    ends = answer(**(COMPLETE | {"plan_end": date(2026, 12, 31)}))
+    script = call_script.build(
+        request("ppo"), policy=0, payer=payer(), answer=ends, result=None, provider_npi=NPI
+    )
+    plan_year = next(q for q in script.questions if q.topic is Topic.PLAN_YEAR)
+    assert plan_year.ask == (
+        "The treatment runs into the next plan year: what will the deductible, out-of-pocket "
+        "maximum, copay and coinsurance be then?"
+    )
+    assert plan_year.fills == ("next_deductible", "next_oop", "next_copay", "next_coinsurance")
 
 
 def test_a_carve_out_named_by_the_payer_is_asked_about_by_name() -> None:
@@ -169,7 +223,7 @@ def test_a_copay_with_a_deductible_left_asks_which_comes_first() -> None:
     )
     assert script.topics == (Topic.COST_SHARING,)
     assert script.questions[0].ask == (
-        "Is the $25 copay owed from the first day, or only after the deductible is met?"
+        "Is the $25 copay owed only after the deductible is met, or from the first visit?"
     )
     assert script.questions[0].fills == ("copay", "copay_after_deductible")
 
@@ -198,3 +252,15 @@ def test_no_answer_at_all_on_a_phone_only_out_of_network_payer() -> None:
     assert script.questions[2].known is None  # nothing to say about authorization
     assert "0905" not in script.questions[1].ask  # the substance-use code is not verified
     assert script.known == ()
+
+
+def test_every_question_names_fields_the_phone_form_has() -> None:
+    ends = answer(**(COMPLETE | {"plan_end": date(2026, 12, 31)}))
+    asked = [
+        q
+        for a in (None, answer(), ends)
+        for q in call_script.build(
+            request("ppo"), policy=0, payer=payer(), answer=a, result=None, provider_npi=NPI
+        ).questions
+    ]
+    assert {f for q in asked for f in q.fills} - set(PHONE_FORM_LABELS) == set()

@@ -16,7 +16,7 @@ from coverage.api.web.verifications import detail_page
 from coverage.core import reads
 from coverage.domain.access import Role
 from coverage.domain.phone_form import PhoneFormError, to_phone_answer
-from coverage.errors import NotFoundError
+from coverage.errors import ConflictError, NotFoundError
 from coverage.service import phone
 
 router = APIRouter(include_in_schema=False)
@@ -79,6 +79,19 @@ async def record_phone_answer(
             phone_errors=errors,
             phone_values=values,
         )
-    recorded = phone.record(job_id, policy=policy, entry=answer, actor=user.actor, enqueue=enqueue)
+    try:
+        recorded = phone.record(
+            job_id, policy=policy, entry=answer, actor=user.actor, enqueue=enqueue
+        )
+    except ConflictError as exc:  # a Part 2 job without the patient's consent to this payer
+        return detail_page(
+            request,
+            session,
+            user,
+            job_id,
+            status_code=409,
+            phone_errors={"policy": str(exc)},
+            phone_values=values,
+        )
     done = "phone_rerun" if recorded.rerun else "phone_saved"
     return RedirectResponse(f"/verifications/{job_id}?done={done}", status_code=303)

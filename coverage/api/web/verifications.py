@@ -31,7 +31,7 @@ from coverage.domain.flat_request import (
     to_request,
 )
 from coverage.domain.job_state import OPEN, JobStatus
-from coverage.domain.phone_form import INSURANCE_TYPE_WORDS
+from coverage.domain.phone_form import INSURANCE_TYPE_WORDS, to_form_values
 from coverage.domain.phone_form import LABELS as PHONE_LABELS
 from coverage.domain.request import VerificationRequest
 from coverage.errors import ConflictError, InputError, NotFoundError
@@ -361,6 +361,10 @@ def detail_page(
         scripts = reads.call_scripts(session, detail=detail)
         if detail.status is not JobStatus.NEEDS_INFO:
             scripts = [s for s in scripts if s.questions]
+        if scripts and "phone_values" not in review_form:
+            last = reads.last_phone_answer(session, detail=detail)
+            if last is not None:
+                review_form["phone_values"] = to_form_values(last[1], policy=last[0])
     return page(
         request,
         "web/verification.html",
