@@ -118,6 +118,37 @@ def _choice(values: dict[str, str], name: str, errors: dict[str, str]) -> bool |
     return _YES_NO[text]
 
 
+def _amounts(
+    line: dict[str, Any],
+    period: TimePeriod,
+    deductible: Decimal | None,
+    oop: Decimal | None,
+    copay: Decimal | None,
+    share: Decimal | None,
+    after: bool | None,
+) -> list[PhoneBenefit]:
+    """The IOP benefit's amounts as the call gave them: deductible and out-of-pocket over
+    `period`, the copay a day, the coinsurance as a fraction."""
+    found = []
+    if deductible is not None:
+        found.append(PhoneBenefit(kind="deductible", amount=deductible, time_period=period, **line))
+    if oop is not None:
+        found.append(PhoneBenefit(kind="out_of_pocket", amount=oop, time_period=period, **line))
+    if copay is not None:
+        found.append(
+            PhoneBenefit(
+                kind="copay",
+                amount=copay,
+                time_period=TimePeriod.DAY,
+                copay_applies_after_deductible=after,
+                **line,
+            )
+        )
+    if share is not None:
+        found.append(PhoneBenefit(kind="coinsurance", percent=share / 100, **line))
+    return found
+
+
 def to_phone_answer(values: dict[str, str], *, program: Program) -> PhoneAnswer:
     """PhoneFormError (field → reason) unless every field reads."""
     errors: dict[str, str] = {}
@@ -188,26 +219,7 @@ def to_phone_answer(values: dict[str, str], *, program: Program) -> PhoneAnswer:
         # The representative's answer on authorization holds for every line of the IOP benefit.
         "auth_required": auth,
     }
-    remaining_period = {"time_period": TimePeriod.REMAINING}
-    benefits: list[PhoneBenefit] = []
-    if deductible is not None:
-        benefits.append(
-            PhoneBenefit(kind="deductible", amount=deductible, **line, **remaining_period)
-        )
-    if oop is not None:
-        benefits.append(PhoneBenefit(kind="out_of_pocket", amount=oop, **line, **remaining_period))
-    if copay is not None:
-        benefits.append(
-            PhoneBenefit(
-                kind="copay",
-                amount=copay,
-                time_period=TimePeriod.DAY,
-                copay_applies_after_deductible=after,
-                **line,
-            )
-        )
-    if share is not None:
-        benefits.append(PhoneBenefit(kind="coinsurance", percent=share / 100, **line))
+    benefits = _amounts(line, TimePeriod.REMAINING, deductible, oop, copay, share, after)
     if limit is not None:
         # The plan year's total (EB06 22 service year): the estimate applies it again after the
         # plan year resets; without a period it was read as neither total nor days left.
@@ -218,30 +230,21 @@ def to_phone_answer(values: dict[str, str], *, program: Program) -> PhoneAnswer:
         )
     if remaining is not None:
         benefits.append(
-            PhoneBenefit(kind="limitations", visits=remaining, **line, **remaining_period)
+            PhoneBenefit(
+                kind="limitations", visits=remaining, time_period=TimePeriod.REMAINING, **line
+            )
         )
     # Next plan year's amounts, when they differ, lie beside this year's: an episode crossing the
     # plan year end is priced with this year's before the reset and these after it.
-    following = line | {"plan_year": "next"}
-    annual = {"time_period": TimePeriod.SERVICE_YEAR}
-    if next_deductible is not None:
-        benefits.append(
-            PhoneBenefit(kind="deductible", amount=next_deductible, **following, **annual)
-        )
-    if next_oop is not None:
-        benefits.append(PhoneBenefit(kind="out_of_pocket", amount=next_oop, **following, **annual))
-    if next_copay is not None:
-        benefits.append(
-            PhoneBenefit(
-                kind="copay",
-                amount=next_copay,
-                time_period=TimePeriod.DAY,
-                copay_applies_after_deductible=after,
-                **following,
-            )
-        )
-    if next_share is not None:
-        benefits.append(PhoneBenefit(kind="coinsurance", percent=next_share / 100, **following))
+    benefits += _amounts(
+        line | {"plan_year": "next"},
+        TimePeriod.SERVICE_YEAR,  # next year's full amounts: nothing met yet
+        next_deductible,
+        next_oop,
+        next_copay,
+        next_share,
+        after,
+    )
     if auth is not None and not benefits:
         raise PhoneFormError({"auth_required": "enter the amounts it applies to as well"})
     try:
